@@ -88,6 +88,10 @@ internal static class SpecBytes
         return Concat(BigEndian(offset), BigEndian(body.Count + 4), BigEndian((int)crc), [.. body]);
     }
 
+    /// <summary>A legacy message from its body (magic onwards), with a correct CRC and length.</summary>
+    public static byte[] LegacyFramed(long offset, byte[] body) =>
+        Concat(BigEndian(offset), BigEndian(body.Length + 4), BigEndian((int)Crc32(body)), body);
+
     public static byte[] BigEndian(long value)
     {
         var b = new byte[8];
