@@ -16,7 +16,6 @@ public sealed class RecordBatchBuilder : IDisposable
     private readonly PooledByteBufferWriter _buffer;
     private int _count;
     private int _nextOffsetDelta;
-    private long _firstTimestamp;
     private long _maxTimestamp;
     private long? _baseTimestamp;
 
@@ -129,7 +128,7 @@ public sealed class RecordBatchBuilder : IDisposable
         ReadOnlySpan<byte> encodedHeaders, ReadOnlySpan<RecordHeaderData> headers, int headersSize = -1)
     {
         if (_count == int.MaxValue || _nextOffsetDelta == int.MaxValue) throw new InvalidOperationException("a batch holds at most int.MaxValue records");
-        long baseTimestamp = _count == 0 ? _baseTimestamp ?? timestamp : _firstTimestamp;
+        long baseTimestamp = _baseTimestamp ?? timestamp;
         long timestampDelta = timestamp - baseTimestamp;
         if (((timestamp ^ baseTimestamp) & (timestamp ^ timestampDelta)) < 0)
             throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, $"too far from the base timestamp {baseTimestamp}");
@@ -170,11 +169,7 @@ public sealed class RecordBatchBuilder : IDisposable
         }
         _buffer.Advance(p);
 
-        if (_count == 0)
-        {
-            _firstTimestamp = baseTimestamp;
-            _baseTimestamp = baseTimestamp;
-        }
+        _baseTimestamp = baseTimestamp;
         _maxTimestamp = Math.Max(_maxTimestamp, timestamp);
         _count++;
         _nextOffsetDelta = offsetDelta + 1;
@@ -235,7 +230,6 @@ public sealed class RecordBatchBuilder : IDisposable
         _buffer.Advance(H.Size);
         _count = 0;
         _nextOffsetDelta = 0;
-        _firstTimestamp = 0;
         _maxTimestamp = long.MinValue;
         _baseTimestamp = null;
         LastOffsetDelta = null;
