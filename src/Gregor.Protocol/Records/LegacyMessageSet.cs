@@ -80,7 +80,7 @@ public static class LegacyMessageSet
         if (wrapper.Value.IsNull) return new(MissingWrapperValue, wrapper.ValuePosition);
         summary = summary with { SourceCompressionCodecId = codec };
 
-        inner ??= new PooledByteBufferWriter(Math.Max(wrapper.Value.Length * 4, 256));
+        inner ??= new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(wrapper.Value.Length, options.MaxDecompressedBytes));
         inner.Clear();
         int valueStart = wrapper.ValuePosition + sizeof(int);
         var decompressed = RecordsSectionCompression.TryDecompress(codec, wrapper.Value.Span, options.MaxDecompressedBytes, inner,

@@ -74,7 +74,7 @@ public static class RecordBatchValidator
         }
         else if (options.CheckCompressedRecords)
         {
-            using var decompressed = new PooledByteBufferWriter(Math.Max(section.Length * 4, 256));
+            using var decompressed = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, options.MaxDecompressedBytes));
             var result = RecordsSectionCompression.TryDecompress(codec, section, options.MaxDecompressedBytes, decompressed, H.AttributesOffset, H.Size);
             if (!result.IsValid) return result;
             result = CheckRecords(decompressed.WrittenSpan, count, header, options, ref summary);

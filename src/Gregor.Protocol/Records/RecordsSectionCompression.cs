@@ -9,6 +9,10 @@ internal static class RecordsSectionCompression
     /// <summary>Largest codec id the v2 format defines (zstd).</summary>
     public const byte MaxCodecId = 4;
 
+    /// <summary>A first buffer size for decompressing <paramref name="compressedLength"/> bytes: a guess at the ratio, within the limit.</summary>
+    public static int InitialCapacity(int compressedLength, int maxDecompressedBytes) =>
+        (int)Math.Clamp(compressedLength * 4L, 256, Math.Max(256, maxDecompressedBytes));
+
     /// <summary>
     /// Decompresses <paramref name="compressed"/> into <paramref name="destination"/>. A codec this
     /// build lacks is reported at <paramref name="attributesPosition"/>; data that will not
