@@ -54,7 +54,7 @@ public ref struct RecordBatchReader : IDisposable
 
         var section = batch[H.Size..];
         int count = header.RecordsCount;
-        byte codec = header.CompressionCodecId;
+        byte codec = (byte)header.Compression;
         if (codec > RecordsSectionCompression.MaxCodecId)
             return new(InvalidCompressionCodec, H.AttributesOffset, RecordsSectionCompression.MaxCodecId, codec);
         if (codec == 0)
