@@ -8,6 +8,7 @@
         [--port 9092] [--out DIR]     your own; on Ctrl-C save the first request of each API
         [--variant V]                 and version seen
         [--apiversions-max N]
+  capture.py check [--out DIR]        re-verify the saved files against golden.json
   capture.py inspect FILE...          decode saved request files and print them as JSON
 
 A saved file is one request frame without its 4-byte size prefix: request header, then body.
@@ -289,6 +290,30 @@ def serve(args):
         capture_broker.log(f"saved {name} ({len(request.payload)} bytes)")
 
 
+def check(out_dir):
+    """Re-verify the saved files against golden.json: hash, decoded header and body, records, and
+    that re-encoding the decoded body reproduces the captured bytes exactly."""
+    with open(os.path.join(out_dir, "golden.json")) as f:
+        index = json.load(f)
+    for entry in index["captures"]:
+        with open(os.path.join(out_dir, entry["file"]), "rb") as f:
+            payload = f.read()
+        if hashlib.sha256(payload).hexdigest() != entry["sha256"]:
+            raise SystemExit(f"{entry['file']}: sha256 differs from golden.json")
+        fresh = describe(payload)
+        for key, value in fresh.items():
+            if entry.get(key) != value:
+                raise SystemExit(f"{entry['file']}: {key} differs from golden.json")
+        request = capture_broker.Request(payload, "file")
+        api = schemas.ANSWERED[request.api_key]
+        body = api.request.decode(kafkawire.Reader(payload, request.body_offset), request.api_version)
+        if api.request.encode(body, request.api_version) != payload[request.body_offset:]:
+            raise SystemExit(f"{entry['file']}: re-encoding the decoded body gives other bytes")
+        if "expectedRecords" in entry:
+            check_records(entry, entry["expectedRecords"])
+    print(f"{len(index['captures'])} captures match golden.json")
+
+
 def inspect(files):
     for path in files:
         with open(path, "rb") as f:
@@ -308,11 +333,15 @@ def main():
     serve_parser.add_argument("--out", default=".")
     serve_parser.add_argument("--variant", default="")
     serve_parser.add_argument("--apiversions-max", type=int, default=None)
+    check_parser = commands.add_parser("check")
+    check_parser.add_argument("--out", default=HERE)
     inspect_parser = commands.add_parser("inspect")
     inspect_parser.add_argument("files", nargs="+")
     args = parser.parse_args()
     if args.command == "all":
         capture_all(args.out)
+    elif args.command == "check":
+        check(args.out)
     elif args.command == "serve":
         serve(args)
     else:

@@ -273,7 +273,7 @@ def decode_struct(r, fields, version, flexible):
 
 
 # ---------------------------------------------------------------------------------------------
-# Generic encoding from plain dicts (bytes/records given as bytes)
+# Generic encoding from plain dicts (bytes given as bytes or hex, records as bytes)
 
 
 def default_for(field, version):
@@ -306,6 +306,8 @@ def encode_value(w, field, element_type, value, version, flexible):
             w.uvarint(len(data) + 1) if flexible else w.int16(len(data))
             w.raw(data)
     elif t in ("bytes", "records"):
+        if isinstance(value, str):  # bytes as the decoder gives them: hex
+            value = bytes.fromhex(value)
         if value is None:
             w.uvarint(0) if flexible else w.int32(-1)
         else:
