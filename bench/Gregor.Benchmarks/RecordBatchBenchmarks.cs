@@ -6,6 +6,7 @@ namespace Gregor.Benchmarks;
 /// <summary>Encoding records into v2 batches, and validating and reading them back, ~1 MiB per operation.</summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
+[BenchmarkCategory("HotPath")]
 public class RecordBatchBenchmarks
 {
     private List<byte[]> _batches = [];
