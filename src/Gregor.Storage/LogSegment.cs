@@ -334,7 +334,9 @@ public sealed class LogSegment : IDisposable
                 ReadOnlySpan<byte> bytes = scanner.BytesOf(batch);
                 if (bytes.Length < batch.Size)
                     return null;
-                return RecordSearch.FirstAtOrAfter(bytes, batch, timestamp, startingOffset);
+                TimestampAndOffset? found = RecordSearch.FirstAtOrAfter(bytes, batch, timestamp, startingOffset);
+                if (found is not null)
+                    return found;
             }
             return null;
         }
