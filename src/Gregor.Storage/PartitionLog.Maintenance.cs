@@ -18,12 +18,14 @@ public sealed partial class PartitionLog
             (count, _) = RetentionPolicy.DeletableSegments(segments, _config, now, _highWatermark, _logStartOffset);
             if (count == 0)
                 return 0;
-            PublishSegments(segments[count..]);
-            for (int index = 0; index < count; index++)
-                ScheduleDeletion(segments[index], now);
+            // The start offset moves before the segments go, so a reader never passes the range check and
+            // then finds its offset missing (readers also check their snapshot, for the other interleaving).
             long firstBase = segments[count].BaseOffset;
             if (firstBase > _logStartOffset)
                 Volatile.Write(ref _logStartOffset, firstBase);
+            PublishSegments(segments[count..]);
+            for (int index = 0; index < count; index++)
+                ScheduleDeletion(segments[index], now);
             if (_cleanerOffset < _logStartOffset)
                 Volatile.Write(ref _cleanerOffset, _logStartOffset);
         }

@@ -45,7 +45,14 @@ public sealed partial class PartitionLog
                 return new LogReadResult(default, highWatermark, logStart, logEnd);
             try
             {
-                SegmentRead read = ReadFromSegments(Volatile.Read(ref _segments), startOffset, maxBytes, bound, minOneBatch);
+                LogSegment[] segments = Volatile.Read(ref _segments);
+                if (startOffset < segments[0].BaseOffset)
+                {
+                    // Retention removed the offset's segment after the range check above.
+                    throw new OffsetOutOfRangeException(
+                        $"Offset {startOffset} is below the log start offset {Math.Max(LogStartOffset, segments[0].BaseOffset)} of {Directory}.");
+                }
+                SegmentRead read = ReadFromSegments(segments, startOffset, maxBytes, bound, minOneBatch);
                 if (Volatile.Read(ref _truncationSequence) != sequence)
                 {
                     read.Release();
