@@ -1,0 +1,237 @@
+namespace Gregor.Storage;
+
+/// <summary>What opening a log found and repaired.</summary>
+public sealed record RecoveryReport(
+    bool HadCleanShutdown,
+    int SegmentsLoaded,
+    int SegmentsRecovered,
+    long BytesTruncated,
+    int IndexesRebuilt,
+    int SwapsCompleted,
+    int LeftoverFilesDeleted,
+    IReadOnlyList<string> Problems);
+
+/// <summary>
+/// Brings a partition directory to a consistent state when a log opens.
+/// <list type="bullet">
+/// <item>A clean stop leaves <see cref="LogFileNames.CleanShutdownMarker"/> in the partition directory (one
+/// marker per log, where Kafka keeps one per data directory). Without it, every segment from the one holding
+/// the checkpointed recovery point on is revalidated batch by batch (framing, magic, CRC, increasing offsets),
+/// its indexes are rebuilt and it is cut at the first torn or corrupt batch; segments after a cut are deleted.
+/// Segments below the recovery point were fsynced and are not rescanned.</item>
+/// <item>Indexes that are missing or fail cheap sanity checks are rebuilt from their segment.</item>
+/// <item><c>.deleted</c> and <c>.cleaned</c> files are removed; a <c>.swap</c> segment (a cleaned segment
+/// whose replacement was committed) replaces the old segments its offsets cover and takes its final name.</item>
+/// </list>
+/// </summary>
+public static class LogRecovery
+{
+    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report);
+
+    internal static Loaded Load(string directory, LogConfig config, long nowMs)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var problems = new List<string>();
+        bool clean = File.Exists(Path.Combine(directory, LogFileNames.CleanShutdownMarker));
+        if (!LogStateCheckpoint.TryRead(directory, out LogState state, out string? checkpointProblem))
+        {
+            if (checkpointProblem is not null)
+                problems.Add(checkpointProblem);
+            // Without a checkpoint nothing is known to be flushed: recover everything.
+            state = new LogState(0, 0, 0, 0);
+            clean = false;
+        }
+
+        int leftovers = RemoveLeftovers(directory, problems);
+        int swaps = CompleteSwaps(directory, config, nowMs, problems);
+
+        List<long> bases = SegmentBases(directory, ref leftovers);
+        var segments = new List<LogSegment>(bases.Count);
+        int recovered = 0, rebuilt = 0;
+        long truncatedBytes = 0;
+        long recoverFrom = long.MinValue;
+        if (!clean)
+        {
+            // Recovery starts at the segment holding the recovery point (or the first, if it is below them all).
+            recoverFrom = bases.Count == 0 ? 0 : bases[0];
+            foreach (long baseOffset in bases)
+            {
+                if (baseOffset <= state.RecoveryPoint)
+                    recoverFrom = baseOffset;
+            }
+        }
+
+        try
+        {
+            for (int index = 0; index < bases.Count; index++)
+            {
+                long baseOffset = bases[index];
+                bool indexesPresent = File.Exists(LogFileNames.OffsetIndexFile(directory, baseOffset))
+                    && File.Exists(LogFileNames.TimeIndexFile(directory, baseOffset));
+                LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false);
+                segments.Add(segment);
+                bool last = index == bases.Count - 1;
+                if (!clean && baseOffset >= recoverFrom)
+                {
+                    int cut = segment.Recover(config);
+                    recovered++;
+                    truncatedBytes += cut;
+                    if (cut > 0)
+                    {
+                        // Later segments were written after the torn bytes; nothing in them can be trusted to follow.
+                        problems.Add($"{segment.LogPath}: cut {cut} bytes of torn or corrupt data at position {segment.Size}");
+                        truncatedBytes += DeleteSegmentsAfter(directory, bases, index, problems);
+                        bases.RemoveRange(index + 1, bases.Count - index - 1);
+                        last = true;
+                    }
+                    if (!last)
+                        segment.OnBecomeInactive();
+                    continue;
+                }
+                string? indexProblem = !indexesPresent ? "index file missing" : SanityProblem(segment);
+                if (indexProblem is not null)
+                {
+                    problems.Add($"{segment.LogPath}: {indexProblem}; rebuilding its indexes");
+                    int cut = segment.Recover(config);
+                    truncatedBytes += cut;
+                    rebuilt++;
+                    if (cut > 0)
+                        problems.Add($"{segment.LogPath}: cut {cut} bytes of invalid data at position {segment.Size}");
+                    if (!last)
+                        segment.OnBecomeInactive();
+                }
+            }
+
+            if (segments.Count == 0)
+                segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs));
+            LogSegment active = segments[^1];
+            active.MakeWritable(config);
+            _ = active.MaxTimestampSoFar;
+        }
+        catch
+        {
+            foreach (LogSegment segment in segments)
+                segment.Dispose();
+            throw;
+        }
+
+        long logStart = Math.Max(state.LogStartOffset, segments[0].BaseOffset);
+        var report = new RecoveryReport(clean, segments.Count, recovered, truncatedBytes, rebuilt, swaps, leftovers, problems);
+        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report);
+    }
+
+    private static string? SanityProblem(LogSegment segment)
+    {
+        if (!segment.OffsetIndex.SanityCheck(segment.Size, out string offsetProblem))
+            return "offset index " + offsetProblem;
+        if (!segment.TimeIndex.SanityCheck(out string timeProblem))
+            return "time index " + timeProblem;
+        return null;
+    }
+
+    /// <summary>Removes <c>.deleted</c> and <c>.cleaned</c> files and index swaps whose log swap is gone.</summary>
+    private static int RemoveLeftovers(string directory, List<string> problems)
+    {
+        int removed = 0;
+        foreach (string path in System.IO.Directory.GetFiles(directory))
+        {
+            string name = Path.GetFileName(path);
+            if (!LogFileNames.TryParseSegmentFile(name, out long baseOffset, out string extension, out string suffix))
+                continue;
+            bool orphanSwap = suffix == LogFileNames.SwapSuffix && extension != LogFileNames.LogExtension
+                && !File.Exists(LogFileNames.LogFile(directory, baseOffset, LogFileNames.SwapSuffix));
+            if (suffix is LogFileNames.DeletedSuffix or LogFileNames.CleanedSuffix || orphanSwap)
+            {
+                File.Delete(path);
+                removed++;
+                if (suffix != LogFileNames.DeletedSuffix)
+                    problems.Add($"removed unfinished {name}");
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Finishes replacements the cleaner committed (its <c>.log.swap</c> exists) but did not finish renaming:
+    /// the old segments whose base offsets fall in the swap segment's offset range are deleted and the swap
+    /// files take their final names.
+    /// </summary>
+    private static int CompleteSwaps(string directory, LogConfig config, long nowMs, List<string> problems)
+    {
+        var swapBases = new List<long>();
+        foreach (string path in System.IO.Directory.GetFiles(directory, "*" + LogFileNames.LogExtension + LogFileNames.SwapSuffix))
+        {
+            if (LogFileNames.TryParseSegmentFile(Path.GetFileName(path), out long baseOffset, out _, out string suffix) && suffix == LogFileNames.SwapSuffix)
+                swapBases.Add(baseOffset);
+        }
+        swapBases.Sort();
+        foreach (long swapBase in swapBases)
+        {
+            using LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, LogFileNames.SwapSuffix);
+            swap.Recover(config);
+            swap.OnBecomeInactive();
+            long next = swap.ReadNextOffset();
+            foreach (long oldBase in SegmentBases(directory))
+            {
+                if (oldBase >= swapBase && oldBase < next)
+                    DeleteSegmentFiles(directory, oldBase, "");
+            }
+            swap.ChangeSuffix("");
+            problems.Add($"completed the replacement of segments in [{swapBase}, {next}) by a cleaned segment");
+        }
+        if (swapBases.Count > 0)
+            DirectorySync.Flush(directory);
+        return swapBases.Count;
+    }
+
+    private static List<long> SegmentBases(string directory)
+    {
+        int ignored = 0;
+        return SegmentBases(directory, ref ignored);
+    }
+
+    /// <summary>Base offsets of live segments (with a <c>.log</c>), sorted; index files without a log are deleted.</summary>
+    private static List<long> SegmentBases(string directory, ref int removed)
+    {
+        var logs = new SortedSet<long>();
+        var indexes = new List<(long Base, string Path)>();
+        foreach (string path in System.IO.Directory.GetFiles(directory))
+        {
+            if (!LogFileNames.TryParseSegmentFile(Path.GetFileName(path), out long baseOffset, out string extension, out string suffix) || suffix.Length > 0)
+                continue;
+            if (extension == LogFileNames.LogExtension)
+                logs.Add(baseOffset);
+            else
+                indexes.Add((baseOffset, path));
+        }
+        foreach ((long baseOffset, string path) in indexes)
+        {
+            if (!logs.Contains(baseOffset))
+            {
+                File.Delete(path);
+                removed++;
+            }
+        }
+        return [.. logs];
+    }
+
+    private static long DeleteSegmentsAfter(string directory, List<long> bases, int index, List<string> problems)
+    {
+        long bytes = 0;
+        for (int later = index + 1; later < bases.Count; later++)
+        {
+            string log = LogFileNames.LogFile(directory, bases[later]);
+            bytes += File.Exists(log) ? new FileInfo(log).Length : 0;
+            DeleteSegmentFiles(directory, bases[later], "");
+            problems.Add($"deleted {Path.GetFileName(log)}, which followed a cut segment");
+        }
+        return bytes;
+    }
+
+    private static void DeleteSegmentFiles(string directory, long baseOffset, string suffix)
+    {
+        File.Delete(LogFileNames.LogFile(directory, baseOffset, suffix));
+        File.Delete(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix));
+        File.Delete(LogFileNames.TimeIndexFile(directory, baseOffset, suffix));
+    }
+}

@@ -1,0 +1,554 @@
+using System.Buffers;
+using Gregor.Protocol.Records;
+using Microsoft.Win32.SafeHandles;
+
+namespace Gregor.Storage;
+
+/// <summary>
+/// One segment of a partition log: the <c>.log</c> file of batches starting at <see cref="BaseOffset"/> and its
+/// <c>.index</c> and <c>.timeindex</c>. The owning log's single writer appends; readers read concurrently and
+/// only ever see bytes below the published <see cref="Size"/>, which moves after the bytes are written.
+/// </summary>
+public sealed class LogSegment : IDisposable
+{
+    private readonly SafeFileHandle _log;
+    private int _size;
+    private long _maxTimestampSoFar = long.MinValue;
+    private long _offsetOfMaxTimestampSoFar;
+    private int _bytesSinceLastIndexEntry;
+    private long _rollingBasedTimestamp = long.MinValue;
+    private long _createdMs;
+    private int _closed;
+
+    private LogSegment(string directory, long baseOffset, string suffix, SafeFileHandle log, OffsetIndex offsetIndex, TimeIndex timeIndex, long nowMs)
+    {
+        Directory = directory;
+        BaseOffset = baseOffset;
+        Suffix = suffix;
+        _log = log;
+        OffsetIndex = offsetIndex;
+        TimeIndex = timeIndex;
+        _size = checked((int)RandomAccess.GetLength(log));
+        _createdMs = nowMs;
+    }
+
+    public string Directory { get; }
+
+    public long BaseOffset { get; }
+
+    /// <summary>"" for a live segment, or <see cref="LogFileNames.CleanedSuffix"/> / <see cref="LogFileNames.SwapSuffix"/> / <see cref="LogFileNames.DeletedSuffix"/>.</summary>
+    public string Suffix { get; private set; }
+
+    public OffsetIndex OffsetIndex { get; }
+
+    public TimeIndex TimeIndex { get; }
+
+    public string LogPath => LogFileNames.LogFile(Directory, BaseOffset, Suffix);
+
+    /// <summary>Bytes of whole batches readers may see.</summary>
+    public int Size => Volatile.Read(ref _size);
+
+    internal SafeFileHandle Handle => _log;
+
+    internal bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Creates empty files for a new segment (replacing leftovers of the same name).</summary>
+    public static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, string suffix = "")
+    {
+        foreach (string path in (ReadOnlySpan<string>)[
+            LogFileNames.LogFile(directory, baseOffset, suffix),
+            LogFileNames.OffsetIndexFile(directory, baseOffset, suffix),
+            LogFileNames.TimeIndexFile(directory, baseOffset, suffix)])
+        {
+            File.Delete(path);
+        }
+        return Open(directory, baseOffset, config, nowMs, writable: true, suffix);
+    }
+
+    /// <summary>
+    /// Opens a segment's files (creating missing ones). <paramref name="writable"/> preallocates the indexes
+    /// for appends; otherwise they are mapped lazily at their current length.
+    /// </summary>
+    public static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, string suffix = "")
+    {
+        SafeFileHandle log = File.OpenHandle(LogFileNames.LogFile(directory, baseOffset, suffix), FileMode.OpenOrCreate,
+            FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        OffsetIndex? offsetIndex = null;
+        try
+        {
+            offsetIndex = new OffsetIndex(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
+            var timeIndex = new TimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
+            return new LogSegment(directory, baseOffset, suffix, log, offsetIndex, timeIndex, nowMs);
+        }
+        catch
+        {
+            offsetIndex?.Dispose();
+            log.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The largest batch timestamp seen, or -1; read from the time index's last entry on first use.</summary>
+    public long MaxTimestampSoFar
+    {
+        get
+        {
+            LoadMaxTimestamp();
+            return Volatile.Read(ref _maxTimestampSoFar);
+        }
+    }
+
+    /// <summary>The last offset of the batch holding <see cref="MaxTimestampSoFar"/>.</summary>
+    public long OffsetOfMaxTimestampSoFar
+    {
+        get
+        {
+            LoadMaxTimestamp();
+            return Volatile.Read(ref _offsetOfMaxTimestampSoFar);
+        }
+    }
+
+    /// <summary>What retention.ms compares: the largest timestamp, or the file's modification time if none.</summary>
+    public long LargestTimestamp
+    {
+        get
+        {
+            long max = MaxTimestampSoFar;
+            return max >= 0 ? max : new DateTimeOffset(File.GetLastWriteTimeUtc(LogPath)).ToUnixTimeMilliseconds();
+        }
+    }
+
+    /// <summary>Whether <see cref="Append"/> would need a new segment for this append (Kafka's shouldRoll).</summary>
+    public bool ShouldRoll(LogConfig config, int appendBytes, long maxTimestampInAppend, long lastOffsetInAppend, long nowMs)
+    {
+        int size = Size;
+        if (size == 0)
+            return !OffsetIndex.CanAppendOffset(lastOffsetInAppend);
+        return (long)size + appendBytes > config.SegmentBytes
+            || TimeWaitedForRoll(nowMs, maxTimestampInAppend) > config.SegmentMs
+            || OffsetIndex.IsFull
+            || TimeIndex.IsFull
+            || !OffsetIndex.CanAppendOffset(lastOffsetInAppend);
+    }
+
+    /// <summary>
+    /// Kafka's segment.ms clock: the new batches' timestamp minus the first batch's when the first batch has a
+    /// timestamp, else wall time since the segment was created.
+    /// </summary>
+    public long TimeWaitedForRoll(long nowMs, long messageTimestamp)
+    {
+        long first = FirstBatchTimestamp();
+        return first >= 0 ? messageTimestamp - first : nowMs - _createdMs;
+    }
+
+    /// <summary>The max timestamp of the first batch, or -1 when empty or without a timestamp.</summary>
+    public long FirstBatchTimestamp()
+    {
+        long loaded = Volatile.Read(ref _rollingBasedTimestamp);
+        if (loaded != long.MinValue)
+            return loaded;
+        if (Size == 0)
+            return -1;
+        var scanner = new SegmentScanner(_log, 0, Size, RecordBatchHeader.Size);
+        try
+        {
+            long first = scanner.NextHeader(out BatchInfo info) ? info.MaxTimestamp : -1;
+            Volatile.Write(ref _rollingBasedTimestamp, first);
+            return first;
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Appends already validated batches whose offsets are assigned. Index entries go in every
+    /// index.interval.bytes; the new size is published after the bytes are written, the index entries after that.
+    /// </summary>
+    public void Append(ReadOnlySpan<byte> batches, long lastOffset, int indexIntervalBytes)
+    {
+        if (batches.IsEmpty)
+            return;
+        if (!OffsetIndex.CanAppendOffset(lastOffset))
+            throw new InvalidOperationException($"Offset {lastOffset} does not fit in segment {BaseOffset}.");
+        int position = _size;
+        if ((long)position + batches.Length > int.MaxValue)
+            throw new InvalidOperationException($"Segment {BaseOffset} would exceed 2 GiB.");
+        RandomAccess.Write(_log, batches, position);
+        Volatile.Write(ref _size, position + batches.Length);
+        IndexAppended(batches, position, indexIntervalBytes);
+    }
+
+    private void IndexAppended(ReadOnlySpan<byte> batches, int position, int indexIntervalBytes)
+    {
+        LoadMaxTimestamp();
+        int cursor = 0;
+        while (cursor < batches.Length)
+        {
+            ReadOnlySpan<byte> batch = batches[cursor..];
+            int size = RecordBatchHeader.TotalSize(batch);
+            long batchMax = RecordBatchHeader.MaxTimestamp(batch);
+            long batchLast = RecordBatchHeader.LastOffset(batch);
+            if (position + cursor == 0)
+                Volatile.Write(ref _rollingBasedTimestamp, batchMax);
+            if (batchMax > _maxTimestampSoFar)
+            {
+                Volatile.Write(ref _offsetOfMaxTimestampSoFar, batchLast);
+                Volatile.Write(ref _maxTimestampSoFar, batchMax);
+            }
+            if (_bytesSinceLastIndexEntry > indexIntervalBytes)
+            {
+                OffsetIndex.Append(batchLast, position + cursor);
+                TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
+                _bytesSinceLastIndexEntry = 0;
+            }
+            _bytesSinceLastIndexEntry += size;
+            cursor += size;
+        }
+    }
+
+    /// <summary>
+    /// Finds the first batch whose last offset is at least <paramref name="offset"/>, starting from the offset
+    /// index's lower bound. False if every batch here ends below the offset.
+    /// </summary>
+    public bool TryTranslateOffset(long offset, out BatchInfo batch)
+    {
+        int size = Size;
+        OffsetPosition floor = OffsetIndex.Lookup(offset);
+        int start = floor.Position;
+        if (start > 0 && !IndexEntryMatches(floor, size))
+            start = 0;
+        var scanner = new SegmentScanner(_log, start, size, 16 * 1024);
+        try
+        {
+            while (scanner.NextHeader(out batch))
+            {
+                if (batch.LastOffset >= offset)
+                    return true;
+            }
+            batch = default;
+            return false;
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>An index entry (o, p) must point at a batch whose last offset is o; anything else means a bad index.</summary>
+    private bool IndexEntryMatches(OffsetPosition entry, int size)
+    {
+        if (entry.Position >= size)
+            return false;
+        var scanner = new SegmentScanner(_log, entry.Position, size, RecordBatchHeader.Size);
+        try
+        {
+            return scanner.NextHeader(out BatchInfo info) && info.LastOffset == entry.Offset;
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Reads whole batches from the one containing <paramref name="startOffset"/>: at most <paramref name="maxBytes"/>
+    /// (but the first batch whole when <paramref name="minOneBatch"/>), none whose last offset reaches
+    /// <paramref name="maxOffset"/>. Returns false if no batch here ends at or after the start offset.
+    /// </summary>
+    internal bool TryRead(long startOffset, int maxBytes, long maxOffset, bool minOneBatch, out SegmentRead read)
+    {
+        read = default;
+        if (!TryTranslateOffset(startOffset, out BatchInfo first))
+            return false;
+        if (first.LastOffset >= maxOffset)
+        {
+            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
+            return true;
+        }
+        int size = Size;
+        int available = size - first.Position;
+        int window = Math.Min(available, maxBytes);
+        if (minOneBatch)
+            window = Math.Max(window, first.Size);
+        if (window < first.Size)
+        {
+            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: true);
+            return true;
+        }
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
+        try
+        {
+            int got = SegmentScanner.ReadFully(_log, buffer.AsSpan(0, window), first.Position);
+            int cut = 0, batches = 0;
+            long next = first.BaseOffset;
+            while (cut < got)
+            {
+                ReadOnlySpan<byte> rest = buffer.AsSpan(cut, got - cut);
+                int batchSize = BatchValidator.FramedSize(rest);
+                if (batchSize < 0 || batchSize > rest.Length || rest.Length < RecordBatchHeader.Size)
+                    break;
+                long last = RecordBatchHeader.LastOffset(rest);
+                if (last >= maxOffset)
+                    break;
+                cut += batchSize;
+                batches++;
+                next = last + 1;
+            }
+            if (batches == 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
+                return true;
+            }
+            read = new SegmentRead(buffer, cut, first.BaseOffset, next, batches, firstBatchTooLarge: false);
+            return true;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The first record at or after <paramref name="startingOffset"/> whose timestamp is at least
+    /// <paramref name="timestamp"/>: the time index narrows the scan, batch max timestamps pick the batch, and
+    /// the records inside it are searched.
+    /// </summary>
+    public TimestampAndOffset? FindOffsetByTimestamp(long timestamp, long startingOffset)
+    {
+        TimestampOffset entry = TimeIndex.Lookup(timestamp);
+        long from = Math.Max(entry.Offset, startingOffset);
+        OffsetPosition floor = OffsetIndex.Lookup(from);
+        int size = Size;
+        int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
+        var scanner = new SegmentScanner(_log, start, size);
+        try
+        {
+            while (scanner.NextHeader(out BatchInfo batch))
+            {
+                if (batch.MaxTimestamp < timestamp || batch.LastOffset < startingOffset)
+                    continue;
+                ReadOnlySpan<byte> bytes = scanner.BytesOf(batch);
+                if (bytes.Length < batch.Size)
+                    return null;
+                TimestampAndOffset? found = RecordSearch.FirstAtOrAfter(bytes, batch, timestamp, startingOffset);
+                if (found is not null)
+                    return found;
+            }
+            return null;
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>The batch holding the segment's max timestamp and the record in it that carries it.</summary>
+    public TimestampAndOffset? FindMaxTimestamp()
+    {
+        long max = MaxTimestampSoFar;
+        if (max < 0)
+            return null;
+        return FindOffsetByTimestamp(max, BaseOffset);
+    }
+
+    /// <summary>Offset after the last batch (the base offset when empty). Scans from the last index entry.</summary>
+    public long ReadNextOffset()
+    {
+        int size = Size;
+        OffsetPosition floor = OffsetIndex.Lookup(long.MaxValue);
+        int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
+        long next = BaseOffset;
+        var scanner = new SegmentScanner(_log, start, size);
+        try
+        {
+            while (scanner.NextHeader(out BatchInfo batch))
+                next = batch.NextOffset;
+            return next;
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Revalidates every batch (framing, magic, CRC, increasing offsets), rebuilds both indexes and cuts the
+    /// file at the first invalid batch. Returns the number of bytes cut.
+    /// </summary>
+    public int Recover(LogConfig config)
+    {
+        OffsetIndex.Reset(config.SegmentIndexBytes);
+        TimeIndex.Reset(config.SegmentIndexBytes);
+        int fileSize = checked((int)RandomAccess.GetLength(_log));
+        long maxTimestamp = -1, offsetOfMax = BaseOffset, expectedAtLeast = BaseOffset;
+        int valid = 0, lastIndexedAt = 0;
+        var scanner = new SegmentScanner(_log, 0, fileSize, 1024 * 1024);
+        try
+        {
+            while (scanner.NextBatch(out BatchInfo batch, out ReadOnlySpan<byte> bytes))
+            {
+                if (BatchValidator.Check(bytes, requireDenseOffsets: false, out _, out _) is not null)
+                    break;
+                if (batch.BaseOffset < expectedAtLeast || !OffsetIndex.CanAppendOffset(batch.LastOffset))
+                    break;
+                if (batch.MaxTimestamp > maxTimestamp)
+                {
+                    maxTimestamp = batch.MaxTimestamp;
+                    offsetOfMax = batch.LastOffset;
+                }
+                if (valid - lastIndexedAt > config.IndexIntervalBytes)
+                {
+                    OffsetIndex.Append(batch.LastOffset, valid);
+                    TimeIndex.MaybeAppend(maxTimestamp, offsetOfMax);
+                    lastIndexedAt = valid;
+                }
+                valid += batch.Size;
+                expectedAtLeast = batch.NextOffset;
+            }
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+        if (fileSize > valid)
+            RandomAccess.SetLength(_log, valid);
+        Volatile.Write(ref _size, valid);
+        Volatile.Write(ref _offsetOfMaxTimestampSoFar, offsetOfMax);
+        Volatile.Write(ref _maxTimestampSoFar, maxTimestamp);
+        Volatile.Write(ref _rollingBasedTimestamp, long.MinValue);
+        _bytesSinceLastIndexEntry = valid - lastIndexedAt;
+        TimeIndex.MaybeAppend(maxTimestamp, offsetOfMax, skipFullCheck: true);
+        return fileSize - valid;
+    }
+
+    /// <summary>
+    /// Removes every batch whose last offset is at or above <paramref name="offset"/> (a batch straddling it goes
+    /// whole), and the index entries pointing at them. Returns the bytes removed.
+    /// </summary>
+    public int TruncateTo(long offset, long nowMs)
+    {
+        bool found = TryTranslateOffset(offset, out BatchInfo cutAt);
+        OffsetIndex.TruncateTo(offset);
+        TimeIndex.TruncateTo(offset);
+        if (!found)
+            return 0;
+        int before = Size;
+        Volatile.Write(ref _size, cutAt.Position);
+        RandomAccess.SetLength(_log, cutAt.Position);
+        _bytesSinceLastIndexEntry = 0;
+        if (cutAt.Position == 0)
+        {
+            _createdMs = nowMs;
+            Volatile.Write(ref _rollingBasedTimestamp, long.MinValue);
+        }
+        RecomputeMaxTimestamp();
+        return before - cutAt.Position;
+    }
+
+    /// <summary>Largest timestamp after truncation: the time index's last entry, then a scan of what follows it.</summary>
+    private void RecomputeMaxTimestamp()
+    {
+        TimestampOffset last = TimeIndex.LastEntry;
+        long max = last.Timestamp, offsetOfMax = last.Offset;
+        OffsetPosition floor = OffsetIndex.Lookup(last.Offset);
+        int size = Size;
+        int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
+        var scanner = new SegmentScanner(_log, start, size);
+        try
+        {
+            while (scanner.NextHeader(out BatchInfo batch))
+            {
+                if (batch.MaxTimestamp > max)
+                {
+                    max = batch.MaxTimestamp;
+                    offsetOfMax = batch.LastOffset;
+                }
+            }
+        }
+        finally
+        {
+            scanner.Dispose();
+        }
+        Volatile.Write(ref _offsetOfMaxTimestampSoFar, offsetOfMax);
+        Volatile.Write(ref _maxTimestampSoFar, max);
+    }
+
+    /// <summary>Writes the closing time index entry and trims both indexes to their entries.</summary>
+    public void OnBecomeInactive()
+    {
+        LoadMaxTimestamp();
+        TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        OffsetIndex.TrimToValidSize();
+        TimeIndex.TrimToValidSize();
+    }
+
+    /// <summary>Preallocates the indexes again so the segment can take appends (after open or truncation).</summary>
+    public void MakeWritable(LogConfig config)
+    {
+        OffsetIndex.Resize(OffsetIndex.RoundedCapacity(config.SegmentIndexBytes));
+        TimeIndex.Resize(TimeIndex.RoundedCapacity(config.SegmentIndexBytes));
+    }
+
+    /// <summary>fsync the log file and both indexes.</summary>
+    public void Flush()
+    {
+        RandomAccess.FlushToDisk(_log);
+        OffsetIndex.Flush();
+        TimeIndex.Flush();
+    }
+
+    /// <summary>Renames all three files from their current suffix to <paramref name="newSuffix"/>.</summary>
+    public void ChangeSuffix(string newSuffix)
+    {
+        string oldLog = LogPath;
+        string newLog = LogFileNames.LogFile(Directory, BaseOffset, newSuffix);
+        OffsetIndex.Rename(LogFileNames.OffsetIndexFile(Directory, BaseOffset, newSuffix));
+        TimeIndex.Rename(LogFileNames.TimeIndexFile(Directory, BaseOffset, newSuffix));
+        if (File.Exists(oldLog))
+            File.Move(oldLog, newLog, overwrite: true);
+        Suffix = newSuffix;
+    }
+
+    /// <summary>Closes cleanly: final time index entry, indexes trimmed, handles released.</summary>
+    public void Close()
+    {
+        if (IsClosed)
+            return;
+        OnBecomeInactive();
+        Dispose();
+    }
+
+    /// <summary>Releases handles without touching the files.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+            return;
+        OffsetIndex.Dispose();
+        TimeIndex.Dispose();
+        _log.Dispose();
+    }
+
+    /// <summary>Releases handles and removes the files.</summary>
+    public void Delete()
+    {
+        Dispose();
+        File.Delete(LogPath);
+        File.Delete(OffsetIndex.FilePath);
+        File.Delete(TimeIndex.FilePath);
+    }
+
+    public override string ToString() => $"LogSegment(base={BaseOffset}, size={Size}{(Suffix.Length > 0 ? ", " + Suffix : "")})";
+
+    private void LoadMaxTimestamp()
+    {
+        if (Volatile.Read(ref _maxTimestampSoFar) != long.MinValue)
+            return;
+        TimestampOffset last = TimeIndex.LastEntry;
+        Volatile.Write(ref _offsetOfMaxTimestampSoFar, last.Offset);
+        Volatile.Write(ref _maxTimestampSoFar, last.Timestamp);
+    }
+}

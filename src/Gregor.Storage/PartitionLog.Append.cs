@@ -1,0 +1,168 @@
+using Gregor.Protocol.Records;
+
+namespace Gregor.Storage;
+
+public sealed partial class PartitionLog
+{
+    /// <summary>
+    /// Appends the batches of a Produce records blob as the leader. Each batch is checked (framing, magic v2,
+    /// CRC, size against max.message.bytes) before anything is written; then offsets are assigned by rewriting
+    /// each header's base offset in <paramref name="records"/> (and the leader epoch when given, and the max
+    /// timestamp for LogAppendTime topics), and the bytes go to the active segment as they are.
+    /// </summary>
+    /// <param name="records">One or more v2 batches, back to back; rewritten in place.</param>
+    /// <param name="leaderEpoch">Stamped into each batch when not negative.</param>
+    public LogAppendResult Append(Span<byte> records, int leaderEpoch = RecordBatchHeader.NoPartitionLeaderEpoch)
+    {
+        LogConfig config = Config;
+        (int batchCount, int recordCount) = ValidateAll(records, config, denseOffsets: true);
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+            config = _config;
+            long now = NowMs;
+            bool appendTime = config.MessageTimestampType == MessageTimestampType.LogAppendTime;
+            long firstOffset = _logEndOffset, next = firstOffset, maxTimestamp = -1, offsetOfMax = firstOffset;
+            for (int position = 0; position < records.Length;)
+            {
+                Span<byte> batch = records[position..];
+                int size = RecordBatchHeader.TotalSize(batch);
+                batch = batch[..size];
+                RecordBatchHeader.SetBaseOffset(batch, next);
+                if (leaderEpoch >= 0)
+                    RecordBatchHeader.SetPartitionLeaderEpoch(batch, leaderEpoch);
+                if (appendTime)
+                    RecordBatchHeader.SetMaxTimestampAndRecomputeCrc(batch, now, RecordBatchHeader.Attributes(batch) | RecordBatchAttributes.LogAppendTime);
+                long last = RecordBatchHeader.LastOffset(batch);
+                long batchMax = RecordBatchHeader.MaxTimestamp(batch);
+                if (batchMax > maxTimestamp)
+                {
+                    maxTimestamp = batchMax;
+                    offsetOfMax = last;
+                }
+                next = last + 1;
+                position += size;
+            }
+            long lastOffset = next - 1;
+            LogSegment segment = MaybeRoll(config, records.Length, maxTimestamp, firstOffset, lastOffset, now);
+            segment.Append(records, lastOffset, config.IndexIntervalBytes);
+            Volatile.Write(ref _logEndOffset, next);
+            MaybeFlushAfterAppend(config, now);
+            return new LogAppendResult(firstOffset, lastOffset, appendTime ? now : -1, maxTimestamp, offsetOfMax, next,
+                _logStartOffset, batchCount, recordCount);
+        }
+    }
+
+    /// <summary>
+    /// Appends batches fetched from the leader, keeping their offsets and bytes. The first batch must start at
+    /// or after the log end offset (gaps are allowed, as compacted leaders have them) and offsets must increase.
+    /// </summary>
+    public LogAppendResult AppendReplicated(ReadOnlySpan<byte> records)
+    {
+        LogConfig config = Config;
+        (int batchCount, int recordCount) = ValidateAll(records, config, denseOffsets: false);
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+            config = _config;
+            long now = NowMs;
+            long firstOffset = RecordBatchHeader.BaseOffset(records), expected = _logEndOffset;
+            long maxTimestamp = -1, offsetOfMax = firstOffset, lastOffset = -1;
+            for (int position = 0; position < records.Length;)
+            {
+                ReadOnlySpan<byte> batch = records[position..];
+                long baseOffset = RecordBatchHeader.BaseOffset(batch);
+                lastOffset = RecordBatchHeader.LastOffset(batch);
+                if (baseOffset < expected)
+                {
+                    throw new UnexpectedAppendOffsetException(
+                        $"Replicated batch at offset {baseOffset} does not follow {expected - 1} (log end offset {_logEndOffset}).", firstOffset, lastOffset);
+                }
+                long batchMax = RecordBatchHeader.MaxTimestamp(batch);
+                if (batchMax > maxTimestamp)
+                {
+                    maxTimestamp = batchMax;
+                    offsetOfMax = lastOffset;
+                }
+                expected = lastOffset + 1;
+                position += RecordBatchHeader.TotalSize(batch);
+            }
+            LogSegment segment = MaybeRoll(config, records.Length, maxTimestamp, firstOffset, lastOffset, now);
+            segment.Append(records, lastOffset, config.IndexIntervalBytes);
+            Volatile.Write(ref _logEndOffset, expected);
+            MaybeFlushAfterAppend(config, now);
+            return new LogAppendResult(firstOffset, lastOffset, -1, maxTimestamp, offsetOfMax, expected, _logStartOffset, batchCount, recordCount);
+        }
+    }
+
+    /// <summary>Checks every batch of the blob before any of it is written; returns batch and record counts.</summary>
+    private static (int Batches, int Records) ValidateAll(ReadOnlySpan<byte> records, LogConfig config, bool denseOffsets)
+    {
+        if (records.IsEmpty)
+            throw new InvalidRecordException("The records blob holds no batch.");
+        int batches = 0, count = 0;
+        for (int position = 0; position < records.Length;)
+        {
+            ReadOnlySpan<byte> rest = records[position..];
+            int framed = BatchValidator.FramedSize(rest);
+            if (framed > config.MaxMessageBytes && framed <= rest.Length)
+                throw new RecordTooLargeException($"Batch at byte {position} is {framed} bytes, above max.message.bytes {config.MaxMessageBytes}.");
+            int size = BatchValidator.Validate(rest, denseOffsets);
+            count += RecordBatchHeader.RecordsCount(rest);
+            batches++;
+            position += size;
+        }
+        return (batches, count);
+    }
+
+    /// <summary>Rolls to a new segment when the active one is full by size, age, index space or offset range.</summary>
+    private LogSegment MaybeRoll(LogConfig config, int appendBytes, long maxTimestamp, long firstOffset, long lastOffset, long now)
+    {
+        LogSegment active = _segments[^1];
+        if (!active.ShouldRoll(config, appendBytes, maxTimestamp, lastOffset, now))
+            return active;
+        return Roll(Math.Max(firstOffset, _logEndOffset), now);
+    }
+
+    /// <summary>
+    /// Starts a new active segment at <paramref name="baseOffset"/>. The old one gets its closing time index
+    /// entry and trimmed indexes; it is fsynced by the next flush, which moves the recovery point past it.
+    /// </summary>
+    private LogSegment Roll(long baseOffset, long now)
+    {
+        LogConfig config = _config;
+        LogSegment[] segments = _segments;
+        LogSegment active = segments[^1];
+        if (active.Size == 0)
+        {
+            if (active.BaseOffset == baseOffset)
+                return active;
+            // An empty active segment would only leave a hole in the list: replace it.
+            var replaced = segments.ToArray();
+            replaced[^1] = LogSegment.Create(Directory, baseOffset, config, now);
+            PublishSegments(replaced);
+            active.Delete();
+            return replaced[^1];
+        }
+        active.OnBecomeInactive();
+        LogSegment created = LogSegment.Create(Directory, baseOffset, config, now);
+        PublishSegments([.. segments, created]);
+        return created;
+    }
+
+    /// <summary>Forces a new segment now (tests, and the cleaner when it needs the active data to become inactive).</summary>
+    public void Roll()
+    {
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+            Roll(_logEndOffset, NowMs);
+        }
+    }
+
+    private void MaybeFlushAfterAppend(LogConfig config, long now)
+    {
+        if (_logEndOffset - _recoveryPoint >= config.FlushMessages || now - _lastFlushMs >= config.FlushMs)
+            Flush();
+    }
+}

@@ -1,0 +1,164 @@
+namespace Gregor.Storage;
+
+public sealed partial class PartitionLog
+{
+    private const int MaxReadAttempts = 16;
+
+    /// <summary>Ask ListOffsets-style lookups for the log end offset.</summary>
+    public const long LatestTimestamp = -1;
+
+    /// <summary>Ask for the log start offset.</summary>
+    public const long EarliestTimestamp = -2;
+
+    /// <summary>Ask for the record with the largest timestamp (KIP-734).</summary>
+    public const long MaxTimestamp = -3;
+
+    /// <summary>Ask for the earliest offset held locally (the log start offset, as there is no tiered storage).</summary>
+    public const long EarliestLocalTimestamp = -4;
+
+    /// <summary>
+    /// Reads whole batches starting with the one that contains <paramref name="startOffset"/>, up to
+    /// <paramref name="maxBytes"/> (the first batch whole even if larger, when <paramref name="minOneBatch"/>),
+    /// leaving out any batch whose last offset reaches <paramref name="maxOffset"/> (the high watermark for
+    /// consumers, unbounded for followers). Reads come from one segment, like Kafka's. An offset equal to the log
+    /// end offset gives an empty result; one outside [log start, log end] throws <see cref="OffsetOutOfRangeException"/>.
+    /// </summary>
+    public LogReadResult Read(long startOffset, int maxBytes, long maxOffset = long.MaxValue, bool minOneBatch = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        for (int attempt = 0; ; attempt++)
+        {
+            long sequence = Volatile.Read(ref _truncationSequence);
+            if ((sequence & 1) != 0)
+            {
+                Thread.Yield();
+                continue;
+            }
+            long logStart = LogStartOffset, logEnd = LogEndOffset, highWatermark = HighWatermark;
+            if (startOffset < logStart || startOffset > logEnd)
+            {
+                throw new OffsetOutOfRangeException(
+                    $"Offset {startOffset} is outside [{logStart}, {logEnd}] of {Directory}.");
+            }
+            long bound = Math.Min(maxOffset, logEnd);
+            if (startOffset >= bound)
+                return new LogReadResult(default, highWatermark, logStart, logEnd);
+            try
+            {
+                LogSegment[] segments = Volatile.Read(ref _segments);
+                if (startOffset < segments[0].BaseOffset)
+                {
+                    // Retention removed the offset's segment after the range check above.
+                    throw new OffsetOutOfRangeException(
+                        $"Offset {startOffset} is below the log start offset {Math.Max(LogStartOffset, segments[0].BaseOffset)} of {Directory}.");
+                }
+                SegmentRead read = ReadFromSegments(segments, startOffset, maxBytes, bound, minOneBatch);
+                if (Volatile.Read(ref _truncationSequence) != sequence)
+                {
+                    read.Release();
+                    continue;
+                }
+                return new LogReadResult(read, highWatermark, logStart, logEnd);
+            }
+            catch (ObjectDisposedException) when (attempt < MaxReadAttempts)
+            {
+                // The segment was deleted or replaced under the read; the next snapshot no longer has it.
+                if (_closed)
+                    throw new LogClosedException($"Log {Directory} is closed.");
+            }
+        }
+    }
+
+    private static SegmentRead ReadFromSegments(LogSegment[] segments, long startOffset, int maxBytes, long bound, bool minOneBatch)
+    {
+        // Segments may hold no batch at or after the offset (compaction leaves gaps); the next one then has it.
+        for (int index = Math.Max(0, FloorIndex(segments, startOffset)); index < segments.Length; index++)
+        {
+            if (segments[index].BaseOffset >= bound)
+                break;
+            if (segments[index].TryRead(startOffset, maxBytes, bound, minOneBatch, out SegmentRead read))
+                return read;
+        }
+        return default;
+    }
+
+    /// <summary>
+    /// The first record whose timestamp is at least <paramref name="timestamp"/> (from the log start offset on),
+    /// or null when every record is older. Segments are skipped by their max timestamp, and inside one the time
+    /// index and offset index narrow the scan to a few batches.
+    /// </summary>
+    public TimestampAndOffset? FindOffsetByTimestamp(long timestamp)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
+        return WithSnapshot(segments =>
+        {
+            long logStart = LogStartOffset;
+            foreach (LogSegment segment in segments)
+            {
+                if (segment.MaxTimestampSoFar < timestamp)
+                    continue;
+                TimestampAndOffset? found = segment.FindOffsetByTimestamp(timestamp, logStart);
+                if (found is not null)
+                    return found;
+            }
+            return null;
+        });
+    }
+
+    /// <summary>The record carrying the largest timestamp in the log (the first one if several do), or null when empty.</summary>
+    public TimestampAndOffset? FindOffsetOfMaxTimestamp()
+    {
+        return WithSnapshot(segments =>
+        {
+            LogSegment? best = null;
+            foreach (LogSegment segment in segments)
+            {
+                if (segment.Size > 0 && (best is null || segment.MaxTimestampSoFar > best.MaxTimestampSoFar))
+                    best = segment;
+            }
+            return best?.FindOffsetByTimestamp(best.MaxTimestampSoFar, LogStartOffset);
+        });
+    }
+
+    /// <summary>
+    /// ListOffsets for one partition: <see cref="LatestTimestamp"/>, <see cref="EarliestTimestamp"/>,
+    /// <see cref="MaxTimestamp"/>, <see cref="EarliestLocalTimestamp"/>, or a timestamp to search for.
+    /// Null when no record qualifies.
+    /// </summary>
+    public TimestampAndOffset? ListOffset(long timestamp) => timestamp switch
+    {
+        LatestTimestamp => new TimestampAndOffset(TimestampOffset.NoTimestamp, LogEndOffset, EpochOfBatchBefore(LogEndOffset)),
+        EarliestTimestamp or EarliestLocalTimestamp => new TimestampAndOffset(TimestampOffset.NoTimestamp, LogStartOffset, EpochOfBatchAt(LogStartOffset)),
+        MaxTimestamp => FindOffsetOfMaxTimestamp(),
+        >= 0 => FindOffsetByTimestamp(timestamp),
+        _ => throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, "Not a timestamp or a ListOffsets special value."),
+    };
+
+    /// <summary>Leader epoch of the batch holding <paramref name="offset"/> (or the next one), or -1.</summary>
+    public int EpochOfBatchAt(long offset) => WithSnapshot(segments =>
+    {
+        for (int index = Math.Max(0, FloorIndex(segments, offset)); index < segments.Length; index++)
+        {
+            if (segments[index].TryTranslateOffset(offset, out BatchInfo batch))
+                return batch.PartitionLeaderEpoch;
+        }
+        return -1;
+    });
+
+    private int EpochOfBatchBefore(long offset) => offset <= LogStartOffset ? -1 : EpochOfBatchAt(offset - 1);
+
+    /// <summary>Runs a lookup over the current segments, retrying if a segment is deleted under it.</summary>
+    private T WithSnapshot<T>(Func<LogSegment[], T> lookup)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return lookup(Volatile.Read(ref _segments));
+            }
+            catch (ObjectDisposedException) when (attempt < MaxReadAttempts && !_closed)
+            {
+            }
+        }
+    }
+}

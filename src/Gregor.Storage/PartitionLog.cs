@@ -1,0 +1,327 @@
+namespace Gregor.Storage;
+
+/// <summary>
+/// One partition's log: a directory of segments in Kafka's layout. One writer at a time appends, rolls,
+/// truncates and deletes (serialized by a lock); reads and lookups run concurrently without it, over an
+/// immutable snapshot of the segment list and the sizes and end offset published after each write.
+/// </summary>
+public sealed partial class PartitionLog : IDisposable
+{
+    private readonly object _writeLock = new();
+    private readonly object _checkpointLock = new();
+    private readonly TimeProvider _time;
+    private readonly List<PendingDeletion> _pendingDeletions = [];
+    private LogConfig _config;
+    private LogSegment[] _segments;
+    private long _logEndOffset;
+    private long _logStartOffset;
+    private long _highWatermark;
+    private long _recoveryPoint;
+    private long _cleanerOffset;
+    // Odd while a truncation runs; readers retry if it changed (or was odd) across their read.
+    private long _truncationSequence;
+    private long _lastFlushMs;
+    private bool _directoryDirty;
+    private LogState _lastWrittenState;
+    private bool _closed;
+
+    private PartitionLog(string directory, LogConfig config, TimeProvider time, LogSegment[] segments, LogState state, RecoveryReport report)
+    {
+        Directory = directory;
+        _config = config;
+        _time = time;
+        _segments = segments;
+        _logStartOffset = state.LogStartOffset;
+        _recoveryPoint = state.RecoveryPoint;
+        _highWatermark = state.HighWatermark;
+        _cleanerOffset = state.CleanerOffset;
+        _logEndOffset = segments[^1].ReadNextOffset();
+        _lastFlushMs = NowMs;
+        Recovery = report;
+        if (LogFileNames.TryParsePartitionDirectoryName(System.IO.Path.GetFileName(directory), out string topic, out int partition))
+        {
+            Topic = topic;
+            Partition = partition;
+        }
+        else
+        {
+            Topic = System.IO.Path.GetFileName(directory);
+            Partition = -1;
+        }
+    }
+
+    /// <summary>The partition directory.</summary>
+    public string Directory { get; }
+
+    public string Topic { get; }
+
+    /// <summary>From the directory name; -1 if it does not follow <c>&lt;topic&gt;-&lt;partition&gt;</c>.</summary>
+    public int Partition { get; }
+
+    public LogConfig Config => Volatile.Read(ref _config);
+
+    /// <summary>What opening the log found and repaired.</summary>
+    public RecoveryReport Recovery { get; }
+
+    /// <summary>The first offset a consumer may read.</summary>
+    public long LogStartOffset => Volatile.Read(ref _logStartOffset);
+
+    /// <summary>The offset the next appended record gets.</summary>
+    public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    /// <summary>The offset up to which replication has committed; consumers read below it.</summary>
+    public long HighWatermark => Volatile.Read(ref _highWatermark);
+
+    /// <summary>Every offset below this is on disk (fsynced); recovery after a crash starts here.</summary>
+    public long RecoveryPoint => Volatile.Read(ref _recoveryPoint);
+
+    /// <summary>Where the cleaner's next pass starts: everything below has been compacted at least once.</summary>
+    public long CleanerOffset => Volatile.Read(ref _cleanerOffset);
+
+    /// <summary>Raised (on the writer's thread) when the high watermark moves.</summary>
+    public event Action<PartitionLog, long>? HighWatermarkChanged;
+
+    /// <summary>The segments, oldest first; the last one is active.</summary>
+    public IReadOnlyList<LogSegment> Segments => Volatile.Read(ref _segments);
+
+    public LogSegment ActiveSegment => Volatile.Read(ref _segments)[^1];
+
+    /// <summary>Total bytes of all segments.</summary>
+    public long Size
+    {
+        get
+        {
+            long total = 0;
+            foreach (LogSegment segment in Volatile.Read(ref _segments))
+                total += segment.Size;
+            return total;
+        }
+    }
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Opens (or creates) the log in <paramref name="directory"/>, recovering it if the last stop was unclean.
+    /// See <see cref="LogRecovery"/> for what is checked and repaired.
+    /// </summary>
+    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null)
+    {
+        config ??= LogConfig.Default;
+        config.Validate();
+        time ??= TimeProvider.System;
+        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var log = new PartitionLog(directory, config, time, loaded.Segments, loaded.State, loaded.Report);
+        log.FinishOpen(loaded);
+        return log;
+    }
+
+    private void FinishOpen(LogRecovery.Loaded loaded)
+    {
+        long leo = _logEndOffset;
+        if (_logStartOffset > leo)
+        {
+            // A log start offset beyond everything on disk (segments lost or DeleteRecords past them): start empty there.
+            TruncateFullyAndStartAt(_logStartOffset);
+            leo = _logEndOffset;
+        }
+        _highWatermark = Math.Clamp(_highWatermark, _logStartOffset, leo);
+        _cleanerOffset = Math.Clamp(_cleanerOffset, _logStartOffset, leo);
+        _recoveryPoint = loaded.Report.HadCleanShutdown ? leo : Math.Min(_recoveryPoint, leo);
+        if (loaded.Report.SegmentsRecovered > 0 || loaded.Report.IndexesRebuilt > 0)
+        {
+            // Repairs are made durable before anything new is appended after them.
+            foreach (LogSegment segment in _segments)
+                segment.Flush();
+            _recoveryPoint = leo;
+        }
+        WriteCheckpoint();
+        // The marker goes last: a crash from here on must be treated as unclean.
+        File.Delete(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker));
+        DirectorySync.Flush(Directory);
+    }
+
+    /// <summary>Takes a new config live. Size and time limits apply from the next append; index sizes from the next segment.</summary>
+    public void UpdateConfig(LogConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        lock (_writeLock)
+            Volatile.Write(ref _config, config);
+    }
+
+    /// <summary>Sets the high watermark (replication: a follower takes the leader's), clamped to [log start, log end].</summary>
+    public void UpdateHighWatermark(long highWatermark)
+    {
+        long clamped;
+        lock (_writeLock)
+        {
+            clamped = Math.Clamp(highWatermark, LogStartOffset, LogEndOffset);
+            if (clamped == _highWatermark)
+                return;
+            Volatile.Write(ref _highWatermark, clamped);
+        }
+        HighWatermarkChanged?.Invoke(this, clamped);
+    }
+
+    /// <summary>Raises the high watermark only (leader: the ISR's minimum end offset moved); returns whether it moved.</summary>
+    public bool MaybeIncrementHighWatermark(long highWatermark)
+    {
+        long clamped;
+        lock (_writeLock)
+        {
+            clamped = Math.Min(highWatermark, LogEndOffset);
+            if (clamped <= _highWatermark)
+                return false;
+            Volatile.Write(ref _highWatermark, clamped);
+        }
+        HighWatermarkChanged?.Invoke(this, clamped);
+        return true;
+    }
+
+    /// <summary>
+    /// fsyncs every segment that may hold unflushed data, then records the end offset as the recovery point.
+    /// </summary>
+    public void Flush() => FlushUpTo(LogEndOffset);
+
+    /// <summary>Flushes the segments holding offsets below <paramref name="offset"/> and moves the recovery point there.</summary>
+    public void FlushUpTo(long offset)
+    {
+        LogSegment[] toFlush;
+        long sequence;
+        bool syncDirectory;
+        lock (_writeLock)
+        {
+            ThrowIfClosed();
+            offset = Math.Min(offset, _logEndOffset);
+            if (offset <= _recoveryPoint && !_directoryDirty)
+                return;
+            sequence = Volatile.Read(ref _truncationSequence);
+            toFlush = SegmentsBetween(_recoveryPoint, offset);
+            syncDirectory = _directoryDirty;
+            _directoryDirty = false;
+        }
+        // fsync outside the writer lock so appends continue; a segment deleted meanwhile needs no flush.
+        foreach (LogSegment segment in toFlush)
+        {
+            try
+            {
+                segment.Flush();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+        if (syncDirectory)
+            DirectorySync.Flush(Directory);
+        lock (_writeLock)
+        {
+            _lastFlushMs = NowMs;
+            if (Volatile.Read(ref _truncationSequence) == sequence && offset > _recoveryPoint)
+                Volatile.Write(ref _recoveryPoint, offset);
+        }
+        WriteCheckpoint();
+    }
+
+    /// <summary>Segments that may hold offsets in [from, to): from the one containing <paramref name="from"/> on.</summary>
+    private LogSegment[] SegmentsBetween(long from, long to)
+    {
+        LogSegment[] segments = _segments;
+        int first = Math.Max(0, FloorIndex(segments, from));
+        int last = segments.Length - 1;
+        while (last > first && segments[last].BaseOffset >= to)
+            last--;
+        return segments[first..(last + 1)];
+    }
+
+    /// <summary>Writes the per-log checkpoint if any of its values changed.</summary>
+    public void WriteCheckpoint()
+    {
+        lock (_checkpointLock)
+        {
+            var state = new LogState(LogStartOffset, RecoveryPoint, HighWatermark, CleanerOffset);
+            if (state == _lastWrittenState && File.Exists(LogStateCheckpoint.PathIn(Directory)))
+                return;
+            LogStateCheckpoint.Write(Directory, state);
+            _lastWrittenState = state;
+        }
+    }
+
+    /// <summary>
+    /// Clean shutdown: flush everything, finish pending deletions, trim the indexes, write the checkpoint and
+    /// then the clean-shutdown marker, so the next open skips recovery.
+    /// </summary>
+    public void Close()
+    {
+        lock (_writeLock)
+        {
+            if (_closed)
+                return;
+            Flush();
+            foreach (PendingDeletion pending in _pendingDeletions)
+                pending.Segment.Delete();
+            _pendingDeletions.Clear();
+            foreach (LogSegment segment in _segments)
+            {
+                segment.Close();
+            }
+            _closed = true;
+        }
+        WriteCheckpoint();
+        File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
+        DirectorySync.Flush(Directory);
+    }
+
+    public void Dispose() => Close();
+
+    /// <summary>
+    /// Drops every handle with no flush, trim, checkpoint or marker: the on-disk state of a process that died
+    /// here. For crash tests.
+    /// </summary>
+    internal void Abandon()
+    {
+        lock (_writeLock)
+        {
+            if (_closed)
+                return;
+            _closed = true;
+            foreach (PendingDeletion pending in _pendingDeletions)
+                pending.Segment.Dispose();
+            foreach (LogSegment segment in _segments)
+                segment.Dispose();
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+            throw new LogClosedException($"Log {Directory} is closed.");
+    }
+
+    /// <summary>Index of the last segment whose base offset is at most <paramref name="offset"/>, or -1.</summary>
+    internal static int FloorIndex(LogSegment[] segments, long offset)
+    {
+        int low = 0, high = segments.Length - 1, found = -1;
+        while (low <= high)
+        {
+            int middle = (low + high) >>> 1;
+            if (segments[middle].BaseOffset <= offset)
+            {
+                found = middle;
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+        return found;
+    }
+
+    private void PublishSegments(LogSegment[] segments)
+    {
+        Volatile.Write(ref _segments, segments);
+        _directoryDirty = true;
+    }
+
+    private readonly record struct PendingDeletion(long DueMs, LogSegment Segment);
+}
