@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Gregor.Protocol.Compression;
 
@@ -52,7 +54,10 @@ internal static partial class SnappyBlock
                         throw Corrupt($"a literal of {length} bytes runs past the end of the input ({remaining} bytes left)", written);
                     if (length > output.Length - written)
                         throw Corrupt($"a literal of {length} bytes passes the declared length {declared}", written);
-                    input.Slice(read, (int)length).CopyTo(output[written..]);
+                    if (length <= ShortPiece && remaining >= ShortPiece && output.Length - written >= ShortPiece)
+                        CopyShortPiece(input[read..], output[written..]);
+                    else
+                        input.Slice(read, (int)length).CopyTo(output[written..]);
                     read += (int)length;
                     written += (int)length;
                     continue;
@@ -105,6 +110,11 @@ internal static partial class SnappyBlock
     private static int CopyBack(Span<byte> output, int position, int offset, int length)
     {
         int from = position - offset;
+        if (length <= ShortPiece && offset >= ShortPiece && output.Length - position >= ShortPiece)
+        {
+            CopyShortPiece(output[from..], output[position..]);
+            return position + length;
+        }
         if (offset >= length)
         {
             output.Slice(from, length).CopyTo(output[position..]);
@@ -119,6 +129,17 @@ internal static partial class SnappyBlock
         }
         return position;
     }
+
+    /// <summary>
+    /// Most literals and copies are short. When input and output both have 16 bytes to spare
+    /// (and a copy's source ends before its destination starts), copying a fixed 16 bytes is
+    /// cheaper than a copy of the exact length; the bytes past the piece lie inside the declared
+    /// length and are overwritten by the elements that follow.
+    /// </summary>
+    private const int ShortPiece = 16;
+
+    private static void CopyShortPiece(ReadOnlySpan<byte> source, Span<byte> destination) =>
+        MemoryMarshal.Write(destination, MemoryMarshal.Read<Vector128<byte>>(source));
 
     private static InvalidDataException Corrupt(string problem, int written) =>
         new($"snappy: corrupt block at decoded byte {written}: {problem}");
