@@ -154,27 +154,29 @@ public class SnappyBlockInteropTests
     }
 }
 
-/// <summary>What the snappy paths allocate per call once warmed up: nothing.</summary>
+/// <summary>
+/// What the snappy paths allocate per call once warmed up: nothing. The JIT may allocate on the
+/// thread while it recompiles hot methods, so the calls are measured in rounds and one clean
+/// round proves it; an allocation per call would show in every round.
+/// </summary>
 public class SnappyAllocationTests
 {
+    private const int Rounds = 10;
+
     [Fact]
     public void Block_compress_and_decompress_allocate_nothing()
     {
         byte[] input = Compressible(1024 * 1024);
         byte[] compressed = new byte[SnappyBlock.MaxCompressedLength(input.Length)];
         byte[] output = new byte[input.Length];
-        int length = SnappyBlock.Compress(input, compressed);
-        SnappyBlock.Decompress(compressed.AsSpan(0, length), output);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        long fewest = FewestBytesAllocatedInARound(() =>
         {
-            length = SnappyBlock.Compress(input, compressed);
+            int length = SnappyBlock.Compress(input, compressed);
             SnappyBlock.Decompress(compressed.AsSpan(0, length), output);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
         Assert.Equal(input, output);
     }
 
@@ -184,12 +186,9 @@ public class SnappyAllocationTests
         byte[] input = Compressible(1024 * 1024);
         var compressed = new ArrayBufferWriter<byte>(2 * 1024 * 1024);
         var decompressed = new ArrayBufferWriter<byte>(2 * 1024 * 1024);
-        CompressionCodec.Compress(CompressionType.Snappy, input, compressed);
-        CompressionCodec.Decompress(CompressionType.Snappy, compressed.WrittenSpan, decompressed, input.Length);
         byte[] raw = IronSnappy.Snappy.Encode(input);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        long fewest = FewestBytesAllocatedInARound(() =>
         {
             compressed.ResetWrittenCount();
             decompressed.ResetWrittenCount();
@@ -197,10 +196,23 @@ public class SnappyAllocationTests
             CompressionCodec.Decompress(CompressionType.Snappy, compressed.WrittenSpan, decompressed, input.Length);
             decompressed.ResetWrittenCount();
             CompressionCodec.Decompress(CompressionType.Snappy, raw, decompressed, input.Length);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
         Assert.Equal(input, decompressed.WrittenSpan.ToArray());
+    }
+
+    private static long FewestBytesAllocatedInARound(Action call)
+    {
+        call();
+        long fewest = long.MaxValue;
+        for (int round = 0; round < Rounds && fewest > 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+                call();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return fewest;
     }
 }
