@@ -39,6 +39,16 @@ internal ref struct DecompressionOutput
         return span.Length > cap ? span[..cap] : span;
     }
 
+    /// <summary>
+    /// A writable span of exactly <paramref name="count"/> bytes, for a decoder that knows its
+    /// output length up front; throws before the destination grows if that passes the limit.
+    /// </summary>
+    public readonly Span<byte> GetSpan(long count)
+    {
+        EnsureRoom(count);
+        return destination.GetSpan((int)count)[..(int)count];
+    }
+
     /// <summary>Commits bytes written into the last span, or throws if they pass the limit.</summary>
     public void Advance(int count)
     {

@@ -8,7 +8,7 @@ namespace Gregor.Protocol.Compression;
 /// ("xerial"): an 8-byte magic, two big-endian int32 version fields, then chunks, each a
 /// big-endian int32 length and one raw snappy block. librdkafka writes one raw snappy block with
 /// no framing. Reading tells them apart by the magic, as both clients do; writing produces the
-/// framing, which both read. Raw blocks are encoded and decoded by IronSnappy.
+/// framing, which both read. Raw blocks are encoded and decoded by <see cref="SnappyBlock"/>.
 /// </summary>
 internal static class SnappyCodec
 {
@@ -18,9 +18,6 @@ internal static class SnappyCodec
 
     /// <summary>snappy-java's default block size, which the Java client uses.</summary>
     private const int BlockSize = 32 * 1024;
-
-    /// <summary>A snappy block's length prefix is a varint of at most 32 bits.</summary>
-    private const int MaxLengthVarintBytes = 5;
 
     private static ReadOnlySpan<byte> Magic => [0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0];
 
@@ -35,11 +32,10 @@ internal static class SnappyCodec
         for (int offset = 0; offset < source.Length; offset += BlockSize)
         {
             ReadOnlySpan<byte> piece = source.Slice(offset, Math.Min(BlockSize, source.Length - offset));
-            // IronSnappy only offers an encoder that returns a new array.
-            byte[] block = IronSnappy.Snappy.Encode(piece);
-            BinaryPrimitives.WriteInt32BigEndian(destination.GetSpan(4), block.Length);
-            destination.Advance(4);
-            destination.Write(block);
+            Span<byte> chunk = destination.GetSpan(4 + SnappyBlock.MaxCompressedLength(piece.Length));
+            int blockLength = SnappyBlock.Compress(piece, chunk[4..]);
+            BinaryPrimitives.WriteInt32BigEndian(chunk, blockLength);
+            destination.Advance(4 + blockLength);
         }
     }
 
@@ -82,38 +78,10 @@ internal static class SnappyCodec
 
     private static void DecompressBlock(ReadOnlySpan<byte> block, ref DecompressionOutput output)
     {
-        // The decoder allocates the length the block claims, so check it against the limit first.
-        long claimed = UncompressedLength(block);
-        output.EnsureRoom(claimed);
-        byte[] decoded;
-        try
-        {
-            decoded = IronSnappy.Snappy.Decode(block);
-        }
-        catch (Exception e) when (e is IOException or IndexOutOfRangeException or ArgumentException)
-        {
-            throw new InvalidDataException($"snappy: corrupt block: {e.Message}", e);
-        }
-        if (decoded.Length != claimed)
-            throw new InvalidDataException($"snappy: block decoded to {decoded.Length} bytes, its header says {claimed}");
-        output.Write(decoded);
-    }
-
-    /// <summary>The little-endian base-128 length that starts every raw snappy block.</summary>
-    private static long UncompressedLength(ReadOnlySpan<byte> block)
-    {
-        long value = 0;
-        for (int i = 0; i < MaxLengthVarintBytes; i++)
-        {
-            if (i == block.Length)
-                throw new InvalidDataException("snappy: block ends inside its length header (truncated)");
-            byte b = block[i];
-            value |= (long)(b & 0x7F) << (7 * i);
-            if (b < 0x80)
-                return value <= uint.MaxValue
-                    ? value
-                    : throw new InvalidDataException("snappy: block length header is over 32 bits");
-        }
-        throw new InvalidDataException("snappy: block length header is over 5 bytes");
+        // The header is checked against the limit before the destination grows to hold it.
+        long declared = SnappyBlock.ReadDecodedLength(block, out _);
+        Span<byte> span = output.GetSpan(declared);
+        SnappyBlock.Decompress(block, span);
+        output.Advance(span.Length);
     }
 }

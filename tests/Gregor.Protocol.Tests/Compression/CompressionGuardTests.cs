@@ -66,6 +66,18 @@ public class CompressionGuardTests
         byte[] block = [0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x00, 0x41];
         var writer = new MeasuringBufferWriter();
 
+        var error = Assert.Throws<InvalidDataException>(() => CompressionCodec.Decompress(CompressionType.Snappy, block, writer, int.MaxValue));
+
+        Assert.StartsWith("snappy:", error.Message);
+        Assert.Equal(0, writer.LargestReach);
+    }
+
+    [Fact]
+    public void A_raw_snappy_block_declaring_more_than_the_limit_is_refused_before_the_destination_grows()
+    {
+        byte[] block = SnappyBlockInteropTests.CompressBlock(new byte[2 * 1024 * 1024]);
+        var writer = new MeasuringBufferWriter();
+
         var error = Assert.Throws<InvalidDataException>(() => CompressionCodec.Decompress(CompressionType.Snappy, block, writer, 1 << 20));
 
         Assert.Contains("exceeds the limit", error.Message);
