@@ -9,7 +9,7 @@ namespace Gregor.Storage;
 /// Keys are compared by digest only; a collision of 128-bit digests is not a practical concern. It stops
 /// accepting new keys at 90% load, which bounds the dirty range one cleaning pass can cover.
 /// </summary>
-public sealed class OffsetMap
+internal sealed class OffsetMap
 {
     private const int DigestBytes = 16;
     private const int SlotBytes = DigestBytes + 8;
