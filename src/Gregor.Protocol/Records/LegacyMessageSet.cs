@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Gregor.Protocol.Compression;
 using static Gregor.Protocol.Records.RecordBatchError;
 
 namespace Gregor.Protocol.Records;
@@ -14,7 +15,7 @@ public static class LegacyMessageSet
     private const int MagicOffset = 16;
     private const int AttributesOffset = 17;
     private const int TimestampOffset = 18;
-    private const byte LegacyMaxCodecId = 3; // lz4; zstd needs v2
+    private const byte LegacyMaxCodecId = (byte)CompressionType.Lz4; // zstd came with v2
     private const byte TimestampTypeBit = 0x08;
     private const long NoTimestamp = -1;
 
@@ -78,9 +79,9 @@ public static class LegacyMessageSet
 
         if (codec > LegacyMaxCodecId) return new(InvalidCompressionCodec, AttributesOffset, LegacyMaxCodecId, codec);
         if (wrapper.Value.IsNull) return new(MissingWrapperValue, wrapper.ValuePosition);
-        summary = summary with { SourceCompressionCodecId = codec };
+        summary = summary with { SourceCompression = (CompressionType)codec };
 
-        inner ??= new PooledByteBufferWriter(Math.Max(wrapper.Value.Length * 4, 256));
+        inner ??= new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(wrapper.Value.Length, options.MaxDecompressedBytes));
         inner.Clear();
         int valueStart = wrapper.ValuePosition + sizeof(int);
         var decompressed = RecordsSectionCompression.TryDecompress(codec, wrapper.Value.Span, options.MaxDecompressedBytes, inner,
@@ -176,8 +177,8 @@ public readonly record struct LegacyConversionInfo
     /// <summary>The lowest magic among the messages (0 or 1).</summary>
     public byte SourceMagic { get; init; }
 
-    /// <summary>Codec of the (last) compressed wrapper, 0 when no message was compressed: what topic compression "producer" keeps.</summary>
-    public byte SourceCompressionCodecId { get; init; }
+    /// <summary>Codec of the (last) compressed wrapper, None when no message was compressed: what topic compression "producer" keeps.</summary>
+    public CompressionType SourceCompression { get; init; }
 
     /// <summary>LogAppendTime when a v1 message said so.</summary>
     public TimestampType SourceTimestampType { get; init; }

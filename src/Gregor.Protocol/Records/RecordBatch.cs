@@ -1,3 +1,4 @@
+using Gregor.Protocol.Compression;
 using H = Gregor.Protocol.Records.RecordBatchHeader;
 
 namespace Gregor.Protocol.Records;
@@ -32,8 +33,8 @@ public readonly ref struct RecordBatch
 
     public RecordBatchAttributes Attributes => H.Attributes(Bytes);
 
-    /// <summary>The compression codec id from the attributes (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).</summary>
-    public byte CompressionCodecId => (byte)(Attributes & RecordBatchAttributes.CompressionMask);
+    /// <summary>The codec from the attributes' low three bits; 5..7 are not defined (the validator rejects them).</summary>
+    public CompressionType Compression => (CompressionType)(Attributes & RecordBatchAttributes.CompressionMask);
 
     public TimestampType TimestampType => (Attributes & RecordBatchAttributes.LogAppendTime) != 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime;
 

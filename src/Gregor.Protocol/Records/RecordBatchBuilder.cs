@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Gregor.Protocol.Compression;
 using Gregor.Protocol.Primitives;
 using H = Gregor.Protocol.Records.RecordBatchHeader;
 
@@ -14,9 +15,9 @@ namespace Gregor.Protocol.Records;
 public sealed class RecordBatchBuilder : IDisposable
 {
     private readonly PooledByteBufferWriter _buffer;
+    private PooledByteBufferWriter? _compressed;
     private int _count;
     private int _nextOffsetDelta;
-    private long _firstTimestamp;
     private long _maxTimestamp;
     private long? _baseTimestamp;
 
@@ -30,6 +31,12 @@ public sealed class RecordBatchBuilder : IDisposable
     public long BaseOffset { get; set; }
 
     public int PartitionLeaderEpoch { get; set; } = H.NoPartitionLeaderEpoch;
+
+    /// <summary>Codec for the records section, applied once in <see cref="Build"/>.</summary>
+    public CompressionType Compression { get; set; } = CompressionType.None;
+
+    /// <summary>Codec level; null for Kafka's default for the codec.</summary>
+    public int? CompressionLevel { get; set; }
 
     public TimestampType TimestampType { get; set; } = TimestampType.CreateTime;
 
@@ -82,7 +89,7 @@ public sealed class RecordBatchBuilder : IDisposable
 
     public int Count => _count;
 
-    /// <summary>Size of the batch built so far without compression: header plus records.</summary>
+    /// <summary>Size of the batch built so far without compression: header plus records (an upper bound for batch.size checks).</summary>
     public int UncompressedSize => _buffer.WrittenCount;
 
     public void Append(long timestamp, NullableBytes key, NullableBytes value) =>
@@ -129,7 +136,7 @@ public sealed class RecordBatchBuilder : IDisposable
         ReadOnlySpan<byte> encodedHeaders, ReadOnlySpan<RecordHeaderData> headers, int headersSize = -1)
     {
         if (_count == int.MaxValue || _nextOffsetDelta == int.MaxValue) throw new InvalidOperationException("a batch holds at most int.MaxValue records");
-        long baseTimestamp = _count == 0 ? _baseTimestamp ?? timestamp : _firstTimestamp;
+        long baseTimestamp = _baseTimestamp ?? timestamp;
         long timestampDelta = timestamp - baseTimestamp;
         if (((timestamp ^ baseTimestamp) & (timestamp ^ timestampDelta)) < 0)
             throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, $"too far from the base timestamp {baseTimestamp}");
@@ -170,11 +177,7 @@ public sealed class RecordBatchBuilder : IDisposable
         }
         _buffer.Advance(p);
 
-        if (_count == 0)
-        {
-            _firstTimestamp = baseTimestamp;
-            _baseTimestamp = baseTimestamp;
-        }
+        _baseTimestamp = baseTimestamp;
         _maxTimestamp = Math.Max(_maxTimestamp, timestamp);
         _count++;
         _nextOffsetDelta = offsetDelta + 1;
@@ -188,19 +191,32 @@ public sealed class RecordBatchBuilder : IDisposable
     }
 
     /// <summary>
-    /// Completes the batch: header fields, attributes, counts, timestamps and CRC. The memory
-    /// belongs to the builder and stays valid until the next Append, Reset or Dispose.
+    /// Completes the batch: compresses the records section if asked, then writes the header fields,
+    /// attributes, counts, timestamps and CRC. The memory belongs to the builder and stays valid
+    /// until the next Build, Append, Reset or Dispose.
     /// </summary>
+    /// <exception cref="DllNotFoundException">lz4 or zstd was asked for and its system library is missing.</exception>
     public ReadOnlyMemory<byte> Build()
     {
         int lastOffsetDelta = LastOffsetDelta ?? _nextOffsetDelta - 1;
         if (lastOffsetDelta < _nextOffsetDelta - 1 || lastOffsetDelta < 0)
             throw new InvalidOperationException($"lastOffsetDelta {lastOffsetDelta} must be at least {Math.Max(_nextOffsetDelta - 1, 0)}; an empty batch needs LastOffsetDelta set");
+        if (Compression is < CompressionType.None or > CompressionType.Zstd)
+            throw new InvalidOperationException($"compression {(int)Compression} is not a codec");
 
         var output = _buffer;
+        if (Compression != CompressionType.None)
+        {
+            _compressed ??= new PooledByteBufferWriter(Math.Max(_buffer.WrittenCount / 2, H.Size * 2));
+            _compressed.Clear();
+            _compressed.GetSpan(H.Size)[..H.Size].Clear();
+            _compressed.Advance(H.Size);
+            CompressionCodec.Compress(Compression, _buffer.WrittenSpan[H.Size..], _compressed, CompressionLevel);
+            output = _compressed;
+        }
         var batch = output.WrittenSpanForUpdate;
 
-        var attributes = RecordBatchAttributes.None;
+        var attributes = (RecordBatchAttributes)(byte)Compression;
         if (TimestampType == TimestampType.LogAppendTime) attributes |= RecordBatchAttributes.LogAppendTime;
         if (IsTransactional) attributes |= RecordBatchAttributes.Transactional;
         if (IsControl) attributes |= RecordBatchAttributes.Control;
@@ -235,11 +251,14 @@ public sealed class RecordBatchBuilder : IDisposable
         _buffer.Advance(H.Size);
         _count = 0;
         _nextOffsetDelta = 0;
-        _firstTimestamp = 0;
         _maxTimestamp = long.MinValue;
         _baseTimestamp = null;
         LastOffsetDelta = null;
     }
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _buffer.Dispose();
+        _compressed?.Dispose();
+    }
 }

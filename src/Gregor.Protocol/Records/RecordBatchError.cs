@@ -40,11 +40,11 @@ public enum RecordBatchError : byte
     /// <summary>The codec is valid but this build cannot decompress it.</summary>
     UnsupportedCompression,
 
-    /// <summary>The compressed records could not be decompressed.</summary>
+    /// <summary>
+    /// The compressed records are corrupt, truncated, or would decompress past the configured
+    /// maximum; the codec's reason is in <see cref="RecordBatchValidationResult.Detail"/>.
+    /// </summary>
     DecompressionFailed,
-
-    /// <summary>Decompressing would exceed the configured maximum size.</summary>
-    DecompressedSizeTooLarge,
 
     /// <summary>The header's record count is negative, zero where records are required, or more than the bytes can hold.</summary>
     InvalidRecordCount,

@@ -1,3 +1,5 @@
+using Gregor.Protocol.Compression;
+
 namespace Gregor.Protocol.Records;
 
 /// <summary>
@@ -15,8 +17,7 @@ public readonly record struct RecordBatchInfo
 
     public int RecordCount { get; init; }
 
-    /// <summary>The codec id from the attributes (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).</summary>
-    public byte CompressionCodecId { get; init; }
+    public CompressionType Compression { get; init; }
 
     public TimestampType TimestampType { get; init; }
 

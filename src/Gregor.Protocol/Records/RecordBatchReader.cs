@@ -54,7 +54,7 @@ public ref struct RecordBatchReader : IDisposable
 
         var section = batch[H.Size..];
         int count = header.RecordsCount;
-        byte codec = header.CompressionCodecId;
+        byte codec = (byte)header.Compression;
         if (codec > RecordsSectionCompression.MaxCodecId)
             return new(InvalidCompressionCodec, H.AttributesOffset, RecordsSectionCompression.MaxCodecId, codec);
         if (codec == 0)
@@ -66,7 +66,7 @@ public ref struct RecordBatchReader : IDisposable
         }
 
         if (count < 0) return new(InvalidRecordCount, H.RecordsCountOffset, int.MaxValue, count);
-        var buffer = new PooledByteBufferWriter(Math.Max(section.Length * 4, 256));
+        var buffer = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, maxDecompressedBytes));
         var result = RecordsSectionCompression.TryDecompress(codec, section, maxDecompressedBytes, buffer, H.AttributesOffset, H.Size);
         if (!result.IsValid)
         {

@@ -9,13 +9,15 @@ public readonly struct RecordBatchValidationResult : IEquatable<RecordBatchValid
 {
     public const int NoPosition = -1;
 
-    public RecordBatchValidationResult(RecordBatchError error, int position, long expected = 0, long actual = 0, int decompressedPosition = NoPosition)
+    public RecordBatchValidationResult(RecordBatchError error, int position, long expected = 0, long actual = 0,
+        int decompressedPosition = NoPosition, string? detail = null)
     {
         Error = error;
         Position = position;
         Expected = expected;
         Actual = actual;
         DecompressedPosition = decompressedPosition;
+        Detail = detail;
     }
 
     public static RecordBatchValidationResult Valid => default;
@@ -40,15 +42,20 @@ public readonly struct RecordBatchValidationResult : IEquatable<RecordBatchValid
     /// <summary>What the bytes actually hold; meaning depends on <see cref="Error"/>.</summary>
     public long Actual { get; }
 
+    /// <summary>An explanation from a lower layer (e.g. the codec's reason a section would not decompress), or null.</summary>
+    public string? Detail { get; }
+
     /// <summary>The same defect, seen from an input that starts <paramref name="shift"/> bytes earlier.</summary>
     public RecordBatchValidationResult ShiftedBy(int shift) =>
-        IsValid ? this : new(Error, Position + shift, Expected, Actual, DecompressedPosition);
+        IsValid ? this : new(Error, Position + shift, Expected, Actual, DecompressedPosition, Detail);
 
     /// <summary>A defect found at <see cref="Position"/> of decompressed data that came from <paramref name="compressedPosition"/> of the input.</summary>
     internal RecordBatchValidationResult InDecompressedData(int compressedPosition) =>
-        IsValid ? this : new(Error, compressedPosition, Expected, Actual, Position);
+        IsValid ? this : new(Error, compressedPosition, Expected, Actual, Position, Detail);
 
-    public string Message => IsValid ? "valid" : $"{Error}: {Describe()} {Where()}";
+    public string Message => IsValid ? "valid"
+        : Detail is null ? $"{Error}: {Describe()} {Where()}"
+        : $"{Error}: {Describe()} {Where()} ({Detail})";
 
     public override string ToString() => Message;
 
@@ -67,8 +74,7 @@ public readonly struct RecordBatchValidationResult : IEquatable<RecordBatchValid
         RecordBatchError.CrcMismatch => $"stored checksum 0x{Expected:x8} but the bytes give 0x{Actual:x8}",
         RecordBatchError.InvalidCompressionCodec => $"compression codec id {Actual} is not valid for this format",
         RecordBatchError.UnsupportedCompression => $"compression codec id {Actual} is not supported by this build",
-        RecordBatchError.DecompressionFailed => $"compressed data of {Actual} bytes could not be decompressed",
-        RecordBatchError.DecompressedSizeTooLarge => $"decompressed data exceeds the limit of {Expected} bytes",
+        RecordBatchError.DecompressionFailed => $"{Actual} compressed bytes did not decompress within the limit of {Expected} bytes",
         RecordBatchError.InvalidRecordCount => $"record count {Actual} is invalid (at most {Expected} fit)",
         RecordBatchError.InvalidOffsetRange => $"lastOffsetDelta {Actual} does not fit {Expected} records",
         RecordBatchError.TransactionalWithoutProducerId => $"transactional batch has producer id {Actual}",
@@ -97,11 +103,11 @@ public readonly struct RecordBatchValidationResult : IEquatable<RecordBatchValid
 
     public bool Equals(RecordBatchValidationResult other) =>
         Error == other.Error && Position == other.Position && DecompressedPosition == other.DecompressedPosition
-        && Expected == other.Expected && Actual == other.Actual;
+        && Expected == other.Expected && Actual == other.Actual && string.Equals(Detail, other.Detail, StringComparison.Ordinal);
 
     public override bool Equals(object? obj) => obj is RecordBatchValidationResult other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(Error, Position, DecompressedPosition, Expected, Actual);
+    public override int GetHashCode() => HashCode.Combine(Error, Position, DecompressedPosition, Expected, Actual, Detail);
 
     public static bool operator ==(RecordBatchValidationResult left, RecordBatchValidationResult right) => left.Equals(right);
 

@@ -64,7 +64,7 @@ public static class RecordBatchValidator
 
         int count = header.RecordsCount;
         var section = batch[H.Size..];
-        byte codec = header.CompressionCodecId;
+        byte codec = (byte)header.Compression;
         var summary = new RecordsSummary(header.MaxTimestamp, header.LastOffsetDelta);
 
         if (codec == 0)
@@ -74,7 +74,7 @@ public static class RecordBatchValidator
         }
         else if (options.CheckCompressedRecords)
         {
-            using var decompressed = new PooledByteBufferWriter(Math.Max(section.Length * 4, 256));
+            using var decompressed = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, options.MaxDecompressedBytes));
             var result = RecordsSectionCompression.TryDecompress(codec, section, options.MaxDecompressedBytes, decompressed, H.AttributesOffset, H.Size);
             if (!result.IsValid) return result;
             result = CheckRecords(decompressed.WrittenSpan, count, header, options, ref summary);
@@ -87,7 +87,7 @@ public static class RecordBatchValidator
             BaseOffset = header.BaseOffset,
             LastOffsetDelta = header.LastOffsetDelta,
             RecordCount = count,
-            CompressionCodecId = codec,
+            Compression = header.Compression,
             TimestampType = header.TimestampType,
             IsTransactional = header.IsTransactional,
             IsControl = header.IsControl,
@@ -105,7 +105,7 @@ public static class RecordBatchValidator
     /// <summary>Header fields that must agree with each other and with the policy in <paramref name="options"/>.</summary>
     private static RecordBatchValidationResult CheckHeader(RecordBatch header, RecordBatchValidationOptions options)
     {
-        byte codec = header.CompressionCodecId;
+        byte codec = (byte)header.Compression;
         if (codec > RecordsSectionCompression.MaxCodecId) return new(InvalidCompressionCodec, H.AttributesOffset, RecordsSectionCompression.MaxCodecId, codec);
 
         if (header.IsControl && !options.AllowControlBatches) return new(ControlBatchNotAllowed, H.AttributesOffset);

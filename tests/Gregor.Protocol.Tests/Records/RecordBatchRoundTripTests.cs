@@ -1,4 +1,5 @@
 using System.Text;
+using Gregor.Protocol.Compression;
 using Gregor.Protocol.Records;
 using static Gregor.Protocol.Tests.Records.SpecBytes;
 
@@ -147,7 +148,7 @@ public class RecordBatchRoundTripTests
         Assert.Equal(2, batch.Magic);
         Assert.True(batch.IsTransactional);
         Assert.True(batch.HasProducerId);
-        Assert.Equal(0, batch.CompressionCodecId);
+        Assert.Equal(CompressionType.None, batch.Compression);
         Assert.Equal(TimestampType.CreateTime, batch.TimestampType);
         // Sequences wrap from int.MaxValue to 0, as Kafka's do.
         Assert.Equal(0, batch.LastSequence);
