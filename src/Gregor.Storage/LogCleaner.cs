@@ -22,8 +22,8 @@ namespace Gregor.Storage;
 /// <remarks>
 /// Kept whole and left out of the key map: control batches and transactional batches (telling committed from
 /// aborted data needs the transaction index, which this log does not keep), and batches whose records cannot
-/// be read here (a compression codec missing from this build). Leaving them out only means less is removed.
-/// Rewritten batches are written uncompressed. A batch whose records are all removed is dropped, except the
+/// be read here (a compression codec whose native library this machine lacks). Leaving them out only means
+/// less is removed. Rewritten batches keep their compression codec. A batch whose records are all removed is dropped, except the
 /// last batch of each group, which stays as an empty batch so the group's offset range is preserved.
 /// </remarks>
 public sealed class LogCleaner : IDisposable
@@ -398,6 +398,7 @@ public sealed class LogCleaner : IDisposable
             _builder.BaseOffset = info.BaseOffset;
             _builder.PartitionLeaderEpoch = info.PartitionLeaderEpoch;
             _builder.TimestampType = header.TimestampType;
+            _builder.Compression = header.Compression;
             _builder.LogAppendTime = header.TimestampType == TimestampType.LogAppendTime ? info.MaxTimestamp : -1;
             _builder.IsTransactional = false;
             _builder.IsControl = false;

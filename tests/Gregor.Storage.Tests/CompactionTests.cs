@@ -190,6 +190,29 @@ public sealed class CompactionTests
     }
 
     [Fact]
+    public void Compressed_batches_are_compacted_and_keep_their_codec()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        using var log = PartitionLog.Open(dir.Path, CompactConfig, time);
+        using var cleaner = new LogCleaner(time, dedupeBufferBytes: 64 * 1024);
+        const Gregor.Protocol.Compression.CompressionType gzip = Gregor.Protocol.Compression.CompressionType.Gzip;
+        log.Append(BuiltBatches.Compressed(gzip, [TestRecord.Of("a", "1", 10), TestRecord.Of("b", "1", 20), TestRecord.Of("c", "1", 30)]));
+        log.Append(BuiltBatches.Compressed(gzip, [TestRecord.Of("b", "2", 40)]));
+        Assert.Equal(new TimestampAndOffset(20, 1, -1), log.FindOffsetByTimestamp(15));
+        Commit(log);
+
+        CleanerStats stats = cleaner.Clean(log)!;
+
+        Assert.Equal(4, stats.RecordsRead);
+        Assert.Equal(3, stats.RecordsRetained);
+        Assert.Equal([("a", "1"), ("c", "1"), ("b", "2")], LogRecords.ReadAll(log).Select(r => (r.Key!, r.Value!)));
+        Assert.Equal([0L, 2L, 3L], LogRecords.ReadAll(log).Select(r => r.Offset));
+        Assert.All(LogFixture.ReadAll(log), batch =>
+            Assert.Equal(1, (int)(Gregor.Protocol.Records.RecordBatchHeader.Attributes(batch) & Gregor.Protocol.Records.RecordBatchAttributes.CompressionMask)));
+    }
+
+    [Fact]
     public void Records_without_a_key_are_dropped_by_compaction_as_in_kafka()
     {
         using var dir = new TempLogDirectory();
