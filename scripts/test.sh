@@ -31,6 +31,12 @@ for proj in tests/*/*.csproj; do
   [ "$f" -eq 0 ] || status=1
 done
 
+# Hot paths allocate nothing per operation: checked by BenchmarkDotNet, counted like tests.
+bench/allocation-gate.sh | tee "$out/allocation-gate.txt"
+line=$(grep -E "^allocation gate:" "$out/allocation-gate.txt" | tail -1)
+p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || status=1
 exit $status
