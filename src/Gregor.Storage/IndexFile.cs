@@ -13,7 +13,7 @@ namespace Gregor.Storage;
 /// up concurrently under a read lock. Remapping (resize, trim, close) takes the write lock, so no reader
 /// ever touches an unmapped view.
 /// </remarks>
-public abstract unsafe class IndexFile : IDisposable
+public abstract unsafe class IndexFile
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private FileStream? _file;
@@ -24,7 +24,7 @@ public abstract unsafe class IndexFile : IDisposable
     private int _entries;
     private bool _disposed;
 
-    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable)
+    private protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable)
     {
         FilePath = path;
         BaseOffset = baseOffset;
@@ -60,7 +60,7 @@ public abstract unsafe class IndexFile : IDisposable
     public bool HasWholeEntries => FileLength % EntrySize == 0;
 
     /// <summary>Grows or shrinks the file (and mapping) to <paramref name="bytes"/>, keeping the entries below it.</summary>
-    public void Resize(int bytes)
+    internal void Resize(int bytes)
     {
         _lock.EnterWriteLock();
         try
@@ -75,10 +75,10 @@ public abstract unsafe class IndexFile : IDisposable
     }
 
     /// <summary>Shrinks the file to exactly its entries, as Kafka does when a segment stops being active.</summary>
-    public void TrimToValidSize() => Resize(Entries * EntrySize);
+    internal void TrimToValidSize() => Resize(Entries * EntrySize);
 
     /// <summary>Drops every entry and preallocates again, before a rebuild.</summary>
-    public void Reset(int maxIndexSize)
+    internal void Reset(int maxIndexSize)
     {
         _lock.EnterWriteLock();
         try
@@ -112,7 +112,7 @@ public abstract unsafe class IndexFile : IDisposable
     }
 
     /// <summary>Renames the file in place; the open mapping stays valid.</summary>
-    public void Rename(string newPath)
+    internal void Rename(string newPath)
     {
         _lock.EnterWriteLock();
         try
@@ -127,7 +127,7 @@ public abstract unsafe class IndexFile : IDisposable
         }
     }
 
-    public void Dispose()
+    internal void Dispose()
     {
         _lock.EnterWriteLock();
         try
@@ -143,10 +143,9 @@ public abstract unsafe class IndexFile : IDisposable
         {
             _lock.ExitWriteLock();
         }
-        GC.SuppressFinalize(this);
     }
 
-    public void DeleteFile()
+    internal void DeleteFile()
     {
         Dispose();
         File.Delete(FilePath);

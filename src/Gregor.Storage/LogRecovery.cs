@@ -167,16 +167,24 @@ public static class LogRecovery
         swapBases.Sort();
         foreach (long swapBase in swapBases)
         {
-            using LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, LogFileNames.SwapSuffix);
-            swap.Recover(config);
-            swap.OnBecomeInactive();
-            long next = swap.ReadNextOffset();
-            foreach (long oldBase in SegmentBases(directory))
+            LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, LogFileNames.SwapSuffix);
+            long next;
+            try
             {
-                if (oldBase >= swapBase && oldBase < next)
-                    DeleteSegmentFiles(directory, oldBase, "");
+                swap.Recover(config);
+                swap.OnBecomeInactive();
+                next = swap.ReadNextOffset();
+                foreach (long oldBase in SegmentBases(directory))
+                {
+                    if (oldBase >= swapBase && oldBase < next)
+                        DeleteSegmentFiles(directory, oldBase, "");
+                }
+                swap.ChangeSuffix("");
             }
-            swap.ChangeSuffix("");
+            finally
+            {
+                swap.Dispose();
+            }
             problems.Add($"completed the replacement of segments in [{swapBase}, {next}) by a cleaned segment");
         }
         if (swapBases.Count > 0)

@@ -9,7 +9,7 @@ namespace Gregor.Storage;
 /// <c>.index</c> and <c>.timeindex</c>. The owning log's single writer appends; readers read concurrently and
 /// only ever see bytes below the published <see cref="Size"/>, which moves after the bytes are written.
 /// </summary>
-public sealed class LogSegment : IDisposable
+public sealed class LogSegment
 {
     private readonly SafeFileHandle _log;
     private int _size;
@@ -53,7 +53,7 @@ public sealed class LogSegment : IDisposable
     internal bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Creates empty files for a new segment (replacing leftovers of the same name).</summary>
-    public static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, string suffix = "")
+    internal static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, string suffix = "")
     {
         foreach (string path in (ReadOnlySpan<string>)[
             LogFileNames.LogFile(directory, baseOffset, suffix),
@@ -69,7 +69,7 @@ public sealed class LogSegment : IDisposable
     /// Opens a segment's files (creating missing ones). <paramref name="writable"/> preallocates the indexes
     /// for appends; otherwise they are mapped lazily at their current length.
     /// </summary>
-    public static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, string suffix = "")
+    internal static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, string suffix = "")
     {
         SafeFileHandle log = File.OpenHandle(LogFileNames.LogFile(directory, baseOffset, suffix), FileMode.OpenOrCreate,
             FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -166,7 +166,7 @@ public sealed class LogSegment : IDisposable
     /// Appends already validated batches whose offsets are assigned. Index entries go in every
     /// index.interval.bytes; the new size is published after the bytes are written, the index entries after that.
     /// </summary>
-    public void Append(ReadOnlySpan<byte> batches, long lastOffset, int indexIntervalBytes)
+    internal void Append(ReadOnlySpan<byte> batches, long lastOffset, int indexIntervalBytes)
     {
         if (batches.IsEmpty)
             return;
@@ -379,7 +379,7 @@ public sealed class LogSegment : IDisposable
     /// Revalidates every batch (framing, magic, CRC, increasing offsets), rebuilds both indexes and cuts the
     /// file at the first invalid batch. Returns the number of bytes cut.
     /// </summary>
-    public int Recover(LogConfig config)
+    internal int Recover(LogConfig config)
     {
         OffsetIndex.Reset(config.SegmentIndexBytes);
         TimeIndex.Reset(config.SegmentIndexBytes);
@@ -429,7 +429,7 @@ public sealed class LogSegment : IDisposable
     /// Removes every batch whose last offset is at or above <paramref name="offset"/> (a batch straddling it goes
     /// whole), and the index entries pointing at them. Returns the bytes removed.
     /// </summary>
-    public int TruncateTo(long offset, long nowMs)
+    internal int TruncateTo(long offset, long nowMs)
     {
         bool found = TryTranslateOffset(offset, out BatchInfo cutAt);
         OffsetIndex.TruncateTo(offset);
@@ -478,7 +478,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Writes the closing time index entry and trims both indexes to their entries.</summary>
-    public void OnBecomeInactive()
+    internal void OnBecomeInactive()
     {
         LoadMaxTimestamp();
         TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
@@ -487,7 +487,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Preallocates the indexes again so the segment can take appends (after open or truncation).</summary>
-    public void MakeWritable(LogConfig config)
+    internal void MakeWritable(LogConfig config)
     {
         OffsetIndex.Resize(OffsetIndex.RoundedCapacity(config.SegmentIndexBytes));
         TimeIndex.Resize(TimeIndex.RoundedCapacity(config.SegmentIndexBytes));
@@ -502,7 +502,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Renames all three files from their current suffix to <paramref name="newSuffix"/>.</summary>
-    public void ChangeSuffix(string newSuffix)
+    internal void ChangeSuffix(string newSuffix)
     {
         string oldLog = LogPath;
         string newLog = LogFileNames.LogFile(Directory, BaseOffset, newSuffix);
@@ -514,7 +514,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Closes cleanly: final time index entry, indexes trimmed, handles released.</summary>
-    public void Close()
+    internal void Close()
     {
         if (IsClosed)
             return;
@@ -523,7 +523,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Releases handles without touching the files.</summary>
-    public void Dispose()
+    internal void Dispose()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
@@ -533,7 +533,7 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Releases handles and removes the files.</summary>
-    public void Delete()
+    internal void Delete()
     {
         Dispose();
         File.Delete(LogPath);

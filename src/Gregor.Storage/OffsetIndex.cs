@@ -14,7 +14,7 @@ public sealed class OffsetIndex : IndexFile
 {
     public const int Size = 8;
 
-    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable)
+    internal OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable)
         : base(path, baseOffset, maxIndexSize, writable)
     {
     }
@@ -43,7 +43,7 @@ public sealed class OffsetIndex : IndexFile
     public bool CanAppendOffset(long offset) => offset - BaseOffset is >= 0 and <= int.MaxValue;
 
     /// <summary>Adds an entry; offsets must increase. Only the segment's writer calls this.</summary>
-    public void Append(long offset, int position)
+    internal void Append(long offset, int position)
     {
         EnterRead();
         try
@@ -96,7 +96,7 @@ public sealed class OffsetIndex : IndexFile
     }
 
     /// <summary>Removes every entry whose offset is at or above <paramref name="offset"/>.</summary>
-    public void TruncateTo(long offset)
+    internal void TruncateTo(long offset)
     {
         EnterRead();
         try

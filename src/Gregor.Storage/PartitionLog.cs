@@ -256,14 +256,25 @@ public sealed partial class PartitionLog : IDisposable
         {
             if (_closed)
                 return;
-            Flush();
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
-            foreach (LogSegment segment in _segments)
+            LogSegment[] segments = _segments;
+            int firstUnflushed = Math.Max(0, FloorIndex(segments, _recoveryPoint));
+            for (int index = 0; index < segments.Length; index++)
             {
-                segment.Close();
+                // Segments below the recovery point were trimmed and fsynced already; the rest get their
+                // closing time index entry and trimmed indexes, fsynced before the marker says "clean".
+                if (index >= firstUnflushed)
+                {
+                    segments[index].OnBecomeInactive();
+                    segments[index].Flush();
+                }
+                segments[index].Dispose();
             }
+            if (_directoryDirty)
+                DirectorySync.Flush(Directory);
+            Volatile.Write(ref _recoveryPoint, _logEndOffset);
             _closed = true;
         }
         WriteCheckpoint();

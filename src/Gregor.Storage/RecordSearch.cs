@@ -8,7 +8,8 @@ internal static class RecordSearch
     /// <summary>
     /// The first record of <paramref name="batch"/> at or after <paramref name="startingOffset"/> whose timestamp
     /// is at least <paramref name="timestamp"/>, or null if none is. A batch whose records cannot be opened here
-    /// (a compression codec this build lacks) answers with its first offset, which is never past the right one.
+    /// (a compression codec whose native library is missing here) answers with its first offset, which is never
+/// past the right one.
     /// </summary>
     public static TimestampAndOffset? FirstAtOrAfter(ReadOnlySpan<byte> batch, in BatchInfo info, long timestamp, long startingOffset)
     {

@@ -17,7 +17,7 @@ public sealed class TimeIndex : IndexFile
 {
     public const int Size = 12;
 
-    public TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable)
+    internal TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable)
         : base(path, baseOffset, maxIndexSize, writable)
     {
     }
@@ -49,7 +49,7 @@ public sealed class TimeIndex : IndexFile
     /// Appends (timestamp, offset) if the timestamp is larger than the last entry's. <paramref name="skipFullCheck"/>
     /// lets the final entry of a segment use the reserved slot.
     /// </summary>
-    public void MaybeAppend(long timestamp, long offset, bool skipFullCheck = false)
+    internal void MaybeAppend(long timestamp, long offset, bool skipFullCheck = false)
     {
         if (timestamp < 0)
             return;
@@ -124,7 +124,7 @@ public sealed class TimeIndex : IndexFile
     }
 
     /// <summary>Removes every entry whose offset is at or above <paramref name="offset"/>.</summary>
-    public void TruncateTo(long offset)
+    internal void TruncateTo(long offset)
     {
         EnterRead();
         try

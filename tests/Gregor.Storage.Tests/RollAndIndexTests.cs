@@ -105,7 +105,7 @@ public sealed class RollAndIndexTests
     {
         using var dir = new TempLogDirectory();
         string path = Path.Combine(dir.Path, "00000000000000000100.timeindex");
-        using var index = new TimeIndex(path, 100, 1200, writable: true);
+        var index = new TimeIndex(path, 100, 1200, writable: true);
         index.MaybeAppend(1000, 105);
         index.MaybeAppend(1000, 107);  // not larger: ignored
         index.MaybeAppend(2000, 110);
@@ -120,5 +120,6 @@ public sealed class RollAndIndexTests
         Assert.Equal(new TimestampOffset(1000, 105), index.LastEntry);
         index.TrimToValidSize();
         Assert.Equal(TimeIndex.Size, new FileInfo(path).Length);
+        index.Dispose();
     }
 }

@@ -111,3 +111,15 @@ internal static class TestBatches
         target.AddRange(bytes);
     }
 }
+
+/// <summary>Batches built with the records library's builder, for compressed batches.</summary>
+internal static class BuiltBatches
+{
+    public static byte[] Compressed(Gregor.Protocol.Compression.CompressionType compression, IReadOnlyList<TestRecord> records)
+    {
+        using var builder = new RecordBatchBuilder { Compression = compression };
+        foreach (TestRecord record in records)
+            builder.Append(record.Timestamp, record.Key, record.Value);
+        return builder.Build().ToArray();
+    }
+}
