@@ -55,6 +55,6 @@ public sealed class CompressionBenchmarksConfig : ManualConfig
 {
     public CompressionBenchmarksConfig()
     {
-        AddColumn(new CompressionThroughputColumn(), new CompressionRatioColumn());
+        AddColumn(new ThroughputColumn(CompressionInput.Bytes, "Megabytes (10^6) of uncompressed data compressed or restored per second (mean)"), new CompressionRatioColumn());
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
@@ -5,12 +6,14 @@ using BenchmarkDotNet.Running;
 namespace Gregor.Benchmarks;
 
 /// <summary>
-/// MB/s of record payload for benchmarks whose every operation moves exactly
-/// <see cref="Workload.BytesPerOperation"/> bytes of batches, so throughput can be read next to
-/// the disk's own bandwidth.
+/// MB/s for benchmarks whose every operation moves a known number of bytes, so throughput can be
+/// read next to the disk's own bandwidth.
 /// </summary>
-public sealed class ThroughputColumn : IColumn
+public sealed class ThroughputColumn(double bytesPerOperation, string legend) : IColumn
 {
+    /// <summary>The record batch and log benchmarks: <see cref="Workload.BytesPerOperation"/> of record values per operation.</summary>
+    public static ThroughputColumn RecordValues { get; } = new(Workload.BytesPerOperation, "Megabytes (10^6) of record values processed per second (mean)");
+
     public string Id => nameof(ThroughputColumn);
 
     public string ColumnName => "MB/s";
@@ -25,7 +28,7 @@ public sealed class ThroughputColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Megabytes (10^6) of batch bytes processed per second (mean)";
+    public string Legend => legend;
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -35,9 +38,8 @@ public sealed class ThroughputColumn : IColumn
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        var report = summary[benchmarkCase];
-        if (report?.ResultStatistics is not { } stats || stats.Mean <= 0) return "-";
+        if (summary[benchmarkCase]?.ResultStatistics is not { Mean: > 0 } stats) return "-";
         double seconds = stats.Mean / 1e9;
-        return (Workload.BytesPerOperation / seconds / 1e6).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
+        return (bytesPerOperation / seconds / 1e6).ToString("F0", CultureInfo.InvariantCulture);
     }
 }

@@ -5,5 +5,5 @@ namespace Gregor.Benchmarks;
 /// <summary>Adds the MB/s column to the default summary.</summary>
 public sealed class ThroughputConfig : ManualConfig
 {
-    public ThroughputConfig() => AddColumn(new ThroughputColumn());
+    public ThroughputConfig() => AddColumn(ThroughputColumn.RecordValues);
 }
