@@ -120,8 +120,7 @@ internal sealed class CodecEmitter
         {
             string cond = Cond(f.Versions);
             if (cond == "false") continue;
-            L(d + 1, "if (" + cond + ")");
-            L(d + 1, "{");
+            OpenIf(cond, d + 1);
             EmitReadValue(f, "_result." + f.Name, (f.NoFlex ? "false" : "_flexible"), d + 2);
             L(d + 1, "}");
         }
@@ -236,8 +235,7 @@ internal sealed class CodecEmitter
         {
             string cond = Cond(f.Versions);
             if (cond == "false") continue;
-            L(d + 1, "if (" + cond + ")");
-            L(d + 1, "{");
+            OpenIf(cond, d + 1);
             EmitSizeValue(f, "_size", (f.NoFlex ? "false" : "_flexible"), d + 2);
             L(d + 1, "}");
         }
@@ -313,8 +311,7 @@ internal sealed class CodecEmitter
         {
             string cond = Cond(f.Versions);
             if (cond == "false") continue;
-            L(d + 1, "if (" + cond + ")");
-            L(d + 1, "{");
+            OpenIf(cond, d + 1);
             EmitNullCheck(f, d + 2);
             EmitWriteValue(f, (f.NoFlex ? "false" : "_flexible"), d + 2);
             L(d + 1, "}");
@@ -344,7 +341,7 @@ internal sealed class CodecEmitter
         if (!CanBeNull(f)) return;
         string nullable = Cond(f.NullableVersions);
         if (nullable == "true") return;
-        if (f.Primitive == PrimitiveKind.Records) return; // the records field is written empty rather than refused
+        if (f.Primitive == PrimitiveKind.Records) return; // a null records field is written as null (length -1 / 0) in every version, as Kafka does
         L(d, "if (" + f.Name + " is null && !(" + nullable + ")) throw new InvalidOperationException(\"" + f.Name + " is null but version \" + version + \" of " + _m.ClassName + " does not allow null\");");
     }
 
@@ -419,6 +416,13 @@ internal sealed class CodecEmitter
         return "(" + cond + ") && " + differs;
     }
 
+    /// <summary>Opens a block guarded by a version condition; a field in every version gets a bare block.</summary>
+    private void OpenIf(string cond, int d)
+    {
+        if (cond != "true") L(d, "if (" + cond + ")");
+        L(d, "{");
+    }
+
     // ---------------------------------------------------------------- types and defaults
 
     private static bool CanBeNull(FieldSpec f) => !f.NullableVersions.IsEmpty;
@@ -466,8 +470,8 @@ internal sealed class CodecEmitter
             case PrimitiveKind.Uuid: return "";
             case PrimitiveKind.String: return DefaultLiteral(f);
             default:
-                string lit = DefaultLiteral(f);
-                return lit == "0" || lit == "false" || lit.EndsWith(")0", StringComparison.Ordinal) ? "" : lit;
+                // A default of zero or false is what the CLR gives anyway; say nothing.
+                return f.Default == null || f.Default == "0" || f.Default == "false" ? "" : DefaultLiteral(f);
         }
     }
 

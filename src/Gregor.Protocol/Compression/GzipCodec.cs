@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Gregor.Protocol.Records;
 
 namespace Gregor.Protocol.Compression;
 
@@ -52,7 +53,7 @@ internal static unsafe class GzipCodec
         uint trailerSize = BinaryPrimitives.ReadUInt32LittleEndian(source[^4..]);
 
         var output = new DecompressionOutput(destination, maxDecompressedBytes, "gzip", stackalloc byte[1]);
-        uint crc = GzipCrc32.Start;
+        uint crc = Crc32Ieee.Start;
         fixed (byte* src = source)
         {
             using var input = new UnmanagedMemoryStream(src, source.Length);
@@ -63,7 +64,7 @@ internal static unsafe class GzipCodec
                 int read = Read(gzip, span);
                 if (read == 0)
                     break;
-                crc = GzipCrc32.Append(crc, span[..read]);
+                crc = Crc32Ieee.Append(crc, span[..read]);
                 output.Advance(read);
             }
         }
@@ -72,7 +73,7 @@ internal static unsafe class GzipCodec
         long total = output.Written;
         if (total == trailerSize)
         {
-            if (GzipCrc32.Finish(crc) != trailerCrc)
+            if (Crc32Ieee.Finish(crc) != trailerCrc)
                 throw TrailerMismatch();
         }
         else if (total > trailerSize)
@@ -94,7 +95,7 @@ internal static unsafe class GzipCodec
         byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
-            uint crc = GzipCrc32.Start;
+            uint crc = Crc32Ieee.Start;
             fixed (byte* src = source)
             {
                 using var input = new UnmanagedMemoryStream(src, source.Length);
@@ -104,10 +105,10 @@ internal static unsafe class GzipCodec
                 {
                     int skipHere = (int)Math.Min(skip, read);
                     skip -= skipHere;
-                    crc = GzipCrc32.Append(crc, scratch.AsSpan(skipHere, read - skipHere));
+                    crc = Crc32Ieee.Append(crc, scratch.AsSpan(skipHere, read - skipHere));
                 }
             }
-            return GzipCrc32.Finish(crc);
+            return Crc32Ieee.Finish(crc);
         }
         finally
         {

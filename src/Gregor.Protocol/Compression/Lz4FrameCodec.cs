@@ -9,9 +9,9 @@ namespace Gregor.Protocol.Compression;
 /// block size, and across several concatenated frames.
 /// </summary>
 /// <remarks>
-/// Magic 0 and 1 message sets from Kafka before 0.10 carry a frame header checksum computed over
-/// the wrong bytes (KAFKA-3160); liblz4 rejects those. Record batches (magic 2) never have it,
-/// and only magic 2 passes through here.
+/// Magic-0 message sets (clients before Kafka 0.10) carry a frame header checksum computed over
+/// the wrong bytes (KAFKA-3160); liblz4 rejects those, so the legacy converter refuses magic-0 lz4
+/// before it gets here. Magic 1 and record batches (magic 2) have the correct checksum.
 /// </remarks>
 internal static unsafe class Lz4FrameCodec
 {

@@ -24,12 +24,16 @@ internal static class NativeCodecLibrary
             $"Install it (Debian/Ubuntu: apt-get install {debianPackage}).");
     }
 
-    /// <summary>An exported function's address, or a clear error if the library is too old to have it.</summary>
+    /// <summary>
+    /// An exported function's address. A library too old to have it is as unusable as a missing
+    /// one, and is reported the same way (<see cref="DllNotFoundException"/>), so callers that
+    /// turn a missing codec into UNSUPPORTED_COMPRESSION_TYPE cover both.
+    /// </summary>
     public static IntPtr Export(IntPtr library, string libraryName, string function)
     {
         if (NativeLibrary.TryGetExport(library, function, out IntPtr address))
             return address;
-        throw new EntryPointNotFoundException(
+        throw new DllNotFoundException(
             $"The native library {libraryName} has no function {function}; a newer version is needed.");
     }
 }

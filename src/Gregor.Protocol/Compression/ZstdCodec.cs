@@ -21,6 +21,19 @@ internal static unsafe class ZstdCodec
     /// </summary>
     private const int WindowLogMax = 27;
 
+    /// <summary>
+    /// Streaming encoders pick windows by level (level 3 uses 2^21), whatever the data's size, so
+    /// smaller windows are always allowed; above that a window need not exceed the output limit.
+    /// </summary>
+    private const int WindowLogAlwaysAllowed = 22;
+
+    /// <summary>A window bounded by what the caller will accept as output, so a tiny frame cannot claim 128 MiB of native memory.</summary>
+    internal static int WindowLogFor(int maxDecompressedBytes)
+    {
+        int needed = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Max(1, maxDecompressedBytes) - 1);
+        return Math.Clamp(needed, WindowLogAlwaysAllowed, WindowLogMax);
+    }
+
     /// <summary>A context that grew past this (for a big window) is freed rather than kept for the thread.</summary>
     private const int LargestCachedContext = 16 * 1024 * 1024;
 
@@ -69,7 +82,7 @@ internal static unsafe class ZstdCodec
         bool completed = false;
         try
         {
-            zstd.StartDecompression(context.Pointer, WindowLogMax);
+            zstd.StartDecompression(context.Pointer, WindowLogFor(maxDecompressedBytes));
             fixed (byte* src = source)
             {
                 var input = new ZstdInBuffer { Source = src, Size = (nuint)source.Length };

@@ -24,7 +24,8 @@ public readonly record struct KafkaUuid(long MostSignificantBits, long LeastSign
             bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
             bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
             var id = Read(bytes);
-            if (!id.IsZero) return id;
+            // Kafka re-rolls ids whose text starts with '-': command-line tools would read them as options.
+            if (!id.IsZero && (bytes[0] & 0xFC) != 0xF8) return id;
         }
     }
 

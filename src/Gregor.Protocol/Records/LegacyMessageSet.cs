@@ -12,7 +12,7 @@ namespace Gregor.Protocol.Records;
 public static class LegacyMessageSet
 {
     private const int CrcOffset = 12;
-    private const int MagicOffset = 16;
+    private const int MagicOffset = RecordBatchFraming.MagicOffset;
     private const int AttributesOffset = 17;
     private const int TimestampOffset = 18;
     private const byte LegacyMaxCodecId = (byte)CompressionType.Lz4; // zstd came with v2
@@ -72,12 +72,16 @@ public static class LegacyMessageSet
         byte codec = wrapper.CompressionCodecId;
         if (codec == 0)
         {
-            builder.Append(wrapper.Timestamp, wrapper.Key, wrapper.Value);
+            var appended = TryAppend(builder, wrapper.Timestamp, wrapper.Key, wrapper.Value, options, TimestampOffset);
+            if (!appended.IsValid) return appended;
             summary = summary with { MessageCount = summary.MessageCount + 1 };
             return default;
         }
 
         if (codec > LegacyMaxCodecId) return new(InvalidCompressionCodec, AttributesOffset, LegacyMaxCodecId, codec);
+        // Magic-0 clients wrote lz4 frames with a header checksum over the wrong bytes (KAFKA-3160),
+        // which liblz4 rightly refuses; such clients predate Kafka 0.10, so say so rather than guess.
+        if (magic == 0 && codec == (byte)CompressionType.Lz4) return new(UnsupportedCompression, AttributesOffset, 0, codec);
         if (wrapper.Value.IsNull) return new(MissingWrapperValue, wrapper.ValuePosition);
         summary = summary with { SourceCompression = (CompressionType)codec };
 
@@ -102,13 +106,33 @@ public static class LegacyMessageSet
 
             // A log-append-time wrapper's timestamp stands for all of its inner messages.
             long timestamp = wrapper.IsLogAppendTime ? wrapper.Timestamp : innerMessage.Timestamp;
-            builder.Append(timestamp, innerMessage.Key, innerMessage.Value);
+            var appended = TryAppend(builder, timestamp, innerMessage.Key, innerMessage.Value, options, innerAt + TimestampOffset);
+            if (!appended.IsValid) return appended.InDecompressedData(valueStart);
             innerCount++;
         }
         if (!innerMessages.Error.IsValid) return innerMessages.Error.InDecompressedData(valueStart);
         if (innerCount == 0) return new(EmptyMessageSet, valueStart);
 
         summary = summary with { MessageCount = summary.MessageCount + innerCount };
+        return default;
+    }
+
+    /// <summary>
+    /// Appends one converted message unless its timestamp cannot share the batch's base timestamp
+    /// or the batch would outgrow what one batch may hold: many small compressed wrappers must not
+    /// add up to an unbounded conversion.
+    /// </summary>
+    private static RecordBatchValidationResult TryAppend(RecordBatchBuilder builder, long timestamp, NullableBytes key, NullableBytes value,
+        RecordBatchValidationOptions options, int timestampPosition)
+    {
+        long baseTimestamp = builder.Count == 0 ? timestamp : builder.BaseTimestamp ?? timestamp;
+        long delta = timestamp - baseTimestamp;
+        if (((timestamp ^ baseTimestamp) & (timestamp ^ delta)) < 0)
+            return new(TimestampOverflow, timestampPosition, baseTimestamp, timestamp);
+        long grown = (long)builder.UncompressedSize + key.Length + value.Length + RecordBatchHeader.Size;
+        if (grown > options.MaxDecompressedBytes || grown > options.MaxBatchBytes)
+            return new(BatchTooLarge, 0, Math.Min(options.MaxDecompressedBytes, options.MaxBatchBytes), grown);
+        builder.Append(timestamp, key, value);
         return default;
     }
 
@@ -126,6 +150,7 @@ public static class LegacyMessageSet
         if (magic == 1)
         {
             timestamp = BinaryPrimitives.ReadInt64BigEndian(message[p..]);
+            if (timestamp < NoTimestamp) return new(TimestampOverflow, TimestampOffset, NoTimestamp, timestamp);
             p += sizeof(long);
         }
 

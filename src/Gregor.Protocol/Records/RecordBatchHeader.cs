@@ -12,7 +12,7 @@ public static class RecordBatchHeader
     public const int BaseOffsetOffset = 0;
     public const int BatchLengthOffset = 8;
     public const int PartitionLeaderEpochOffset = 12;
-    public const int MagicOffset = 16;
+    public const int MagicOffset = RecordBatchFraming.MagicOffset;
     public const int CrcOffset = 17;
     public const int AttributesOffset = 21;
     public const int LastOffsetDeltaOffset = 23;
@@ -27,7 +27,7 @@ public static class RecordBatchHeader
     public const int Size = 61;
 
     /// <summary>The base offset and batch length fields, which the batch length does not count.</summary>
-    public const int LogOverhead = 12;
+    public const int LogOverhead = RecordBatchFraming.LogOverhead;
 
     /// <summary>The CRC covers everything from the attributes to the end of the batch.</summary>
     public const int CrcCoveredStart = AttributesOffset;
