@@ -93,6 +93,9 @@ public ref struct ProtocolReader
             if (length == -1 && nullable) return null;
             throw new MalformedMessageException($"null or negative string length {length} at position {_position} where a string is required");
         }
+        // Kafka caps strings at 32767 bytes in both forms; the compact form could claim more.
+        if (length > short.MaxValue)
+            throw new MalformedMessageException($"string of {length} bytes at position {_position} is over the 32767-byte limit");
         return Encoding.UTF8.GetString(Take(length));
     }
 

@@ -43,7 +43,10 @@ public static class RecordBatchHeader
 
     public static int BatchLength(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt32BigEndian(batch[BatchLengthOffset..]);
 
-    /// <summary>Whole size of the batch on disk and on the wire: batch length plus the 12-byte log overhead.</summary>
+    /// <summary>
+    /// Whole size of the batch on disk and on the wire: batch length plus the 12-byte log overhead.
+    /// Trusts the length field: call it on framed batches (<see cref="RecordBatchFraming"/> checks them).
+    /// </summary>
     public static int TotalSize(ReadOnlySpan<byte> batch) => BatchLength(batch) + LogOverhead;
 
     public static int PartitionLeaderEpoch(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt32BigEndian(batch[PartitionLeaderEpochOffset..]);

@@ -73,4 +73,18 @@ public sealed class ProtocolReaderTests
         Assert.Equal(id, back);
         Assert.False(KafkaUuid.NewRandom(new Random(1)).IsZero);
     }
+
+    [Fact]
+    public void A_compact_string_over_32767_bytes_is_malformed()
+    {
+        var bytes = new byte[3 + 40000];
+        int n = Varint.WriteUnsigned32(bytes, 40000 + 1);
+        Assert.Equal(3, n);
+        bytes.AsSpan(3).Fill((byte)'a');
+        Assert.Throws<MalformedMessageException>(() =>
+        {
+            var reader = new ProtocolReader(bytes);
+            reader.ReadString(compact: true, nullable: false);
+        });
+    }
 }
