@@ -264,7 +264,7 @@ public sealed class LogSegment
             return false;
         if (first.LastOffset >= maxOffset)
         {
-            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
+            read = SegmentRead.Empty(first.BaseOffset, firstBatchTooLarge: false);
             return true;
         }
         int size = Size;
@@ -274,7 +274,7 @@ public sealed class LogSegment
             window = Math.Max(window, first.Size);
         if (window < first.Size)
         {
-            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: true);
+            read = SegmentRead.Empty(first.BaseOffset, firstBatchTooLarge: true);
             return true;
         }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
@@ -299,10 +299,10 @@ public sealed class LogSegment
             if (batches == 0)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
-                read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
+                read = SegmentRead.Empty(first.BaseOffset, firstBatchTooLarge: false);
                 return true;
             }
-            read = new SegmentRead(buffer, cut, first.BaseOffset, next, batches, firstBatchTooLarge: false);
+            read = new SegmentRead(buffer, 0, cut, first.BaseOffset, next, batches, firstBatchTooLarge: false);
             return true;
         }
         catch
