@@ -286,9 +286,12 @@ public sealed class LogSegment
             while (cut < got)
             {
                 ReadOnlySpan<byte> rest = buffer.AsSpan(cut, got - cut);
-                int batchSize = BatchValidator.FramedSize(rest);
-                if (batchSize < 0 || batchSize > rest.Length || rest.Length < RecordBatchHeader.Size)
+                if (rest.Length < RecordBatchHeader.Size
+                    || !RecordBatchFraming.TryReadSize(rest, int.MaxValue, out int batchSize, out _).IsValid
+                    || batchSize > rest.Length)
+                {
                     break;
+                }
                 long last = RecordBatchHeader.LastOffset(rest);
                 if (last >= maxOffset)
                     break;
@@ -376,11 +379,12 @@ public sealed class LogSegment
     }
 
     /// <summary>
-    /// Revalidates every batch (framing, magic, CRC, increasing offsets), rebuilds both indexes and cuts the
-    /// file at the first invalid batch. Returns the number of bytes cut.
+    /// Revalidates every batch (framing, magic, CRC, header, increasing offsets), rebuilds both indexes and cuts
+    /// the file at the first invalid batch. Returns the number of bytes cut; <paramref name="cutReason"/> says why.
     /// </summary>
-    internal int Recover(LogConfig config)
+    internal int Recover(LogConfig config, out string? cutReason)
     {
+        cutReason = null;
         OffsetIndex.Reset(config.SegmentIndexBytes);
         TimeIndex.Reset(config.SegmentIndexBytes);
         int fileSize = checked((int)RandomAccess.GetLength(_log));
@@ -391,10 +395,17 @@ public sealed class LogSegment
         {
             while (scanner.NextBatch(out BatchInfo batch, out ReadOnlySpan<byte> bytes))
             {
-                if (BatchValidator.Check(bytes, requireDenseOffsets: false, out _, out _) is not null)
+                RecordBatchValidationResult check = RecordBatchValidator.Validate(bytes, StoredBatchChecks.Recovery);
+                if (!check.IsValid)
+                {
+                    cutReason = $"batch at position {batch.Position}: {check.Message}";
                     break;
+                }
                 if (batch.BaseOffset < expectedAtLeast || !OffsetIndex.CanAppendOffset(batch.LastOffset))
+                {
+                    cutReason = $"batch at position {batch.Position} has offsets [{batch.BaseOffset}, {batch.LastOffset}], expected at least {expectedAtLeast} within the segment's range";
                     break;
+                }
                 if (batch.MaxTimestamp > maxTimestamp)
                 {
                     maxTimestamp = batch.MaxTimestamp;
@@ -409,6 +420,7 @@ public sealed class LogSegment
                 valid += batch.Size;
                 expectedAtLeast = batch.NextOffset;
             }
+            cutReason ??= scanner.StopReason;
         }
         finally
         {

@@ -12,6 +12,7 @@ public sealed partial class PartitionLog : IDisposable
     private readonly TimeProvider _time;
     private readonly List<PendingDeletion> _pendingDeletions = [];
     private LogConfig _config;
+    private AppendChecks _appendChecks;
     private LogSegment[] _segments;
     private long _logEndOffset;
     private long _logStartOffset;
@@ -29,6 +30,7 @@ public sealed partial class PartitionLog : IDisposable
     {
         Directory = directory;
         _config = config;
+        _appendChecks = new AppendChecks(config);
         _time = time;
         _segments = segments;
         _logStartOffset = state.LogStartOffset;
@@ -146,7 +148,10 @@ public sealed partial class PartitionLog : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         lock (_writeLock)
+        {
+            Volatile.Write(ref _appendChecks, new AppendChecks(config));
             Volatile.Write(ref _config, config);
+        }
     }
 
     /// <summary>Sets the high watermark (replication: a follower takes the leader's), clamped to [log start, log end].</summary>

@@ -47,10 +47,17 @@ internal ref struct SegmentScanner
             return false;
         int headerBytes = (int)Math.Min(RecordBatchHeader.Size, _end - Position);
         ReadOnlySpan<byte> header = Ensure(headerBytes);
-        int size = BatchValidator.FramedSize(header);
-        if (size < 0 || header.Length < RecordBatchHeader.Size)
+        if (header.Length < RecordBatchHeader.Size)
         {
-            StopReason = $"unreadable batch header at position {Position}";
+            StopReason = $"{header.Length} bytes at position {Position}, too few for a batch header";
+            return false;
+        }
+        RecordBatchValidationResult framing = RecordBatchFraming.TryReadSize(header, int.MaxValue, out int size, out byte magic);
+        if (!framing.IsValid || magic != RecordBatchHeader.CurrentMagic)
+        {
+            StopReason = framing.IsValid
+                ? $"batch at position {Position} has magic {magic}, not 2"
+                : $"batch at position {Position}: {framing.Message}";
             return false;
         }
         if (Position + size > _end)
