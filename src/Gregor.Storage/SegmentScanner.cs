@@ -109,12 +109,19 @@ internal ref struct SegmentScanner
         return _buffer.AsSpan(0, Math.Min(length, read));
     }
 
+    [ThreadStatic]
+    private static long t_fileReads;
+
+    /// <summary>Positional reads this thread has made of segment files (tests check how many one log read costs).</summary>
+    internal static long FileReadsOnThisThread => t_fileReads;
+
     /// <summary>Reads until the span is full or the file ends; returns the bytes read.</summary>
     public static int ReadFully(SafeFileHandle file, Span<byte> destination, long position)
     {
         int total = 0;
         while (total < destination.Length)
         {
+            t_fileReads++;
             int read = RandomAccess.Read(file, destination[total..], position + total);
             if (read <= 0)
                 break;
