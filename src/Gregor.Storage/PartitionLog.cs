@@ -11,6 +11,8 @@ public sealed partial class PartitionLog : IDisposable
     private readonly object _checkpointLock = new();
     private readonly TimeProvider _time;
     private readonly List<PendingDeletion> _pendingDeletions = [];
+    // Segments out of the list whose files go as soon as the writer lock is released.
+    private readonly List<LogSegment> _deleteNow = [];
     private LogConfig _config;
     private AppendChecks _appendChecks;
     private LogSegment[] _segments;
@@ -264,6 +266,9 @@ public sealed partial class PartitionLog : IDisposable
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
+            foreach (LogSegment segment in _deleteNow)
+                segment.Delete();
+            _deleteNow.Clear();
             LogSegment[] segments = _segments;
             int firstUnflushed = Math.Max(0, FloorIndex(segments, _recoveryPoint));
             for (int index = 0; index < segments.Length; index++)
@@ -302,6 +307,8 @@ public sealed partial class PartitionLog : IDisposable
             _closed = true;
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Dispose();
+            foreach (LogSegment segment in _deleteNow)
+                segment.Dispose();
             foreach (LogSegment segment in _segments)
                 segment.Dispose();
         }
