@@ -22,6 +22,8 @@ public sealed partial class PartitionLog
     /// leaving out any batch whose last offset reaches <paramref name="maxOffset"/> (the high watermark for
     /// consumers, unbounded for followers). Reads come from one segment, like Kafka's. An offset equal to the log
     /// end offset gives an empty result; one outside [log start, log end] throws <see cref="OffsetOutOfRangeException"/>.
+    /// The bytes are in a pooled buffer the result owns: dispose the result once, after the bytes are sent
+    /// (<see cref="LogReadResult"/> says more).
     /// </summary>
     public LogReadResult Read(long startOffset, int maxBytes, long maxOffset = long.MaxValue, bool minOneBatch = true)
     {
