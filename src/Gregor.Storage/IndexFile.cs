@@ -243,6 +243,9 @@ public abstract unsafe class IndexFile
         byte* pointer = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         _pointer = pointer + _view.PointerOffset;
+        // A preallocated (active) index is mostly holes: fault its pages in one at a time, without read-ahead.
+        if ((long)_entries * EntrySize < _fileLength)
+            MemoryAdvice.AdviseRandomAccess(pointer, (long)_view.SafeMemoryMappedViewHandle.ByteLength);
     }
 
     private void Unmap()

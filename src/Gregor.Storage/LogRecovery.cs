@@ -73,13 +73,13 @@ public static class LogRecovery
                 bool last = index == bases.Count - 1;
                 if (!clean && baseOffset >= recoverFrom)
                 {
-                    int cut = segment.Recover(config);
+                    int cut = segment.Recover(config, out string? cutReason);
                     recovered++;
                     truncatedBytes += cut;
                     if (cut > 0)
                     {
                         // Later segments were written after the torn bytes; nothing in them can be trusted to follow.
-                        problems.Add($"{segment.LogPath}: cut {cut} bytes of torn or corrupt data at position {segment.Size}");
+                        problems.Add($"{segment.LogPath}: cut {cut} bytes of torn or corrupt data at position {segment.Size} ({cutReason})");
                         truncatedBytes += DeleteSegmentsAfter(directory, bases, index, problems);
                         bases.RemoveRange(index + 1, bases.Count - index - 1);
                         last = true;
@@ -92,11 +92,11 @@ public static class LogRecovery
                 if (indexProblem is not null)
                 {
                     problems.Add($"{segment.LogPath}: {indexProblem}; rebuilding its indexes");
-                    int cut = segment.Recover(config);
+                    int cut = segment.Recover(config, out string? cutReason);
                     truncatedBytes += cut;
                     rebuilt++;
                     if (cut > 0)
-                        problems.Add($"{segment.LogPath}: cut {cut} bytes of invalid data at position {segment.Size}");
+                        problems.Add($"{segment.LogPath}: cut {cut} bytes of invalid data at position {segment.Size} ({cutReason})");
                     if (!last)
                         segment.OnBecomeInactive();
                 }
@@ -171,7 +171,7 @@ public static class LogRecovery
             long next;
             try
             {
-                swap.Recover(config);
+                swap.Recover(config, out _);
                 swap.OnBecomeInactive();
                 next = swap.ReadNextOffset();
                 foreach (long oldBase in SegmentBases(directory))

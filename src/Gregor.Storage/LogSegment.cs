@@ -9,7 +9,7 @@ namespace Gregor.Storage;
 /// <c>.index</c> and <c>.timeindex</c>. The owning log's single writer appends; readers read concurrently and
 /// only ever see bytes below the published <see cref="Size"/>, which moves after the bytes are written.
 /// </summary>
-public sealed class LogSegment
+public sealed partial class LogSegment
 {
     private readonly SafeFileHandle _log;
     private int _size;
@@ -209,110 +209,6 @@ public sealed class LogSegment
     }
 
     /// <summary>
-    /// Finds the first batch whose last offset is at least <paramref name="offset"/>, starting from the offset
-    /// index's lower bound. False if every batch here ends below the offset.
-    /// </summary>
-    public bool TryTranslateOffset(long offset, out BatchInfo batch)
-    {
-        int size = Size;
-        OffsetPosition floor = OffsetIndex.Lookup(offset);
-        int start = floor.Position;
-        if (start > 0 && !IndexEntryMatches(floor, size))
-            start = 0;
-        var scanner = new SegmentScanner(_log, start, size, 16 * 1024);
-        try
-        {
-            while (scanner.NextHeader(out batch))
-            {
-                if (batch.LastOffset >= offset)
-                    return true;
-            }
-            batch = default;
-            return false;
-        }
-        finally
-        {
-            scanner.Dispose();
-        }
-    }
-
-    /// <summary>An index entry (o, p) must point at a batch whose last offset is o; anything else means a bad index.</summary>
-    private bool IndexEntryMatches(OffsetPosition entry, int size)
-    {
-        if (entry.Position >= size)
-            return false;
-        var scanner = new SegmentScanner(_log, entry.Position, size, RecordBatchHeader.Size);
-        try
-        {
-            return scanner.NextHeader(out BatchInfo info) && info.LastOffset == entry.Offset;
-        }
-        finally
-        {
-            scanner.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// Reads whole batches from the one containing <paramref name="startOffset"/>: at most <paramref name="maxBytes"/>
-    /// (but the first batch whole when <paramref name="minOneBatch"/>), none whose last offset reaches
-    /// <paramref name="maxOffset"/>. Returns false if no batch here ends at or after the start offset.
-    /// </summary>
-    internal bool TryRead(long startOffset, int maxBytes, long maxOffset, bool minOneBatch, out SegmentRead read)
-    {
-        read = default;
-        if (!TryTranslateOffset(startOffset, out BatchInfo first))
-            return false;
-        if (first.LastOffset >= maxOffset)
-        {
-            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
-            return true;
-        }
-        int size = Size;
-        int available = size - first.Position;
-        int window = Math.Min(available, maxBytes);
-        if (minOneBatch)
-            window = Math.Max(window, first.Size);
-        if (window < first.Size)
-        {
-            read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: true);
-            return true;
-        }
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
-        try
-        {
-            int got = SegmentScanner.ReadFully(_log, buffer.AsSpan(0, window), first.Position);
-            int cut = 0, batches = 0;
-            long next = first.BaseOffset;
-            while (cut < got)
-            {
-                ReadOnlySpan<byte> rest = buffer.AsSpan(cut, got - cut);
-                int batchSize = BatchValidator.FramedSize(rest);
-                if (batchSize < 0 || batchSize > rest.Length || rest.Length < RecordBatchHeader.Size)
-                    break;
-                long last = RecordBatchHeader.LastOffset(rest);
-                if (last >= maxOffset)
-                    break;
-                cut += batchSize;
-                batches++;
-                next = last + 1;
-            }
-            if (batches == 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                read = new SegmentRead(null, 0, first.BaseOffset, first.BaseOffset, 0, firstBatchTooLarge: false);
-                return true;
-            }
-            read = new SegmentRead(buffer, cut, first.BaseOffset, next, batches, firstBatchTooLarge: false);
-            return true;
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
-
-    /// <summary>
     /// The first record at or after <paramref name="startingOffset"/> whose timestamp is at least
     /// <paramref name="timestamp"/>: the time index narrows the scan, batch max timestamps pick the batch, and
     /// the records inside it are searched.
@@ -376,11 +272,12 @@ public sealed class LogSegment
     }
 
     /// <summary>
-    /// Revalidates every batch (framing, magic, CRC, increasing offsets), rebuilds both indexes and cuts the
-    /// file at the first invalid batch. Returns the number of bytes cut.
+    /// Revalidates every batch (framing, magic, CRC, header, increasing offsets), rebuilds both indexes and cuts
+    /// the file at the first invalid batch. Returns the number of bytes cut; <paramref name="cutReason"/> says why.
     /// </summary>
-    internal int Recover(LogConfig config)
+    internal int Recover(LogConfig config, out string? cutReason)
     {
+        cutReason = null;
         OffsetIndex.Reset(config.SegmentIndexBytes);
         TimeIndex.Reset(config.SegmentIndexBytes);
         int fileSize = checked((int)RandomAccess.GetLength(_log));
@@ -391,10 +288,17 @@ public sealed class LogSegment
         {
             while (scanner.NextBatch(out BatchInfo batch, out ReadOnlySpan<byte> bytes))
             {
-                if (BatchValidator.Check(bytes, requireDenseOffsets: false, out _, out _) is not null)
+                RecordBatchValidationResult check = RecordBatchValidator.Validate(bytes, StoredBatchChecks.Recovery);
+                if (!check.IsValid)
+                {
+                    cutReason = $"batch at position {batch.Position}: {check.Message}";
                     break;
+                }
                 if (batch.BaseOffset < expectedAtLeast || !OffsetIndex.CanAppendOffset(batch.LastOffset))
+                {
+                    cutReason = $"batch at position {batch.Position} has offsets [{batch.BaseOffset}, {batch.LastOffset}], expected at least {expectedAtLeast} within the segment's range";
                     break;
+                }
                 if (batch.MaxTimestamp > maxTimestamp)
                 {
                     maxTimestamp = batch.MaxTimestamp;
@@ -409,6 +313,7 @@ public sealed class LogSegment
                 valid += batch.Size;
                 expectedAtLeast = batch.NextOffset;
             }
+            cutReason ??= scanner.StopReason;
         }
         finally
         {

@@ -79,6 +79,28 @@ public sealed class OffsetIndex : IndexFile
         }
     }
 
+    /// <summary>
+    /// <see cref="Lookup"/> plus what bounds a scan from there: whether the floor is a real entry (rather than the
+    /// segment start) and the position of the entry after it, or -1 if there is none. The batch holding
+    /// <paramref name="targetOffset"/> starts at or before that position, since the batch there ends past the target.
+    /// </summary>
+    internal OffsetPosition LookupWithNext(long targetOffset, out bool isEntry, out int nextPosition)
+    {
+        EnterRead();
+        try
+        {
+            int slot = LargestSlotAtMost(targetOffset);
+            int entries = Entries;
+            isEntry = slot >= 0;
+            nextPosition = slot + 1 < entries ? EntryAt(slot + 1).Position : -1;
+            return slot < 0 ? new OffsetPosition(BaseOffset, 0) : EntryAt(slot);
+        }
+        finally
+        {
+            ExitRead();
+        }
+    }
+
     /// <summary>The entry at a slot, for tests and diagnostics.</summary>
     public OffsetPosition Entry(int slot)
     {

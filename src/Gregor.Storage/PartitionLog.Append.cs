@@ -14,12 +14,11 @@ public sealed partial class PartitionLog
     /// <param name="leaderEpoch">Stamped into each batch when not negative.</param>
     public LogAppendResult Append(Span<byte> records, int leaderEpoch = RecordBatchHeader.NoPartitionLeaderEpoch)
     {
-        LogConfig config = Config;
-        (int batchCount, int recordCount) = ValidateAll(records, config, denseOffsets: true);
+        (int batchCount, int recordCount) = ValidateAll(records, Volatile.Read(ref _appendChecks).Leader);
         lock (_writeLock)
         {
             ThrowIfClosed();
-            config = _config;
+            LogConfig config = _config;
             long now = NowMs;
             bool appendTime = config.MessageTimestampType == MessageTimestampType.LogAppendTime;
             long firstOffset = _logEndOffset, next = firstOffset, maxTimestamp = -1, offsetOfMax = firstOffset;
@@ -59,12 +58,11 @@ public sealed partial class PartitionLog
     /// </summary>
     public LogAppendResult AppendReplicated(ReadOnlySpan<byte> records)
     {
-        LogConfig config = Config;
-        (int batchCount, int recordCount) = ValidateAll(records, config, denseOffsets: false);
+        (int batchCount, int recordCount) = ValidateAll(records, Volatile.Read(ref _appendChecks).Replica);
         lock (_writeLock)
         {
             ThrowIfClosed();
-            config = _config;
+            LogConfig config = _config;
             long now = NowMs;
             long firstOffset = RecordBatchHeader.BaseOffset(records), expected = _logEndOffset;
             long maxTimestamp = -1, offsetOfMax = firstOffset, lastOffset = -1;
@@ -95,24 +93,20 @@ public sealed partial class PartitionLog
         }
     }
 
-    /// <summary>Checks every batch of the blob before any of it is written; returns batch and record counts.</summary>
-    private static (int Batches, int Records) ValidateAll(ReadOnlySpan<byte> records, LogConfig config, bool denseOffsets)
+    /// <summary>
+    /// Checks every batch of the blob (framing, magic, CRC, header, size against max.message.bytes) before any
+    /// of it is written; returns batch and record counts.
+    /// </summary>
+    private static (int Batches, int Records) ValidateAll(ReadOnlySpan<byte> records, RecordBatchValidationOptions options)
     {
         if (records.IsEmpty)
             throw new InvalidRecordException("The records blob holds no batch.");
-        int batches = 0, count = 0;
-        for (int position = 0; position < records.Length;)
-        {
-            ReadOnlySpan<byte> rest = records[position..];
-            int framed = BatchValidator.FramedSize(rest);
-            if (framed > config.MaxMessageBytes && framed <= rest.Length)
-                throw new RecordTooLargeException($"Batch at byte {position} is {framed} bytes, above max.message.bytes {config.MaxMessageBytes}.");
-            int size = BatchValidator.Validate(rest, denseOffsets);
-            count += RecordBatchHeader.RecordsCount(rest);
-            batches++;
-            position += size;
-        }
-        return (batches, count);
+        RecordBatchValidationResult result = RecordBatchValidator.ValidateAll(records, options, out int batches, out long count);
+        if (!result.IsValid)
+            throw StoredBatchChecks.ToException(result);
+        if (count > int.MaxValue)
+            throw new InvalidRecordException($"The records blob declares {count} records, more than one append can take.");
+        return (batches, (int)count);
     }
 
     /// <summary>Rolls to a new segment when the active one is full by size, age, index space or offset range.</summary>

@@ -68,6 +68,13 @@ public sealed partial class PartitionLog
     /// </summary>
     internal bool TryReplaceWithCleaned(LogSegment[] group, LogSegment cleaned, long truncationSequence)
     {
+        bool replaced = TryReplaceWithCleanedLocked(group, cleaned, truncationSequence);
+        DeleteUnlinkedSegments();
+        return replaced;
+    }
+
+    private bool TryReplaceWithCleanedLocked(LogSegment[] group, LogSegment cleaned, long truncationSequence)
+    {
         lock (_writeLock)
         {
             if (_closed || Volatile.Read(ref _truncationSequence) != truncationSequence)

@@ -29,6 +29,7 @@ public sealed partial class PartitionLog
             if (_cleanerOffset < _logStartOffset)
                 Volatile.Write(ref _cleanerOffset, _logStartOffset);
         }
+        DeleteUnlinkedSegments();
         WriteCheckpoint();
         return count;
     }
@@ -76,20 +77,39 @@ public sealed partial class PartitionLog
     /// <summary>Deletes the <c>.deleted</c> segments whose delay has passed; returns how many.</summary>
     public int DeleteExpiredFiles()
     {
+        int deleted = 0;
         lock (_writeLock)
         {
             long now = NowMs;
-            int deleted = 0;
             for (int index = _pendingDeletions.Count - 1; index >= 0; index--)
             {
                 if (_pendingDeletions[index].DueMs > now)
                     continue;
-                _pendingDeletions[index].Segment.Delete();
+                _deleteNow.Add(_pendingDeletions[index].Segment);
                 _pendingDeletions.RemoveAt(index);
                 deleted++;
             }
-            return deleted;
         }
+        DeleteUnlinkedSegments();
+        return deleted;
+    }
+
+    /// <summary>
+    /// Deletes the files of segments that left the list and are due now, outside the writer lock: unlinking a
+    /// big segment frees its page cache, which takes milliseconds that appends should not wait for.
+    /// </summary>
+    private void DeleteUnlinkedSegments()
+    {
+        LogSegment[] due;
+        lock (_writeLock)
+        {
+            if (_deleteNow.Count == 0)
+                return;
+            due = [.. _deleteNow];
+            _deleteNow.Clear();
+        }
+        foreach (LogSegment segment in due)
+            segment.Delete();
     }
 
     /// <summary>Segments renamed to <c>.deleted</c> and waiting for file.delete.delay.ms.</summary>
@@ -104,7 +124,8 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// Renames a segment that left the list to <c>.deleted</c> and deletes it after file.delete.delay.ms, so
-    /// reads that picked it up just before keep working (open handles survive the rename).
+    /// reads that picked it up just before keep working (open handles survive the rename). With no delay the
+    /// caller deletes it right after releasing the writer lock (<see cref="DeleteUnlinkedSegments"/>).
     /// </summary>
     private void ScheduleDeletion(LogSegment segment, long now)
     {
@@ -112,7 +133,7 @@ public sealed partial class PartitionLog
         _directoryDirty = true;
         long delay = _config.FileDeleteDelayMs;
         if (delay == 0)
-            segment.Delete();
+            _deleteNow.Add(segment);
         else
             _pendingDeletions.Add(new PendingDeletion(now > long.MaxValue - delay ? long.MaxValue : now + delay, segment));
     }

@@ -22,6 +22,8 @@ public sealed partial class PartitionLog
     /// leaving out any batch whose last offset reaches <paramref name="maxOffset"/> (the high watermark for
     /// consumers, unbounded for followers). Reads come from one segment, like Kafka's. An offset equal to the log
     /// end offset gives an empty result; one outside [log start, log end] throws <see cref="OffsetOutOfRangeException"/>.
+    /// The bytes are in a pooled buffer the result owns: dispose the result once, after the bytes are sent
+    /// (<see cref="LogReadResult"/> says more).
     /// </summary>
     public LogReadResult Read(long startOffset, int maxBytes, long maxOffset = long.MaxValue, bool minOneBatch = true)
     {
@@ -90,14 +92,14 @@ public sealed partial class PartitionLog
     public TimestampAndOffset? FindOffsetByTimestamp(long timestamp)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(timestamp);
-        return WithSnapshot(segments =>
+        return WithSnapshot((Log: this, Timestamp: timestamp), static (segments, state) =>
         {
-            long logStart = LogStartOffset;
+            long logStart = state.Log.LogStartOffset;
             foreach (LogSegment segment in segments)
             {
-                if (segment.MaxTimestampSoFar < timestamp)
+                if (segment.MaxTimestampSoFar < state.Timestamp)
                     continue;
-                TimestampAndOffset? found = segment.FindOffsetByTimestamp(timestamp, logStart);
+                TimestampAndOffset? found = segment.FindOffsetByTimestamp(state.Timestamp, logStart);
                 if (found is not null)
                     return found;
             }
@@ -108,7 +110,7 @@ public sealed partial class PartitionLog
     /// <summary>The record carrying the largest timestamp in the log (the first one if several do), or null when empty.</summary>
     public TimestampAndOffset? FindOffsetOfMaxTimestamp()
     {
-        return WithSnapshot(segments =>
+        return WithSnapshot(this, static (segments, log) =>
         {
             LogSegment? best = null;
             foreach (LogSegment segment in segments)
@@ -116,7 +118,7 @@ public sealed partial class PartitionLog
                 if (segment.Size > 0 && (best is null || segment.MaxTimestampSoFar > best.MaxTimestampSoFar))
                     best = segment;
             }
-            return best?.FindOffsetByTimestamp(best.MaxTimestampSoFar, LogStartOffset);
+            return best?.FindOffsetByTimestamp(best.MaxTimestampSoFar, log.LogStartOffset);
         });
     }
 
@@ -135,7 +137,7 @@ public sealed partial class PartitionLog
     };
 
     /// <summary>Leader epoch of the batch holding <paramref name="offset"/> (or the next one), or -1.</summary>
-    public int EpochOfBatchAt(long offset) => WithSnapshot(segments =>
+    public int EpochOfBatchAt(long offset) => WithSnapshot(offset, static (segments, offset) =>
     {
         for (int index = Math.Max(0, FloorIndex(segments, offset)); index < segments.Length; index++)
         {
@@ -147,14 +149,17 @@ public sealed partial class PartitionLog
 
     private int EpochOfBatchBefore(long offset) => offset <= LogStartOffset ? -1 : EpochOfBatchAt(offset - 1);
 
-    /// <summary>Runs a lookup over the current segments, retrying if a segment is deleted under it.</summary>
-    private T WithSnapshot<T>(Func<LogSegment[], T> lookup)
+    /// <summary>
+    /// Runs a lookup over the current segments, retrying if a segment is deleted under it. The lookup is a static
+    /// lambda and gets what it needs through <paramref name="state"/>, so no closure is allocated per call.
+    /// </summary>
+    private T WithSnapshot<TState, T>(TState state, Func<LogSegment[], TState, T> lookup)
     {
         for (int attempt = 0; ; attempt++)
         {
             try
             {
-                return lookup(Volatile.Read(ref _segments));
+                return lookup(Volatile.Read(ref _segments), state);
             }
             catch (ObjectDisposedException) when (attempt < MaxReadAttempts && !_closed)
             {

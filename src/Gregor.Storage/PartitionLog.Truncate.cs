@@ -41,6 +41,7 @@ public sealed partial class PartitionLog
                 EndTruncation();
             }
         }
+        DeleteUnlinkedSegments();
         WriteCheckpoint();
         return true;
     }
@@ -76,6 +77,7 @@ public sealed partial class PartitionLog
                 EndTruncation();
             }
         }
+        DeleteUnlinkedSegments();
         WriteCheckpoint();
     }
 

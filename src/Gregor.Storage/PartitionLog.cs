@@ -11,7 +11,10 @@ public sealed partial class PartitionLog : IDisposable
     private readonly object _checkpointLock = new();
     private readonly TimeProvider _time;
     private readonly List<PendingDeletion> _pendingDeletions = [];
+    // Segments out of the list whose files go as soon as the writer lock is released.
+    private readonly List<LogSegment> _deleteNow = [];
     private LogConfig _config;
+    private AppendChecks _appendChecks;
     private LogSegment[] _segments;
     private long _logEndOffset;
     private long _logStartOffset;
@@ -29,6 +32,7 @@ public sealed partial class PartitionLog : IDisposable
     {
         Directory = directory;
         _config = config;
+        _appendChecks = new AppendChecks(config);
         _time = time;
         _segments = segments;
         _logStartOffset = state.LogStartOffset;
@@ -146,7 +150,10 @@ public sealed partial class PartitionLog : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         lock (_writeLock)
+        {
+            Volatile.Write(ref _appendChecks, new AppendChecks(config));
             Volatile.Write(ref _config, config);
+        }
     }
 
     /// <summary>Sets the high watermark (replication: a follower takes the leader's), clamped to [log start, log end].</summary>
@@ -259,6 +266,9 @@ public sealed partial class PartitionLog : IDisposable
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
+            foreach (LogSegment segment in _deleteNow)
+                segment.Delete();
+            _deleteNow.Clear();
             LogSegment[] segments = _segments;
             int firstUnflushed = Math.Max(0, FloorIndex(segments, _recoveryPoint));
             for (int index = 0; index < segments.Length; index++)
@@ -297,6 +307,8 @@ public sealed partial class PartitionLog : IDisposable
             _closed = true;
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Dispose();
+            foreach (LogSegment segment in _deleteNow)
+                segment.Dispose();
             foreach (LogSegment segment in _segments)
                 segment.Dispose();
         }

@@ -43,8 +43,9 @@ public static class RetentionPolicy
             if (config.RetentionBytes >= 0)
             {
                 long excess = -config.RetentionBytes;
-                foreach (LogSegment segment in segments)
-                    excess += segment.Size;
+                // An indexed loop: foreach over the interface would allocate an enumerator on every retention check.
+                for (int index = 0; index < segments.Count; index++)
+                    excess += segments[index].Size;
                 while (bySize < eligible && excess - segments[bySize].Size >= 0)
                 {
                     excess -= segments[bySize].Size;

@@ -47,10 +47,17 @@ internal ref struct SegmentScanner
             return false;
         int headerBytes = (int)Math.Min(RecordBatchHeader.Size, _end - Position);
         ReadOnlySpan<byte> header = Ensure(headerBytes);
-        int size = BatchValidator.FramedSize(header);
-        if (size < 0 || header.Length < RecordBatchHeader.Size)
+        if (header.Length < RecordBatchHeader.Size)
         {
-            StopReason = $"unreadable batch header at position {Position}";
+            StopReason = $"{header.Length} bytes at position {Position}, too few for a batch header";
+            return false;
+        }
+        RecordBatchValidationResult framing = RecordBatchFraming.TryReadSize(header, int.MaxValue, out int size, out byte magic);
+        if (!framing.IsValid || magic != RecordBatchHeader.CurrentMagic)
+        {
+            StopReason = framing.IsValid
+                ? $"batch at position {Position} has magic {magic}, not 2"
+                : $"batch at position {Position}: {framing.Message}";
             return false;
         }
         if (Position + size > _end)
@@ -102,12 +109,19 @@ internal ref struct SegmentScanner
         return _buffer.AsSpan(0, Math.Min(length, read));
     }
 
+    [ThreadStatic]
+    private static long t_fileReads;
+
+    /// <summary>Positional reads this thread has made of segment files (tests check how many one log read costs).</summary>
+    internal static long FileReadsOnThisThread => t_fileReads;
+
     /// <summary>Reads until the span is full or the file ends; returns the bytes read.</summary>
     public static int ReadFully(SafeFileHandle file, Span<byte> destination, long position)
     {
         int total = 0;
         while (total < destination.Length)
         {
+            t_fileReads++;
             int read = RandomAccess.Read(file, destination[total..], position + total);
             if (read <= 0)
                 break;

@@ -1,16 +1,29 @@
+using Gregor.Protocol.Records;
+
 namespace Gregor.Storage;
 
 /// <summary>Base of the errors the log reports to its caller; each maps to one Kafka error code.</summary>
 public abstract class StorageException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>A batch failed framing or CRC checks (Kafka CORRUPT_MESSAGE).</summary>
-public sealed class CorruptRecordException(string message) : StorageException(message);
+public sealed class CorruptRecordException(string message, RecordBatchError error = RecordBatchError.None) : StorageException(message)
+{
+    /// <summary>The records validator's finding, or <see cref="RecordBatchError.None"/> when the log found the problem itself.</summary>
+    public RecordBatchError Error { get; } = error;
+}
 
 /// <summary>A batch is well framed but not acceptable here (Kafka INVALID_RECORD).</summary>
-public sealed class InvalidRecordException(string message) : StorageException(message);
+public sealed class InvalidRecordException(string message, RecordBatchError error = RecordBatchError.None) : StorageException(message)
+{
+    /// <summary>The records validator's finding, or <see cref="RecordBatchError.None"/> when the log found the problem itself.</summary>
+    public RecordBatchError Error { get; } = error;
+}
 
 /// <summary>A batch is bigger than max.message.bytes (Kafka MESSAGE_TOO_LARGE).</summary>
-public sealed class RecordTooLargeException(string message) : StorageException(message);
+public sealed class RecordTooLargeException(string message, RecordBatchError error = RecordBatchError.BatchTooLarge) : StorageException(message)
+{
+    public RecordBatchError Error { get; } = error;
+}
 
 /// <summary>A read or lookup asked for an offset outside [log start, log end] (Kafka OFFSET_OUT_OF_RANGE).</summary>
 public sealed class OffsetOutOfRangeException(string message) : StorageException(message);

@@ -26,7 +26,7 @@ public sealed class AppendReadTests
         List<BatchInfo> headers = TestBatches.Headers(blob);
         Assert.Equal([0L, 3L], headers.Select(h => h.BaseOffset));
         Assert.All(headers, h => Assert.Equal(7, h.PartitionLeaderEpoch));
-        Assert.Null(BatchValidator.Check(blob, requireDenseOffsets: true, out _, out _));
+        Assert.True(RecordBatchValidator.ValidateAll(blob, RecordBatchValidationOptions.Default, out _, out _).IsValid);
         // Only the base offset and epoch changed: everything the CRC covers is as the producer sent it.
         Assert.Equal(firstBatch[RecordBatchHeader.CrcCoveredStart..], blob[RecordBatchHeader.CrcCoveredStart..firstBatch.Length]);
         Assert.Equal(secondBatch[RecordBatchHeader.CrcCoveredStart..], blob[(firstBatch.Length + RecordBatchHeader.CrcCoveredStart)..]);
@@ -130,14 +130,17 @@ public sealed class AppendReadTests
     }
 
     [Theory]
-    [InlineData("crc")]
-    [InlineData("magic")]
-    [InlineData("length-short")]
-    [InlineData("length-long")]
-    [InlineData("truncated")]
-    [InlineData("empty")]
-    [InlineData("count")]
-    public void Bad_batches_are_rejected_and_nothing_of_the_blob_is_appended(string damage)
+    [InlineData("crc", typeof(CorruptRecordException), RecordBatchError.CrcMismatch)]
+    [InlineData("magic", typeof(InvalidRecordException), RecordBatchError.UnsupportedMagic)]
+    [InlineData("magic-garbage", typeof(CorruptRecordException), RecordBatchError.UnsupportedMagic)]
+    [InlineData("length-short", typeof(CorruptRecordException), RecordBatchError.BatchLengthTooSmall)]
+    [InlineData("length-long", typeof(CorruptRecordException), RecordBatchError.TruncatedBatch)]
+    [InlineData("length-huge", typeof(RecordTooLargeException), RecordBatchError.BatchTooLarge)]
+    [InlineData("truncated", typeof(CorruptRecordException), RecordBatchError.TruncatedBatch)]
+    [InlineData("empty", typeof(InvalidRecordException), RecordBatchError.None)]
+    [InlineData("count", typeof(InvalidRecordException), RecordBatchError.InvalidOffsetRange)]
+    [InlineData("codec", typeof(InvalidRecordException), RecordBatchError.InvalidCompressionCodec)]
+    public void Bad_batches_are_rejected_with_the_validators_finding_and_nothing_of_the_blob_is_appended(string damage, Type exception, RecordBatchError error)
     {
         using var dir = new TempLogDirectory();
         using var log = PartitionLog.Open(dir.Path, LogTestConfig.Small(), new ManualTimeProvider());
@@ -148,20 +151,42 @@ public sealed class AppendReadTests
         {
             case "crc": bad[^1] ^= 0x40; break;
             case "magic": bad[RecordBatchHeader.MagicOffset] = 1; break;
+            case "magic-garbage": bad[RecordBatchHeader.MagicOffset] = 9; break;
             case "length-short": bad[RecordBatchHeader.BatchLengthOffset + 3] = 10; bad[RecordBatchHeader.BatchLengthOffset + 2] = 0; break;
-            case "length-long": bad[RecordBatchHeader.BatchLengthOffset + 2] = 0x7f; break;
+            case "length-long": bad[RecordBatchHeader.BatchLengthOffset + 2] += 1; break;
+            case "length-huge": bad[RecordBatchHeader.BatchLengthOffset + 1] = 0x7f; break;
             case "truncated": bad = bad[..^3]; break;
             case "empty": good = []; bad = []; break;
-            case "count":
-                bad[RecordBatchHeader.RecordsCountOffset + 3] = 2;
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bad.AsSpan(RecordBatchHeader.CrcOffset), RecordBatchHeader.ComputeCrc(bad));
-                break;
+            case "count": Recrc(bad, () => bad[RecordBatchHeader.RecordsCountOffset + 3] = 2); break;
+            case "codec": Recrc(bad, () => bad[RecordBatchHeader.AttributesOffset + 1] = 6); break;
         }
         long sizeBefore = log.Size;
-        Exception error = Assert.ThrowsAny<StorageException>(() => log.Append(TestBatches.Concat(good, bad)));
-        Assert.True(error is CorruptRecordException or InvalidRecordException, error.GetType().Name);
+        StorageException thrown = Assert.ThrowsAny<StorageException>(() => log.Append(TestBatches.Concat(good, bad)));
+        Assert.IsType(exception, thrown);
+        RecordBatchError found = thrown switch
+        {
+            CorruptRecordException corrupt => corrupt.Error,
+            InvalidRecordException invalid => invalid.Error,
+            RecordTooLargeException tooLarge => tooLarge.Error,
+            _ => throw new InvalidOperationException(thrown.GetType().Name),
+        };
+        Assert.Equal(error, found);
+        if (error != RecordBatchError.None)
+        {
+            // The validator's own message, with the position of the defect in the blob (the bad batch follows the good one).
+            Assert.StartsWith(error + ": ", thrown.Message);
+            Assert.Matches(@"at byte (\d+)", thrown.Message);
+            int position = int.Parse(System.Text.RegularExpressions.Regex.Match(thrown.Message, @"at byte (\d+)").Groups[1].Value);
+            Assert.InRange(position, good.Length, good.Length + RecordBatchHeader.Size);
+        }
         Assert.Equal(2, log.LogEndOffset);
         Assert.Equal(sizeBefore, log.Size);
+    }
+
+    private static void Recrc(byte[] batch, Action change)
+    {
+        change();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(batch.AsSpan(RecordBatchHeader.CrcOffset), RecordBatchHeader.ComputeCrc(batch));
     }
 
     [Fact]
@@ -186,7 +211,7 @@ public sealed class AppendReadTests
         BatchInfo header = TestBatches.Headers(batch)[0];
         Assert.Equal(time.NowMs, header.MaxTimestamp);
         Assert.True((header.Attributes & RecordBatchAttributes.LogAppendTime) != 0);
-        Assert.Null(BatchValidator.Check(batch, requireDenseOffsets: true, out _, out _));
+        Assert.True(RecordBatchValidator.Validate(batch, RecordBatchValidationOptions.Default).IsValid);
         Assert.Equal(new TimestampAndOffset(time.NowMs, 0, -1), log.FindOffsetByTimestamp(time.NowMs));
     }
 

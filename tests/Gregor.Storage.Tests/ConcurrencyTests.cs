@@ -1,3 +1,5 @@
+using Gregor.Protocol.Records;
+
 namespace Gregor.Storage.Tests;
 
 public sealed class ConcurrencyTests
@@ -29,10 +31,12 @@ public sealed class ConcurrencyTests
                     int position = 0;
                     while (position < bytes.Length)
                     {
-                        string? problem = BatchValidator.Check(bytes[position..], requireDenseOffsets: true, out int size, out _);
-                        if (problem is not null)
+                        RecordBatchValidationResult problem = RecordBatchFraming.TryFrame(bytes[position..], int.MaxValue, out int size, out _);
+                        if (problem.IsValid)
+                            problem = RecordBatchValidator.Validate(bytes.Slice(position, size), RecordBatchValidationOptions.Default);
+                        if (!problem.IsValid)
                         {
-                            failures.Enqueue($"read at {offset}: {problem}");
+                            failures.Enqueue($"read at {offset}: {problem.Message}");
                             break;
                         }
                         BatchInfo batch = BatchInfo.Parse(bytes[position..], position);

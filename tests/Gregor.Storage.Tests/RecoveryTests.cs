@@ -88,6 +88,10 @@ public sealed class RecoveryTests
             Assert.Equal(last.BaseOffset, log.LogEndOffset);
             Assert.Equal(last.Position, log.ActiveSegment.Size);
             Assert.Equal(batches.Count - 1, LogFixture.ReadAll(log).Count);
+            // The report says why: the validator's finding (a CRC mismatch for a byte under the CRC).
+            string cut = Assert.Single(log.Recovery.Problems, problem => problem.Contains("cut", StringComparison.Ordinal));
+            if (relative >= RecordBatchHeader.CrcCoveredStart)
+                Assert.Contains("CrcMismatch", cut);
         }
     }
 

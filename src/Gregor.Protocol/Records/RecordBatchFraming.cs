@@ -56,4 +56,35 @@ public static class RecordBatchFraming
         totalSize = (int)size;
         return default;
     }
+
+    /// <summary>
+    /// The framing checks that need only the start of an entry (its offset, length and magic): enough bytes for
+    /// those, a length within [minimum for its magic, <paramref name="maxBatchBytes"/>], a magic of at most 2.
+    /// Unlike <see cref="TryFrame"/> the rest of the entry need not be present, so a reader can walk a file
+    /// header by header and read each entry's body only when it needs it.
+    /// </summary>
+    public static RecordBatchValidationResult TryReadSize(ReadOnlySpan<byte> header, int maxBatchBytes, out int totalSize, out byte magic)
+    {
+        totalSize = 0;
+        magic = 0;
+        if (header.Length <= MagicOffset) return new(TruncatedHeader, 0, MagicOffset + 1, header.Length);
+
+        int length = BinaryPrimitives.ReadInt32BigEndian(header[RecordBatchHeader.BatchLengthOffset..]);
+        magic = header[MagicOffset];
+        int minimum = magic switch
+        {
+            0 => MinimumLengthV0,
+            1 => MinimumLengthV1,
+            2 => MinimumLengthV2,
+            _ => -1,
+        };
+        if (minimum < 0) return new(UnsupportedMagic, MagicOffset, RecordBatchHeader.CurrentMagic, magic);
+        if (length < minimum) return new(BatchLengthTooSmall, RecordBatchHeader.BatchLengthOffset, minimum, length);
+
+        long size = (long)length + LogOverhead;
+        if (size > maxBatchBytes) return new(BatchTooLarge, RecordBatchHeader.BatchLengthOffset, maxBatchBytes, size);
+
+        totalSize = (int)size;
+        return default;
+    }
 }

@@ -67,12 +67,12 @@ public static class RecordBatchValidator
         byte codec = (byte)header.Compression;
         var summary = new RecordsSummary(header.MaxTimestamp, header.LastOffsetDelta);
 
-        if (codec == 0)
+        if (codec == 0 && options.CheckUncompressedRecords)
         {
             var result = CheckRecords(section, count, header, options, ref summary).ShiftedBy(H.Size);
             if (!result.IsValid) return result;
         }
-        else if (options.CheckCompressedRecords)
+        else if (codec != 0 && options.CheckCompressedRecords)
         {
             using var decompressed = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, options.MaxDecompressedBytes));
             var result = RecordsSectionCompression.TryDecompress(codec, section, options.MaxDecompressedBytes, decompressed, H.AttributesOffset, H.Size);
