@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 artifacts=${ARTIFACTS:-.test-output/allocation-gate}
 rm -rf "$artifacts"
+mkdir -p "$(dirname "$artifacts")"
 dotnet run -c Release --project bench/Gregor.Benchmarks -- \
   --anyCategories HotPath --launchCount 1 --warmupCount 1 --iterationCount 1 --invocationCount 256 --unrollFactor 1 --exporters csv --artifacts "$artifacts" >"$artifacts.log" 2>&1
 status=$?
@@ -15,7 +16,11 @@ passed=0; failed=0
 for csv in "$artifacts"/results/*-report.csv; do
   [ -f "$csv" ] || continue
   class=$(basename "$csv" | sed -E 's/^Gregor\.Benchmarks\.(.*)-report\.csv$/\1/')
-  # Columns are named on the first line; Allocated is the last, the parameters sit before Mean.
+  # Allocated must be the last column (values such as "1,055.9 us" are quoted and hold commas,
+  # so columns are not counted from the left); a baseline's ratio column would follow it.
+  if [ "$(head -1 "$csv" | awk -F, '{print $NF}')" != "Allocated" ]; then
+    echo "  FAIL  $class: the last column of $csv is not Allocated"; failed=$((failed + 1)); continue
+  fi
   while IFS= read -r row; do
     name=$(cut -d, -f1 <<<"$row")
     allocated=$(awk -F, '{print $NF}' <<<"$row")
