@@ -1,0 +1,38 @@
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Gregor.Protocol.Primitives;
+
+namespace Gregor.Broker.Dispatch;
+
+/// <summary>
+/// The typed base of every handler: decoding the request with its generated codec is done here
+/// once, so a handler only sees a decoded request of a version it advertised.
+/// </summary>
+public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
+    where TRequest : IProtocolMessage<TRequest>
+    where TResponse : class, IProtocolStruct
+{
+    public abstract ApiKey Api { get; }
+
+    public virtual short LowestVersion => TRequest.LowestVersion;
+
+    public virtual short HighestVersion => TRequest.HighestVersion;
+
+    public async ValueTask<IProtocolStruct?> HandleAsync(RequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        TRequest request = Decode(body, context.ApiVersion);
+        return await HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TRequest Decode(ReadOnlyMemory<byte> body, short version)
+    {
+        var reader = new ProtocolReader(body);
+        TRequest request = TRequest.Read(ref reader, version);
+        if (reader.Remaining != 0)
+            throw new MalformedMessageException($"{reader.Remaining} bytes left over after the {typeof(TRequest).Name} v{version} body");
+        return request;
+    }
+
+    /// <summary>Handles a decoded request. Null means no response is sent.</summary>
+    protected abstract ValueTask<TResponse?> HandleAsync(RequestContext context, TRequest request, CancellationToken cancellationToken);
+}
