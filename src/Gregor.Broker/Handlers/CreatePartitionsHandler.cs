@@ -14,7 +14,8 @@ public sealed class CreatePartitionsHandler(QuorumController controller) : ApiHa
     {
         var counts = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var increases = request.Topics.Where(t => counts[t.Name] == 1)
-            .Select(t => new PartitionIncrease(t.Name, t.Count, t.Assignments?.Select(a => (IReadOnlyList<int>)a.BrokerIds).ToList()))
+            // Null (or, as some clients send, empty) assignments leave placement to the controller.
+            .Select(t => new PartitionIncrease(t.Name, t.Count, t.Assignments is { Count: > 0 } a ? a.Select(x => (IReadOnlyList<int>)x.BrokerIds).ToList() : null))
             .ToList();
 
         IReadOnlyList<Outcome> outcomes;
