@@ -89,9 +89,11 @@ public sealed partial class ReplicaManager : IDisposable
             OpenExistingLogs();
             _logger.LogInformation("Loaded {Count} partition logs ({Bytes} bytes) from {Dirs} in {Ms} ms",
                 _partitions.Count, _partitions.Values.Sum(p => p.Log.Size), string.Join(",", _config.LogDirs), NowMs - startMs);
+            // Subscribed before the current image is applied, so no image published meanwhile is missed: its
+            // callback waits for this lock, and applying an image twice changes nothing.
+            _metadata.Subscribe(OnImagePublished);
             Apply(null, _metadata.Current);
         }
-        _metadata.Subscribe(OnImagePublished);
     }
 
     private void OnImagePublished(MetadataImage previous, MetadataImage next)
