@@ -56,6 +56,7 @@ public sealed partial class ReplicaManager
         {
             // Kafka would take the log dir offline; the partition is left unserved here and the error says why.
             _logger.LogError(error, "Could not open log {Directory}; the partition is not served", directory);
+            _unopenable.Add(id);
             return null;
         }
         RecoveryReport report = log.Recovery;

@@ -32,6 +32,8 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly ConcurrentDictionary<TopicPartition, HostedPartition> _partitions = new();
     private readonly object _lifecycle = new();
     private readonly List<Task> _deletions = [];
+    // Logs on disk that would not open: never recreated over, so an operator can inspect and repair them.
+    private readonly HashSet<TopicPartition> _unopenable = [];
     private LogCleaner? _cleaner;
     private bool _started;
     private bool _stopped;
@@ -132,6 +134,8 @@ public sealed partial class ReplicaManager : IDisposable
                 }
                 if (hosted is null)
                 {
+                    if (_unopenable.Contains(id))
+                        continue;
                     hosted = CreateLog(id, topic.Id, settings ??= SettingsFor(topic));
                     if (hosted is null)
                         continue;
