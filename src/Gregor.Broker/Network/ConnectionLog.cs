@@ -21,6 +21,9 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Closing connection {ConnectionId} from {Peer}: handling {Api} v{ApiVersion} failed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, long connectionId, EndPoint? peer, string api, short apiVersion);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Closing connection {ConnectionId} from {Peer}: unexpected failure")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, EndPoint? peer);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Closing connection {ConnectionId} from {Peer}: idle for {IdleMs} ms")]
     public static partial void IdleTimeout(ILogger logger, long connectionId, EndPoint? peer, long idleMs);
 }

@@ -100,8 +100,8 @@ internal sealed class FrameReader
             _idle.Arm();
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
             _idle.Disarm();
-            if (!result.IsCanceled || _idle.ShouldStop) return result;
-            // A cancel that raced with data arriving: not a reason to stop.
+            if (!result.IsCanceled || _idle.ShouldStop()) return result;
+            // A stale cancel left by a timer that raced with data arriving: read again.
             _input.AdvanceTo(result.Buffer.Start);
         }
     }

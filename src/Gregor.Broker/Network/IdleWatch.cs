@@ -31,7 +31,18 @@ internal sealed class IdleWatch : IDisposable
 
     public bool CloseRequested => _closeRequested;
 
-    public bool ShouldStop => _idleExpired || _closeRequested;
+    /// <summary>
+    /// Whether a cancelled read means stop. A timer that fired just as data arrived leaves a cancel
+    /// behind for the next read, which then returns at once: that is not idleness, and is forgotten.
+    /// </summary>
+    public bool ShouldStop()
+    {
+        if (_closeRequested) return true;
+        if (!_idleExpired) return false;
+        if (_time.GetElapsedTime(Volatile.Read(ref _armedAt)) >= _idleLimit) return true;
+        _idleExpired = false;
+        return false;
+    }
 
     public void Arm()
     {

@@ -72,6 +72,11 @@ internal sealed class KafkaConnection
         {
             reason = "connection lost: " + e.Message;
         }
+        catch (Exception e)
+        {
+            reason = "failed";
+            ConnectionLog.ConnectionFailed(_log, e, _id, _peer);
+        }
         finally
         {
             ConnectionLog.Closed(_log, _id, _peer, reason);

@@ -13,7 +13,7 @@ namespace Gregor.Broker.Network;
 /// </summary>
 public sealed class KafkaConnectionHandler : ConnectionHandler
 {
-    private static long s_lastConnectionId;
+    private long _lastConnectionId; // per broker, so ids in its log count from 1
 
     private readonly ApiHandlerRegistry _handlers;
     private readonly BrokerConfig _config;
@@ -31,7 +31,7 @@ public sealed class KafkaConnectionHandler : ConnectionHandler
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        long id = Interlocked.Increment(ref s_lastConnectionId);
+        long id = Interlocked.Increment(ref _lastConnectionId);
         using var idle = new IdleWatch(connection.Transport.Input, _time, _config.ConnectionsMaxIdleMs);
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var closeRequested = lifetime?.ConnectionClosedRequested.Register(static w => ((IdleWatch)w!).RequestClose(), idle);

@@ -167,22 +167,40 @@ public sealed class ConnectionTests
     [Fact]
     public async Task An_idle_connection_is_closed_after_connections_max_idle_ms()
     {
-        await using var broker = await TestBroker.StartAsync(["connections.max.idle.ms=300"]);
+        var clock = new ManualClock();
+        await using var broker = await TestBroker.StartAsync(["connections.max.idle.ms=1000"], clock);
         using var idle = await RawKafkaConnection.ConnectAsync(broker.Port);
         using var busy = await RawKafkaConnection.ConnectAsync(broker.Port);
-        var started = DateTime.UtcNow;
-        for (int i = 0; i < 6; i++)
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Debug, "Connection 2 from")); // both are being read
+
+        // The busy connection sends a request every 100 ms of clock time; the idle one nothing.
+        for (int i = 0; i < 20; i++)
         {
-            await Task.Delay(100);
             await busy.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, i));
             Assert.Equal(i, (await busy.ReceiveResponseAsync(0)).CorrelationId);
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5);
         }
-        Assert.True(await idle.IsClosedByBrokerAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(280));
-        Assert.True(await broker.Log.WaitForAsync(LogLevel.Information, "idle for 300 ms"));
-        // The busy one, active every 100 ms, was still open a moment ago.
+        Assert.True(await idle.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Information, "idle for 1000 ms"));
+        Assert.Single(broker.Log.Lines, l => l.Text.Contains("idle for", StringComparison.Ordinal));
         await busy.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, 50));
         Assert.Equal(50, (await busy.ReceiveResponseAsync(0)).CorrelationId);
+    }
+
+    [Fact]
+    public async Task A_connection_is_not_closed_before_it_has_been_idle_long_enough()
+    {
+        var clock = new ManualClock();
+        await using var broker = await TestBroker.StartAsync(["connections.max.idle.ms=1000"], clock);
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, 1));
+        await client.ReceiveResponseAsync(0);
+        await Task.Delay(50); // the broker re-arms its idle clock after writing the response
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(await client.IsClosedByBrokerAsync(TimeSpan.FromMilliseconds(300)));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await client.IsClosedByBrokerAsync());
     }
 
     [Fact]

@@ -21,7 +21,10 @@ internal sealed class TestBroker : IAsyncDisposable
 
     public int Port => Host.Port;
 
-    public static async Task<TestBroker> StartAsync(IEnumerable<string>? settings = null, params IApiHandler[] extraHandlers)
+    public static Task<TestBroker> StartAsync(IEnumerable<string>? settings = null, params IApiHandler[] extraHandlers) =>
+        StartAsync(settings, null, extraHandlers);
+
+    public static async Task<TestBroker> StartAsync(IEnumerable<string>? settings, TimeProvider? clock, params IApiHandler[] extraHandlers)
     {
         var all = new List<string> { "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=" + Path.Combine(Path.GetTempPath(), "gregor-net-tests") };
         all.AddRange(settings ?? []);
@@ -31,6 +34,7 @@ internal sealed class TestBroker : IAsyncDisposable
         {
             services.AddLogging(b => b.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Debug));
             foreach (var handler in extraHandlers) services.AddSingleton<IApiHandler>(handler);
+            if (clock is not null) services.AddSingleton(clock);
         });
         return new TestBroker(host, log);
     }
