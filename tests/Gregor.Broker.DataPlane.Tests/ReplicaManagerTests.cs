@@ -121,6 +121,20 @@ public sealed class ReplicaManagerTests
     }
 
     [Fact]
+    public async Task The_metadata_log_directory_is_left_to_the_control_plane()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t");
+        string metadataLog = Path.Combine(broker.Config.LogDirs[0], Gregor.Metadata.MetadataLog.DirectoryName);
+        Directory.CreateDirectory(metadataLog);
+
+        await broker.RestartAsync();
+
+        Assert.Null(broker.Replicas.GetPartition("__cluster_metadata", 0));
+        Assert.NotNull(broker.Replicas.GetPartition("t", 0));
+    }
+
+    [Fact]
     public async Task A_config_change_takes_effect_on_the_open_log()
     {
         await using var broker = new DataPlaneFixture();

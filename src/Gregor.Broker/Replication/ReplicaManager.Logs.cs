@@ -20,6 +20,9 @@ public sealed partial class ReplicaManager
             foreach (string directory in Directory.EnumerateDirectories(root))
             {
                 string name = Path.GetFileName(directory);
+                // The metadata log is a partition log too, but the control plane owns it: one writer per log.
+                if (name == Gregor.Metadata.MetadataLog.DirectoryName)
+                    continue;
                 if (name.EndsWith(DeleteDirectorySuffix, StringComparison.Ordinal))
                 {
                     DeleteInBackground(directory);
@@ -37,7 +40,7 @@ public sealed partial class ReplicaManager
                         $"Partition {id} has a log in two log dirs ({duplicate.LogDirectory} and {root}); remove one before starting.");
                 }
                 HostedPartition? hosted = OpenLog(id, root, directory, PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero, defaults);
-                if (hosted is not null && !hosted.Log.Recovery.HadCleanShutdown)
+                if (hosted is not null && WasRecovered(hosted.Log.Recovery))
                     recovered++;
             }
         }
@@ -60,7 +63,7 @@ public sealed partial class ReplicaManager
             return null;
         }
         RecoveryReport report = log.Recovery;
-        if (!report.HadCleanShutdown)
+        if (WasRecovered(report))
         {
             _logger.LogWarning("Recovered log {Partition}: {Recovered} segments rescanned, {Truncated} bytes truncated, {Rebuilt} indexes rebuilt",
                 id, report.SegmentsRecovered, report.BytesTruncated, report.IndexesRebuilt);
@@ -73,6 +76,10 @@ public sealed partial class ReplicaManager
             _cleaner?.Register(log);
         return hosted;
     }
+
+    // A log with no clean-shutdown marker and nothing to scan (a new one) was not recovered from anything.
+    private static bool WasRecovered(RecoveryReport report) =>
+        !report.HadCleanShutdown && (report.SegmentsRecovered > 0 || report.BytesTruncated > 0 || report.IndexesRebuilt > 0 || report.Problems.Count > 0);
 
     /// <summary>Creates the log of a partition newly placed here, in the log dir holding the fewest partitions.</summary>
     private HostedPartition? CreateLog(TopicPartition id, KafkaUuid topicId, TopicSettings settings)
