@@ -28,7 +28,10 @@ for proj in tests/*/*.csproj; do
   p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line")
   s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$line")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  [ "$f" -eq 0 ] || status=1
+  if [ "$f" -ne 0 ]; then
+    status=1
+    grep -E -A6 "^\s*Failed [A-Za-z]" "$log" | grep -v "^\s*at " || true   # why, without the stack
+  fi
 done
 
 # Hot paths allocate nothing per operation: checked by BenchmarkDotNet, counted like tests.

@@ -9,10 +9,13 @@ namespace Gregor.Broker.Tests.Network;
 /// <summary>A broker on 127.0.0.1 and a free port, its log captured for assertions.</summary>
 internal sealed class TestBroker : IAsyncDisposable
 {
-    private TestBroker(BrokerHost host, CapturedLog log)
+    private readonly string _logDir;
+
+    private TestBroker(BrokerHost host, CapturedLog log, string logDir)
     {
         Host = host;
         Log = log;
+        _logDir = logDir;
     }
 
     public BrokerHost Host { get; }
@@ -26,7 +29,9 @@ internal sealed class TestBroker : IAsyncDisposable
 
     public static async Task<TestBroker> StartAsync(IEnumerable<string>? settings, TimeProvider? clock, params IApiHandler[] extraHandlers)
     {
-        var all = new List<string> { "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=" + Path.Combine(Path.GetTempPath(), "gregor-net-tests") };
+        // A log dir of its own: the broker keeps a metadata log there, and tests run in parallel.
+        string logDir = Path.Combine(Path.GetTempPath(), "gregor-net-tests-" + Guid.NewGuid().ToString("N"));
+        var all = new List<string> { "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=" + logDir };
         all.AddRange(settings ?? []);
         var config = BrokerConfigParser.Parse(all.Select(BrokerConfigParser.ParseOverride));
         var log = new CapturedLog();
@@ -36,13 +41,14 @@ internal sealed class TestBroker : IAsyncDisposable
             foreach (var handler in extraHandlers) services.AddSingleton<IApiHandler>(handler);
             if (clock is not null) services.AddSingleton(clock);
         });
-        return new TestBroker(host, log);
+        return new TestBroker(host, log, logDir);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();
         await Host.DisposeAsync();
+        try { Directory.Delete(_logDir, recursive: true); } catch (IOException) { } // best effort: the OS cleans /tmp
     }
 }
 
