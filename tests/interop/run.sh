@@ -54,6 +54,15 @@ fail_setup() {
   exit 1
 }
 
+for pattern in "${selected[@]}"; do
+  matched=false
+  for entry in "${tests[@]}"; do
+    # shellcheck disable=SC2053
+    [[ "${entry%%|*}" == $pattern ]] && matched=true
+  done
+  $matched || fail_setup "no test named '$pattern'; tests: $(printf '%s ' "${tests[@]%%|*}")"
+done
+
 if [ -z "$dll" ]; then
   dll="$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll"
   echo "interop: building src/Gregor.Cli (Release)"
@@ -102,7 +111,7 @@ for entry in "${tests[@]}"; do
   started=$SECONDS
   GREGOR_BOOTSTRAP="127.0.0.1:$port" GREGOR_PID="$broker_pid" GREGOR_DATA_DIR="$data_dir" \
     GREGOR_DLL="$dll" GREGOR_SCRATCH="$scratch" KAFKAJS_NO_PARTITIONER_WARNING=1 \
-    timeout 600 $command >"$test_log" 2>&1
+    timeout 300 $command >"$test_log" 2>&1
   rc=$?
   seconds=$((SECONDS - started))
   if [ $rc -eq 0 ] && broker_alive; then
