@@ -15,6 +15,6 @@ bench/disk-write-bandwidth.sh "$tmp" 1024 3
 echo "== BenchmarkDotNet ($job job)"
 dotnet run -c Release --project bench/Gregor.Benchmarks -- \
   --filter '*RecordBatchBenchmarks*' '*PartitionLogBenchmarks*' '*CompressionBenchmarks*' \
-  --job "$job" --artifacts "$tmp/gregor-bench-artifacts" 2>&1 | grep -E '^\||^//|Run time'
+  --job "$job" --artifacts "$tmp/gregor-bench-artifacts" 2>&1 | grep -E '^\||^BenchmarkDotNet v|^  \[Host\]|Run time'
 echo "== sequential write bandwidth of $tmp, again (the disk drifts; both figures bracket the run)"
 bench/disk-write-bandwidth.sh "$tmp" 1024 3

@@ -1,5 +1,11 @@
 using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Handlers;
+using Gregor.Metadata;
+using Gregor.Metadata.Controller;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gregor.Broker;
 
@@ -12,6 +18,29 @@ public static class ControlPlaneServices
     public static IServiceCollection AddGregorControlPlane(this IServiceCollection services, BrokerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        services.TryAddSingleton(config);
+        services.TryAddSingleton(TimeProvider.System);
+        // Until the log is replayed at start the image is empty; subscribers then get the replayed image as a difference.
+        services.AddSingleton(new MetadataPublisher(MetadataImage.Empty("", config.NodeId)));
+        services.AddSingleton<IMetadataView>(sp => sp.GetRequiredService<MetadataPublisher>());
+        services.AddSingleton(new ControllerSettings(config.NodeId)
+        {
+            NumPartitions = config.NumPartitions,
+            DefaultReplicationFactor = config.DefaultReplicationFactor,
+            LogDefaults = config.LogDefaults,
+        });
+        services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
+            sp.GetRequiredService<TimeProvider>(), new Random()));
+        services.AddHostedService<ControlPlaneHost>();
+
+        services.AddSingleton<IApiHandler, MetadataHandler>();
+        services.AddSingleton<IApiHandler, CreateTopicsHandler>();
+        services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
+        services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
+        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         return services;
     }
 }

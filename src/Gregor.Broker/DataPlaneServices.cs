@@ -1,5 +1,9 @@
 using Gregor.Broker.Configuration;
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Handlers;
+using Gregor.Broker.Replication;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gregor.Broker;
 
@@ -12,6 +16,14 @@ public static class DataPlaneServices
     public static IServiceCollection AddGregorDataPlane(this IServiceCollection services, BrokerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        services.TryAddSingleton(config);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ReplicaManager>();
+        services.AddSingleton<ReplicaManagerService>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReplicaManagerService>());
+        services.AddSingleton<IApiHandler, ProduceHandler>();
+        services.AddSingleton<IApiHandler, FetchHandler>();
+        services.AddSingleton<IApiHandler, ListOffsetsHandler>();
         return services;
     }
 }

@@ -17,6 +17,26 @@ public sealed record MetadataImage(
     ImmutableDictionary<KafkaUuid, TopicImage> TopicsById,
     ImmutableDictionary<string, string> ClusterConfigs)
 {
+    /// <summary>
+    /// Dynamic configs set on one broker (ConfigRecord with a broker id as resource name), by broker id.
+    /// <see cref="ClusterConfigs"/> holds those set for every broker (the empty resource name).
+    /// </summary>
+    public ImmutableDictionary<int, ImmutableDictionary<string, string>> BrokerConfigs { get; init; } =
+        ImmutableDictionary<int, ImmutableDictionary<string, string>>.Empty;
+
+    /// <summary>The image before the first record: no brokers, no topics.</summary>
+    public static MetadataImage Empty(string clusterId, int controllerId) => new(
+        -1, clusterId, controllerId,
+        ImmutableDictionary<int, BrokerRegistration>.Empty,
+        ImmutableDictionary<string, TopicImage>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<KafkaUuid, TopicImage>.Empty,
+        ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal));
+
+    /// <summary>The dynamic configs of one broker, or of every broker for <paramref name="brokerId"/> null.</summary>
+    public ImmutableDictionary<string, string> DynamicBrokerConfigs(int? brokerId) => brokerId is int id
+        ? BrokerConfigs.TryGetValue(id, out var c) ? c : ImmutableDictionary<string, string>.Empty
+        : ClusterConfigs;
+
     public TopicImage? Topic(string name) => TopicsByName.TryGetValue(name, out var t) ? t : null;
 
     public TopicImage? Topic(KafkaUuid id) => TopicsById.TryGetValue(id, out var t) ? t : null;

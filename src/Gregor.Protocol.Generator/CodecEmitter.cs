@@ -18,13 +18,16 @@ internal sealed class CodecEmitter
     private readonly StringBuilder _sb = new StringBuilder();
     private readonly Dictionary<string, StructSpec> _structs = new Dictionary<string, StructSpec>(StringComparer.Ordinal);
 
-    private CodecEmitter(MessageSpec m)
+    private readonly string _namespace;
+
+    private CodecEmitter(MessageSpec m, string ns)
     {
         _m = m;
+        _namespace = ns;
         foreach (var s in m.Structs) _structs[s.Name] = s;
     }
 
-    public static string Emit(MessageSpec m) => new CodecEmitter(m).EmitMessage();
+    public static string Emit(MessageSpec m, string ns) => new CodecEmitter(m, ns).EmitMessage();
 
     private string EmitMessage()
     {
@@ -33,9 +36,10 @@ internal sealed class CodecEmitter
         L(0, "#pragma warning disable CS1591, CA1034, CA1805, CA1822, IDE0059");
         L(0, "using System;");
         L(0, "using System.Collections.Generic;");
+        L(0, "using Gregor.Protocol.Messages;");
         L(0, "using Gregor.Protocol.Primitives;");
         L(0, "");
-        L(0, "namespace Gregor.Protocol.Messages;");
+        L(0, "namespace " + _namespace + ";");
         L(0, "");
         string cls = _m.ClassName;
         L(0, "public sealed partial class " + cls + " : IProtocolMessage<" + cls + ">");

@@ -149,9 +149,9 @@ internal sealed class SchemaParser
 
     private MessageSpec? ParseMessageLine(string[] words, int lineNo)
     {
-        if (words.Length < 2 || (words[0] != "request" && words[0] != "response" && words[0] != "header"))
+        if (words.Length < 2 || (words[0] != "request" && words[0] != "response" && words[0] != "header" && words[0] != "record"))
         {
-            Error(lineNo, "expected 'request|response|header <Name> key=N v=R flex=R'");
+            Error(lineNo, "expected 'request|response|header|record <Name> key=N v=R flex=R'");
             return null;
         }
         var m = new MessageSpec { Kind = words[0], Name = words[1], File = _file, Versions = VersionRange.Empty };
@@ -167,7 +167,7 @@ internal sealed class SchemaParser
             else Error(lineNo, "unknown message attribute '" + w + "'");
         }
         if (!sawVersions || m.Versions.IsEmpty || m.Versions.Highest == VersionRange.Open) Error(lineNo, "a message needs a closed version range v=L-H");
-        if (m.Kind != "header" && m.ApiKey < 0) Error(lineNo, "a request or response needs key=N");
+        if ((m.Kind == "request" || m.Kind == "response") && m.ApiKey < 0) Error(lineNo, "a request or response needs key=N");
         return m;
     }
 

@@ -43,19 +43,22 @@ public static class RecordBatchFraming
         if (size > input.Length) return new(TruncatedBatch, 0, size, input.Length);
 
         magic = input[MagicOffset];
-        int minimum = magic switch
-        {
-            0 => MinimumLengthV0,
-            1 => MinimumLengthV1,
-            2 => MinimumLengthV2,
-            _ => -1,
-        };
+        int minimum = MinimumLength(magic);
         if (minimum < 0) return new(UnsupportedMagic, MagicOffset, RecordBatchHeader.CurrentMagic, magic);
         if (length < minimum) return new(BatchLengthTooSmall, RecordBatchHeader.BatchLengthOffset, minimum, length);
 
         totalSize = (int)size;
         return default;
     }
+
+    /// <summary>The smallest batch length a magic allows, or -1 for a magic Gregor cannot read.</summary>
+    private static int MinimumLength(byte magic) => magic switch
+    {
+        0 => MinimumLengthV0,
+        1 => MinimumLengthV1,
+        2 => MinimumLengthV2,
+        _ => -1,
+    };
 
     /// <summary>
     /// The framing checks that need only the start of an entry (its offset, length and magic): enough bytes for
@@ -71,13 +74,7 @@ public static class RecordBatchFraming
 
         int length = BinaryPrimitives.ReadInt32BigEndian(header[RecordBatchHeader.BatchLengthOffset..]);
         magic = header[MagicOffset];
-        int minimum = magic switch
-        {
-            0 => MinimumLengthV0,
-            1 => MinimumLengthV1,
-            2 => MinimumLengthV2,
-            _ => -1,
-        };
+        int minimum = MinimumLength(magic);
         if (minimum < 0) return new(UnsupportedMagic, MagicOffset, RecordBatchHeader.CurrentMagic, magic);
         if (length < minimum) return new(BatchLengthTooSmall, RecordBatchHeader.BatchLengthOffset, minimum, length);
 

@@ -1,0 +1,112 @@
+using Gregor.Storage;
+
+namespace Gregor.Broker.Configuration;
+
+/// <summary>
+/// Builds a <see cref="BrokerConfig"/> from a server.properties file and <c>--set name=value</c>
+/// overrides (an override wins over the file). Only settings the broker honours are accepted; an
+/// unknown name or a bad value stops start-up with a <see cref="BrokerConfigException"/>.
+/// </summary>
+public static class BrokerConfigParser
+{
+    /// <summary>Reads <paramref name="configFile"/> (if any), then applies <paramref name="overrides"/> (<c>name=value</c> each).</summary>
+    public static BrokerConfig Load(string? configFile, IEnumerable<string> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var settings = new List<KeyValuePair<string, string>>();
+        if (configFile is not null)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(configFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BrokerConfigException($"Cannot read config file '{configFile}': {e.Message}", e);
+            }
+            settings.AddRange(JavaProperties.Parse(text, configFile));
+        }
+        foreach (string assignment in overrides)
+            settings.Add(ParseOverride(assignment));
+        return Parse(settings);
+    }
+
+    /// <summary>One <c>--set</c> argument: <c>name=value</c>, split at the first '='.</summary>
+    public static KeyValuePair<string, string> ParseOverride(string assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        int equals = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0 || string.IsNullOrWhiteSpace(assignment[..equals]))
+            throw new BrokerConfigException($"Invalid override '{assignment}': expected name=value.");
+        return new KeyValuePair<string, string>(assignment[..equals].Trim(), assignment[(equals + 1)..].Trim());
+    }
+
+    /// <summary>Settings in the order given; a later value of the same name replaces an earlier one.</summary>
+    public static BrokerConfig Parse(IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach ((string name, string value) in settings)
+        {
+            if (!BrokerSettings.IsKnown(name))
+                throw new BrokerConfigException($"Unknown setting '{name}' (value '{value}'): Gregor does not support it.");
+            given[name] = value;
+        }
+
+        var config = new BrokerConfig { Explicit = given };
+        config = config with { NodeId = NodeId(given) };
+        if (given.TryGetValue(BrokerSettings.Listeners, out string? listeners))
+            config = config with { Listeners = ListenerParser.Parse(BrokerSettings.Listeners, listeners) };
+        if (given.TryGetValue(BrokerSettings.AdvertisedListeners, out string? advertised))
+            config = config with { AdvertisedListeners = Advertised(advertised, config.Listeners) };
+        if (LogDirs(given) is { } dirs)
+            config = config with { LogDirs = dirs };
+        if (given.TryGetValue(BrokerSettings.NumPartitions, out string? partitions))
+            config = config with { NumPartitions = SettingValue.Int(BrokerSettings.NumPartitions, partitions, 1) };
+        if (given.TryGetValue(BrokerSettings.DefaultReplicationFactor, out string? rf))
+            config = config with { DefaultReplicationFactor = (short)SettingValue.Int(BrokerSettings.DefaultReplicationFactor, rf, 1, short.MaxValue) };
+        if (given.TryGetValue(BrokerSettings.AutoCreateTopicsEnable, out string? autoCreate))
+            config = config with { AutoCreateTopicsEnable = SettingValue.Bool(BrokerSettings.AutoCreateTopicsEnable, autoCreate) };
+        if (given.TryGetValue(BrokerSettings.MessageMaxBytes, out string? maxMessage))
+            config = config with { MessageMaxBytes = SettingValue.Int(BrokerSettings.MessageMaxBytes, maxMessage, 0) };
+        if (given.TryGetValue(BrokerSettings.SocketRequestMaxBytes, out string? maxRequest))
+            config = config with { SocketRequestMaxBytes = SettingValue.Int(BrokerSettings.SocketRequestMaxBytes, maxRequest, RequestLimits.MinimumFrameBytes) };
+        if (given.TryGetValue(BrokerSettings.ConnectionsMaxIdleMs, out string? idle))
+            config = config with { ConnectionsMaxIdleMs = SettingValue.Long(BrokerSettings.ConnectionsMaxIdleMs, idle, 1) };
+        return config with { LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
+    }
+
+    private static int NodeId(Dictionary<string, string> given)
+    {
+        int? nodeId = given.TryGetValue(BrokerSettings.NodeId, out string? n) ? SettingValue.Int(BrokerSettings.NodeId, n, 0) : null;
+        int? brokerId = given.TryGetValue(BrokerSettings.BrokerId, out string? b) ? SettingValue.Int(BrokerSettings.BrokerId, b, 0) : null;
+        if (nodeId is int x && brokerId is int y && x != y)
+            throw BrokerConfigException.InvalidValue(BrokerSettings.BrokerId, b!, $"differs from node.id {x}; set one of them");
+        return nodeId ?? brokerId ?? new BrokerConfig().NodeId;
+    }
+
+    private static IReadOnlyList<ListenerEndpoint> Advertised(string value, IReadOnlyList<ListenerEndpoint> listeners)
+    {
+        var advertised = ListenerParser.Parse(BrokerSettings.AdvertisedListeners, value);
+        foreach (var endpoint in advertised)
+        {
+            if (!listeners.Any(l => l.Name == endpoint.Name))
+                throw BrokerConfigException.InvalidValue(BrokerSettings.AdvertisedListeners, value, $"listener {endpoint.Name} is not among listeners");
+            if (endpoint.Host is "0.0.0.0" or "::")
+                throw BrokerConfigException.InvalidValue(BrokerSettings.AdvertisedListeners, value, $"{endpoint.Host} is not an address a client can connect to");
+        }
+        return advertised;
+    }
+
+    private static List<string>? LogDirs(Dictionary<string, string> given)
+    {
+        // Kafka: log.dirs wins over log.dir.
+        string name = given.ContainsKey(BrokerSettings.LogDirs) ? BrokerSettings.LogDirs : BrokerSettings.LogDir;
+        if (!given.TryGetValue(name, out string? value)) return null;
+        var dirs = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (dirs.Count == 0)
+            throw BrokerConfigException.InvalidValue(name, value, "expected at least one directory");
+        return dirs;
+    }
+}

@@ -1,0 +1,27 @@
+namespace Gregor.Broker.Configuration;
+
+/// <summary>The Kafka names of every broker setting Gregor honours.</summary>
+public static class BrokerSettings
+{
+    public const string NodeId = "node.id";
+    /// <summary>Kafka's older name for node.id.</summary>
+    public const string BrokerId = "broker.id";
+    public const string Listeners = "listeners";
+    public const string AdvertisedListeners = "advertised.listeners";
+    public const string LogDirs = "log.dirs";
+    public const string LogDir = "log.dir";
+    public const string NumPartitions = "num.partitions";
+    public const string DefaultReplicationFactor = "default.replication.factor";
+    public const string AutoCreateTopicsEnable = "auto.create.topics.enable";
+    public const string MessageMaxBytes = "message.max.bytes";
+    public const string SocketRequestMaxBytes = "socket.request.max.bytes";
+    public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
+
+    private static readonly HashSet<string> Broker =
+    [
+        NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
+        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs,
+    ];
+
+    public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);
+}

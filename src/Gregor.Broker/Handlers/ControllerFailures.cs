@@ -1,0 +1,19 @@
+using Gregor.Metadata;
+using Gregor.Metadata.Controller;
+using Gregor.Protocol;
+
+namespace Gregor.Broker.Handlers;
+
+/// <summary>How a controller failure that is not the request's fault is answered: not active yet means retry elsewhere/later.</summary>
+internal static class ControllerFailures
+{
+    public static bool IsControllerFailure(Exception e) =>
+        e is ControllerNotActiveException or IOException or MetadataOperationTooLargeException;
+
+    public static ErrorCode ErrorFor(Exception e) => e switch
+    {
+        ControllerNotActiveException => ErrorCode.NotController,
+        MetadataOperationTooLargeException => ErrorCode.PolicyViolation,
+        _ => ErrorCode.UnknownServerError,
+    };
+}

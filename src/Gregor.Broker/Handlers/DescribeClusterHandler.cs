@@ -1,0 +1,43 @@
+using Gregor.Broker.ControlPlane;
+using Gregor.Broker.Dispatch;
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+
+namespace Gregor.Broker.Handlers;
+
+/// <summary>
+/// DescribeCluster: cluster id, controller and brokers from the image. v1 may ask for the controllers
+/// instead (endpoint type 2); on a combined single node the controller is this broker, at the same endpoint.
+/// </summary>
+public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<DescribeClusterRequest, DescribeClusterResponse>
+{
+    private const sbyte BrokerEndpoints = 1;
+    private const sbyte ControllerEndpoints = 2;
+
+    public override ApiKey Api => ApiKey.DescribeCluster;
+
+    protected override ValueTask<DescribeClusterResponse?> HandleAsync(RequestContext context, DescribeClusterRequest request, CancellationToken cancellationToken)
+    {
+        var image = view.Current;
+        var response = new DescribeClusterResponse
+        {
+            ClusterId = image.ClusterId,
+            ControllerId = image.ControllerId,
+            EndpointType = request.EndpointType,
+            ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations ? AuthorizedOperations.AllClusterOperations : AuthorizedOperations.NotRequested,
+        };
+        if (request.EndpointType is not (BrokerEndpoints or ControllerEndpoints))
+        {
+            response.ErrorCode = (short)ErrorCode.UnsupportedEndpointType;
+            response.ErrorMessage = $"Unsupported endpoint type {request.EndpointType}";
+            return ValueTask.FromResult<DescribeClusterResponse?>(response);
+        }
+        foreach (var broker in image.Brokers.Values.OrderBy(b => b.NodeId))
+        {
+            if (request.EndpointType == ControllerEndpoints && broker.NodeId != image.ControllerId) continue;
+            response.Brokers.Add(new DescribeClusterResponse.DescribeClusterBroker { BrokerId = broker.NodeId, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
+        }
+        return ValueTask.FromResult<DescribeClusterResponse?>(response);
+    }
+}

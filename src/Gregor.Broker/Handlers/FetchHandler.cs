@@ -1,0 +1,254 @@
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Replication;
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Gregor.Storage;
+using Microsoft.Extensions.Logging;
+using static Gregor.Protocol.Messages.FetchResponse;
+
+namespace Gregor.Broker.Handlers;
+
+/// <summary>
+/// Fetch, every version of the schema (v13+ name topics by id). Reads whole batches from each partition up to
+/// its partition_max_bytes and what is left of max_bytes, the first non-empty partition getting at least one
+/// whole batch even past both limits (Kafka's rule from v3; v0-v2 limits are hard). Consumers read below the
+/// high watermark (read_committed: below the last stable offset, the same without transactions). When less
+/// than min_bytes is there, the request waits for a high watermark to move or max_wait_ms to pass, awaiting a
+/// completion rather than holding a thread. The response's records point into the pooled read buffers, given
+/// back after the response is written. Fetch sessions are not kept: every response is sessionless (session id
+/// 0), which clients treat as "send full fetches" — legal, and what librdkafka and kafkajs ask for anyway.
+/// </summary>
+public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> logger) : ApiHandler<FetchRequest, FetchResponse>
+{
+    private const short FirstSoftLimitVersion = 3;
+    private const short FirstSessionVersion = 7;
+    private const short FirstLeaderEpochVersion = 9;
+    private const short FirstTopicIdVersion = 13;
+    private const sbyte ReadCommitted = 1;
+
+    public override ApiKey Api => ApiKey.Fetch;
+
+    protected override async ValueTask<FetchResponse?> HandleAsync(RequestContext context, FetchRequest request, CancellationToken cancellationToken)
+    {
+        short version = context.ApiVersion;
+        var response = new FetchResponse();
+        if (version >= FirstSessionVersion)
+        {
+            ErrorCode sessionError = request.SessionId != 0 ? ErrorCode.FetchSessionIdNotFound
+                : request.SessionEpoch is not (0 or -1) ? ErrorCode.InvalidFetchSessionEpoch
+                : ErrorCode.None;
+            if (sessionError != ErrorCode.None)
+            {
+                response.ErrorCode = (short)sessionError;
+                return response;
+            }
+        }
+        int replicaId = version >= 15 ? request.ReplicaState?.ReplicaId ?? -1 : request.ReplicaId;
+        var plan = FetchPlan.Resolve(request, response, version, replicas, replicaId >= 0);
+        context.ReleaseAfterResponse(plan);
+
+        int minBytes = Math.Max(0, request.MinBytes);
+        long deadline = replicas.NowMs + Math.Max(0, request.MaxWaitMs);
+        var read = new ReadSettings(
+            MaxBytes: version >= FirstSoftLimitVersion ? request.MaxBytes : int.MaxValue,
+            MinOneBatch: version >= FirstSoftLimitVersion,
+            ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted);
+        while (true)
+        {
+            FetchPass pass = plan.Read(read);
+            if (pass.Bytes >= minBytes || pass.Done || plan.Count == 0)
+                break;
+            long remaining = deadline - replicas.NowMs;
+            if (remaining <= 0)
+                break;
+            plan.ReleaseReads();
+            await plan.WaitForDataAsync(TimeSpan.FromMilliseconds(remaining), replicas.Time, cancellationToken).ConfigureAwait(false);
+            if (replicas.NowMs >= deadline)
+            {
+                plan.Read(read);
+                break;
+            }
+        }
+        if (plan.ErrorCount > 0 && logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Fetch v{Version} from {Peer} ({Client}): {Errors} partitions answered with errors", version, context.Peer, context.ClientId, plan.ErrorCount);
+        return response;
+    }
+
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted);
+
+    /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
+    private readonly record struct FetchPass(int Bytes, bool Done);
+
+    /// <summary>
+    /// The request resolved against the image once (topic ids and names to hosted partitions, response entries
+    /// created), then read as often as the long poll needs. Owns the pooled reads the response points at.
+    /// </summary>
+    private sealed class FetchPlan : IDisposable
+    {
+        private readonly Entry[] _entries;
+        private readonly LogReadResult[] _reads;
+        private int _readCount;
+
+        private FetchPlan(Entry[] entries)
+        {
+            _entries = entries;
+            _reads = new LogReadResult[entries.Length];
+        }
+
+        public int Count => _entries.Length;
+
+        public int ErrorCount { get; private set; }
+
+        public static FetchPlan Resolve(FetchRequest request, FetchResponse response, short version, ReplicaManager replicas, bool fromReplica)
+        {
+            MetadataImage image = replicas.Metadata.Current;
+            int total = 0;
+            foreach (FetchRequest.FetchTopic topic in request.Topics)
+                total += topic.Partitions.Count;
+            var entries = new Entry[total];
+            int next = 0;
+            foreach (FetchRequest.FetchTopic topic in request.Topics)
+            {
+                string? name = version >= FirstTopicIdVersion ? image.Topic(topic.TopicId)?.Name : topic.Topic;
+                var topicResponse = new FetchableTopicResponse { Topic = topic.Topic, TopicId = topic.TopicId, Partitions = new(topic.Partitions.Count) };
+                response.Responses.Add(topicResponse);
+                foreach (FetchRequest.FetchPartition partition in topic.Partitions)
+                {
+                    var partitionResponse = new PartitionData { PartitionIndex = partition.Partition, Records = ReadOnlyMemory<byte>.Empty };
+                    topicResponse.Partitions.Add(partitionResponse);
+                    ErrorCode error = ErrorCode.None;
+                    HostedPartition? hosted = null;
+                    if (name is null)
+                        error = version >= FirstTopicIdVersion ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+                    else if ((hosted = replicas.GetPartition(name, partition.Partition)) is null)
+                        error = ErrorCode.UnknownTopicOrPartition;
+                    else if (fromReplica)
+                        error = ErrorCode.NotLeaderOrFollower; // replication between brokers is not built yet: no broker follows this one
+                    else
+                        error = hosted.CheckLeader(version >= FirstLeaderEpochVersion ? partition.CurrentLeaderEpoch : -1);
+                    entries[next++] = new Entry(error == ErrorCode.None ? hosted : null, partition, partitionResponse, error);
+                }
+            }
+            return new FetchPlan(entries);
+        }
+
+        /// <summary>One pass over every partition, in request order, under the byte limits.</summary>
+        public FetchPass Read(ReadSettings settings)
+        {
+            ReleaseReads();
+            ErrorCount = 0;
+            int limit = Math.Max(0, settings.MaxBytes);
+            bool minOneBatch = settings.MinOneBatch;
+            int bytes = 0;
+            bool done = false;
+            foreach (ref Entry entry in _entries.AsSpan())
+            {
+                PartitionData data = entry.Response;
+                if (entry.Partition is not { } partition)
+                {
+                    SetError(data, entry.ResolveError);
+                    ErrorCount++;
+                    done = true;
+                    continue;
+                }
+                if (partition.IsRemoved)
+                {
+                    SetError(data, ErrorCode.NotLeaderOrFollower);
+                    ErrorCount++;
+                    done = true;
+                    continue;
+                }
+                int partitionLimit = Math.Min(Math.Max(0, entry.Request.PartitionMaxBytes), limit);
+                try
+                {
+                    long bound = settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
+                    LogReadResult read = partition.Log.Read(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);
+                    _reads[_readCount++] = read;
+                    entry.ObservedHighWatermark = read.HighWatermark;
+                    data.ErrorCode = 0;
+                    data.HighWatermark = read.HighWatermark;
+                    data.LastStableOffset = read.HighWatermark;
+                    data.LogStartOffset = read.LogStartOffset;
+                    data.AbortedTransactions = settings.ReadCommitted ? [] : null;
+                    data.Records = read.Records;
+                    if (read.Length > 0)
+                        minOneBatch = false;
+                    limit = Math.Max(0, limit - read.Length);
+                    bytes += read.Length;
+                }
+                catch (OffsetOutOfRangeException)
+                {
+                    SetError(data, ErrorCode.OffsetOutOfRange);
+                    ErrorCount++;
+                    done = true;
+                }
+                catch (LogClosedException)
+                {
+                    SetError(data, ErrorCode.NotLeaderOrFollower);
+                    ErrorCount++;
+                    done = true;
+                }
+                catch (IOException)
+                {
+                    SetError(data, ErrorCode.KafkaStorageError);
+                    ErrorCount++;
+                    done = true;
+                }
+            }
+            return new FetchPass(bytes, done);
+        }
+
+        /// <summary>Waits until a partition's high watermark passes what the last pass saw, or the timeout.</summary>
+        public async Task WaitForDataAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        {
+            var waiter = new HighWatermarkWaiter();
+            foreach (Entry entry in _entries)
+                entry.Partition?.AddWaiter(waiter, entry.ObservedHighWatermark + 1);
+            try
+            {
+                await waiter.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            finally
+            {
+                foreach (Entry entry in _entries)
+                    entry.Partition?.RemoveWaiter(waiter);
+            }
+        }
+
+        private static void SetError(PartitionData data, ErrorCode error)
+        {
+            data.ErrorCode = (short)error;
+            data.HighWatermark = -1;
+            data.LastStableOffset = -1;
+            data.LogStartOffset = -1;
+            data.AbortedTransactions = null;
+            data.Records = ReadOnlyMemory<byte>.Empty;
+        }
+
+        /// <summary>Gives the read buffers back to the pool; the response must no longer point at them.</summary>
+        public void ReleaseReads()
+        {
+            for (int index = 0; index < _readCount; index++)
+            {
+                _reads[index].Dispose();
+                _reads[index] = default;
+            }
+            _readCount = 0;
+        }
+
+        public void Dispose() => ReleaseReads();
+
+        private struct Entry(HostedPartition? partition, FetchRequest.FetchPartition request, PartitionData response, ErrorCode resolveError)
+        {
+            public readonly HostedPartition? Partition = partition;
+            public readonly FetchRequest.FetchPartition Request = request;
+            public readonly PartitionData Response = response;
+            public readonly ErrorCode ResolveError = resolveError;
+            public long ObservedHighWatermark = -1;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Runtime.InteropServices;
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Replication;
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Gregor.Protocol.Records;
+using Microsoft.Extensions.Logging;
+using static Gregor.Protocol.Messages.ProduceResponse;
+
+namespace Gregor.Broker.Handlers;
+
+/// <summary>
+/// Produce, every version (advertised from v0, as Kafka does, because librdkafka reads features off the
+/// advertised range). Each partition's batches are checked and appended in place in the request frame (the
+/// log rewrites offsets in the header; nothing is copied or recompressed). acks=0 gets no response, acks=1
+/// is answered after the leader's append, acks=-1 after the high watermark passes the append (every in-sync
+/// replica has it; on one node that is at once). Produce v0-v2 may carry magic 0/1 message sets: those are
+/// converted to one v2 batch with the same codec before the append, as Kafka up-converts them.
+/// </summary>
+public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger) : ApiHandler<ProduceRequest, ProduceResponse>
+{
+    private const short FirstV2BatchVersion = 3;
+    private const short FirstCurrentLeaderVersion = 10;
+
+    public override ApiKey Api => ApiKey.Produce;
+
+    protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
+    {
+        short version = context.ApiVersion;
+        short acks = request.Acks;
+        bool acksValid = acks is 0 or 1 or -1;
+        long now = replicas.NowMs;
+        var response = new ProduceResponse();
+        List<PendingAck>? pending = null;
+        bool anyError = false;
+        foreach (ProduceRequest.TopicProduceData topic in request.TopicData)
+        {
+            var topicResponse = new TopicProduceResponse { Name = topic.Name, PartitionResponses = new(topic.PartitionData.Count) };
+            response.Responses.Add(topicResponse);
+            foreach (ProduceRequest.PartitionProduceData data in topic.PartitionData)
+            {
+                var partitionResponse = new PartitionProduceResponse { Index = data.Index };
+                topicResponse.PartitionResponses.Add(partitionResponse);
+                if (!acksValid)
+                {
+                    SetError(partitionResponse, ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1 (all), not {acks}.");
+                    anyError = true;
+                    continue;
+                }
+                HostedPartition? partition = replicas.GetPartition(topic.Name, data.Index);
+                if (partition is null)
+                {
+                    SetError(partitionResponse, ErrorCode.UnknownTopicOrPartition, null);
+                    anyError = true;
+                    continue;
+                }
+                if (acks == -1 && partition.InSyncReplicaCount < partition.Settings.MinInsyncReplicas)
+                {
+                    SetError(partitionResponse, ErrorCode.NotEnoughReplicas,
+                        $"{partition.InSyncReplicaCount} in-sync replicas, min.insync.replicas is {partition.Settings.MinInsyncReplicas}.");
+                    anyError = true;
+                    continue;
+                }
+                PartitionAppendOutcome outcome = Append(partition, data.Records, version, now);
+                if (outcome.Error != ErrorCode.None)
+                {
+                    SetError(partitionResponse, outcome.Error, outcome.ErrorMessage);
+                    if (outcome.RecordErrors is { } recordErrors)
+                    {
+                        foreach (RecordError error in recordErrors)
+                            partitionResponse.RecordErrors.Add(new BatchIndexAndErrorMessage { BatchIndex = error.BatchIndex, BatchIndexErrorMessage = error.Message });
+                    }
+                    if (outcome.Error == ErrorCode.NotLeaderOrFollower && version >= FirstCurrentLeaderVersion)
+                        AddCurrentLeader(response, partitionResponse, partition);
+                    anyError = true;
+                    continue;
+                }
+                partitionResponse.BaseOffset = outcome.BaseOffset;
+                partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;
+                partitionResponse.LogStartOffset = outcome.LogStartOffset;
+                if (acks == -1)
+                    (pending ??= []).Add(new PendingAck(partition, outcome.LastOffset + 1, partitionResponse));
+            }
+        }
+        if (anyError)
+            LogErrors(context, response);
+        if (acks == 0)
+            return null;
+        if (pending is not null)
+            await WaitForReplicationAsync(pending, request.TimeoutMs, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    private static PartitionAppendOutcome Append(HostedPartition partition, ReadOnlyMemory<byte>? records, short version, long now)
+    {
+        if (records is not { } memory)
+            return PartitionAppendOutcome.Failed(ErrorCode.InvalidRecord, "The partition's records are null.");
+        // The frame belongs to this request until its response is written, so the log may rewrite headers in place.
+        Span<byte> writable = MemoryMarshal.AsMemory(memory).Span;
+        if (version < FirstV2BatchVersion && writable.Length > RecordBatchHeader.MagicOffset && writable[RecordBatchHeader.MagicOffset] < RecordBatchHeader.CurrentMagic)
+            return AppendLegacy(partition, writable, version, now);
+        return partition.AppendAsLeader(writable, version, now);
+    }
+
+    /// <summary>Converts a v0/v1 message set into one v2 batch (keeping its codec) and appends that.</summary>
+    private static PartitionAppendOutcome AppendLegacy(HostedPartition partition, ReadOnlySpan<byte> messageSet, short version, long now)
+    {
+        RecordBatchValidationOptions options = partition.Settings.ProduceValidation;
+        using var builder = new RecordBatchBuilder(Math.Min(messageSet.Length * 2, options.MaxBatchBytes) + RecordBatchHeader.Size);
+        RecordBatchValidationResult converted = LegacyMessageSet.TryConvert(messageSet, builder, options, out LegacyConversionInfo info);
+        if (!converted.IsValid)
+        {
+            ProducedBatchesCheck failed = ProducedBatchChecks.FromValidation(converted, 0);
+            return PartitionAppendOutcome.Failed(failed.Error, failed.Message, failed.RecordErrors);
+        }
+        builder.Compression = info.SourceCompression;
+        ReadOnlyMemory<byte> batch;
+        try
+        {
+            batch = builder.Build();
+        }
+        catch (DllNotFoundException error)
+        {
+            return PartitionAppendOutcome.Failed(ErrorCode.UnsupportedCompressionType, error.Message);
+        }
+        return partition.AppendAsLeader(MemoryMarshal.AsMemory(batch).Span, version, now);
+    }
+
+    /// <summary>acks=-1: each partition's response stands once its high watermark passes the append, else REQUEST_TIMED_OUT.</summary>
+    private async Task WaitForReplicationAsync(List<PendingAck> pending, int timeoutMs, CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Max(0, timeoutMs));
+        var waits = new Task<bool>[pending.Count];
+        for (int index = 0; index < pending.Count; index++)
+            waits[index] = pending[index].Partition.WaitForHighWatermarkAsync(pending[index].RequiredHighWatermark, timeout, replicas.Time, cancellationToken);
+        await Task.WhenAll(waits).ConfigureAwait(false);
+        for (int index = 0; index < pending.Count; index++)
+        {
+            if (waits[index].Result)
+                continue;
+            PartitionProduceResponse response = pending[index].Response;
+            SetError(response, ErrorCode.RequestTimedOut, $"The in-sync replicas did not reach offset {pending[index].RequiredHighWatermark} within {timeoutMs} ms.");
+        }
+    }
+
+    private void AddCurrentLeader(ProduceResponse response, PartitionProduceResponse partitionResponse, HostedPartition partition)
+    {
+        if (partition.State is not { } state)
+            return;
+        partitionResponse.CurrentLeader = new LeaderIdAndEpoch { LeaderId = state.Leader, LeaderEpoch = state.LeaderEpoch };
+        MetadataImage image = replicas.Metadata.Current;
+        if (state.Leader >= 0 && image.Brokers.TryGetValue(state.Leader, out BrokerRegistration? leader)
+            && !response.NodeEndpoints.Exists(endpoint => endpoint.NodeId == leader.NodeId))
+        {
+            response.NodeEndpoints.Add(new NodeEndpoint { NodeId = leader.NodeId, Host = leader.Host, Port = leader.Port, Rack = leader.Rack });
+        }
+    }
+
+    private static void SetError(PartitionProduceResponse response, ErrorCode error, string? message)
+    {
+        response.ErrorCode = (short)error;
+        response.ErrorMessage = message;
+        response.BaseOffset = -1;
+        response.LogAppendTimeMs = -1;
+        response.LogStartOffset = -1;
+    }
+
+    private void LogErrors(RequestContext context, ProduceResponse response)
+    {
+        if (!logger.IsEnabled(LogLevel.Debug))
+            return;
+        foreach (TopicProduceResponse topic in response.Responses)
+        {
+            foreach (PartitionProduceResponse partition in topic.PartitionResponses)
+            {
+                if (partition.ErrorCode != 0)
+                {
+                    logger.LogDebug("Produce v{Version} from {Peer} ({Client}) to {Topic}-{Partition}: {Error} {Message}", context.ApiVersion,
+                        context.Peer, context.ClientId, topic.Name, partition.Index, (ErrorCode)partition.ErrorCode, partition.ErrorMessage);
+                }
+            }
+        }
+    }
+
+    private readonly record struct PendingAck(HostedPartition Partition, long RequiredHighWatermark, PartitionProduceResponse Response);
+}

@@ -1,0 +1,152 @@
+using System.Buffers;
+using System.Net;
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Handlers;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Gregor.Protocol.Primitives;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.Network;
+
+/// <summary>
+/// One client connection: reads a request, hands it to its API's handler, writes the response, then
+/// reads the next. Kafka answers a connection's requests strictly in order, and handling them one
+/// at a time gives that for free; pipelined requests simply wait in the input buffer. A handler
+/// that awaits (a Fetch long poll) holds only its own connection.
+/// </summary>
+internal sealed class KafkaConnection
+{
+    private readonly ConnectionContext _connection;
+    private readonly long _id;
+    private readonly EndPoint? _peer;
+    private readonly ApiHandlerRegistry _handlers;
+    private readonly ILogger _log;
+    private readonly FrameReader _frames;
+    private readonly ResponseWriter _responses;
+    private readonly IdleWatch _idle;
+    private readonly long _idleMs;
+
+    public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, IdleWatch idle, long idleMs, int maxFrameBytes, ILogger log)
+    {
+        _connection = connection;
+        _id = id;
+        _peer = connection.RemoteEndPoint;
+        _handlers = handlers;
+        _idle = idle;
+        _idleMs = idleMs;
+        _log = log;
+        _frames = new FrameReader(connection.Transport.Input, maxFrameBytes, idle);
+        _responses = new ResponseWriter(connection.Transport.Output);
+    }
+
+    public async Task RunAsync()
+    {
+        ConnectionLog.Opened(_log, _id, _peer);
+        string reason = "closed by peer";
+        try
+        {
+            while (!_idle.CloseRequested)
+            {
+                var frame = await _frames.ReadAsync().ConfigureAwait(false);
+                if (frame is not (byte[] array, int length))
+                {
+                    if (_idle.IdleExpired) ConnectionLog.IdleTimeout(_log, _id, _peer, _idleMs);
+                    reason = _idle.IdleExpired ? "idle" : _idle.CloseRequested ? "broker stopping" : "closed by peer";
+                    break;
+                }
+                if (!await ServeAsync(array, length).ConfigureAwait(false))
+                {
+                    reason = "request refused";
+                    break;
+                }
+            }
+        }
+        catch (FrameRejectedException e)
+        {
+            reason = "bad frame";
+            ConnectionLog.Refused(_log, _id, _peer, e.Message);
+        }
+        catch (Exception e) when (e is ConnectionResetException or IOException or OperationCanceledException)
+        {
+            reason = "connection lost: " + e.Message;
+        }
+        catch (Exception e)
+        {
+            reason = "failed";
+            ConnectionLog.ConnectionFailed(_log, e, _id, _peer);
+        }
+        finally
+        {
+            ConnectionLog.Closed(_log, _id, _peer, reason);
+        }
+    }
+
+    /// <summary>Serves one request; false means the connection must close.</summary>
+    private async ValueTask<bool> ServeAsync(byte[] array, int length)
+    {
+        RequestContext? context = null;
+        short apiKey = 0, apiVersion = 0;
+        try
+        {
+            Memory<byte> frame = array.AsMemory(0, length);
+            RequestFraming.TryPeekApi(frame.Span, out apiKey, out apiVersion);
+            var (header, bodyOffset) = ReadHeader(frame);
+            IApiHandler? handler = _handlers.Find(apiKey);
+            if (handler is null)
+            {
+                ConnectionLog.Refused(_log, _id, _peer, $"unknown or unsupported API key {apiKey} (v{apiVersion})");
+                return false;
+            }
+            if (apiVersion < handler.LowestVersion || apiVersion > handler.HighestVersion)
+                return await RefuseVersionAsync(handler, header).ConfigureAwait(false);
+
+            context = new RequestContext(handler.Api, apiVersion, header.CorrelationId, header.ClientId, _peer, _id, frame);
+            IProtocolStruct? response = await handler.HandleAsync(context, frame[bodyOffset..], _connection.ConnectionClosed).ConfigureAwait(false);
+            if (response is null) return true; // e.g. Produce with acks=0
+            short headerVersion = RequestFraming.ResponseHeaderVersion(apiKey, apiVersion);
+            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, _connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (MalformedMessageException e)
+        {
+            ConnectionLog.Malformed(_log, _id, _peer, apiKey, apiVersion, e.Message);
+            return false;
+        }
+        catch (OperationCanceledException) when (_connection.ConnectionClosed.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is not (ConnectionResetException or IOException))
+        {
+            ConnectionLog.HandlerFailed(_log, e, _id, _peer, ((ApiKey)apiKey).ToString(), apiVersion);
+            return false;
+        }
+        finally
+        {
+            context?.ReleaseResources();
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+
+    private static (RequestHeader Header, int BodyOffset) ReadHeader(Memory<byte> frame)
+    {
+        var reader = new ProtocolReader(frame);
+        RequestHeader header = RequestFraming.ReadHeader(ref reader, frame.Span);
+        return (header, reader.Position);
+    }
+
+    /// <summary>
+    /// A version the handler does not serve. Kafka answers only ApiVersions (with UNSUPPORTED_VERSION
+    /// in a v0 response, so the client can retry with a version it finds there) and closes otherwise.
+    /// </summary>
+    private async ValueTask<bool> RefuseVersionAsync(IApiHandler handler, RequestHeader header)
+    {
+        if (handler.Api != ApiKey.ApiVersions)
+        {
+            ConnectionLog.Refused(_log, _id, _peer, $"{handler.Api} v{header.RequestApiVersion} is not supported (v{handler.LowestVersion}-v{handler.HighestVersion})");
+            return false;
+        }
+        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, _connection.ConnectionClosed).ConfigureAwait(false);
+    }
+}

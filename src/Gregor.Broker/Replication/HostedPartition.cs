@@ -1,0 +1,162 @@
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Primitives;
+using Gregor.Storage;
+
+namespace Gregor.Broker.Replication;
+
+/// <summary>
+/// A partition this broker holds a replica of: its log, its place in the current metadata image (leader,
+/// epoch, ISR), its topic's settings, the requests waiting on its high watermark, and its producers' state.
+/// </summary>
+public sealed partial class HostedPartition
+{
+    private readonly int _nodeId;
+    private readonly HighWatermarkWaiters _waiters = new();
+    private PartitionImage? _state;
+    private TopicSettings _settings;
+
+    internal HostedPartition(TopicPartition id, KafkaUuid topicId, string logDirectory, PartitionLog log, TopicSettings settings, int nodeId)
+    {
+        Id = id;
+        TopicId = topicId;
+        LogDirectory = logDirectory;
+        Log = log;
+        _settings = settings;
+        _nodeId = nodeId;
+        log.HighWatermarkChanged += (_, highWatermark) => _waiters.OnHighWatermark(highWatermark);
+    }
+
+    public TopicPartition Id { get; }
+
+    /// <summary>The topic id the log belongs to (zero for a log found on disk without partition.metadata).</summary>
+    public KafkaUuid TopicId { get; internal set; }
+
+    /// <summary>The <c>log.dirs</c> entry holding the partition directory.</summary>
+    public string LogDirectory { get; }
+
+    public PartitionLog Log { get; }
+
+    public TopicSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>The partition in the current image; null while the image does not (or no longer) have it.</summary>
+    public PartitionImage? State => Volatile.Read(ref _state);
+
+    /// <summary>Set once the log is closed for deletion; requests that still hold the partition get an error.</summary>
+    public bool IsRemoved { get; private set; }
+
+    /// <summary>Last stable offset: the high watermark, as there are no transactions whose end is pending.</summary>
+    public long LastStableOffset => Log.HighWatermark;
+
+    internal object AppendLock { get; } = new();
+
+    internal ProducerStateTable Producers { get; } = new();
+
+    internal void UpdateSettings(TopicSettings settings)
+    {
+        Log.UpdateConfig(settings.Log);
+        Volatile.Write(ref _settings, settings);
+    }
+
+    internal void UpdateState(PartitionImage? state)
+    {
+        Volatile.Write(ref _state, state);
+        MaybeAdvanceHighWatermark();
+    }
+
+    internal void MarkRemoved()
+    {
+        IsRemoved = true;
+        Volatile.Write(ref _state, null);
+        _waiters.WakeAll();
+    }
+
+    /// <summary>
+    /// Whether this broker leads the partition at the epoch the client believes current (-1: the client does
+    /// not say). A newer epoch than ours means our metadata is behind; an older one, that the client's is.
+    /// </summary>
+    public ErrorCode CheckLeader(int currentLeaderEpoch)
+    {
+        PartitionImage? state = State;
+        if (state is null || IsRemoved)
+            return ErrorCode.UnknownTopicOrPartition;
+        if (currentLeaderEpoch >= 0)
+        {
+            if (currentLeaderEpoch > state.LeaderEpoch)
+                return ErrorCode.UnknownLeaderEpoch;
+            if (currentLeaderEpoch < state.LeaderEpoch)
+                return ErrorCode.FencedLeaderEpoch;
+        }
+        return state.Leader == _nodeId ? ErrorCode.None : ErrorCode.NotLeaderOrFollower;
+    }
+
+    /// <summary>The in-sync replicas the image lists (the replicas, when it lists none).</summary>
+    public int InSyncReplicaCount
+    {
+        get
+        {
+            PartitionImage? state = State;
+            if (state is null)
+                return 0;
+            return state.Isr.IsDefaultOrEmpty ? (state.Replicas.IsDefaultOrEmpty ? 1 : state.Replicas.Length) : state.Isr.Length;
+        }
+    }
+
+    /// <summary>
+    /// Moves the high watermark to the smallest end offset of the in-sync replicas. With this broker the only
+    /// one in sync that is the log end offset. With followers in the ISR it waits for their fetches, which
+    /// replication will report here; until then the watermark stays, and acks=-1 waits (then times out) as
+    /// Kafka's would when followers do not fetch.
+    /// </summary>
+    internal void MaybeAdvanceHighWatermark()
+    {
+        PartitionImage? state = State;
+        if (state is null || state.Leader != _nodeId || IsRemoved)
+            return;
+        bool onlyThisReplica = state.Isr.IsDefaultOrEmpty
+            ? state.Replicas.IsDefaultOrEmpty || (state.Replicas.Length == 1 && state.Replicas[0] == _nodeId)
+            : state.Isr.Length == 1 && state.Isr[0] == _nodeId;
+        if (onlyThisReplica)
+            Log.MaybeIncrementHighWatermark(Log.LogEndOffset);
+    }
+
+    /// <summary>Wakes <paramref name="waiter"/> once the high watermark reaches <paramref name="offset"/> (or the partition is removed).</summary>
+    public void AddWaiter(HighWatermarkWaiter waiter, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(waiter);
+        if (IsRemoved)
+        {
+            waiter.Wake();
+            return;
+        }
+        _waiters.Add(waiter, offset, Log.HighWatermark);
+    }
+
+    public void RemoveWaiter(HighWatermarkWaiter waiter) => _waiters.Remove(waiter);
+
+    /// <summary>
+    /// Waits until the high watermark reaches <paramref name="offset"/> (acks=-1: every in-sync replica has the
+    /// append), up to <paramref name="timeout"/>. Returns whether it did.
+    /// </summary>
+    public async Task<bool> WaitForHighWatermarkAsync(long offset, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (Log.HighWatermark >= offset)
+            return true;
+        var waiter = new HighWatermarkWaiter();
+        AddWaiter(waiter, offset);
+        try
+        {
+            await waiter.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            RemoveWaiter(waiter);
+        }
+        return !IsRemoved && Log.HighWatermark >= offset;
+    }
+
+    public override string ToString() => Id.ToString();
+}

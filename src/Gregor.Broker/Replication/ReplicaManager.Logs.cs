@@ -1,0 +1,175 @@
+using Gregor.Protocol.Primitives;
+using Gregor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.Replication;
+
+public sealed partial class ReplicaManager
+{
+    /// <summary>
+    /// Opens every partition directory under the log dirs with the broker's defaults (the image brings each
+    /// topic's own configs), and removes what earlier deletions left behind.
+    /// </summary>
+    private void OpenExistingLogs()
+    {
+        TopicSettings defaults = TopicSettings.From(new Dictionary<string, string>(), _config);
+        int recovered = 0;
+        foreach (string root in _config.LogDirs)
+        {
+            Directory.CreateDirectory(root);
+            foreach (string directory in Directory.EnumerateDirectories(root))
+            {
+                string name = Path.GetFileName(directory);
+                if (name.EndsWith(DeleteDirectorySuffix, StringComparison.Ordinal))
+                {
+                    DeleteInBackground(directory);
+                    continue;
+                }
+                if (name.EndsWith(StrayDirectorySuffix, StringComparison.Ordinal) || name.EndsWith(FutureDirectorySuffix, StringComparison.Ordinal)
+                    || !LogFileNames.TryParsePartitionDirectoryName(name, out string topic, out int partition))
+                {
+                    continue;
+                }
+                var id = new TopicPartition(topic, partition);
+                if (_partitions.TryGetValue(id, out HostedPartition? duplicate))
+                {
+                    throw new InvalidOperationException(
+                        $"Partition {id} has a log in two log dirs ({duplicate.LogDirectory} and {root}); remove one before starting.");
+                }
+                HostedPartition? hosted = OpenLog(id, root, directory, PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero, defaults);
+                if (hosted is not null && !hosted.Log.Recovery.HadCleanShutdown)
+                    recovered++;
+            }
+        }
+        if (recovered > 0)
+            _logger.LogWarning("{Count} logs were not closed cleanly and were recovered", recovered);
+    }
+
+    private HostedPartition? OpenLog(TopicPartition id, string root, string directory, KafkaUuid topicId, TopicSettings settings)
+    {
+        PartitionLog log;
+        try
+        {
+            log = PartitionLog.Open(directory, settings.Log, Time);
+        }
+        catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+        {
+            // Kafka would take the log dir offline; the partition is left unserved here and the error says why.
+            _logger.LogError(error, "Could not open log {Directory}; the partition is not served", directory);
+            _unopenable.Add(id);
+            return null;
+        }
+        RecoveryReport report = log.Recovery;
+        if (!report.HadCleanShutdown)
+        {
+            _logger.LogWarning("Recovered log {Partition}: {Recovered} segments rescanned, {Truncated} bytes truncated, {Rebuilt} indexes rebuilt",
+                id, report.SegmentsRecovered, report.BytesTruncated, report.IndexesRebuilt);
+        }
+        var hosted = new HostedPartition(id, topicId, root, log, settings, NodeId);
+        _partitions[id] = hosted;
+        if (settings.Log.Compact)
+            EnsureCleaner().Register(log);
+        else
+            _cleaner?.Register(log);
+        return hosted;
+    }
+
+    /// <summary>Creates the log of a partition newly placed here, in the log dir holding the fewest partitions.</summary>
+    private HostedPartition? CreateLog(TopicPartition id, KafkaUuid topicId, TopicSettings settings)
+    {
+        string root = ChooseLogDirectory();
+        string directory = Path.Combine(root, LogFileNames.PartitionDirectoryName(id.Topic, id.Partition));
+        try
+        {
+            Directory.CreateDirectory(directory);
+            PartitionMetadataFile.Write(directory, topicId);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError(error, "Could not create log {Directory}", directory);
+            return null;
+        }
+        HostedPartition? hosted = OpenLog(id, root, directory, topicId, settings);
+        if (hosted is not null)
+            _logger.LogInformation("Created log {Partition} in {Root}", id, root);
+        return hosted;
+    }
+
+    private void AdoptTopicId(HostedPartition hosted, KafkaUuid topicId)
+    {
+        try
+        {
+            PartitionMetadataFile.Write(hosted.Log.Directory, topicId);
+            hosted.TopicId = topicId;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError(error, "Could not write {File} of log {Partition}", PartitionMetadataFile.FileName, hosted.Id);
+        }
+    }
+
+    private string ChooseLogDirectory()
+    {
+        IReadOnlyList<string> roots = _config.LogDirs;
+        var counts = new int[roots.Count];
+        foreach (HostedPartition hosted in _partitions.Values)
+        {
+            for (int index = 0; index < roots.Count; index++)
+            {
+                if (string.Equals(roots[index], hosted.LogDirectory, StringComparison.Ordinal))
+                    counts[index]++;
+            }
+        }
+        int best = 0;
+        for (int index = 1; index < counts.Length; index++)
+        {
+            if (counts[index] < counts[best])
+                best = index;
+        }
+        return roots[best];
+    }
+
+    /// <summary>
+    /// Stops serving the partition, closes its log, renames the directory to <c>&lt;name&gt;.&lt;id&gt;-delete</c>
+    /// (one rename: a crash leaves a directory the next start deletes, never a half-deleted log that looks live)
+    /// and removes it in the background.
+    /// </summary>
+    private void Delete(HostedPartition hosted)
+    {
+        _partitions.TryRemove(hosted.Id, out _);
+        hosted.MarkRemoved();
+        _cleaner?.Unregister(hosted.Log);
+        string directory = hosted.Log.Directory;
+        try
+        {
+            hosted.Log.Close();
+            string renamed = directory + "." + Guid.NewGuid().ToString("N") + DeleteDirectorySuffix;
+            Directory.Move(directory, renamed);
+            DeleteInBackground(renamed);
+        }
+        catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+        {
+            _logger.LogError(error, "Could not delete log {Directory}", directory);
+        }
+    }
+
+    private void DeleteInBackground(string directory)
+    {
+        Task deletion = Task.Run(() =>
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError(error, "Could not remove deleted log directory {Directory}; the next start retries", directory);
+            }
+        });
+        lock (_deletions)
+        {
+            _deletions.RemoveAll(task => task.IsCompleted);
+            _deletions.Add(deletion);
+        }
+    }
+}

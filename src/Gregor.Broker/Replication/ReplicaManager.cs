@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Gregor.Broker.Configuration;
+using Gregor.Metadata;
+using Gregor.Protocol.Primitives;
+using Gregor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.Replication;
+
+/// <summary>
+/// Owns the partition logs under <c>log.dirs</c>, in Kafka's layout (<c>&lt;dir&gt;/&lt;topic&gt;-&lt;partition&gt;</c>),
+/// and keeps them in step with the metadata image: it opens a log for each partition this broker is a replica
+/// of, applies topic config changes to open logs, and deletes the logs of deleted topics (renamed to
+/// <c>&lt;topic&gt;-&lt;partition&gt;.&lt;id&gt;-delete</c>, removed in the background, as Kafka does).
+/// </summary>
+public sealed partial class ReplicaManager : IDisposable
+{
+    /// <summary>Kafka's <c>log.retention.check.interval.ms</c>: how often retention and the other log chores run.</summary>
+    public const string RetentionCheckIntervalMsName = "log.retention.check.interval.ms";
+
+    /// <summary>Kafka's default for <see cref="RetentionCheckIntervalMsName"/>: five minutes.</summary>
+    public const long DefaultRetentionCheckIntervalMs = 300_000;
+
+    internal const string DeleteDirectorySuffix = "-delete";
+    internal const string StrayDirectorySuffix = "-stray";
+    internal const string FutureDirectorySuffix = "-future";
+
+    private readonly BrokerConfig _config;
+    private readonly IMetadataView _metadata;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<TopicPartition, HostedPartition> _partitions = new();
+    private readonly object _lifecycle = new();
+    private readonly List<Task> _deletions = [];
+    // Logs on disk that would not open: never recreated over, so an operator can inspect and repair them.
+    private readonly HashSet<TopicPartition> _unopenable = [];
+    private LogCleaner? _cleaner;
+    private bool _started;
+    private bool _stopped;
+
+    public ReplicaManager(BrokerConfig config, IMetadataView metadata, TimeProvider time, ILogger<ReplicaManager> logger)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _config = config;
+        _metadata = metadata;
+        _logger = logger;
+        Time = time;
+        RetentionCheckInterval = TimeSpan.FromMilliseconds(ReadRetentionCheckInterval(config));
+    }
+
+    public int NodeId => _config.NodeId;
+
+    public TimeProvider Time { get; }
+
+    public IMetadataView Metadata => _metadata;
+
+    public BrokerConfig Config => _config;
+
+    /// <summary>How often <see cref="RunMaintenance"/> runs (<c>log.retention.check.interval.ms</c>).</summary>
+    public TimeSpan RetentionCheckInterval { get; }
+
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Every hosted partition, including logs found on disk that no image has named yet.</summary>
+    public ICollection<HostedPartition> Partitions => _partitions.Values;
+
+    /// <summary>
+    /// The partition as the current image knows it, or null when this broker hosts no replica of it (or the
+    /// image does not have it: a log on disk of a topic the metadata has not named is not served).
+    /// </summary>
+    public HostedPartition? GetPartition(string topic, int partition) =>
+        _partitions.TryGetValue(new TopicPartition(topic, partition), out HostedPartition? hosted) && hosted.State is not null && !hosted.IsRemoved
+            ? hosted
+            : null;
+
+    /// <summary>
+    /// Opens the logs already on disk (recovering those not closed cleanly), removes the leftovers of earlier
+    /// deletions, then follows the metadata image from its current state on.
+    /// </summary>
+    public void Start()
+    {
+        lock (_lifecycle)
+        {
+            if (_started)
+                throw new InvalidOperationException("The replica manager has already started.");
+            _started = true;
+            long startMs = NowMs;
+            OpenExistingLogs();
+            _logger.LogInformation("Loaded {Count} partition logs ({Bytes} bytes) from {Dirs} in {Ms} ms",
+                _partitions.Count, _partitions.Values.Sum(p => p.Log.Size), string.Join(",", _config.LogDirs), NowMs - startMs);
+            // Subscribed before the current image is applied, so no image published meanwhile is missed: its
+            // callback waits for this lock, and applying an image twice changes nothing.
+            _metadata.Subscribe(OnImagePublished);
+            Apply(null, _metadata.Current);
+        }
+    }
+
+    private void OnImagePublished(MetadataImage previous, MetadataImage next)
+    {
+        lock (_lifecycle)
+        {
+            if (_stopped)
+                return;
+            Apply(previous, next);
+        }
+    }
+
+    /// <summary>
+    /// Brings the hosted logs in line with <paramref name="next"/>: creates the missing ones, updates state
+    /// and configs, and deletes those of topics that are gone (or that no longer place a replica here).
+    /// </summary>
+    private void Apply(MetadataImage? previous, MetadataImage next)
+    {
+        var wanted = new HashSet<TopicPartition>();
+        foreach (TopicImage topic in next.TopicsByName.Values)
+        {
+            TopicImage? before = previous?.Topic(topic.Id);
+            TopicSettings? settings = null;
+            foreach (PartitionImage partition in topic.Partitions)
+            {
+                if (!partition.Replicas.Contains(NodeId))
+                    continue;
+                var id = new TopicPartition(topic.Name, partition.Partition);
+                wanted.Add(id);
+                if (_partitions.TryGetValue(id, out HostedPartition? hosted) && !hosted.TopicId.IsZero && hosted.TopicId != topic.Id)
+                {
+                    // The name's earlier topic was deleted (perhaps while this broker was down): its data is not this topic's.
+                    _logger.LogInformation("Deleting log {Partition} of an earlier topic {OldId}; the topic is now {NewId}", id, hosted.TopicId, topic.Id);
+                    Delete(hosted);
+                    hosted = null;
+                }
+                if (hosted is null)
+                {
+                    if (_unopenable.Contains(id))
+                        continue;
+                    hosted = CreateLog(id, topic.Id, settings ??= SettingsFor(topic));
+                    if (hosted is null)
+                        continue;
+                }
+                else
+                {
+                    if (hosted.TopicId.IsZero)
+                        AdoptTopicId(hosted, topic.Id);
+                    if (before is null || !ReferenceEquals(before.Configs, topic.Configs) || hosted.State is null)
+                        ApplySettings(hosted, settings ??= SettingsFor(topic));
+                }
+                hosted.UpdateState(partition);
+            }
+        }
+        foreach (HostedPartition hosted in _partitions.Values)
+        {
+            if (wanted.Contains(hosted.Id))
+                continue;
+            // Known from an image and now gone, or found on disk with the id of a topic this change deleted.
+            bool wasServed = hosted.State is not null;
+            bool deletedNow = previous is not null && !hosted.TopicId.IsZero && previous.Topic(hosted.TopicId) is not null
+                && next.Topic(hosted.TopicId) is null;
+            if (wasServed || deletedNow)
+            {
+                _logger.LogInformation("Deleting log {Partition}: no replica here in metadata offset {Offset}", hosted.Id, next.Offset);
+                Delete(hosted);
+            }
+        }
+    }
+
+    private TopicSettings SettingsFor(TopicImage topic)
+    {
+        try
+        {
+            return TopicSettings.From(topic.Configs, _config);
+        }
+        catch (InvalidLogConfigException error)
+        {
+            // The controller validates configs, so this is a value this broker reads differently; keep serving with what it had.
+            _logger.LogError("Topic {Topic} has a config this broker cannot use ({Error}); its logs keep their previous settings", topic.Name, error.Message);
+            return _partitions.Values.FirstOrDefault(p => p.TopicId == topic.Id)?.Settings ?? TopicSettings.From(new Dictionary<string, string>(), _config);
+        }
+    }
+
+    private void ApplySettings(HostedPartition hosted, TopicSettings settings)
+    {
+        if (ReferenceEquals(hosted.Settings, settings) || hosted.Settings.Log == settings.Log && hosted.Settings.MinInsyncReplicas == settings.MinInsyncReplicas
+            && hosted.Settings.TimestampAfterMaxMs == settings.TimestampAfterMaxMs && hosted.Settings.TimestampBeforeMaxMs == settings.TimestampBeforeMaxMs)
+        {
+            return;
+        }
+        hosted.UpdateSettings(settings);
+        if (settings.Log.Compact)
+            EnsureCleaner().Register(hosted.Log);
+        _logger.LogInformation("Applied new config to log {Partition}", hosted.Id);
+    }
+
+    public void Dispose() => StopAsync().GetAwaiter().GetResult();
+
+    /// <summary>Stops following metadata, stops the cleaner, and closes every log cleanly (flush, checkpoint, clean-shutdown marker).</summary>
+    public async Task StopAsync()
+    {
+        LogCleaner? cleaner;
+        lock (_lifecycle)
+        {
+            if (_stopped)
+                return;
+            _stopped = true;
+            cleaner = _cleaner;
+        }
+        if (cleaner is not null)
+        {
+            await cleaner.StopAsync().ConfigureAwait(false);
+            cleaner.Dispose();
+        }
+        lock (_lifecycle)
+        {
+            foreach (HostedPartition hosted in _partitions.Values)
+            {
+                hosted.MarkRemoved();
+                try
+                {
+                    hosted.Log.Close();
+                }
+                catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+                {
+                    _logger.LogError(error, "Closing log {Partition} failed; it will be recovered on the next start", hosted.Id);
+                }
+            }
+            _logger.LogInformation("Closed {Count} partition logs", _partitions.Count);
+            _partitions.Clear();
+        }
+        await WhenDeletionsDone().ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the background removal of deleted logs' directories has finished.</summary>
+    public Task WhenDeletionsDone()
+    {
+        lock (_deletions)
+            return Task.WhenAll(_deletions.ToArray());
+    }
+
+    /// <summary>
+    /// The periodic log chores (Kafka runs them every log.retention.check.interval.ms): retention by time and
+    /// size, removal of deleted segments' files, the flush.ms deadline, and expiry of idle producers' state.
+    /// Compaction runs in the cleaner's own loop; segment.ms rolls happen on append, as in Kafka.
+    /// </summary>
+    public void RunMaintenance()
+    {
+        long now = NowMs;
+        foreach (HostedPartition hosted in _partitions.Values)
+        {
+            if (hosted.IsRemoved)
+                continue;
+            try
+            {
+                hosted.Log.RunMaintenance();
+                hosted.ExpireProducers(now);
+            }
+            catch (LogClosedException)
+            {
+                // Deleted or closed meanwhile.
+            }
+            catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+            {
+                _logger.LogError(error, "Maintenance of log {Partition} failed", hosted.Id);
+            }
+        }
+    }
+
+    private LogCleaner EnsureCleaner()
+    {
+        if (_cleaner is not null)
+            return _cleaner;
+        var cleaner = new LogCleaner(Time);
+        cleaner.CleaningFailed += (log, error) => _logger.LogError(error, "Compacting log {Directory} failed", log.Directory);
+        foreach (HostedPartition hosted in _partitions.Values)
+            cleaner.Register(hosted.Log);
+        if (!_stopped)
+            cleaner.Start();
+        _cleaner = cleaner;
+        return cleaner;
+    }
+
+    private static long ReadRetentionCheckInterval(BrokerConfig config)
+    {
+        if (!config.Explicit.TryGetValue(RetentionCheckIntervalMsName, out string? text))
+            return DefaultRetentionCheckIntervalMs;
+        if (!long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long ms) || ms < 1)
+            throw new InvalidLogConfigException(RetentionCheckIntervalMsName, $"'{text}' is not a positive number of milliseconds");
+        return ms;
+    }
+}

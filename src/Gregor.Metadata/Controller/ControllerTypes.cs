@@ -1,0 +1,67 @@
+using Gregor.Protocol;
+using Gregor.Protocol.Primitives;
+using Gregor.Storage;
+
+namespace Gregor.Metadata.Controller;
+
+/// <summary>What the controller needs of the broker's settings.</summary>
+public sealed record ControllerSettings(int NodeId)
+{
+    public int NumPartitions { get; init; } = 1;
+    public short DefaultReplicationFactor { get; init; } = 1;
+    /// <summary>The topic-level defaults from the broker's log.* settings, for checks across topic configs.</summary>
+    public LogConfig LogDefaults { get; init; } = LogConfig.Default;
+    /// <summary>Most partitions one request may create, as Kafka's controller limits a batch.</summary>
+    public int MaxPartitionsPerRequest { get; init; } = 10_000;
+}
+
+/// <summary>A topic to create: counts of -1 take the broker defaults; assignments place replicas by hand.</summary>
+public sealed record NewTopic(
+    string Name,
+    int NumPartitions,
+    short ReplicationFactor,
+    IReadOnlyList<PartitionAssignment> Assignments,
+    IReadOnlyList<KeyValuePair<string, string?>> Configs);
+
+public sealed record PartitionAssignment(int Partition, IReadOnlyList<int> Brokers);
+
+/// <summary>The outcome for one topic. On success the id and counts are the created (or would-be) topic's.</summary>
+public sealed record CreateTopicOutcome(string Name, ErrorCode Error, string? Message, KafkaUuid TopicId, int NumPartitions, short ReplicationFactor)
+{
+    public static CreateTopicOutcome Failed(string name, ErrorCode error, string? message) => new(name, error, message, KafkaUuid.Zero, -1, -1);
+}
+
+/// <summary>A topic to delete, by name or by id (DeleteTopics v6 allows either).</summary>
+public sealed record TopicReference(string? Name, KafkaUuid Id);
+
+public sealed record DeleteTopicOutcome(string? Name, KafkaUuid TopicId, ErrorCode Error, string? Message);
+
+/// <summary>A partition count increase; assignments, when given, place the new partitions.</summary>
+public sealed record PartitionIncrease(string Topic, int Count, IReadOnlyList<IReadOnlyList<int>>? Assignments);
+
+/// <summary>An error code and its message; None means success.</summary>
+public readonly record struct Outcome(ErrorCode Error, string? Message)
+{
+    public static Outcome Ok => new(ErrorCode.None, null);
+    public bool IsOk => Error == ErrorCode.None;
+}
+
+/// <summary>One config change of IncrementalAlterConfigs.</summary>
+public sealed record ConfigChange(string Name, ConfigOperationKind Operation, string? Value);
+
+public enum ConfigOperationKind : sbyte
+{
+    Set = 0,
+    Delete = 1,
+    Append = 2,
+    Subtract = 3,
+}
+
+/// <summary>The changes to one resource.</summary>
+public sealed record ConfigResourceChanges(ConfigResourceType ResourceType, string ResourceName, IReadOnlyList<ConfigChange> Changes);
+
+/// <summary>A whole new config of one resource (AlterConfigs: names left out go back to their defaults).</summary>
+public sealed record ConfigResourceReplacement(ConfigResourceType ResourceType, string ResourceName, IReadOnlyList<KeyValuePair<string, string?>> Configs);
+
+/// <summary>This broker as it registers: its id, the endpoint clients reach it on, its rack.</summary>
+public sealed record BrokerEndpointInfo(string ListenerName, string Host, int Port, short SecurityProtocol);

@@ -1,0 +1,134 @@
+using Gregor.Metadata.Records;
+using Gregor.Protocol.Primitives;
+
+namespace Gregor.Metadata.Controller;
+
+/// <summary>
+/// The controller: turns admin operations into metadata records, one operation at a time. Each operation
+/// reads the current image, checks the request against it, and emits records; the records are committed
+/// as one batch through the <see cref="IMetadataJournal"/> (the local log now, a Raft quorum later) and
+/// only then folded into the published image — so what a client is told was done is durable.
+/// Time and randomness (topic ids, placement) are injected so tests replay exactly.
+/// </summary>
+public sealed partial class QuorumController : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly MetadataPublisher _publisher;
+    private readonly ControllerSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private IMetadataJournal? _journal;
+
+    public QuorumController(MetadataPublisher publisher, ControllerSettings settings, TimeProvider time, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(publisher);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(random);
+        _publisher = publisher;
+        _settings = settings;
+        _time = time;
+        _random = random;
+    }
+
+    public ControllerSettings Settings => _settings;
+
+    public bool IsActive => Volatile.Read(ref _journal) is not null;
+
+    /// <summary>Becomes the active controller over <paramref name="journal"/>, whose records are already folded into <paramref name="replayed"/>.</summary>
+    public void Activate(IMetadataJournal journal, MetadataImage replayed)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(replayed);
+        _gate.Wait();
+        try
+        {
+            _publisher.Publish(replayed);
+            Volatile.Write(ref _journal, journal);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops accepting operations (the journal is about to close).</summary>
+    public void Deactivate()
+    {
+        _gate.Wait();
+        try
+        {
+            Volatile.Write(ref _journal, null);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Registers (or re-registers with a changed endpoint or rack) this node; nothing is written when unchanged.</summary>
+    public Task RegisterBrokerAsync(int nodeId, IReadOnlyList<BrokerEndpointInfo> endpoints, string? rack, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0) throw new ArgumentException("a broker registers at least one endpoint", nameof(endpoints));
+        return RunAsync(commit: true, cancellationToken, op =>
+        {
+            var first = endpoints[0];
+            if (op.Image.Brokers.TryGetValue(nodeId, out var existing)
+                && existing.Host == first.Host && existing.Port == first.Port && existing.Rack == rack)
+                return 0;
+            var record = new RegisterBrokerRecord
+            {
+                BrokerId = nodeId,
+                IncarnationId = KafkaUuid.NewRandom(_random),
+                BrokerEpoch = op.Image.Offset + 1,
+                Rack = rack,
+                Endpoints = [.. endpoints.Select(e => new RegisterBrokerRecord.BrokerEndpoint { Name = e.ListenerName, Host = e.Host, Port = e.Port, SecurityProtocol = e.SecurityProtocol })],
+            };
+            op.Add(record);
+            return 1;
+        });
+    }
+
+    /// <summary>Runs one operation under the controller's lock; commits its records unless <paramref name="commit"/> is false (validate_only).</summary>
+    private async Task<T> RunAsync<T>(bool commit, CancellationToken cancellationToken, Func<PendingOperation, T> operation)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            IMetadataJournal journal = Volatile.Read(ref _journal)
+                ?? throw new ControllerNotActiveException("The controller is not active (the broker is starting or stopping).");
+            var pending = new PendingOperation(_publisher.Current);
+            T result = operation(pending);
+            if (commit && pending.Records.Count > 0)
+            {
+                long lastOffset = journal.Append(pending.Records);
+                _publisher.Publish(pending.Image with { Offset = lastOffset });
+            }
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>The records an operation has emitted so far and the image they lead to, so later checks in the same request see earlier changes.</summary>
+    private sealed class PendingOperation(MetadataImage image)
+    {
+        public MetadataImage Image { get; private set; } = image;
+
+        public List<IMetadataRecord> Records { get; } = [];
+
+        public void Add(IMetadataRecord record)
+        {
+            Records.Add(record);
+            Image = Image.Apply(record, Image.Offset);
+        }
+    }
+}
+
+/// <summary>An operation reached the controller while it was not active.</summary>
+public sealed class ControllerNotActiveException(string message) : Exception(message);

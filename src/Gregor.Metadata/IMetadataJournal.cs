@@ -1,0 +1,14 @@
+using Gregor.Metadata.Records;
+
+namespace Gregor.Metadata;
+
+/// <summary>
+/// Where the controller commits an operation's records. On one node it is the local metadata log
+/// (append one batch, fsync); with a Raft quorum it becomes "append on the leader and wait until a
+/// majority has it" — the controller does not change, only this seam.
+/// </summary>
+public interface IMetadataJournal
+{
+    /// <summary>Durably appends the records as one atomic batch and returns the offset of the last one.</summary>
+    long Append(IReadOnlyList<IMetadataRecord> records);
+}

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Gregor.Metadata.Records;
+
+namespace Gregor.Metadata;
+
+/// <summary>
+/// The fold of the metadata log: each record turns one image into the next. Pure — the same
+/// records in the same order give the same image, which is what replay on restart relies on.
+/// A record that contradicts the image (a partition of a topic that does not exist) is a
+/// corrupt log and throws <see cref="MetadataLogCorruptException"/>.
+/// </summary>
+public static class ImageFold
+{
+    public static MetadataImage Apply(this MetadataImage image, IMetadataRecord record, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        MetadataImage next = record switch
+        {
+            RegisterBrokerRecord r => ApplyBroker(image, r),
+            TopicRecord r => ApplyTopic(image, r),
+            PartitionRecord r => ApplyPartition(image, r),
+            ConfigRecord r => ApplyConfig(image, r),
+            RemoveTopicRecord r => ApplyRemoveTopic(image, r),
+            _ => throw new MetadataLogCorruptException($"no fold for metadata record type {record.RecordType}"),
+        };
+        return next with { Offset = offset };
+    }
+
+    public static MetadataImage ApplyAll(this MetadataImage image, IEnumerable<IMetadataRecord> records, long lastOffset)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+            image = image.Apply(record, lastOffset);
+        return image;
+    }
+
+    private static MetadataImage ApplyBroker(MetadataImage image, RegisterBrokerRecord r)
+    {
+        // The first endpoint is the one clients are told about (the advertised listener the broker registered first).
+        var endpoint = r.Endpoints.Count > 0 ? r.Endpoints[0] : null;
+        var registration = new BrokerRegistration(r.BrokerId, endpoint?.Host ?? "", endpoint?.Port ?? -1, r.Rack);
+        return image with { Brokers = image.Brokers.SetItem(r.BrokerId, registration) };
+    }
+
+    private static MetadataImage ApplyTopic(MetadataImage image, TopicRecord r)
+    {
+        if (image.TopicsByName.ContainsKey(r.Name) || image.TopicsById.ContainsKey(r.TopicId))
+            throw new MetadataLogCorruptException($"topic {r.Name} ({r.TopicId}) is created twice");
+        var topic = new TopicImage(r.Name, r.TopicId, ImmutableArray<PartitionImage>.Empty,
+            ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal));
+        return WithTopic(image, topic);
+    }
+
+    private static MetadataImage ApplyPartition(MetadataImage image, PartitionRecord r)
+    {
+        if (!image.TopicsById.TryGetValue(r.TopicId, out var topic))
+            throw new MetadataLogCorruptException($"partition {r.PartitionId} of unknown topic id {r.TopicId}");
+        var partition = new PartitionImage(r.PartitionId, r.Leader, r.LeaderEpoch, r.PartitionEpoch,
+            [.. r.Replicas], [.. r.Isr]);
+        ImmutableArray<PartitionImage> partitions;
+        if (r.PartitionId == topic.Partitions.Length) partitions = topic.Partitions.Add(partition);
+        else if (r.PartitionId >= 0 && r.PartitionId < topic.Partitions.Length) partitions = topic.Partitions.SetItem(r.PartitionId, partition);
+        else throw new MetadataLogCorruptException($"partition {r.PartitionId} of {topic.Name} leaves a gap after {topic.Partitions.Length} partitions");
+        return WithTopic(image, topic with { Partitions = partitions });
+    }
+
+    private static MetadataImage ApplyConfig(MetadataImage image, ConfigRecord r)
+    {
+        switch ((ConfigResourceType)r.ResourceType)
+        {
+            case ConfigResourceType.Topic:
+                if (!image.TopicsByName.TryGetValue(r.ResourceName, out var topic))
+                    throw new MetadataLogCorruptException($"config {r.Name} of unknown topic {r.ResourceName}");
+                return WithTopic(image, topic with { Configs = SetOrRemove(topic.Configs, r.Name, r.Value) });
+            case ConfigResourceType.Broker when r.ResourceName.Length == 0:
+                return image with { ClusterConfigs = SetOrRemove(image.ClusterConfigs, r.Name, r.Value) };
+            case ConfigResourceType.Broker when int.TryParse(r.ResourceName, NumberStyles.None, CultureInfo.InvariantCulture, out int brokerId):
+                var current = image.BrokerConfigs.TryGetValue(brokerId, out var c) ? c : ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+                var updated = SetOrRemove(current, r.Name, r.Value);
+                return image with { BrokerConfigs = updated.IsEmpty ? image.BrokerConfigs.Remove(brokerId) : image.BrokerConfigs.SetItem(brokerId, updated) };
+            default:
+                throw new MetadataLogCorruptException($"config {r.Name} of resource type {r.ResourceType} '{r.ResourceName}'");
+        }
+    }
+
+    private static MetadataImage ApplyRemoveTopic(MetadataImage image, RemoveTopicRecord r)
+    {
+        if (!image.TopicsById.TryGetValue(r.TopicId, out var topic))
+            throw new MetadataLogCorruptException($"removal of unknown topic id {r.TopicId}");
+        return image with { TopicsByName = image.TopicsByName.Remove(topic.Name), TopicsById = image.TopicsById.Remove(topic.Id) };
+    }
+
+    private static MetadataImage WithTopic(MetadataImage image, TopicImage topic) => image with
+    {
+        TopicsByName = image.TopicsByName.SetItem(topic.Name, topic),
+        TopicsById = image.TopicsById.SetItem(topic.Id, topic),
+    };
+
+    private static ImmutableDictionary<string, string> SetOrRemove(ImmutableDictionary<string, string> configs, string name, string? value) =>
+        value is null ? configs.Remove(name) : configs.SetItem(name, value);
+}

@@ -1,0 +1,10 @@
+namespace Gregor.Metadata;
+
+/// <summary>The metadata log holds something this broker cannot fold: it refuses to start rather than guess.</summary>
+public sealed class MetadataLogCorruptException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A log dir's meta.properties disagrees with this broker (another cluster's or another node's data).</summary>
+public sealed class MetaPropertiesMismatchException(string message) : Exception(message);
+
+/// <summary>One controller operation would not fit in one metadata log batch.</summary>
+public sealed class MetadataOperationTooLargeException(string message) : Exception(message);

@@ -1,0 +1,192 @@
+using Gregor.Broker.Replication;
+using Gregor.Protocol;
+using Gregor.Storage;
+
+namespace Gregor.Broker.DataPlane.Tests;
+
+public sealed class ReplicaManagerTests
+{
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    [Fact]
+    public async Task New_topics_get_logs_in_kafka_layout_with_their_topic_id()
+    {
+        await using var broker = new DataPlaneFixture();
+
+        var topic = broker.Metadata.CreateTopic("payments", partitions: 3);
+
+        string dir = broker.Config.LogDirs[0];
+        foreach (int partition in new[] { 0, 1, 2 })
+        {
+            string path = Path.Combine(dir, "payments-" + partition);
+            Assert.True(Directory.Exists(path));
+            Assert.Contains($"topic_id: {topic.Id}", File.ReadAllText(Path.Combine(path, "partition.metadata")));
+            Assert.True(File.Exists(Path.Combine(path, "00000000000000000000.log")));
+        }
+    }
+
+    [Fact]
+    public async Task Partitions_spread_over_the_log_dirs_by_fewest_partitions()
+    {
+        await using var broker = new DataPlaneFixture(logDirs: 2);
+
+        broker.Metadata.CreateTopic("a", partitions: 3);
+        broker.Metadata.CreateTopic("b", partitions: 1);
+
+        int[] counts = [.. broker.Config.LogDirs.Select(dir => Directory.GetDirectories(dir).Length)];
+        Assert.Equal([2, 2], counts);
+    }
+
+    [Fact]
+    public async Task A_restart_reopens_the_logs_with_their_data()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("kept", partitions: 2);
+        await broker.ProduceAsync("kept", 0, Batches.Create(3, Now, "x"));
+        await broker.ProduceAsync("kept", 1, Batches.Create(1, Now, "y"));
+
+        await broker.RestartAsync();
+
+        var fetched = (await broker.FetchAsync(DataPlaneFixture.FetchRequestFor(("kept", 0, 0, 1 << 20), ("kept", 1, 0, 1 << 20)))).Responses[0].Partitions;
+        Assert.Equal(["x0", "x1", "x2"], Batches.Read(fetched[0].Records!.Value).Select(r => r.Value));
+        Assert.Equal(["y0"], Batches.Read(fetched[1].Records!.Value).Select(r => r.Value));
+        Assert.Equal(3, fetched[0].HighWatermark);
+        Assert.True(broker.Replicas.GetPartition("kept", 0)!.Log.Recovery.HadCleanShutdown);
+        var appended = (await broker.ProduceAsync("kept", 0, Batches.Create(1, Now)))!.Responses[0].PartitionResponses[0];
+        Assert.Equal(3, appended.BaseOffset);
+    }
+
+    [Fact]
+    public async Task Stopping_closes_every_log_with_the_clean_shutdown_marker()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t", partitions: 2);
+        await broker.ProduceAsync("t", 0, Batches.Create(1, Now));
+
+        await broker.Replicas.StopAsync();
+
+        foreach (int partition in new[] { 0, 1 })
+            Assert.True(File.Exists(Path.Combine(broker.Config.LogDirs[0], "t-" + partition, LogFileNames.CleanShutdownMarker)));
+    }
+
+    [Fact]
+    public async Task Deleting_a_topic_removes_its_directories()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("doomed", partitions: 2);
+        broker.Metadata.CreateTopic("survivor");
+        await broker.ProduceAsync("doomed", 0, Batches.Create(2, Now));
+
+        broker.Metadata.DeleteTopic("doomed");
+        await broker.Replicas.WhenDeletionsDone();
+
+        string dir = broker.Config.LogDirs[0];
+        Assert.Equal(["survivor-0"], Directory.GetDirectories(dir).Select(Path.GetFileName));
+        Assert.Null(broker.Replicas.GetPartition("doomed", 0));
+        var produce = (await broker.ProduceAsync("doomed", 0, Batches.Create(1, Now)))!.Responses[0].PartitionResponses[0];
+        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, produce.ErrorCode);
+    }
+
+    [Fact]
+    public async Task A_topic_recreated_under_the_same_name_starts_empty()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("reborn");
+        await broker.ProduceAsync("reborn", 0, Batches.Create(5, Now));
+
+        // Deleted and recreated between two images (as after a restart that missed the deletion).
+        var second = broker.Metadata.CreateTopic("reborn");
+        await broker.Replicas.WhenDeletionsDone();
+
+        var partition = broker.Replicas.GetPartition("reborn", 0)!;
+        Assert.Equal(second.Id, partition.TopicId);
+        Assert.Equal(0, partition.Log.LogEndOffset);
+        Assert.Single(Directory.GetDirectories(broker.Config.LogDirs[0]));
+    }
+
+    [Fact]
+    public async Task Leftover_delete_directories_are_removed_at_start()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t");
+        string leftover = Path.Combine(broker.Config.LogDirs[0], "gone-0." + Guid.NewGuid().ToString("N") + "-delete");
+        Directory.CreateDirectory(leftover);
+        File.WriteAllText(Path.Combine(leftover, "00000000000000000000.log"), "x");
+
+        await broker.RestartAsync();
+        await broker.Replicas.WhenDeletionsDone();
+
+        Assert.False(Directory.Exists(leftover));
+        Assert.NotNull(broker.Replicas.GetPartition("t", 0));
+    }
+
+    [Fact]
+    public async Task A_config_change_takes_effect_on_the_open_log()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t");
+        Assert.Equal(0, (await broker.ProduceAsync("t", 0, Batches.Create(1, Now, valueBytes: 2000)))!.Responses[0].PartitionResponses[0].ErrorCode);
+
+        broker.Metadata.SetConfigs("t", new Dictionary<string, string>
+        {
+            ["max.message.bytes"] = "1000",
+            ["retention.ms"] = "3600000",
+            ["message.timestamp.type"] = "LogAppendTime",
+        });
+
+        PartitionLog log = broker.Replicas.GetPartition("t", 0)!.Log;
+        Assert.Equal(1000, log.Config.MaxMessageBytes);
+        Assert.Equal(3_600_000, log.Config.RetentionMs);
+        var refused = (await broker.ProduceAsync("t", 0, Batches.Create(1, Now, valueBytes: 2000)))!.Responses[0].PartitionResponses[0];
+        var stamped = (await broker.ProduceAsync("t", 0, Batches.Create(1, 1000)))!.Responses[0].PartitionResponses[0];
+        Assert.Equal((short)ErrorCode.MessageTooLarge, refused.ErrorCode);
+        Assert.NotEqual(-1, stamped.LogAppendTimeMs);
+    }
+
+    [Fact]
+    public async Task A_restart_applies_the_topic_configs_from_the_image()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t", configs: new Dictionary<string, string> { ["max.message.bytes"] = "1000" });
+
+        await broker.RestartAsync();
+
+        Assert.Equal(1000, broker.Replicas.GetPartition("t", 0)!.Log.Config.MaxMessageBytes);
+    }
+
+    [Fact]
+    public async Task Maintenance_applies_retention_and_moves_the_log_start_offset()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("short", configs: new Dictionary<string, string>
+        {
+            ["internal.segment.bytes"] = "1500",
+            ["retention.bytes"] = "1500",
+            ["file.delete.delay.ms"] = "0",
+        });
+        for (int index = 0; index < 6; index++)
+            await broker.ProduceAsync("short", 0, Batches.Create(1, Now, valueBytes: 1000));
+        Assert.True(broker.Replicas.GetPartition("short", 0)!.Log.Segments.Count >= 5);
+
+        broker.Replicas.RunMaintenance();
+
+        long start = broker.Replicas.GetPartition("short", 0)!.Log.LogStartOffset;
+        Assert.True(start >= 4, $"log start offset {start}");
+        var earliest = (await broker.ListOffsetsAsync("short", 0, -2)).Topics[0].Partitions[0];
+        Assert.Equal(start, earliest.Offset);
+        var gone = (await broker.FetchAsync("short", 0, 0)).Responses[0].Partitions[0];
+        Assert.Equal((short)ErrorCode.OffsetOutOfRange, gone.ErrorCode);
+        Assert.Equal(ReplicaManager.DefaultRetentionCheckIntervalMs, (long)broker.Replicas.RetentionCheckInterval.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task The_retention_check_interval_comes_from_the_broker_settings()
+    {
+        await using var broker = new DataPlaneFixture(config => config with
+        {
+            Explicit = new Dictionary<string, string> { [ReplicaManager.RetentionCheckIntervalMsName] = "1234" },
+        });
+
+        Assert.Equal(1234, broker.Replicas.RetentionCheckInterval.TotalMilliseconds);
+    }
+}

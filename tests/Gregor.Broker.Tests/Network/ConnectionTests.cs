@@ -1,0 +1,233 @@
+using System.Buffers.Binary;
+using Gregor.Protocol.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.Tests.Network;
+
+public sealed class ConnectionTests
+{
+    private static byte[] Int32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
+    private static async Task AssertServedAsync(int port, int correlationId = 99)
+    {
+        using var other = await RawKafkaConnection.ConnectAsync(port);
+        await other.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, correlationId));
+        var (id, body) = await other.ReceiveResponseAsync(0);
+        Assert.Equal(correlationId, id);
+        Assert.Equal(0, ApiVersionsResponse.Deserialize(body, 3).ErrorCode);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_are_answered_in_order()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        short[] versions = [0, 3, 1, 4, 2, 3, 0, 4, 4, 1];
+        await client.SendAsync(versions.SelectMany((v, i) => RawKafkaConnection.ApiVersionsFrame(v, 100 + i)).ToArray());
+
+        for (int i = 0; i < versions.Length; i++)
+        {
+            var (id, body) = await client.ReceiveResponseAsync(0);
+            Assert.Equal(100 + i, id);
+            Assert.Equal(0, ApiVersionsResponse.Deserialize(body, versions[i]).ErrorCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_slow_request_holds_back_later_ones_on_its_connection_but_not_other_connections()
+    {
+        var waiting = new WaitingHandler();
+        await using var broker = await TestBroker.StartAsync(extraHandlers: waiting);
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync([
+            .. RawKafkaConnection.Frame((short)TestApis.Waiting, 1, 1, Int32(5)),
+            .. RawKafkaConnection.ApiVersionsFrame(3, 2),
+        ]);
+        while (waiting.Started == 0) await Task.Delay(10);
+
+        await AssertServedAsync(broker.Port); // the long poll blocks only its own connection
+
+        waiting.Release();
+        var first = await client.ReceiveResponseAsync(0);
+        Assert.Equal(1, first.CorrelationId);
+        Assert.Equal(5, BinaryPrimitives.ReadInt32BigEndian(first.Body));
+        Assert.Equal(2, (await client.ReceiveResponseAsync(0)).CorrelationId);
+    }
+
+    [Fact]
+    public async Task A_frame_over_socket_request_max_bytes_closes_the_connection_without_allocating_it()
+    {
+        await using var broker = await TestBroker.StartAsync(["socket.request.max.bytes=100000000"]);
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await client.SendAsync([.. Int32(1_500_000_000), .. new byte[100]]);
+
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 50_000_000, "the refused frame was allocated");
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "exceeds socket.request.max.bytes"));
+        Assert.True(broker.Log.Contains(LogLevel.Warning, "127.0.0.1:"), "the warning names the peer");
+        await AssertServedAsync(broker.Port);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(-5)]
+    public async Task A_frame_below_the_header_minimum_closes_the_connection(int size)
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync([.. Int32(size), .. new byte[20]]);
+        Assert.True(await client.IsClosedByBrokerAsync());
+        await AssertServedAsync(broker.Port);
+    }
+
+    [Fact]
+    public async Task Random_bytes_close_that_connection_while_another_keeps_being_served()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var bystander = await RawKafkaConnection.ConnectAsync(broker.Port);
+        var random = new Random(1234);
+        for (int round = 0; round < 20; round++)
+        {
+            using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+            var noise = new byte[random.Next(1, 300)];
+            random.NextBytes(noise);
+            await client.SendAsync(noise);
+            client.ShutdownSend();
+            Assert.True(await client.IsClosedByBrokerAsync());
+
+            await bystander.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, round));
+            Assert.Equal(round, (await bystander.ReceiveResponseAsync(0)).CorrelationId);
+        }
+    }
+
+    [Fact]
+    public async Task A_truncated_frame_closes_the_connection_with_a_warning()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        byte[] frame = RawKafkaConnection.ApiVersionsFrame(3, 1);
+        await client.SendAsync(frame[..(frame.Length - 3)]);
+        client.ShutdownSend();
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "connection closed after"));
+        await AssertServedAsync(broker.Port);
+    }
+
+    [Fact]
+    public async Task A_malformed_body_closes_the_connection_naming_the_peer()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        // ApiVersions v3: a compact string claiming 100 bytes where there are 2.
+        await client.SendAsync(RawKafkaConnection.Frame(18, 3, 1, [101, (byte)'a', (byte)'b']));
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "malformed 18 v3 request"));
+        Assert.True(broker.Log.Contains(LogLevel.Warning, "from 127.0.0.1:"));
+        await AssertServedAsync(broker.Port);
+    }
+
+    [Fact]
+    public async Task An_unknown_api_key_closes_the_connection()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.Frame(200, 0, 1, []));
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "unknown or unsupported API key 200"));
+    }
+
+    [Fact]
+    public async Task An_unsupported_version_of_another_api_closes_the_connection()
+    {
+        await using var broker = await TestBroker.StartAsync(extraHandlers: new WaitingHandler());
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 7, 1, Int32(0)));
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "v7 is not supported"));
+    }
+
+    [Fact]
+    public async Task A_handler_that_throws_closes_only_its_connection()
+    {
+        await using var broker = await TestBroker.StartAsync(extraHandlers: new ThrowingHandler());
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Throwing, 0, 1, []));
+        Assert.True(await client.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Error, "InvalidOperationException"));
+        await AssertServedAsync(broker.Port);
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_after_connections_max_idle_ms()
+    {
+        var clock = new ManualClock();
+        await using var broker = await TestBroker.StartAsync(["connections.max.idle.ms=1000"], clock);
+        using var idle = await RawKafkaConnection.ConnectAsync(broker.Port);
+        using var busy = await RawKafkaConnection.ConnectAsync(broker.Port);
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Debug, "Connection 2 from")); // both are being read
+
+        // The busy connection sends a request every 100 ms of clock time; the idle one nothing.
+        for (int i = 0; i < 20; i++)
+        {
+            await busy.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, i));
+            Assert.Equal(i, (await busy.ReceiveResponseAsync(0)).CorrelationId);
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5);
+        }
+        Assert.True(await idle.IsClosedByBrokerAsync());
+        Assert.True(await broker.Log.WaitForAsync(LogLevel.Information, "idle for 1000 ms"));
+        Assert.Single(broker.Log.Lines, l => l.Text.Contains("idle for", StringComparison.Ordinal));
+        await busy.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, 50));
+        Assert.Equal(50, (await busy.ReceiveResponseAsync(0)).CorrelationId);
+    }
+
+    [Fact]
+    public async Task A_connection_is_not_closed_before_it_has_been_idle_long_enough()
+    {
+        var clock = new ManualClock();
+        await using var broker = await TestBroker.StartAsync(["connections.max.idle.ms=1000"], clock);
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.ApiVersionsFrame(3, 1));
+        await client.ReceiveResponseAsync(0);
+        await Task.Delay(50); // the broker re-arms its idle clock after writing the response
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(await client.IsClosedByBrokerAsync(TimeSpan.FromMilliseconds(300)));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await client.IsClosedByBrokerAsync());
+    }
+
+    [Fact]
+    public async Task Many_concurrent_connections_are_served()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => AssertServedAsync(broker.Port, i)));
+    }
+
+    [Fact]
+    public async Task Stopping_finishes_the_request_in_hand_then_closes()
+    {
+        var waiting = new WaitingHandler();
+        var broker = await TestBroker.StartAsync(extraHandlers: waiting);
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 0, 3, Int32(8)));
+        while (waiting.Started == 0) await Task.Delay(10);
+
+        Task stopping = broker.Host.StopAsync();
+        await Task.Delay(200);
+        Assert.False(stopping.IsCompleted, "stop waits for the request in hand");
+        waiting.Release();
+        var (id, body) = await client.ReceiveResponseAsync(0);
+        Assert.Equal(3, id);
+        Assert.Equal(8, BinaryPrimitives.ReadInt32BigEndian(body));
+        Assert.True(await client.IsClosedByBrokerAsync());
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        await broker.Host.DisposeAsync();
+    }
+}
