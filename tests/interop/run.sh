@@ -116,7 +116,7 @@ for entry in "${tests[@]}"; do
   seconds=$((SECONDS - started))
   if [ $rc -eq 0 ] && broker_alive; then
     passed=$((passed + 1))
-    printf 'ok   %-30s %4ds  %s\n' "$name" "$seconds" "$(grep -v '^\s*$' "$test_log" | tail -n 1)"
+    printf 'ok   %-30s %4ds  %s\n' "$name" "$seconds" "$(grep '^\[' "$test_log" | tail -n 1)"
   else
     failed=$((failed + 1))
     printf 'FAIL %-30s %4ds  (exit %d; log %s)\n' "$name" "$seconds" "$rc" "$test_log"

@@ -106,6 +106,10 @@ for line in result.stdout.decode().splitlines():
 codecs = stored_batch_codecs(env("GREGOR_DATA_DIR"), topic)
 check(sorted(codecs) == list(range(PARTITIONS)), "segment folders for partitions %s", sorted(codecs))
 for partition, found in codecs.items():
-    check(found == {CODEC_IDS[codec]}, "partition %d stores batches with codecs %s, sent %s",
-          partition, found, CODEC_IDS[codec])
+    check(found == {CODEC_IDS[codec]}, "partition %d stores batches with codecs %s, asked for %s%s",
+          partition, found, CODEC_IDS[codec],
+          # librdkafka (2.0.2) turns lz4 off unless the broker advertises FindCoordinator v0,
+          # its test for a broker new enough to frame lz4 correctly.
+          "; librdkafka sent them uncompressed: it uses lz4 only with brokers that "
+          "advertise FindCoordinator (API 10)" if codec == "lz4" and found == {0} else "")
 log("all %d messages identical; stored batches use codec %s", COUNT, codec)

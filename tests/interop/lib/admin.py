@@ -34,7 +34,7 @@ def wait_for_leaders(admin, topic, partitions, timeout=15.0):
 
 
 def create_topic(topic, partitions, config=None, admin=None):
-    admin = admin or admin_client()
+    admin = admin if admin is not None else admin_client()  # a client with an empty queue is falsy
     futures = admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
         operation_timeout=10)

@@ -2,7 +2,8 @@
 // sends 100,000 keyed messages with headers and explicit timestamps with each codec kafkajs
 // can use here (none and gzip built in; snappy and lz4 through the kafkajs-snappy and
 // kafkajs-lz4 codec packages; zstd's package needs a native build that fails on this Node),
-// and everything is read back through kafkajs's own Fetch request and record-batch decoder.
+// and everything is read back through kafkajs's own Fetch request and record-batch decoder;
+// the segment files hold batches of the codec kafkajs used.
 //
 // kafkajs's consumer only works inside a consumer group (JoinGroup/SyncGroup), which the
 // broker does not serve yet, and it has no assign(); so the reading side drives kafkajs's
@@ -25,6 +26,31 @@ const bootstrap = process.env.GREGOR_BOOTSTRAP
 if (!bootstrap) throw new Error('GREGOR_BOOTSTRAP is not set; run through tests/interop/run.sh')
 const codecs = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP,
   snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4 }
+
+const fs = require('fs')
+const path = require('path')
+const codecIds = { none: 0, gzip: 1, snappy: 2, lz4: 3 }
+
+// The codec bits of every batch in the topic's segment files (Kafka's on-disk layout:
+// <data dir>/<topic>-<partition>/<base offset>.log holding RecordBatch v2), so the test sees
+// that the broker stored what kafkajs sent.
+function storedCodecs (dataDir, topic) {
+  const found = new Set()
+  for (const entry of fs.readdirSync(dataDir)) {
+    if (!entry.startsWith(`${topic}-`) || !/^\d+$/.test(entry.slice(topic.length + 1))) continue
+    for (const name of fs.readdirSync(path.join(dataDir, entry))) {
+      if (!name.endsWith('.log')) continue
+      const data = fs.readFileSync(path.join(dataDir, entry, name))
+      for (let position = 0; position + 23 <= data.length;) {
+        const length = data.readInt32BE(position + 8)
+        if (length <= 0) break // preallocated tail
+        found.add(data.readInt16BE(position + 21) & 7)
+        position += 12 + length
+      }
+    }
+  }
+  return [...found]
+}
 
 const log = message => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`)
 const check = (condition, message) => { if (!condition) throw new Error(message) }
@@ -138,6 +164,9 @@ async function main () {
         check(m.timestamp === expected.timestamp, `${topic} #${i}: timestamp ${m.timestamp}, sent ${expected.timestamp}`)
         check(m.headers.codec.toString() === 'kafkajs', `${topic} #${i}: headers ${JSON.stringify(m.headers)}`)
       })
+      const codecsOnDisk = storedCodecs(process.env.GREGOR_DATA_DIR, topic)
+      check(codecsOnDisk.length === 1 && codecsOnDisk[0] === codecIds[codecName],
+        `${topic}: stored batches have codecs ${codecsOnDisk}, kafkajs sent ${codecIds[codecName]}`)
       log(`${codecName}: ${COUNT} produced in ${produceMs} ms and read back identical ` +
         `(per partition ${records.map(r => r.length).join('/')})`)
     }
