@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real Kafka clients that Gregor's interop tests and golden captures use:
 #   kcat and python3-confluent-kafka (Debian packages, librdkafka underneath) and
-#   kafkajs (npm, into tests/interop/node/node_modules, pinned by package-lock.json).
+#   kafkajs with its snappy and lz4 codec packages (npm, into tests/interop/node/node_modules,
+#   pinned by package-lock.json).
 # Idempotent: when everything is present it only checks and exits (well under a second).
 # Needs root for apt-get; reaches only Debian's apt mirror and the npm registry.
 # The Python client is meant to be run with /usr/bin/python3 (the Debian interpreter it is
@@ -61,6 +62,8 @@ fi
 # Prove each client loads, and say which versions are in use.
 kcat_version=$(kcat -V 2>&1 | sed -n -E 's/^Version ([^ ]+) .*librdkafka ([^ ]+) .*/\1 (librdkafka \2)/p')
 python_client_version=$(/usr/bin/python3 -c 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])')
-kafkajs_version=$(cd "$node_dir" && node -e 'console.log(require("kafkajs/package.json").version)')
+# kafkajs-lz4 loads a native addon built at install time (make and a C++ compiler needed).
+kafkajs_version=$(cd "$node_dir" && node -e 'require("kafkajs-snappy"); require("kafkajs-lz4");
+  console.log(require("kafkajs/package.json").version + " (+ snappy, lz4 codecs)")')
 echo "install-clients: kcat $kcat_version; confluent-kafka (python, librdkafka): $python_client_version;" \
   "kafkajs $kafkajs_version"

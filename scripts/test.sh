@@ -40,6 +40,12 @@ line=$(grep -E "^allocation gate:" "$out/allocation-gate.txt" | tail -1)
 p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 
+# Real Kafka clients against a fresh broker built above, counted like tests.
+tests/interop/run.sh --dll src/Gregor.Cli/bin/Release/net10.0/gregor.dll | tee "$out/interop.txt"
+line=$(grep -E "^interop: [0-9]+ passed, [0-9]+ failed" "$out/interop.txt" | tail -1)
+p=$(sed -E 's/^interop: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || status=1
 exit $status

@@ -1,0 +1,100 @@
+"""Small helpers every interop test case uses (run with /usr/bin/python3).
+
+A case gets its broker from the environment run.sh sets:
+  GREGOR_BOOTSTRAP  host:port of the running broker
+  GREGOR_PID        its process id
+  GREGOR_DATA_DIR   its log.dirs
+  GREGOR_DLL        the gregor.dll it runs (cases that start their own broker use it)
+  GREGOR_SCRATCH    a directory the case may write into
+A case exits 0 when every check held; a failed check raises and prints what came back.
+"""
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.exit("%s is not set; run this case through tests/interop/run.sh" % name)
+    return value
+
+
+def bootstrap():
+    return env("GREGOR_BOOTSTRAP")
+
+
+def scratch(name):
+    return os.path.join(env("GREGOR_SCRATCH"), name)
+
+
+def unique_topic(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def check(condition, message, *args):
+    if not condition:
+        raise AssertionError(message % args if args else message)
+
+
+def log(message, *args):
+    print(("[%s] " % time.strftime("%H:%M:%S")) + (message % args if args else message),
+          flush=True)
+
+
+def run(command, **kwargs):
+    """Runs a client command; a non-zero exit is a failure that shows its stderr."""
+    started = time.monotonic()
+    result = subprocess.run(command, capture_output=True, **kwargs)
+    if result.returncode != 0:
+        raise AssertionError("%s exited %d:\n%s" % (
+            " ".join(command), result.returncode,
+            result.stderr.decode(errors="replace")[-4000:]))
+    return result, time.monotonic() - started
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def process_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def stored_batch_codecs(data_dir, topic):
+    """{partition: set of codec ids} of every batch in the topic's segment files, read straight
+    from the Kafka on-disk layout (<topic>-<p>/<base offset>.log of RecordBatch v2)."""
+    codecs = {}
+    for entry in os.listdir(data_dir):
+        prefix, _, partition = entry.rpartition("-")
+        if prefix != topic or not partition.isdigit():
+            continue
+        found = codecs.setdefault(int(partition), set())
+        folder = os.path.join(data_dir, entry)
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".log"):
+                continue
+            with open(os.path.join(folder, name), "rb") as segment:
+                data = segment.read()
+            position = 0
+            while position + 23 <= len(data):
+                length = int.from_bytes(data[position + 8:position + 12], "big", signed=True)
+                if length <= 0:
+                    break  # preallocated tail
+                attributes = int.from_bytes(data[position + 21:position + 23], "big")
+                found.add(attributes & 7)
+                position += 12 + length
+    return codecs

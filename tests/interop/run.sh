@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Interop suite: real Kafka clients (kcat, confluent-kafka for Python, kafkajs) against a
+# fresh single-node Gregor broker. Prints one "ok"/"FAIL" line per test and closes with
+# "interop: N passed, N failed"; exits non-zero when a test fails.
+#
+#   tests/interop/run.sh [--dll PATH/gregor.dll] [TEST ...]
+#
+# Without --dll it builds src/Gregor.Cli (Release) first. TEST names (or shell patterns such
+# as 'kcat-*') pick tests; without any, all run. See tests/interop/README.md.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+python=/usr/bin/python3
+
+dll=""
+selected=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dll) dll=$(realpath "$2"); shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) selected+=("$1"); shift ;;
+  esac
+done
+
+# name | command (run from tests/interop)
+tests=(
+  "kcat-metadata|$python cases/kcat_metadata.py"
+  "kcat-roundtrip-none|$python cases/kcat_roundtrip.py none"
+  "kcat-roundtrip-gzip|$python cases/kcat_roundtrip.py gzip"
+  "kcat-roundtrip-snappy|$python cases/kcat_roundtrip.py snappy"
+  "kcat-roundtrip-lz4|$python cases/kcat_roundtrip.py lz4"
+  "kcat-roundtrip-zstd|$python cases/kcat_roundtrip.py zstd"
+  "confluent-admin|$python cases/confluent_admin.py"
+  "confluent-produce-consume|$python cases/confluent_produce_consume.py"
+  "confluent-offsets-for-times|$python cases/confluent_offsets_for_times.py"
+  "kafkajs-roundtrip|node node/roundtrip.js"
+  "bad-input|$python cases/bad_input.py"
+  "crash-recovery|$python cases/crash_recovery.py"
+)
+
+is_selected() {
+  [ ${#selected[@]} -eq 0 ] && return 0
+  local pattern
+  for pattern in "${selected[@]}"; do
+    # shellcheck disable=SC2053 # the pattern is meant to glob
+    [[ "$1" == $pattern ]] && return 0
+  done
+  return 1
+}
+
+fail_setup() {
+  echo "interop: $1" >&2
+  echo "interop: 0 passed, 1 failed"
+  exit 1
+}
+
+for pattern in "${selected[@]}"; do
+  matched=false
+  for entry in "${tests[@]}"; do
+    # shellcheck disable=SC2053
+    [[ "${entry%%|*}" == $pattern ]] && matched=true
+  done
+  $matched || fail_setup "no test named '$pattern'; tests: $(printf '%s ' "${tests[@]%%|*}")"
+done
+
+if [ -z "$dll" ]; then
+  dll="$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll"
+  echo "interop: building src/Gregor.Cli (Release)"
+  dotnet build "$repo/src/Gregor.Cli" -c Release --nologo -v quiet >/dev/null \
+    || fail_setup "build of src/Gregor.Cli failed"
+fi
+[ -f "$dll" ] || fail_setup "no broker at $dll"
+"$repo/scripts/install-clients.sh" || fail_setup "installing the clients failed"
+
+work=$(mktemp -d /tmp/gregor-interop.XXXXXX)
+data_dir="$work/data"
+broker_log="$work/broker.log"
+broker_pid=""
+port=""
+
+start_broker() {
+  [ -n "$port" ] || port=$($python "$here/lib/broker.py" free-port)
+  broker_pid=$($python "$here/lib/broker.py" start "$dll" "$data_dir" "$port" "$broker_log") || {
+    tail -n 40 "$broker_log" | sed 's/^/    broker: /'
+    fail_setup "broker did not start (log: $broker_log)"
+  }
+}
+
+stop_broker() {
+  [ -n "$broker_pid" ] && $python "$here/lib/broker.py" stop "$broker_pid"
+  broker_pid=""
+}
+trap stop_broker EXIT
+
+broker_alive() {
+  [ -n "$broker_pid" ] && [ -e "/proc/$broker_pid" ] \
+    && [ "$(awk '{print $3}' "/proc/$broker_pid/stat" 2>/dev/null)" != "Z" ]
+}
+
+start_broker
+echo "interop: broker pid $broker_pid on 127.0.0.1:$port, data $data_dir, log $broker_log"
+
+passed=0; failed=0; suite_started=$SECONDS
+cd "$here"
+for entry in "${tests[@]}"; do
+  name=${entry%%|*}; command=${entry#*|}
+  is_selected "$name" || continue
+  scratch="$work/$name"; mkdir -p "$scratch"
+  test_log="$work/$name.log"
+  broker_log_lines=$(wc -l <"$broker_log")
+  started=$SECONDS
+  GREGOR_BOOTSTRAP="127.0.0.1:$port" GREGOR_PID="$broker_pid" GREGOR_DATA_DIR="$data_dir" \
+    GREGOR_DLL="$dll" GREGOR_SCRATCH="$scratch" KAFKAJS_NO_PARTITIONER_WARNING=1 \
+    timeout 300 $command >"$test_log" 2>&1
+  rc=$?
+  seconds=$((SECONDS - started))
+  if [ $rc -eq 0 ] && broker_alive; then
+    passed=$((passed + 1))
+    printf 'ok   %-30s %4ds  %s\n' "$name" "$seconds" "$(grep '^\[' "$test_log" | tail -n 1)"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %-30s %4ds  (exit %d; log %s)\n' "$name" "$seconds" "$rc" "$test_log"
+    tail -n 30 "$test_log" | sed 's/^/    | /'
+    echo "    broker log during the test (tail):"
+    tail -n +"$((broker_log_lines + 1))" "$broker_log" | tail -n 30 | sed 's/^/    broker: /'
+    if ! broker_alive; then
+      echo "    the broker died during $name; restarting it on the same data dir"
+      start_broker
+    fi
+  fi
+done
+cd "$repo"
+stop_broker
+
+[ $failed -eq 0 ] && rm -rf "$work" || echo "interop: logs and data kept in $work"
+echo "interop: ${passed} passed, ${failed} failed ($((SECONDS - suite_started))s)"
+[ $failed -eq 0 ]
