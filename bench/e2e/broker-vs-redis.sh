@@ -54,7 +54,7 @@ PY
 }
 
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(df -PT "$work" | awk 'NR==2 {print $2}') under $work"
-echo "== kcat $(kcat -V 2>&1 | head -1 | awk '{print $2}'), $(kcat -V 2>&1 | grep -o 'librdkafka version [^ ]*'), $(redis-server --version | awk '{print $1, $2, $3}')"
+echo "== kcat $(kcat -V 2>&1 | grep -o 'Version [0-9.]*' | head -1) ($(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -1)), $(redis-server --version | awk '{print $1, $2, $3}')"
 echo "== sequential write bandwidth (dd, 1 GiB, median of 3)"
 bench/disk-write-bandwidth.sh "$work" 1024 3
 
@@ -96,7 +96,9 @@ PY
 }
 producer_opts=(-X acks=1 -X linger.ms=5 -X batch.num.messages=10000 -X queue.buffering.max.messages=1000000
                -X queue.buffering.max.kbytes=1048576 -X message.max.bytes=1000000)
-consumer_opts=(-X fetch.message.max.bytes=1048576 -X queued.max.messages.kbytes=262144)
+# A short fetch.wait.max.ms: kcat -e stops at the first empty fetch at the log end, which would
+# otherwise wait out the default 500 ms long poll and count it as consume time.
+consumer_opts=(-X fetch.message.max.bytes=1048576 -X queued.max.messages.kbytes=262144 -X fetch.wait.max.ms=10)
 printf '%-30s %-8s %12s %10s %10s %12s %12s\n' "workload" "phase" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s"
 for size in 100 1024; do
   count=$count_small; input=$input_small
