@@ -53,6 +53,7 @@ public sealed class BrokerHost : IAsyncDisposable
         builder.Services.AddGregorNetwork(config);
         builder.Services.AddGregorControlPlane(config);
         builder.Services.AddGregorDataPlane(config);
+        builder.Services.AddGregorGroups(config);
         configureServices?.Invoke(builder.Services);
         var host = new BrokerHost(builder.Build(), bindings);
         host.LogLifecycle();

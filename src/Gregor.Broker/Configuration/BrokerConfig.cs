@@ -34,6 +34,9 @@ public sealed record BrokerConfig
 
     public long ConnectionsMaxIdleMs { get; init; } = 10 * 60 * 1000;
 
+    /// <summary>The group coordinator's settings (<c>offsets.*</c>, <c>group.*</c>).</summary>
+    public GroupCoordinatorConfig Groups { get; init; } = new();
+
     /// <summary>The topic-level defaults that come from the broker's <c>log.*</c> settings.</summary>
     public LogConfig LogDefaults { get; init; } = LogConfig.Default;
 
@@ -45,3 +48,37 @@ public sealed record BrokerConfig
 
 /// <summary>One entry of <c>listeners</c>: <c>NAME://host:port</c>. An empty host means every interface.</summary>
 public sealed record ListenerEndpoint(string Name, string Host, int Port);
+
+/// <summary>The group coordinator's settings, under Kafka's names and with Kafka's defaults.</summary>
+public sealed record GroupCoordinatorConfig
+{
+    /// <summary><c>offsets.topic.num.partitions</c>: partitions of <c>__consumer_offsets</c> (fixed once it exists).</summary>
+    public int OffsetsTopicNumPartitions { get; init; } = 50;
+
+    /// <summary>
+    /// <c>offsets.topic.replication.factor</c>. Kafka refuses to create the topic until this many brokers are up;
+    /// Gregor caps it at the brokers registered, so a single node works with the default.
+    /// </summary>
+    public short OffsetsTopicReplicationFactor { get; init; } = 3;
+
+    /// <summary><c>offsets.topic.segment.bytes</c>: kept small so compaction has closed segments to clean.</summary>
+    public int OffsetsTopicSegmentBytes { get; init; } = 100 * 1024 * 1024;
+
+    /// <summary><c>offsets.retention.minutes</c>: how long an empty group's offsets are kept (7 days).</summary>
+    public long OffsetsRetentionMinutes { get; init; } = 7 * 24 * 60;
+
+    /// <summary><c>offsets.retention.check.interval.ms</c>: how often expired offsets are removed.</summary>
+    public long OffsetsRetentionCheckIntervalMs { get; init; } = 600_000;
+
+    /// <summary><c>group.initial.rebalance.delay.ms</c>: how long the first rebalance of an empty group waits for more members.</summary>
+    public int GroupInitialRebalanceDelayMs { get; init; } = 3000;
+
+    /// <summary><c>group.min.session.timeout.ms</c>.</summary>
+    public int GroupMinSessionTimeoutMs { get; init; } = 6000;
+
+    /// <summary><c>group.max.session.timeout.ms</c>.</summary>
+    public int GroupMaxSessionTimeoutMs { get; init; } = 1_800_000;
+
+    /// <summary><c>group.max.size</c>: most members one group may have.</summary>
+    public int GroupMaxSize { get; init; } = int.MaxValue;
+}

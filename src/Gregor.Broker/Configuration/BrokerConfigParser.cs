@@ -74,7 +74,34 @@ public static class BrokerConfigParser
             config = config with { SocketRequestMaxBytes = SettingValue.Int(BrokerSettings.SocketRequestMaxBytes, maxRequest, RequestLimits.MinimumFrameBytes) };
         if (given.TryGetValue(BrokerSettings.ConnectionsMaxIdleMs, out string? idle))
             config = config with { ConnectionsMaxIdleMs = SettingValue.Long(BrokerSettings.ConnectionsMaxIdleMs, idle, 1) };
-        return config with { LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
+        return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
+    }
+
+    private static GroupCoordinatorConfig GroupSettings(Dictionary<string, string> given)
+    {
+        var groups = new GroupCoordinatorConfig();
+        if (given.TryGetValue(BrokerSettings.OffsetsTopicNumPartitions, out string? v))
+            groups = groups with { OffsetsTopicNumPartitions = SettingValue.Int(BrokerSettings.OffsetsTopicNumPartitions, v, 1) };
+        if (given.TryGetValue(BrokerSettings.OffsetsTopicReplicationFactor, out v))
+            groups = groups with { OffsetsTopicReplicationFactor = (short)SettingValue.Int(BrokerSettings.OffsetsTopicReplicationFactor, v, 1, short.MaxValue) };
+        if (given.TryGetValue(BrokerSettings.OffsetsTopicSegmentBytes, out v))
+            groups = groups with { OffsetsTopicSegmentBytes = SettingValue.Int(BrokerSettings.OffsetsTopicSegmentBytes, v, 1) };
+        if (given.TryGetValue(BrokerSettings.OffsetsRetentionMinutes, out v))
+            groups = groups with { OffsetsRetentionMinutes = SettingValue.Long(BrokerSettings.OffsetsRetentionMinutes, v, 1, long.MaxValue / 60_000) };
+        if (given.TryGetValue(BrokerSettings.OffsetsRetentionCheckIntervalMs, out v))
+            groups = groups with { OffsetsRetentionCheckIntervalMs = SettingValue.Long(BrokerSettings.OffsetsRetentionCheckIntervalMs, v, 1) };
+        if (given.TryGetValue(BrokerSettings.GroupInitialRebalanceDelayMs, out v))
+            groups = groups with { GroupInitialRebalanceDelayMs = SettingValue.Int(BrokerSettings.GroupInitialRebalanceDelayMs, v, 0) };
+        if (given.TryGetValue(BrokerSettings.GroupMinSessionTimeoutMs, out v))
+            groups = groups with { GroupMinSessionTimeoutMs = SettingValue.Int(BrokerSettings.GroupMinSessionTimeoutMs, v, 0) };
+        if (given.TryGetValue(BrokerSettings.GroupMaxSessionTimeoutMs, out v))
+            groups = groups with { GroupMaxSessionTimeoutMs = SettingValue.Int(BrokerSettings.GroupMaxSessionTimeoutMs, v, 0) };
+        if (given.TryGetValue(BrokerSettings.GroupMaxSize, out v))
+            groups = groups with { GroupMaxSize = SettingValue.Int(BrokerSettings.GroupMaxSize, v, 1) };
+        if (groups.GroupMinSessionTimeoutMs > groups.GroupMaxSessionTimeoutMs)
+            throw BrokerConfigException.InvalidValue(BrokerSettings.GroupMinSessionTimeoutMs, groups.GroupMinSessionTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"is above {BrokerSettings.GroupMaxSessionTimeoutMs} ({groups.GroupMaxSessionTimeoutMs})");
+        return groups;
     }
 
     private static int NodeId(Dictionary<string, string> given)

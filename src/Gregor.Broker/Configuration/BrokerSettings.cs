@@ -16,11 +16,22 @@ public static class BrokerSettings
     public const string MessageMaxBytes = "message.max.bytes";
     public const string SocketRequestMaxBytes = "socket.request.max.bytes";
     public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
+    public const string OffsetsTopicNumPartitions = "offsets.topic.num.partitions";
+    public const string OffsetsTopicReplicationFactor = "offsets.topic.replication.factor";
+    public const string OffsetsTopicSegmentBytes = "offsets.topic.segment.bytes";
+    public const string OffsetsRetentionMinutes = "offsets.retention.minutes";
+    public const string OffsetsRetentionCheckIntervalMs = "offsets.retention.check.interval.ms";
+    public const string GroupInitialRebalanceDelayMs = "group.initial.rebalance.delay.ms";
+    public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
+    public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
+    public const string GroupMaxSize = "group.max.size";
 
     private static readonly HashSet<string> Broker =
     [
         NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs,
+        OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
+        OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
     ];
 
     public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);
