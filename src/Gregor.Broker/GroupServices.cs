@@ -19,7 +19,22 @@ public static class GroupServices
         services.TryAddSingleton(config);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OffsetsTopicCreator>();
+        services.AddSingleton(config.Groups);
+        services.AddSingleton<IGroupLog, OffsetsTopicLog>();
+        services.AddSingleton<GroupCoordinator>();
+        services.AddSingleton<GroupCoordinatorService>();
+        services.AddHostedService(provider => provider.GetRequiredService<GroupCoordinatorService>());
         services.AddSingleton<IApiHandler, FindCoordinatorHandler>();
+        services.AddSingleton<IApiHandler, JoinGroupHandler>();
+        services.AddSingleton<IApiHandler, SyncGroupHandler>();
+        services.AddSingleton<IApiHandler, HeartbeatHandler>();
+        services.AddSingleton<IApiHandler, LeaveGroupHandler>();
+        services.AddSingleton<IApiHandler, OffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, OffsetFetchHandler>();
+        services.AddSingleton<IApiHandler, DescribeGroupsHandler>();
+        services.AddSingleton<IApiHandler, ListGroupsHandler>();
+        services.AddSingleton<IApiHandler, DeleteGroupsHandler>();
+        services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
         return services;
     }
 }

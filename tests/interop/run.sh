@@ -34,6 +34,9 @@ tests=(
   "confluent-produce-consume|$python cases/confluent_produce_consume.py"
   "confluent-offsets-for-times|$python cases/confluent_offsets_for_times.py"
   "kafkajs-roundtrip|node node/roundtrip.js"
+  "kcat-group|$python cases/kcat_group.py"
+  "confluent-group-range|$python cases/confluent_group.py range"
+  "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
 )
