@@ -89,6 +89,25 @@ public sealed class ConfigHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_resource_named_twice_gets_INVALID_REQUEST_and_the_others_are_applied()
+    {
+        await _f.Controller.CreateTopicsAsync([new NewTopic("t", 1, 1, [], [])], false);
+        await _f.Controller.CreateTopicsAsync([new NewTopic("u", 1, 1, [], [])], false);
+        static AlterConfigsRequest.AlterConfigsResource Set(string topic, string value) => new()
+        {
+            ResourceType = 2, ResourceName = topic, Configs = [new AlterConfigsRequest.AlterableConfig { Name = "retention.ms", Value = value }],
+        };
+
+        var response = await BrokerFixture.Call<AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(_f.Controller),
+            new AlterConfigsRequest { Resources = [Set("t", "1000"), Set("u", "2000"), Set("t", "3000")] }, 1);
+
+        Assert.Equal([(short)ErrorCode.InvalidRequest, (short)0, (short)ErrorCode.InvalidRequest], response.Responses.Select(r => r.ErrorCode));
+        Assert.Equal(["t", "u", "t"], response.Responses.Select(r => r.ResourceName));
+        Assert.False(_f.Publisher.Current.Topic("t")!.Configs.ContainsKey("retention.ms"));
+        Assert.Equal("2000", _f.Publisher.Current.Topic("u")!.Configs["retention.ms"]);
+    }
+
+    [Fact]
     public async Task DescribeCluster_lists_this_node()
     {
         var handler = new DescribeClusterHandler(_f.Publisher);

@@ -13,29 +13,18 @@ public sealed class AlterConfigsHandler(QuorumController controller) : ApiHandle
 
     protected override async ValueTask<AlterConfigsResponse?> HandleAsync(RequestContext context, AlterConfigsRequest request, CancellationToken cancellationToken)
     {
-        var duplicates = DuplicateResources.Find(request.Resources.Select(r => (r.ResourceType, r.ResourceName)));
-        var unique = request.Resources.Where(r => !duplicates.Contains((r.ResourceType, r.ResourceName)))
-            .Select(r => new ConfigResourceReplacement((ConfigResourceType)r.ResourceType, r.ResourceName,
-                r.Configs.Select(c => new KeyValuePair<string, string?>(c.Name, c.Value)).ToList()))
-            .ToList();
-
-        IReadOnlyList<Outcome> outcomes;
-        try
-        {
-            outcomes = await controller.AlterConfigsAsync(unique, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ControllerFailures.IsControllerFailure(e))
-        {
-            outcomes = unique.Select(_ => new Outcome(ControllerFailures.ErrorFor(e), e.Message)).ToList();
-        }
+        IReadOnlyList<Outcome> outcomes = await ConfigResourceOutcomes.RunAsync(
+            request.Resources, r => (r.ResourceType, r.ResourceName),
+            unique => controller.AlterConfigsAsync(
+                unique.Select(r => new ConfigResourceReplacement((ConfigResourceType)r.ResourceType, r.ResourceName,
+                    r.Configs.Select(c => new KeyValuePair<string, string?>(c.Name, c.Value)).ToList())).ToList(),
+                request.ValidateOnly, cancellationToken)).ConfigureAwait(false);
 
         var response = new AlterConfigsResponse();
-        int next = 0;
-        foreach (var resource in request.Resources)
+        for (int i = 0; i < request.Resources.Count; i++)
         {
-            var outcome = duplicates.Contains((resource.ResourceType, resource.ResourceName))
-                ? new Outcome(ErrorCode.InvalidRequest, "Duplicate resource in request.")
-                : outcomes[next++];
+            var resource = request.Resources[i];
+            var outcome = outcomes[i];
             response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse
             {
                 ResourceType = resource.ResourceType,

@@ -13,28 +13,18 @@ public sealed class IncrementalAlterConfigsHandler(QuorumController controller) 
 
     protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
     {
-        var resources = request.Resources.Select(r => new ConfigResourceChanges((ConfigResourceType)r.ResourceType, r.ResourceName,
-            r.Configs.Select(c => new ConfigChange(c.Name, (ConfigOperationKind)c.ConfigOperation, c.Value)).ToList())).ToList();
-        var duplicates = DuplicateResources.Find(request.Resources.Select(r => (r.ResourceType, r.ResourceName)));
-        var unique = resources.Where(r => !duplicates.Contains(((sbyte)r.ResourceType, r.ResourceName))).ToList();
-
-        IReadOnlyList<Outcome> outcomes;
-        try
-        {
-            outcomes = await controller.IncrementalAlterConfigsAsync(unique, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ControllerFailures.IsControllerFailure(e))
-        {
-            outcomes = unique.Select(_ => new Outcome(ControllerFailures.ErrorFor(e), e.Message)).ToList();
-        }
+        IReadOnlyList<Outcome> outcomes = await ConfigResourceOutcomes.RunAsync(
+            request.Resources, r => (r.ResourceType, r.ResourceName),
+            unique => controller.IncrementalAlterConfigsAsync(
+                unique.Select(r => new ConfigResourceChanges((ConfigResourceType)r.ResourceType, r.ResourceName,
+                    r.Configs.Select(c => new ConfigChange(c.Name, (ConfigOperationKind)c.ConfigOperation, c.Value)).ToList())).ToList(),
+                request.ValidateOnly, cancellationToken)).ConfigureAwait(false);
 
         var response = new IncrementalAlterConfigsResponse();
-        int next = 0;
-        foreach (var resource in request.Resources)
+        for (int i = 0; i < request.Resources.Count; i++)
         {
-            var outcome = duplicates.Contains((resource.ResourceType, resource.ResourceName))
-                ? new Outcome(ErrorCode.InvalidRequest, "Duplicate resource in request.")
-                : outcomes[next++];
+            var resource = request.Resources[i];
+            var outcome = outcomes[i];
             response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
             {
                 ResourceType = resource.ResourceType,
@@ -45,11 +35,4 @@ public sealed class IncrementalAlterConfigsHandler(QuorumController controller) 
         }
         return response;
     }
-}
-
-/// <summary>Resources named more than once in one config request: Kafka answers each such entry with INVALID_REQUEST.</summary>
-internal static class DuplicateResources
-{
-    public static HashSet<(sbyte Type, string Name)> Find(IEnumerable<(sbyte Type, string Name)> resources) =>
-        resources.GroupBy(r => r).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
 }
