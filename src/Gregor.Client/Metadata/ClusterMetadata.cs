@@ -1,15 +1,16 @@
 using Gregor.Client.Network;
 using Gregor.Protocol;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
 namespace Gregor.Client.Metadata;
 
 /// <summary>A partition as the last metadata answer described it.</summary>
-internal sealed record PartitionMetadata(int Partition, ErrorCode Error, int Leader, int LeaderEpoch, int[] Replicas, int[] InSyncReplicas, int[] OfflineReplicas);
+internal sealed record PartitionMetadata(int Partition, WireErrorCode Error, int Leader, int LeaderEpoch, int[] Replicas, int[] InSyncReplicas, int[] OfflineReplicas);
 
 /// <summary>A topic as the last metadata answer described it; partitions are indexed by partition number.</summary>
-internal sealed record TopicMetadata(string Name, KafkaUuid TopicId, ErrorCode Error, bool IsInternal, PartitionMetadata[] Partitions);
+internal sealed record TopicMetadata(string Name, KafkaUuid TopicId, WireErrorCode Error, bool IsInternal, PartitionMetadata[] Partitions);
 
 /// <summary>An immutable snapshot of what the client knows of the cluster: brokers, controller, topics.</summary>
 internal sealed class ClusterMetadata
@@ -54,10 +55,10 @@ internal sealed class ClusterMetadata
             if (t.Name is null) continue;
             var partitions = new List<PartitionMetadata>(t.Partitions.Count);
             foreach (var p in t.Partitions)
-                partitions.Add(new PartitionMetadata(p.PartitionIndex, (ErrorCode)p.ErrorCode, p.LeaderId, p.LeaderEpoch,
+                partitions.Add(new PartitionMetadata(p.PartitionIndex, (WireErrorCode)p.ErrorCode, p.LeaderId, p.LeaderEpoch,
                     [.. p.ReplicaNodes], [.. p.IsrNodes], [.. p.OfflineReplicas]));
             partitions.Sort((a, b) => a.Partition.CompareTo(b.Partition));
-            topics[t.Name] = new TopicMetadata(t.Name, t.TopicId, (ErrorCode)t.ErrorCode, t.IsInternal, [.. partitions]);
+            topics[t.Name] = new TopicMetadata(t.Name, t.TopicId, (WireErrorCode)t.ErrorCode, t.IsInternal, [.. partitions]);
         }
         return new ClusterMetadata(brokers, topics, response.ClusterId, response.ControllerId, answeredBy, now);
     }
@@ -67,7 +68,7 @@ internal sealed class ClusterMetadata
     {
         leader = -1;
         endpoint = default;
-        if (!Topics.TryGetValue(topic, out var t) || t.Error != ErrorCode.None || partition < 0 || partition >= t.Partitions.Length) return false;
+        if (!Topics.TryGetValue(topic, out var t) || t.Error != WireErrorCode.None || partition < 0 || partition >= t.Partitions.Length) return false;
         var p = t.Partitions[partition];
         if (p.Partition != partition || p.Leader < 0) return false;
         leader = p.Leader;

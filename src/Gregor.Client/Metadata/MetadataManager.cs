@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gregor.Client.Network;
 using Gregor.Protocol;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;
 
 namespace Gregor.Client.Metadata;
@@ -76,7 +77,7 @@ internal sealed class MetadataManager : IAsyncDisposable
         // v1+ asks for every topic with a null list; v0 with an empty one.
         request.Topics = allTopics && version >= 1 ? null : names;
         if (!allTopics && names.Count == 0 && version == 0)
-            throw new KafkaErrorException(ErrorCode.UnsupportedVersion, "Metadata v0 cannot ask for no topics");
+            throw new KafkaErrorException(WireErrorCode.UnsupportedVersion, "Metadata v0 cannot ask for no topics");
         MetadataResponse response;
         try
         {
@@ -114,14 +115,14 @@ internal sealed class MetadataManager : IAsyncDisposable
             try { return await _pool.GetAsync(endpoint, cancellationToken).ConfigureAwait(false); }
             catch (BrokerConnectionException e) { last = e; }
         }
-        throw new KafkaErrorException(ErrorCode.NetworkException, $"no broker reachable (tried {string.Join(", ", known)}): {last?.Message}", last);
+        throw new KafkaErrorException(WireErrorCode.NetworkException, $"no broker reachable (tried {string.Join(", ", known)}): {last?.Message}", last);
     }
 
     /// <summary>The connection to a node named by metadata.</summary>
     public Task<BrokerConnection> ConnectionToNodeAsync(int nodeId, CancellationToken cancellationToken)
     {
         if (!_current.Brokers.TryGetValue(nodeId, out var endpoint))
-            throw new KafkaErrorException(ErrorCode.BrokerNotAvailable, $"metadata names no broker {nodeId}");
+            throw new KafkaErrorException(WireErrorCode.BrokerNotAvailable, $"metadata names no broker {nodeId}");
         return _pool.GetAsync(endpoint, cancellationToken);
     }
 
@@ -138,7 +139,7 @@ internal sealed class MetadataManager : IAsyncDisposable
         bool added = AddTopic(topic);
         if (!added && Usable(_current, topic) is { } known) return known;
         var deadline = _clock.GetUtcNow() + timeout;
-        ErrorCode lastError = ErrorCode.UnknownTopicOrPartition;
+        WireErrorCode lastError = WireErrorCode.UnknownTopicOrPartition;
         Exception? lastFailure = null;
         while (true)
         {
@@ -148,12 +149,12 @@ internal sealed class MetadataManager : IAsyncDisposable
                 if (Usable(metadata, topic) is { } usable) return usable;
                 if (metadata.Topics.TryGetValue(topic, out var t))
                 {
-                    lastError = t.Error != ErrorCode.None ? t.Error : ErrorCode.LeaderNotAvailable;
-                    if (t.Error != ErrorCode.None && !t.Error.IsRetriable())
+                    lastError = t.Error != WireErrorCode.None ? t.Error : WireErrorCode.LeaderNotAvailable;
+                    if (t.Error != WireErrorCode.None && !t.Error.IsRetriable())
                         throw new KafkaErrorException(t.Error, $"topic {topic}: {t.Error.KafkaName()}");
                 }
             }
-            catch (KafkaErrorException e) when (e.Code.IsRetriable() || e.Code == ErrorCode.NetworkException)
+            catch (KafkaErrorException e) when (e.Code.IsRetriable() || e.Code == WireErrorCode.NetworkException)
             {
                 lastFailure = e;
             }
@@ -163,14 +164,14 @@ internal sealed class MetadataManager : IAsyncDisposable
             }
             var left = deadline - _clock.GetUtcNow();
             if (left <= TimeSpan.Zero)
-                throw new KafkaErrorException(lastFailure is null ? lastError : ErrorCode.NetworkException,
+                throw new KafkaErrorException(lastFailure is null ? lastError : WireErrorCode.NetworkException,
                     $"topic {topic} not available within {timeout.TotalMilliseconds} ms: {lastFailure?.Message ?? lastError.KafkaName()}", lastFailure);
             await Task.Delay(left < _refreshBackoff ? left : _refreshBackoff, _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private static TopicMetadata? Usable(ClusterMetadata metadata, string topic) =>
-        metadata.Topics.TryGetValue(topic, out var t) && t.Error == ErrorCode.None && t.Partitions.Length > 0 ? t : null;
+        metadata.Topics.TryGetValue(topic, out var t) && t.Error == WireErrorCode.None && t.Partitions.Length > 0 ? t : null;
 
     private async Task RefreshPeriodicallyAsync()
     {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Gregor.Protocol;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
@@ -74,7 +75,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
             if (e is BrokerConnectionException) throw;
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
             string why = e is OperationCanceledException ? $"no answer within {settings.ConnectTimeout.TotalMilliseconds} ms" : e.Message;
-            throw new BrokerConnectionException(ErrorCode.NetworkException, $"connecting to {endpoint} failed: {why}", e);
+            throw new BrokerConnectionException(WireErrorCode.NetworkException, $"connecting to {endpoint} failed: {why}", e);
         }
     }
 
@@ -88,7 +89,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         short key = (short)ApiKey.ApiVersions;
         using (var frame = await SendFrameAsync(key, ApiVersionsFirstTry, request, expectResponse: true, cancellationToken).ConfigureAwait(false))
         {
-            if (ReadApiVersionsErrorCode(frame!) != ErrorCode.UnsupportedVersion)
+            if (ReadApiVersionsErrorCode(frame!) != WireErrorCode.UnsupportedVersion)
             {
                 Accept(frame!.Decode<ApiVersionsResponse>(key, ApiVersionsFirstTry));
                 return;
@@ -98,18 +99,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
         Accept(fallback!.Decode<ApiVersionsResponse>(key, 0));
     }
 
-    private static ErrorCode ReadApiVersionsErrorCode(ResponseFrame frame)
+    private static WireErrorCode ReadApiVersionsErrorCode(ResponseFrame frame)
     {
         // Response header v0 (correlation id), then the error code: the same in every version.
         var span = frame.Memory.Span;
         if (span.Length < 6) throw new MalformedMessageException("an ApiVersions response too short for its error code");
-        return (ErrorCode)BinaryPrimitives.ReadInt16BigEndian(span[4..]);
+        return (WireErrorCode)BinaryPrimitives.ReadInt16BigEndian(span[4..]);
     }
 
     private void Accept(ApiVersionsResponse response)
     {
-        if (response.ErrorCode != (short)ErrorCode.None)
-            throw new BrokerConnectionException(ErrorCode.NetworkException, $"{Endpoint} refused ApiVersions: {((ErrorCode)response.ErrorCode).KafkaName()}");
+        if (response.ErrorCode != (short)WireErrorCode.None)
+            throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} refused ApiVersions: {((WireErrorCode)response.ErrorCode).KafkaName()}");
         _versions = NegotiatedVersions.From(response);
     }
 
@@ -165,7 +166,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
-                Fail(new BrokerConnectionException(ErrorCode.NetworkException, $"writing to {Endpoint} failed: {e.Message}", e));
+                Fail(new BrokerConnectionException(WireErrorCode.NetworkException, $"writing to {Endpoint} failed: {e.Message}", e));
                 throw _failure!;
             }
         }
@@ -191,7 +192,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     private void ThrowIfClosed()
     {
-        if (_failure is { } failure) throw new BrokerConnectionException(ErrorCode.NetworkException, $"connection to {Endpoint} is closed: {failure.Message}", failure);
+        if (_failure is { } failure) throw new BrokerConnectionException(WireErrorCode.NetworkException, $"connection to {Endpoint} is closed: {failure.Message}", failure);
     }
 
     private async Task ReadLoopAsync()
@@ -204,7 +205,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 await _stream.ReadExactlyAsync(sizeBytes).ConfigureAwait(false);
                 int size = BinaryPrimitives.ReadInt32BigEndian(sizeBytes);
                 if (size < 4 || size > _settings.MaxResponseSize)
-                    throw new BrokerConnectionException(ErrorCode.NetworkException, $"{Endpoint} sent a response frame of {size} bytes (limit {_settings.MaxResponseSize})");
+                    throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} sent a response frame of {size} bytes (limit {_settings.MaxResponseSize})");
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
                 var frame = new ResponseFrame(buffer, size);
                 try
@@ -212,9 +213,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
                     await _stream.ReadExactlyAsync(buffer.AsMemory(0, size)).ConfigureAwait(false);
                     int correlationId = BinaryPrimitives.ReadInt32BigEndian(buffer);
                     if (!_pending.TryDequeue(out var pending))
-                        throw new BrokerConnectionException(ErrorCode.NetworkException, $"{Endpoint} sent a response (correlation id {correlationId}) to no request");
+                        throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} sent a response (correlation id {correlationId}) to no request");
                     if (pending.CorrelationId != correlationId)
-                        throw new BrokerConnectionException(ErrorCode.NetworkException, $"{Endpoint} answered correlation id {correlationId} where {pending.CorrelationId} was due");
+                        throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} answered correlation id {correlationId} where {pending.CorrelationId} was due");
                     if (!pending.TrySetResult(frame)) frame.Dispose();
                 }
                 catch
@@ -226,7 +227,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Fail(e as BrokerConnectionException ?? new BrokerConnectionException(ErrorCode.NetworkException,
+            Fail(e as BrokerConnectionException ?? new BrokerConnectionException(WireErrorCode.NetworkException,
                 e is EndOfStreamException ? $"{Endpoint} closed the connection" : $"reading from {Endpoint} failed: {e.Message}", e));
         }
     }
@@ -234,7 +235,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private void CheckTimeouts()
     {
         if (_pending.TryPeek(out var oldest) && _settings.Clock.GetTimestamp() > oldest.DeadlineTimestamp)
-            Fail(new BrokerConnectionException(ErrorCode.RequestTimedOut,
+            Fail(new BrokerConnectionException(WireErrorCode.RequestTimedOut,
                 $"{Endpoint} did not answer {(ApiKey)oldest.ApiKey} v{oldest.ApiVersion} within {_settings.RequestTimeout.TotalMilliseconds} ms"));
     }
 
@@ -255,7 +256,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        Fail(new BrokerConnectionException(ErrorCode.NetworkException, $"connection to {Endpoint} was closed by the client"));
+        Fail(new BrokerConnectionException(WireErrorCode.NetworkException, $"connection to {Endpoint} was closed by the client"));
         _stream.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -1,4 +1,5 @@
 using Gregor.Protocol;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
 
 namespace Gregor.Client.Network;
 
@@ -8,7 +9,7 @@ namespace Gregor.Client.Network;
 /// </summary>
 internal sealed class BrokerConnectionException : IOException
 {
-    public BrokerConnectionException(ErrorCode code, string message, Exception? inner = null) : base(message, inner) => Code = code;
+    public BrokerConnectionException(WireErrorCode code, string message, Exception? inner = null) : base(message, inner) => Code = code;
 
-    public ErrorCode Code { get; }
+    public WireErrorCode Code { get; }
 }
