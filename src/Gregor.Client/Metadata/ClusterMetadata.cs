@@ -10,7 +10,11 @@ namespace Gregor.Client.Metadata;
 internal sealed record PartitionMetadata(int Partition, WireErrorCode Error, int Leader, int LeaderEpoch, int[] Replicas, int[] InSyncReplicas, int[] OfflineReplicas);
 
 /// <summary>A topic as the last metadata answer described it; partitions are indexed by partition number.</summary>
-internal sealed record TopicMetadata(string Name, KafkaUuid TopicId, WireErrorCode Error, bool IsInternal, PartitionMetadata[] Partitions);
+internal sealed record TopicMetadata(string Name, KafkaUuid TopicId, WireErrorCode Error, bool IsInternal, PartitionMetadata[] Partitions)
+{
+    /// <summary>Partitions that have a leader, for the partitioner.</summary>
+    public int[] Available { get; } = [.. Partitions.Where(p => p.Leader >= 0 && p.Error == WireErrorCode.None).Select(p => p.Partition)];
+}
 
 /// <summary>An immutable snapshot of what the client knows of the cluster: brokers, controller, topics.</summary>
 internal sealed class ClusterMetadata

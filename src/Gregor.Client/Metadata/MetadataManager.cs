@@ -175,16 +175,23 @@ internal sealed class MetadataManager : IAsyncDisposable
 
     private async Task RefreshPeriodicallyAsync()
     {
+        await Task.Yield(); // not in the constructor's thread
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                var age = _clock.GetUtcNow() - _current.FetchedAt;
-                var untilStale = _maxAge - age;
-                if (untilStale > TimeSpan.Zero)
-                    await _refreshRequested.WaitAsync(untilStale, token).ConfigureAwait(false);
-                if (_topics.IsEmpty && _current == ClusterMetadata.Empty) continue;
+                if (_topics.IsEmpty && _current == ClusterMetadata.Empty)
+                {
+                    // Nothing known and nothing asked: wait until someone asks.
+                    await _refreshRequested.WaitAsync(token).ConfigureAwait(false);
+                }
+                else
+                {
+                    var untilStale = _maxAge - (_clock.GetUtcNow() - _current.FetchedAt);
+                    if (untilStale > TimeSpan.Zero)
+                        await _refreshRequested.WaitAsync(untilStale, token).ConfigureAwait(false);
+                }
                 await RefreshAsync(token).ConfigureAwait(false);
                 await Task.Delay(_refreshBackoff, _clock, token).ConfigureAwait(false);
             }

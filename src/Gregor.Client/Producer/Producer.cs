@@ -1,6 +1,7 @@
 using System.Buffers;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
+using Gregor.Client.Partitioning;
 using Gregor.Protocol.Records;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 
@@ -22,11 +23,13 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly MetadataManager _metadata;
     private readonly RecordAccumulator _accumulator;
     private readonly ProducerSender _sender;
-    private readonly IRecordPartitioner _partitioner;
+    private readonly IPartitioner _partitioner;
+    private readonly SemaphoreSlim _slowLane = new(1, 1);
+    private int _slowPending;
     private int _disposed;
 
     public Producer(ProducerSettings settings, RecordSerializer<TKey> keySerializer, RecordSerializer<TValue> valueSerializer, TimeProvider clock,
-        IRecordPartitioner partitioner)
+        IPartitioner partitioner)
     {
         _settings = settings;
         _keySerializer = keySerializer;
@@ -35,11 +38,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _partitioner = partitioner;
         _pool = new ConnectionPool(settings.Connection with { Clock = clock });
         _metadata = new MetadataManager(settings.Bootstrap, _pool, settings.MetadataMaxAge, settings.RetryBackoff, settings.AllowAutoTopicCreation);
-        _accumulator = new RecordAccumulator(settings, clock);
+        _accumulator = new RecordAccumulator(settings, clock) { BatchClosed = OnBatchClosed };
         _sender = new ProducerSender(settings, _accumulator, _metadata, clock);
     }
 
     public string Name => _settings.Connection.ClientId;
+
+    private void OnBatchClosed(string topic, int partition)
+    {
+        if (_metadata.Current.Topics.TryGetValue(topic, out var t) && t.Partitions.Length > 0)
+            _partitioner.OnBatchCompleted(topic, t.Partitions.Length, t.Available, partition);
+    }
 
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
         ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
@@ -90,7 +99,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
         var current = _metadata.Current;
-        if (current.Topics.TryGetValue(topic, out var known) && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
+        if (Volatile.Read(ref _slowPending) == 0 && current.Topics.TryGetValue(topic, out var known) && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
         {
             int reserved = Reserve(topic, message, out ReadOnlyMemory<byte> key, out bool keyIsNull, out ReadOnlyMemory<byte> value, out bool valueIsNull);
             if (_accumulator.Budget.TryReserve(reserved))
@@ -99,12 +108,39 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 return ValueTask.CompletedTask;
             }
         }
+        Interlocked.Increment(ref _slowPending);
         return SendSlowlyAsync(topic, partition, message, completion, cancellationToken);
     }
 
+    /// <summary>
+    /// Records that must wait (metadata, buffer room) go through one lane in call order, and while
+    /// any is waiting later records queue behind it, so that waiting never reorders a caller's records.
+    /// </summary>
     private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryCompletion completion, CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
+        try
+        {
+            await _slowLane.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _slowPending);
+            throw;
+        }
+        try
+        {
+            await SendInLaneAsync(topic, partition, message, completion, start, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _slowPending);
+            _slowLane.Release();
+        }
+    }
+
+    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryCompletion completion, long start, CancellationToken cancellationToken)
+    {
         TopicMetadata metadata;
         try
         {
@@ -144,7 +180,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ReadOnlyMemory<byte> value, bool valueIsNull, DeliveryCompletion completion, int reserved)
     {
         int count = topic.Partitions.Length;
-        if (partition == Partition.Any) partition = _partitioner.Partition(topic.Name, count, key.Span, keyIsNull);
+        if (partition == Partition.Any) partition = _partitioner.Partition(topic.Name, count, topic.Available, key.Span, keyIsNull);
         if (partition < 0 || partition >= count)
         {
             _accumulator.Budget.Release(reserved);

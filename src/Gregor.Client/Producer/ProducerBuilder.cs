@@ -1,3 +1,4 @@
+using Gregor.Client.Partitioning;
 using Gregor.Client.Producer;
 
 namespace Gregor.Client;
@@ -33,6 +34,7 @@ public class ProducerBuilder<TKey, TValue>
         _config.Validate();
         var settings = ProducerSettings.From(_config);
         return new Producer<TKey, TValue>(settings, RecordSerializer<TKey>.Create(_keySerializer, MessageComponentType.Key),
-            RecordSerializer<TValue>.Create(_valueSerializer, MessageComponentType.Value), TimeProvider.System);
+            RecordSerializer<TValue>.Create(_valueSerializer, MessageComponentType.Value), TimeProvider.System,
+            new DefaultPartitioner(settings.PartitionerIgnoreKeys));
     }
 }

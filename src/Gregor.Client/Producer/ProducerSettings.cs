@@ -1,5 +1,5 @@
 using Gregor.Client.Network;
-using Gregor.Protocol.Compression;
+using WireCompression = Gregor.Protocol.Compression.CompressionType;
 
 namespace Gregor.Client.Producer;
 
@@ -17,7 +17,7 @@ internal sealed record ProducerSettings
 
     public int BatchSize { get; init; } = 16_384;
 
-    public CompressionType Compression { get; init; }
+    public WireCompression Compression { get; init; }
 
     public int? CompressionLevel { get; init; }
 
@@ -38,6 +38,8 @@ internal sealed record ProducerSettings
     public TimeSpan MetadataMaxAge { get; init; } = TimeSpan.FromMinutes(5);
 
     public bool AllowAutoTopicCreation { get; init; } = true;
+
+    public bool PartitionerIgnoreKeys { get; init; }
 
     public static ProducerSettings From(IEnumerable<KeyValuePair<string, string>> config)
     {
@@ -65,6 +67,7 @@ internal sealed record ProducerSettings
             MaxRequestSize = c.Int("max.request.size", c.Int("message.max.bytes", 1_048_576, 1000), 1000),
             MetadataMaxAge = c.Millis("metadata.max.age.ms", 300_000, 1),
             AllowAutoTopicCreation = c.Bool("allow.auto.create.topics", true),
+            PartitionerIgnoreKeys = c.Bool("partitioner.ignore.keys", false),
         };
     }
 
@@ -76,13 +79,13 @@ internal sealed record ProducerSettings
         _ => throw new ArgumentException($"acks={text} is not 0, 1, all or -1"),
     };
 
-    private static CompressionType ParseCompression(string text) => text.Trim().ToLowerInvariant() switch
+    private static WireCompression ParseCompression(string text) => text.Trim().ToLowerInvariant() switch
     {
-        "none" => CompressionType.None,
-        "gzip" => CompressionType.Gzip,
-        "snappy" => CompressionType.Snappy,
-        "lz4" => CompressionType.Lz4,
-        "zstd" => CompressionType.Zstd,
+        "none" => WireCompression.None,
+        "gzip" => WireCompression.Gzip,
+        "snappy" => WireCompression.Snappy,
+        "lz4" => WireCompression.Lz4,
+        "zstd" => WireCompression.Zstd,
         _ => throw new ArgumentException($"compression.type={text} is not none, gzip, snappy, lz4 or zstd"),
     };
 }

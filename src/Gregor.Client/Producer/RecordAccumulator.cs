@@ -34,6 +34,9 @@ internal sealed class RecordAccumulator : IDisposable
 
     public MemoryBudget Budget { get; }
 
+    /// <summary>Told when a partition's batch closes (full or ready to send), so sticky partitioning moves on.</summary>
+    public Action<string, int>? BatchClosed { get; set; }
+
     /// <summary>Records accepted and not yet completed.</summary>
     public long PendingRecords => Interlocked.Read(ref _pendingRecords);
 
@@ -51,7 +54,7 @@ internal sealed class RecordAccumulator : IDisposable
 
     /// <summary>
     /// Appends a record whose size was already reserved from the budget. Returns true when a batch
-    /// became ready (full), so the sender should look now rather than at the linger deadline.
+    /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
     /// </summary>
     public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
         ReadOnlySpan<RecordHeaderData> headers, DeliveryCompletion completion, int reserved)
@@ -63,6 +66,7 @@ internal sealed class RecordAccumulator : IDisposable
             if (queue.Open is { } open && open.Count > 0 && open.UncompressedSize + reserved > _settings.BatchSize)
             {
                 queue.CloseOpen();
+                BatchClosed?.Invoke(topic, partition);
                 ready = true;
             }
             if (queue.Open is null)
@@ -70,6 +74,7 @@ internal sealed class RecordAccumulator : IDisposable
                 var batch = _pool.TryDequeue(out var pooled) ? pooled : new ProducerBatch();
                 batch.Start(topic, partition, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
                 queue.Open = batch;
+                ready = true; // the sender must learn this batch's linger deadline
             }
             var target = queue.Open;
             target.Append(timestamp, key, value, headers, completion);
@@ -77,6 +82,7 @@ internal sealed class RecordAccumulator : IDisposable
             if (target.UncompressedSize >= _settings.BatchSize)
             {
                 queue.CloseOpen();
+                BatchClosed?.Invoke(topic, partition);
                 ready = true;
             }
         }
@@ -124,7 +130,11 @@ internal sealed class RecordAccumulator : IDisposable
                     continue;
                 }
                 if (!mayUseNode(leader)) continue;
-                if (ReferenceEquals(head, queue.Open)) queue.CloseOpen(); // built bytes must not change under it
+                if (ReferenceEquals(head, queue.Open))
+                {
+                    queue.CloseOpen(); // built bytes must not change under it
+                    BatchClosed?.Invoke(queue.Topic, queue.Partition);
+                }
                 int size = head.Built().Length;
                 int used = requestBytes.GetValueOrDefault(leader);
                 if (used > 0 && used + size > _settings.MaxRequestSize) { nextLook = now; continue; }
