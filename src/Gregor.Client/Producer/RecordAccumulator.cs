@@ -20,6 +20,8 @@ internal sealed class RecordAccumulator : IDisposable
     private readonly ConcurrentQueue<ProducerBatch> _pool = new();
     private readonly long _linger;
     private readonly long _deliveryTimeout;
+    private readonly List<PartitionQueue> _queueList = [];
+    private readonly Dictionary<int, int> _requestBytes = [];
     private long _pendingRecords;
     private int _flushers;
 
@@ -59,7 +61,7 @@ internal sealed class RecordAccumulator : IDisposable
     public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
         ReadOnlySpan<RecordHeaderData> headers, DeliveryCompletion completion, int reserved)
     {
-        var queue = _queues.GetOrAdd((topic, partition), static k => new PartitionQueue(k.Topic, k.Partition));
+        if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
         bool ready = false;
         lock (queue)
         {
@@ -90,6 +92,16 @@ internal sealed class RecordAccumulator : IDisposable
         return ready;
     }
 
+    private PartitionQueue AddQueue(string topic, int partition)
+    {
+        lock (_queueList)
+        {
+            var queue = _queues.GetOrAdd((topic, partition), static k => new PartitionQueue(k.Topic, k.Partition));
+            if (!_queueList.Contains(queue)) _queueList.Add(queue);
+            return queue;
+        }
+    }
+
     /// <summary>
     /// Takes the head batch of every partition that is ready, not in flight, past its retry
     /// backoff and has a known leader that <paramref name="mayUseNode"/> accepts, grouped by
@@ -103,9 +115,15 @@ internal sealed class RecordAccumulator : IDisposable
         long nextLook = now + ToTicks(TimeSpan.FromSeconds(1));
         bool flushing = Flushing;
         leaderUnknown = false;
-        var requestBytes = new Dictionary<int, int>();
-        foreach (var queue in _queues.Values)
+        // Called by the sender loop only; its scratch state is reused, so a drain allocates nothing.
+        var requestBytes = _requestBytes;
+        requestBytes.Clear();
+        int queueCount;
+        lock (_queueList) queueCount = _queueList.Count;
+        for (int q = 0; q < queueCount; q++)
         {
+            PartitionQueue queue;
+            lock (_queueList) queue = _queueList[q];
             lock (queue)
             {
                 if (queue.InFlight) continue;
@@ -191,7 +209,9 @@ internal sealed class RecordAccumulator : IDisposable
     public void AbortUnsent(ErrorCode reason)
     {
         var aborted = new List<ProducerBatch>();
-        foreach (var queue in _queues.Values)
+        PartitionQueue[] queues;
+        lock (_queueList) queues = [.. _queueList];
+        foreach (var queue in queues)
             lock (queue)
             {
                 if (queue.InFlight) continue;
