@@ -58,7 +58,15 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ArgumentNullException.ThrowIfNull(topicPartition);
         ArgumentNullException.ThrowIfNull(message);
         var completion = new TaskDelivery(message);
-        var pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, cancellationToken);
+        ValueTask pending;
+        try
+        {
+            pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, cancellationToken);
+        }
+        catch (KafkaException e)
+        {
+            pending = ValueTask.FromException(e);
+        }
         if (!pending.IsCompletedSuccessfully) _ = ObserveAsync(pending, completion, topicPartition, message);
         return completion.Task;
     }
@@ -71,9 +79,24 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ArgumentNullException.ThrowIfNull(topicPartition);
         ArgumentNullException.ThrowIfNull(message);
         DeliveryCompletion completion = deliveryHandler is null ? IgnoredDelivery.Instance : new CallbackDelivery(message, deliveryHandler);
-        var pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, CancellationToken.None);
+        ValueTask pending;
+        try
+        {
+            pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, CancellationToken.None);
+        }
+        catch (KafkaException e)
+        {
+            throw new ProduceException<TKey, TValue>(e.Error, Result(topicPartition.Topic, topicPartition.Partition, -1, message), e);
+        }
         // Like the Java client's send(): blocks for metadata or buffer room, then fails in the caller.
-        if (!pending.IsCompletedSuccessfully) pending.AsTask().GetAwaiter().GetResult();
+        try
+        {
+            if (!pending.IsCompletedSuccessfully) pending.AsTask().GetAwaiter().GetResult();
+        }
+        catch (KafkaException e) when (e is not ProduceException<TKey, TValue>)
+        {
+            throw new ProduceException<TKey, TValue>(e.Error, Result(topicPartition.Topic, topicPartition.Partition, -1, message), e);
+        }
     }
 
     private async Task ObserveAsync(ValueTask pending, TaskDelivery completion, TopicPartition topicPartition, Message<TKey, TValue> message)
@@ -259,7 +282,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     private static DeliveryResult<TKey, TValue> Result(string topic, int partition, long offset, Message<TKey, TValue> message) =>
-        new() { Topic = topic, Partition = partition, Offset = offset, Message = message };
+        new() { Topic = topic, Partition = partition, Offset = offset >= 0 ? offset : Offset.Unset, Message = message, Status = PersistenceStatus.NotPersisted };
 
     private static Error ToError(WireErrorCode error, ErrorCode? localError, string? message) =>
         localError is { } local ? new Error(local, message) : new Error(error.ToClientErrorCode(), message);
@@ -282,7 +305,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             {
                 Topic = topic,
                 Partition = partition,
-                Offset = offset,
+                Offset = offset >= 0 ? offset : Offset.Unset, // acks=0 or failed: not known
                 Message = message,
                 Status = error == WireErrorCode.None && localError is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
             };
@@ -302,7 +325,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             {
                 Topic = topic,
                 Partition = partition,
-                Offset = offset,
+                Offset = offset >= 0 ? offset : Offset.Unset, // acks=0 or failed: not known
                 Message = message,
                 Status = ok ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
                 Error = ok ? new Error(ErrorCode.NoError) : ToError(error, localError, reason),
