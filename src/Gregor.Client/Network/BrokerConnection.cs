@@ -212,10 +212,12 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 {
                     await _stream.ReadExactlyAsync(buffer.AsMemory(0, size)).ConfigureAwait(false);
                     int correlationId = BinaryPrimitives.ReadInt32BigEndian(buffer);
-                    if (!_pending.TryDequeue(out var pending))
+                    // Peek first: on a mismatch the request stays queued, so closing the connection fails it too.
+                    if (!_pending.TryPeek(out var pending))
                         throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} sent a response (correlation id {correlationId}) to no request");
                     if (pending.CorrelationId != correlationId)
                         throw new BrokerConnectionException(WireErrorCode.NetworkException, $"{Endpoint} answered correlation id {correlationId} where {pending.CorrelationId} was due");
+                    _pending.TryDequeue(out _);
                     if (!pending.TrySetResult(frame)) frame.Dispose();
                 }
                 catch
