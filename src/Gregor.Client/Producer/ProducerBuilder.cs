@@ -33,6 +33,15 @@ public class ProducerBuilder<TKey, TValue>
         _config.Validate();
         var settings = ProducerSettings.From(_config);
         return new Producer<TKey, TValue>(settings, RecordSerializer<TKey>.Create(_keySerializer, MessageComponentType.Key),
-            RecordSerializer<TValue>.Create(_valueSerializer, MessageComponentType.Value), TimeProvider.System);
+            RecordSerializer<TValue>.Create(_valueSerializer, MessageComponentType.Value), TimeProvider.System,
+            new KeyPartitioner(new Gregor.Client.Partitioning.DefaultPartitioner(_config.PartitionerIgnoreKeys)));
+    }
+
+    // Bridges the producer's partitioner hook to the Java client's default partitioning (temporary, until
+    // the producer calls IPartitioner itself).
+    private sealed class KeyPartitioner(Gregor.Client.Partitioning.IPartitioner inner) : IRecordPartitioner
+    {
+        public int Partition(string topic, int partitionCount, ReadOnlySpan<byte> key, bool keyIsNull) =>
+            inner.Partition(topic, partitionCount, [], key, keyIsNull);
     }
 }

@@ -17,7 +17,7 @@ internal sealed record ProducerSettings
 
     public int BatchSize { get; init; } = 16_384;
 
-    public CompressionType Compression { get; init; }
+    public Gregor.Protocol.Compression.CompressionType Compression { get; init; }
 
     public int? CompressionLevel { get; init; }
 
@@ -76,13 +76,13 @@ internal sealed record ProducerSettings
         _ => throw new ArgumentException($"acks={text} is not 0, 1, all or -1"),
     };
 
-    private static CompressionType ParseCompression(string text) => text.Trim().ToLowerInvariant() switch
+    private static Gregor.Protocol.Compression.CompressionType ParseCompression(string text) => text.Trim().ToLowerInvariant() switch
     {
-        "none" => CompressionType.None,
-        "gzip" => CompressionType.Gzip,
-        "snappy" => CompressionType.Snappy,
-        "lz4" => CompressionType.Lz4,
-        "zstd" => CompressionType.Zstd,
+        "none" => Gregor.Protocol.Compression.CompressionType.None,
+        "gzip" => Gregor.Protocol.Compression.CompressionType.Gzip,
+        "snappy" => Gregor.Protocol.Compression.CompressionType.Snappy,
+        "lz4" => Gregor.Protocol.Compression.CompressionType.Lz4,
+        "zstd" => Gregor.Protocol.Compression.CompressionType.Zstd,
         _ => throw new ArgumentException($"compression.type={text} is not none, gzip, snappy, lz4 or zstd"),
     };
 }
