@@ -120,6 +120,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         where TResponse : IProtocolMessage<TResponse>
     {
         short key = TRequest.Descriptor.ApiKey;
+        // A decoded Fetch keeps its records as slices of the frame, which goes back to the pool here.
+        if (key == (short)ApiKey.Fetch) throw new InvalidOperationException("Fetch responses must be read with SendFrameAsync, which leaves the frame to the caller");
         using var frame = await SendFrameAsync(key, version, request, expectResponse: true, cancellationToken).ConfigureAwait(false);
         return frame!.Decode<TResponse>(key, version);
     }

@@ -51,42 +51,52 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
-        ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
+        ProduceAsync(topic, Partition.Any, message, cancellationToken);
 
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topicPartition);
+        return ProduceAsync(topicPartition.Topic, topicPartition.Partition, message, cancellationToken);
+    }
+
+    private Task<DeliveryResult<TKey, TValue>> ProduceAsync(string topic, int partition, Message<TKey, TValue> message, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(message);
         var completion = new TaskDelivery(message);
         ValueTask pending;
         try
         {
-            pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, cancellationToken);
+            pending = SendAsync(topic, partition, message, completion, cancellationToken);
         }
         catch (KafkaException e)
         {
             pending = ValueTask.FromException(e);
         }
-        if (!pending.IsCompletedSuccessfully) _ = ObserveAsync(pending, completion, topicPartition, message);
+        if (!pending.IsCompletedSuccessfully) _ = ObserveAsync(pending, completion, topic, partition, message);
         return completion.Task;
     }
 
     public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
-        Produce(new TopicPartition(topic, Partition.Any), message, deliveryHandler);
+        Produce(topic, Partition.Any, message, deliveryHandler);
 
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
         ArgumentNullException.ThrowIfNull(topicPartition);
+        Produce(topicPartition.Topic, topicPartition.Partition, message, deliveryHandler);
+    }
+
+    private void Produce(string topic, int partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler)
+    {
         ArgumentNullException.ThrowIfNull(message);
-        DeliveryCompletion completion = deliveryHandler is null ? IgnoredDelivery.Instance : new CallbackDelivery(message, deliveryHandler);
+        IDeliveryCompletion completion = deliveryHandler is null ? IgnoredDelivery.Instance : new CallbackDelivery(message, deliveryHandler);
         ValueTask pending;
         try
         {
-            pending = SendAsync(topicPartition.Topic, topicPartition.Partition, message, completion, CancellationToken.None);
+            pending = SendAsync(topic, partition, message, completion, CancellationToken.None);
         }
         catch (KafkaException e)
         {
-            throw new ProduceException<TKey, TValue>(e.Error, Result(topicPartition.Topic, topicPartition.Partition, -1, message), e);
+            throw new ProduceException<TKey, TValue>(e.Error, Result(topic, partition, -1, message), e);
         }
         // Like the Java client's send(): blocks for metadata or buffer room, then fails in the caller.
         try
@@ -95,16 +105,16 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         catch (KafkaException e) when (e is not ProduceException<TKey, TValue>)
         {
-            throw new ProduceException<TKey, TValue>(e.Error, Result(topicPartition.Topic, topicPartition.Partition, -1, message), e);
+            throw new ProduceException<TKey, TValue>(e.Error, Result(topic, partition, -1, message), e);
         }
     }
 
-    private async Task ObserveAsync(ValueTask pending, TaskDelivery completion, TopicPartition topicPartition, Message<TKey, TValue> message)
+    private static async Task ObserveAsync(ValueTask pending, TaskDelivery completion, string topic, int partition, Message<TKey, TValue> message)
     {
         try { await pending.ConfigureAwait(false); }
         catch (KafkaException e)
         {
-            completion.TrySetException(new ProduceException<TKey, TValue>(e.Error, Result(topicPartition.Topic, topicPartition.Partition, -1, message), e));
+            completion.TrySetException(new ProduceException<TKey, TValue>(e.Error, Result(topic, partition, -1, message), e));
         }
         catch (OperationCanceledException e)
         {
@@ -117,7 +127,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     /// <summary>Everything up to the append; synchronous when nothing has to be waited for.</summary>
-    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryCompletion completion, CancellationToken cancellationToken)
+    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -139,7 +149,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// Records that must wait (metadata, buffer room) go through one lane in call order, and while
     /// any is waiting later records queue behind it, so that waiting never reorders a caller's records.
     /// </summary>
-    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryCompletion completion, CancellationToken cancellationToken)
+    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
         try
@@ -162,7 +172,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryCompletion completion, long start, CancellationToken cancellationToken)
+    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, long start, CancellationToken cancellationToken)
     {
         TopicMetadata metadata;
         try
@@ -200,7 +210,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     private void Append(TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
-        ReadOnlyMemory<byte> value, bool valueIsNull, DeliveryCompletion completion, int reserved)
+        ReadOnlyMemory<byte> value, bool valueIsNull, IDeliveryCompletion completion, int reserved)
     {
         int count = topic.Partitions.Length;
         if (partition == Partition.Any) partition = _partitioner.Partition(topic.Name, count, topic.Available, key.Span, keyIsNull);
@@ -221,12 +231,25 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : null);
                 wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), completion, reserved);
             }
+            catch
+            {
+                _accumulator.Budget.Release(reserved);
+                throw;
+            }
             finally
             {
                 ArrayPool<RecordHeaderData>.Shared.Return(rented, clearArray: true);
             }
         }
-        else wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, completion, reserved);
+        else
+        {
+            try { wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, completion, reserved); }
+            catch
+            {
+                _accumulator.Budget.Release(reserved);
+                throw;
+            }
+        }
         if (wake) _sender.Wake();
     }
 
@@ -288,17 +311,10 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         localError is { } local ? new Error(local, message) : new Error(error.ToClientErrorCode(), message);
 
     /// <summary>ProduceAsync's completion: a task of the delivery result.</summary>
-    private sealed class TaskDelivery(Message<TKey, TValue> message) : DeliveryCompletion
+    private sealed class TaskDelivery(Message<TKey, TValue> message)
+        : TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously), IDeliveryCompletion
     {
-        private readonly TaskCompletionSource<DeliveryResult<TKey, TValue>> _source = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<DeliveryResult<TKey, TValue>> Task => _source.Task;
-
-        public void TrySetException(Exception e) => _source.TrySetException(e);
-
-        public void TrySetCanceled(CancellationToken token) => _source.TrySetCanceled(token);
-
-        public override void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
         {
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             var result = new DeliveryResult<TKey, TValue>
@@ -309,15 +325,15 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 Message = message,
                 Status = error == WireErrorCode.None && localError is null ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
             };
-            if (result.Status == PersistenceStatus.Persisted) _source.TrySetResult(result);
-            else _source.TrySetException(new ProduceException<TKey, TValue>(ToError(error, localError, reason), result));
+            if (result.Status == PersistenceStatus.Persisted) TrySetResult(result);
+            else TrySetException(new ProduceException<TKey, TValue>(ToError(error, localError, reason), result));
         }
     }
 
     /// <summary>Produce's completion: calls the handler with a report, error included.</summary>
-    private sealed class CallbackDelivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> handler) : DeliveryCompletion
+    private sealed class CallbackDelivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> handler) : IDeliveryCompletion
     {
-        public override void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
         {
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             bool ok = error == WireErrorCode.None && localError is null;
@@ -335,11 +351,11 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 }
 
 /// <summary>Completion of a record nobody asked to hear about.</summary>
-internal sealed class IgnoredDelivery : DeliveryCompletion
+internal sealed class IgnoredDelivery : IDeliveryCompletion
 {
     public static readonly IgnoredDelivery Instance = new();
 
-    public override void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime,
+    public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime,
         WireErrorCode error, ErrorCode? localError, string? message)
     {
     }

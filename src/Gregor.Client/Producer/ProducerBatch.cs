@@ -53,7 +53,7 @@ internal sealed class ProducerBatch : IDisposable
         RetryNotBefore = 0;
     }
 
-    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, DeliveryCompletion completion)
+    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion)
     {
         int index = _builder.Count;
         if (headers.IsEmpty) _builder.Append(timestamp, key, value);
@@ -104,5 +104,5 @@ internal sealed class ProducerBatch : IDisposable
         _records = [];
     }
 
-    private readonly record struct PendingRecord(DeliveryCompletion Completion, long Timestamp);
+    private readonly record struct PendingRecord(IDeliveryCompletion Completion, long Timestamp);
 }

@@ -59,7 +59,7 @@ internal sealed class RecordAccumulator : IDisposable
     /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
     /// </summary>
     public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
-        ReadOnlySpan<RecordHeaderData> headers, DeliveryCompletion completion, int reserved)
+        ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion, int reserved)
     {
         if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
         bool ready = false;

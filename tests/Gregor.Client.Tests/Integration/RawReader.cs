@@ -25,7 +25,8 @@ internal static class RawReader
                 Topic = topic,
                 Partitions = [new FetchRequest.FetchPartition { Partition = partition, FetchOffset = next, PartitionMaxBytes = 64 << 20 }],
             });
-            var response = await connection.SendAsync<FetchRequest, FetchResponse>(request, version);
+            using var frame = await connection.SendFrameAsync((short)ApiKey.Fetch, version, request, expectResponse: true);
+            var response = frame!.Decode<FetchResponse>((short)ApiKey.Fetch, version);
             var data = response.Responses.Single().Partitions.Single();
             Assert.Equal(0, data.ErrorCode);
             int before = records.Count;

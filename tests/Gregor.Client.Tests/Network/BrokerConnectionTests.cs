@@ -43,7 +43,7 @@ public sealed class BrokerConnectionTests
     {
         await using var broker = ModernBroker((key, version, correlationId, _) =>
             ScriptedBroker.Frame(correlationId, [0, .. new MetadataResponse { ClusterId = "c" + correlationId, ControllerId = correlationId }.Serialize(version)]));
-        await using var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", broker.Port), Fast, default);
+        await using var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", broker.Port), Fast with { RequestTimeout = TimeSpan.FromSeconds(30) }, default);
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
             connection.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = [] }, 12)));
         Assert.Equal(50, responses.Select(r => r.ControllerId).Distinct().Count());
