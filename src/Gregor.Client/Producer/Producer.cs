@@ -44,6 +44,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     public string Name => _settings.Connection.ClientId;
 
+    /// <summary>Batches sent again after a retriable failure so far.</summary>
+    internal long RetriedBatches => _sender.RetriedBatches;
+
     private void OnBatchClosed(string topic, int partition)
     {
         if (_metadata.Current.Topics.TryGetValue(topic, out var t) && t.Partitions.Length > 0)

@@ -26,6 +26,7 @@ internal sealed class ProducerSender : IAsyncDisposable
     private readonly Func<int, bool> _mayUseNode;
     private readonly Task _loop;
     private volatile bool _closing;
+    private long _retriedBatches;
 
     public ProducerSender(ProducerSettings settings, RecordAccumulator accumulator, MetadataManager metadata, TimeProvider clock)
     {
@@ -36,6 +37,9 @@ internal sealed class ProducerSender : IAsyncDisposable
         _mayUseNode = MayUseNode;
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>How many times a batch was put back for another attempt (for tests and diagnostics).</summary>
+    public long RetriedBatches => Interlocked.Read(ref _retriedBatches);
 
     /// <summary>Tells the loop to look now (a batch filled up, a flush started, an answer came).</summary>
     public void Wake()
@@ -169,6 +173,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             _metadata.RequestRefresh();
         if (error.IsRetriable() && !_closing && _accumulator.MayRetry(batch))
         {
+            Interlocked.Increment(ref _retriedBatches);
             _accumulator.Retry(batch);
             return;
         }

@@ -33,6 +33,7 @@ public sealed class ProducerResilienceTests
         const int total = 3000;
         using (var producer = new ProducerBuilder<Null, string>(config).Build())
         {
+            var internals = (Gregor.Client.Producer.Producer<Null, string>)producer;
             for (int i = 0; i < total; i++)
             {
                 producer.Produce(new TopicPartition("restart", i % 3), new Message<Null, string> { Value = i.ToString(System.Globalization.CultureInfo.InvariantCulture) }, reports.Enqueue);
@@ -45,6 +46,7 @@ public sealed class ProducerResilienceTests
                 if (i == total / 2) await broker.StartAgainAsync();
             }
             Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(60)));
+            Assert.True(internals.RetriedBatches > 0, "the restart should have made the producer retry");
         }
 
         Assert.Equal(total, reports.Count);
