@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Gregor.Cli;
+using Gregor.Cli.Commands;
 
-var root = new RootCommand("Gregor: a Kafka-compatible event streaming platform.");
-root.Subcommands.Add(ServerCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await GregorCli.RunAsync(args, new ClientCommandHandlers(Console.Out, Console.Error), Console.Out, Console.Error).ConfigureAwait(false);

@@ -1,0 +1,85 @@
+using BenchmarkDotNet.Attributes;
+using Gregor.Client.Metadata;
+using Gregor.Client.Network;
+using Gregor.Client.Producer;
+using Gregor.Protocol.Primitives;
+using Gregor.Protocol.Records;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
+
+namespace Gregor.Benchmarks;
+
+/// <summary>
+/// The producer's per-record path without the network: reserve buffer memory, append to the
+/// partition's batch, drain the full batches as the sender does, build them (compressing), and
+/// complete them, recycling batches. One operation is one record; the sender's socket I/O and the
+/// ProduceAsync task are outside it.
+/// </summary>
+[MemoryDiagnoser]
+[BenchmarkCategory("HotPath")]
+public class ProducerAccumulatorBenchmarks
+{
+    private const int RecordsPerInvoke = 2000;
+    private const int Partitions = 4;
+
+    private RecordAccumulator _accumulator = null!;
+    private ClusterMetadata _metadata = null!;
+    private readonly Dictionary<int, List<ProducerBatch>> _ready = [];
+    private readonly List<ProducerBatch> _expired = [];
+    private readonly byte[] _key = new byte[16];
+    private byte[] _value = [];
+    private long _offset;
+
+    [Params("none", "lz4", "zstd")]
+    public string Compression { get; set; } = "none";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var settings = ProducerSettings.From(new Dictionary<string, string>
+        {
+            ["bootstrap.servers"] = "127.0.0.1:9092",
+            ["compression.type"] = Compression,
+            ["batch.size"] = "16384",
+            ["linger.ms"] = "1000",
+        });
+        _accumulator = new RecordAccumulator(settings, TimeProvider.System);
+        _value = Workload.Value(100);
+        var partitions = Enumerable.Range(0, Partitions).Select(p => new PartitionMetadata(p, WireErrorCode.None, 1, 0, [1], [1], [])).ToArray();
+        _metadata = new ClusterMetadata(new Dictionary<int, BrokerEndpoint> { [1] = new("127.0.0.1", 9092) },
+            new Dictionary<string, TopicMetadata> { ["bench"] = new("bench", KafkaUuid.Zero, WireErrorCode.None, false, partitions) }, "c", 1, 1, DateTimeOffset.UtcNow);
+        _ready[1] = [];
+        AppendDrainComplete(); // warm the batch pool and codec contexts
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _accumulator.Dispose();
+
+    [Benchmark(OperationsPerInvoke = RecordsPerInvoke)]
+    public long AppendDrainComplete()
+    {
+        for (int i = 0; i < RecordsPerInvoke; i++)
+        {
+            int reserved = RecordAccumulator.EstimateSize(_key.Length, _value.Length, 0);
+            if (!_accumulator.Budget.TryReserve(reserved)) throw new InvalidOperationException("buffer.memory exhausted: batches are not completing");
+            _key[0] = (byte)i;
+            bool full = _accumulator.Append("bench", i % Partitions, 1_700_000_000_000 + i, _key, _value, default, IgnoredDelivery.Instance, reserved);
+            if (full && (i & 63) == 0) Drain(flush: false);
+        }
+        Drain(flush: true);
+        return _offset;
+    }
+
+    private void Drain(bool flush)
+    {
+        if (flush) _accumulator.BeginFlush();
+        _accumulator.Drain(_metadata, static _ => true, _ready, _expired, out _);
+        if (flush) _accumulator.EndFlush();
+        var batches = _ready[1];
+        foreach (var batch in batches)
+        {
+            _accumulator.Complete(batch, _offset, -1, WireErrorCode.None, null, null);
+            _offset += batch.Count;
+        }
+        batches.Clear();
+    }
+}

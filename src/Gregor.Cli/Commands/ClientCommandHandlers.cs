@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Gregor.Cli.Output;
+using Gregor.Cli.Perf;
+using Gregor.Client;
+
+namespace Gregor.Cli.Commands;
+
+/// <summary>
+/// Runs the client commands against brokers through the managed client. Failures end in one line on standard
+/// error and a non-zero exit: 1 for a failed operation, 2 for bad settings.
+/// </summary>
+internal sealed class ClientCommandHandlers : ICommandHandlers
+{
+    private const string AdminMissing = "needs the admin client, which this build of the managed client does not have yet";
+
+    private readonly TextWriter _out;
+    private readonly TextWriter _error;
+    private readonly TextReader _in;
+
+    public ClientCommandHandlers(TextWriter output, TextWriter error, TextReader? input = null)
+    {
+        _out = output;
+        _error = error;
+        _in = input ?? Console.In;
+    }
+
+    public Task<int> TopicCreateAsync(TopicCreateArgs args, CancellationToken cancellationToken) => Unavailable("topic create", AdminMissing);
+
+    public Task<int> TopicListAsync(TopicListArgs args, CancellationToken cancellationToken) => Unavailable("topic list", AdminMissing);
+
+    public Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken) => Unavailable("topic describe", AdminMissing);
+
+    public Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken) => Unavailable("topic alter", AdminMissing);
+
+    public Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken) => Unavailable("topic delete", AdminMissing);
+
+    public Task<int> TopicAddPartitionsAsync(TopicAddPartitionsArgs args, CancellationToken cancellationToken) => Unavailable("topic add-partitions", AdminMissing);
+
+    public Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken) => Unavailable("cluster info", AdminMissing);
+
+    public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Unavailable("offsets", AdminMissing);
+
+    public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) =>
+        Unavailable("consume", "needs the consumer, which this build of the managed client does not have yet");
+
+    public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) =>
+        Unavailable("perf consume", "needs the consumer, which this build of the managed client does not have yet");
+
+    public Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken) => Guarded("produce", args.Target, async () =>
+    {
+        var config = ProducerConfigFor(args.Target, args.Acks, args.Compression, args.ProducerProperties);
+        using var producer = new ProducerBuilder<byte[], byte[]>(config)
+            .SetKeySerializer(Serializers.ByteArray).SetValueSerializer(Serializers.ByteArray).Build();
+        long failed = 0;
+        string? firstFailure = null;
+        void OnDelivery(DeliveryReport<byte[], byte[]> report)
+        {
+            if (!report.Error.IsError) return;
+            if (Interlocked.Increment(ref failed) == 1) firstFailure = report.Error.Reason;
+        }
+        while (await _in.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            var message = LineToMessage(line, args.ParseKey, args.KeySeparator);
+            if (args.Partition is { } partition) producer.Produce(new TopicPartition(args.Topic, partition), message, OnDelivery);
+            else producer.Produce(args.Topic, message, OnDelivery);
+        }
+        producer.Flush(cancellationToken);
+        if (failed > 0)
+        {
+            await _error.WriteLineAsync($"gregor produce: {failed} record(s) not delivered; first: {firstFailure}").ConfigureAwait(false);
+            return 1;
+        }
+        return 0;
+    });
+
+    /// <summary>A console line as a record: the whole line as value, or key + separator + value.</summary>
+    internal static Message<byte[], byte[]> LineToMessage(string line, bool parseKey, string separator)
+    {
+        if (parseKey)
+        {
+            int at = line.IndexOf(separator, StringComparison.Ordinal);
+            if (at < 0) throw new FormatException($"line has no key separator '{Escape(separator)}': {Truncate(line)}");
+            return new Message<byte[], byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(line[..at]),
+                Value = Encoding.UTF8.GetBytes(line[(at + separator.Length)..]),
+            };
+        }
+        return new Message<byte[], byte[]> { Key = null!, Value = Encoding.UTF8.GetBytes(line) };
+    }
+
+    public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Guarded("perf produce", args.Target, async () =>
+    {
+        var config = ProducerConfigFor(args.Target, args.Acks, args.Compression, args.ProducerProperties);
+        using var producer = new ProducerBuilder<byte[], byte[]>(config)
+            .SetKeySerializer(Serializers.ByteArray).SetValueSerializer(Serializers.ByteArray).Build();
+        byte[] payload = new byte[args.RecordSize];
+        new Random(42).NextBytes(payload);
+        var histogram = new LatencyHistogram();
+        long failed = 0;
+        var throttle = new Throttle(args.Throughput, Stopwatch.GetTimestamp());
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < args.NumRecords && !cancellationToken.IsCancellationRequested; i++)
+        {
+            long sentAt = Stopwatch.GetTimestamp();
+            producer.Produce(args.Topic, new Message<byte[], byte[]> { Key = null!, Value = payload }, report =>
+            {
+                if (report.Error.IsError) Interlocked.Increment(ref failed);
+                else histogram.Record((long)Stopwatch.GetElapsedTime(sentAt).TotalMicroseconds);
+            });
+            if (throttle.DelayFor(i + 1, Stopwatch.GetTimestamp()) is { } wait && wait > TimeSpan.Zero)
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        producer.Flush(cancellationToken);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var latency = histogram.Summarize();
+        new ResultWriter(_out, args.Target.Output).Perf(new PerfReport("produce", latency.Count, latency.Count * (long)args.RecordSize,
+            seconds, failed, latency.Mean / 1000.0, latency.P50 / 1000.0, latency.P95 / 1000.0, latency.P99 / 1000.0,
+            latency.P999 / 1000.0, latency.Max / 1000.0));
+        return failed > 0 ? 1 : 0;
+    });
+
+    private static ProducerConfig ProducerConfigFor(ClientTarget target, Acks acks, CompressionType compression,
+        IReadOnlyDictionary<string, string> properties)
+    {
+        var config = new ProducerConfig { BootstrapServers = target.Bootstrap, Acks = acks, CompressionType = compression };
+        if (acks != Acks.All && !properties.ContainsKey("enable.idempotence")) config.EnableIdempotence = false;
+        foreach (var (key, value) in properties) config.Set(key, value);
+        return config;
+    }
+
+    private async Task<int> Unavailable(string command, string why)
+    {
+        await _error.WriteLineAsync($"gregor {command}: {why}.").ConfigureAwait(false);
+        return 1;
+    }
+
+    /// <summary>Runs a command and turns the failures users meet into one line and an exit code.</summary>
+    private async Task<int> Guarded(string command, ClientTarget target, Func<Task<int>> run)
+    {
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (ConfigException e)
+        {
+            await _error.WriteLineAsync($"gregor {command}: {OneLine(e.Message)}").ConfigureAwait(false);
+            return GregorCli.BadArguments;
+        }
+        catch (KafkaException e)
+        {
+            await _error.WriteLineAsync($"gregor {command}: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException)
+        {
+            await _error.WriteLineAsync($"gregor {command}: cannot reach the brokers at {target.Bootstrap}: {OneLine(e.Message)}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (FormatException e)
+        {
+            await _error.WriteLineAsync($"gregor {command}: {OneLine(e.Message)}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings("; ");
+
+    private static string Escape(string s) => s.Replace("\t", "\\t", StringComparison.Ordinal);
+
+    private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "...";
+}

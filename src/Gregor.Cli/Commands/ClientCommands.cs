@@ -1,0 +1,138 @@
+using System.CommandLine;
+using Gregor.Client;
+
+namespace Gregor.Cli.Commands;
+
+/// <summary><c>gregor produce</c>, <c>consume</c>, <c>cluster info</c> and <c>offsets</c>.</summary>
+internal static class ClientCommands
+{
+    internal static Option<string> AcksOption() => new Option<string>("--acks")
+    {
+        Description = "Acknowledgements to wait for: all, -1, 0 or 1.",
+        DefaultValueFactory = _ => "all",
+    }.Check(v => { ArgParsers.AcksValue(v, out string? e); return e; });
+
+    internal static Option<string> CodecOption() => new Option<string>("--compression-codec")
+    {
+        Description = "none, gzip, snappy, lz4 or zstd.",
+        DefaultValueFactory = _ => "none",
+    }.Check(v => { ArgParsers.Codec(v, out string? e); return e; });
+
+    internal static Option<string[]> PropertiesOption(string name, string description) => new Option<string[]>(name)
+    {
+        Description = description,
+        HelpName = "name=value",
+        Arity = ArgumentArity.ZeroOrMore,
+    }.CheckKeyValues();
+
+    private static Option<int?> PartitionOption(string description) => new Option<int?>("--partition")
+    {
+        Description = description,
+    }.Check(v => int.TryParse(v, out int p) && p >= 0 ? null : $"--partition: '{v}' is not a partition number");
+
+    public static Command Produce(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var topic = TopicCommands.TopicArgument();
+        var partition = PartitionOption("Send every record to this partition instead of letting the partitioner choose.");
+        var keySeparator = new Option<string?>("--key-separator")
+        {
+            Description = "Read each line as key, separator, value (implies parse.key=true).",
+        };
+        var property = PropertiesOption("--property", "Line reading: parse.key=true, key.separator=S. Repeatable.");
+        var acks = AcksOption();
+        var codec = CodecOption();
+        var producerProperty = PropertiesOption("--producer-property", "A producer setting, e.g. linger.ms=0. Repeatable.");
+        var command = new Command("produce", "Send lines from standard input as records, one per line.")
+        {
+            topic, partition, keySeparator, property, acks, codec, producerProperty,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var properties = ArgParsers.KeyValues(parse.GetValue(property) ?? [], "--property", out _);
+            string? separatorFlag = parse.GetValue(keySeparator);
+            bool parseKey = separatorFlag is not null
+                || (properties.TryGetValue("parse.key", out string? pk) && pk.Equals("true", StringComparison.OrdinalIgnoreCase));
+            string separator = ArgParsers.Unescape(separatorFlag ?? (properties.TryGetValue("key.separator", out string? ks) ? ks : "\t"));
+            return handlers.ProduceAsync(new ProduceArgs(global.Bind(parse), parse.GetValue(topic)!, parse.GetValue(partition),
+                parseKey, separator, ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value,
+                ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
+                ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-property", out _)), ct);
+        });
+        command.Validators.Add(result =>
+        {
+            string? separator = result.GetValue(keySeparator);
+            if (separator is { Length: 0 }) result.AddError("--key-separator: must not be empty");
+        });
+        return command;
+    }
+
+    public static Command Consume(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var topic = TopicCommands.TopicArgument();
+        var partition = PartitionOption("Read only this partition.");
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the earliest record rather than the end." };
+        var offset = new Option<string?>("--offset")
+        {
+            Description = "Where to start: earliest, latest or an offset number (needs --partition).",
+        }.Check(v => { ArgParsers.StartOffset(v, out string? e); return e; });
+        var maxMessages = new Option<long?>("--max-messages", "--count", "-n")
+        {
+            Description = "Stop after this many records.",
+        }.Check(v => long.TryParse(v, out long n) && n > 0 ? null : $"--max-messages: '{v}' is not a positive number");
+        var group = new Option<string?>("--group", "-g") { Description = "Consume as a member of this group (commits offsets)." };
+        var timeoutMs = new Option<int?>("--timeout-ms")
+        {
+            Description = "Stop when no record arrives for this long.",
+        }.Check(v => int.TryParse(v, out int t) && t >= 0 ? null : $"--timeout-ms: '{v}' is not a number of milliseconds");
+        var property = PropertiesOption("--property",
+            "What to print: print.key, print.timestamp, print.partition, print.offset, print.headers=true; key.separator=S. Repeatable.");
+        var consumerProperty = PropertiesOption("--consumer-property", "A consumer setting, e.g. fetch.max.wait.ms=100. Repeatable.");
+        var command = new Command("consume", "Print records of a topic, one per line.")
+        {
+            topic, partition, fromBeginning, offset, maxMessages, group, timeoutMs, property, consumerProperty,
+        };
+        command.Validators.Add(result =>
+        {
+            string? offsetValue = result.GetValue(offset);
+            if (offsetValue is not null && result.GetValue(fromBeginning))
+                result.AddError("consume: give either --from-beginning or --offset, not both");
+            if (offsetValue is not null && ArgParsers.StartOffset(offsetValue, out _) is { IsSpecial: false } && result.GetValue(partition) is null)
+                result.AddError("consume: --offset with a number needs --partition");
+        });
+        command.SetAction((parse, ct) =>
+        {
+            string? offsetValue = parse.GetValue(offset);
+            Offset start = offsetValue is not null ? ArgParsers.StartOffset(offsetValue, out _)!.Value
+                : parse.GetValue(fromBeginning) ? Offset.Beginning : Offset.End;
+            var properties = ArgParsers.KeyValues(parse.GetValue(property) ?? [], "--property", out _);
+            int? timeout = parse.GetValue(timeoutMs);
+            return handlers.ConsumeAsync(new ConsumeArgs(global.Bind(parse), parse.GetValue(topic)!, parse.GetValue(partition), start,
+                parse.GetValue(maxMessages), parse.GetValue(group), timeout is null ? null : TimeSpan.FromMilliseconds(timeout.Value),
+                PrintOptions(properties), ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-property", out _)), ct);
+        });
+        return command;
+    }
+
+    internal static ConsumePrintOptions PrintOptions(IReadOnlyDictionary<string, string> properties)
+    {
+        bool Flag(string name) => properties.TryGetValue(name, out string? v) && v.Equals("true", StringComparison.OrdinalIgnoreCase);
+        return new ConsumePrintOptions(Flag("print.key"), Flag("print.timestamp"), Flag("print.partition"), Flag("print.offset"),
+            Flag("print.headers"), ArgParsers.Unescape(properties.TryGetValue("key.separator", out string? s) ? s : "\t"));
+    }
+
+    public static Command Cluster(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var info = new Command("info", "Show the cluster id, the controller and the brokers.");
+        info.SetAction((parse, ct) => handlers.ClusterInfoAsync(new ClusterInfoArgs(global.Bind(parse)), ct));
+        return new Command("cluster", "Inspect the cluster.") { info };
+    }
+
+    public static Command Offsets(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var topic = TopicCommands.TopicArgument();
+        var partition = PartitionOption("Only this partition.");
+        var command = new Command("offsets", "Show each partition's earliest and latest offset.") { topic, partition };
+        command.SetAction((parse, ct) => handlers.OffsetsAsync(new OffsetsArgs(global.Bind(parse), parse.GetValue(topic)!, parse.GetValue(partition)), ct));
+        return command;
+    }
+}

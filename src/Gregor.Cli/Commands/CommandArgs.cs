@@ -1,0 +1,69 @@
+using Gregor.Client;
+
+namespace Gregor.Cli.Commands;
+
+// What each command was asked to do, once its arguments parsed and checked.
+
+internal sealed record TopicCreateArgs(ClientTarget Target, string Topic, int Partitions, short ReplicationFactor,
+    IReadOnlyDictionary<string, string> Configs, bool IfNotExists);
+
+internal sealed record TopicListArgs(ClientTarget Target, bool ExcludeInternal);
+
+internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic);
+
+internal sealed record TopicAlterArgs(ClientTarget Target, string Topic, IReadOnlyDictionary<string, string> SetConfigs,
+    IReadOnlyList<string> DeleteConfigs);
+
+internal sealed record TopicDeleteArgs(ClientTarget Target, string Topic, bool IfExists);
+
+internal sealed record TopicAddPartitionsArgs(ClientTarget Target, string Topic, int TotalPartitions);
+
+internal sealed record ProduceArgs(ClientTarget Target, string Topic, int? Partition, bool ParseKey, string KeySeparator,
+    Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
+
+internal sealed record ConsumeArgs(ClientTarget Target, string Topic, int? Partition, Offset StartOffset, long? MaxMessages,
+    string? GroupId, TimeSpan? Timeout, ConsumePrintOptions Print, IReadOnlyDictionary<string, string> ConsumerProperties);
+
+/// <summary>What a consumed record's line shows (kafka-console-consumer's print.* properties).</summary>
+internal sealed record ConsumePrintOptions(bool Key, bool Timestamp, bool Partition, bool Offset, bool Headers, string KeySeparator)
+{
+    public static ConsumePrintOptions Default { get; } = new(false, false, false, false, false, "\t");
+}
+
+internal sealed record ClusterInfoArgs(ClientTarget Target);
+
+internal sealed record OffsetsArgs(ClientTarget Target, string Topic, int? Partition);
+
+internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long NumRecords, int RecordSize, long Throughput,
+    Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
+
+internal sealed record PerfConsumeArgs(ClientTarget Target, string Topic, long NumRecords, TimeSpan Timeout,
+    IReadOnlyDictionary<string, string> ConsumerProperties);
+
+/// <summary>Runs the client commands. The real one talks to brokers; tests use a recording one.</summary>
+internal interface ICommandHandlers
+{
+    Task<int> TopicCreateAsync(TopicCreateArgs args, CancellationToken cancellationToken);
+
+    Task<int> TopicListAsync(TopicListArgs args, CancellationToken cancellationToken);
+
+    Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken);
+
+    Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken);
+
+    Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken);
+
+    Task<int> TopicAddPartitionsAsync(TopicAddPartitionsArgs args, CancellationToken cancellationToken);
+
+    Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken);
+
+    Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken);
+
+    Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken);
+
+    Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken);
+
+    Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken);
+
+    Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken);
+}

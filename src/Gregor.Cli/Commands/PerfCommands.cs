@@ -1,0 +1,71 @@
+using System.CommandLine;
+
+namespace Gregor.Cli.Commands;
+
+/// <summary><c>gregor perf produce|consume</c>: throughput and latency, with kafka-*-perf-test's flag names.</summary>
+internal static class PerfCommands
+{
+    public static Command Create(GlobalOptions global, ICommandHandlers handlers) =>
+        new("perf", "Measure throughput and latency.") { Produce(global, handlers), Consume(global, handlers) };
+
+    private static Command Produce(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var topic = TopicCommands.TopicArgument();
+        var numRecords = new Option<long>("--num-records")
+        {
+            Description = "How many records to send.",
+            Required = true,
+        }.InRange(1, long.MaxValue);
+        var recordSize = new Option<int>("--record-size")
+        {
+            Description = "Bytes per record value.",
+            DefaultValueFactory = _ => 100,
+        }.InRange(0, 100 * 1024 * 1024);
+        var throughput = new Option<long>("--throughput")
+        {
+            Description = "Records per second at most; -1 for as fast as possible.",
+            DefaultValueFactory = _ => -1,
+        };
+        throughput.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || !long.TryParse(result.Tokens[^1].Value, out long value)) return;
+            if (value == 0 || value < -1) result.AddError("--throughput: give a positive rate or -1 for no limit");
+        });
+        var acks = ClientCommands.AcksOption();
+        var codec = ClientCommands.CodecOption();
+        var producerProperty = ClientCommands.PropertiesOption("--producer-props", "A producer setting, name=value. Repeatable.");
+        var command = new Command("produce", "Send records as fast as allowed and report throughput and latency percentiles.")
+        {
+            topic, numRecords, recordSize, throughput, acks, codec, producerProperty,
+        };
+        command.SetAction((parse, ct) => handlers.PerfProduceAsync(new PerfProduceArgs(global.Bind(parse), parse.GetValue(topic)!,
+            parse.GetValue(numRecords), parse.GetValue(recordSize), parse.GetValue(throughput),
+            ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value, ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
+            ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-props", out _)), ct));
+        return command;
+    }
+
+    private static Command Consume(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var topic = TopicCommands.TopicArgument();
+        var numRecords = new Option<long>("--num-records", "--messages")
+        {
+            Description = "How many records to read.",
+            Required = true,
+        }.InRange(1, long.MaxValue);
+        var timeoutMs = new Option<int>("--timeout-ms")
+        {
+            Description = "Give up when no record arrives for this long.",
+            DefaultValueFactory = _ => 10_000,
+        }.InRange(1, int.MaxValue);
+        var consumerProperty = ClientCommands.PropertiesOption("--consumer-props", "A consumer setting, name=value. Repeatable.");
+        var command = new Command("consume", "Read records from the beginning and report throughput.")
+        {
+            topic, numRecords, timeoutMs, consumerProperty,
+        };
+        command.SetAction((parse, ct) => handlers.PerfConsumeAsync(new PerfConsumeArgs(global.Bind(parse), parse.GetValue(topic)!,
+            parse.GetValue(numRecords), TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs)),
+            ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-props", out _)), ct));
+        return command;
+    }
+}

@@ -1,0 +1,26 @@
+namespace Gregor.Cli.Output;
+
+// What the commands print, independent of the client's result types; the same view goes to a table or JSON.
+
+internal sealed record PartitionView(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr);
+
+internal sealed record TopicDescriptionView(string Name, int PartitionCount, int ReplicationFactor,
+    IReadOnlyList<PartitionView> Partitions, IReadOnlyDictionary<string, string> Configs);
+
+internal sealed record BrokerView(int Id, string Host, int Port, string? Rack);
+
+internal sealed record ClusterView(string? ClusterId, int ControllerId, IReadOnlyList<BrokerView> Brokers);
+
+internal sealed record PartitionOffsetsView(string Topic, int Partition, long Earliest, long Latest);
+
+/// <summary>A perf run's outcome; latencies in milliseconds.</summary>
+internal sealed record PerfReport(string Kind, long Records, long Bytes, double ElapsedSeconds, long Failed,
+    double AvgLatencyMs, double P50Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs)
+{
+    public double RecordsPerSecond => ElapsedSeconds > 0 ? Records / ElapsedSeconds : 0;
+
+    public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / (1024.0 * 1024.0) / ElapsedSeconds : 0;
+}
+
+/// <summary>A one-line outcome of a change (created, deleted, ...).</summary>
+internal sealed record ActionView(string Action, string Topic, string Detail);

@@ -1,0 +1,107 @@
+namespace Gregor.Client.Admin;
+
+/// <summary>A broker of the cluster.</summary>
+public class Node
+{
+    public int Id { get; set; }
+
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; }
+
+    public string? Rack { get; set; }
+
+    public override string ToString() => $"{Id}@{Host}:{Port}";
+}
+
+public class DescribeClusterResult
+{
+    public string? ClusterId { get; set; }
+
+    public Node? Controller { get; set; }
+
+    public List<Node> Nodes { get; set; } = [];
+}
+
+/// <summary>Brokers and topics as a Metadata request reports them.</summary>
+public class Metadata
+{
+    public List<BrokerMetadata> Brokers { get; set; } = [];
+
+    public List<TopicMetadata> Topics { get; set; } = [];
+
+    public int OriginatingBrokerId { get; set; } = -1;
+
+    public string OriginatingBrokerName { get; set; } = "";
+}
+
+public class BrokerMetadata
+{
+    public int BrokerId { get; set; }
+
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; }
+}
+
+public class TopicMetadata
+{
+    public string Topic { get; set; } = "";
+
+    public List<PartitionMetadata> Partitions { get; set; } = [];
+
+    public Error Error { get; set; } = new(ErrorCode.NoError);
+}
+
+public class PartitionMetadata
+{
+    public int PartitionId { get; set; }
+
+    public int Leader { get; set; }
+
+    public int[] Replicas { get; set; } = [];
+
+    public int[] InSyncReplicas { get; set; } = [];
+
+    public Error Error { get; set; } = new(ErrorCode.NoError);
+}
+
+/// <summary>Which offset ListOffsets looks for: the earliest, the latest, or the first at or after a timestamp.</summary>
+public abstract class OffsetSpec
+{
+    internal abstract long WireTimestamp { get; }
+
+    public static OffsetSpec Earliest() => new Fixed(-2);
+
+    public static OffsetSpec Latest() => new Fixed(-1);
+
+    public static OffsetSpec MaxTimestamp() => new Fixed(-3);
+
+    public static OffsetSpec ForTimestamp(long timestampMs) =>
+        timestampMs >= 0 ? new Fixed(timestampMs) : throw new ArgumentOutOfRangeException(nameof(timestampMs), timestampMs, "a timestamp is not negative");
+
+    private sealed class Fixed(long timestamp) : OffsetSpec
+    {
+        internal override long WireTimestamp => timestamp;
+    }
+}
+
+public class TopicPartitionOffsetSpec
+{
+    public TopicPartition TopicPartition { get; set; } = new("", 0);
+
+    public OffsetSpec OffsetSpec { get; set; } = OffsetSpec.Latest();
+}
+
+public class ListOffsetsResultInfo
+{
+    public TopicPartitionOffsetError TopicPartitionOffsetError { get; set; } = new("", 0, Offset.Unset, new Error(ErrorCode.NoError));
+
+    /// <summary>The timestamp of the record found, or -1.</summary>
+    public long Timestamp { get; set; } = -1;
+}
+
+public class ListOffsetsResult
+{
+    public List<ListOffsetsResultInfo> ResultInfos { get; set; } = [];
+}

@@ -1,0 +1,108 @@
+using System.Buffers;
+using Gregor.Protocol.Records;
+
+namespace Gregor.Client.Producer;
+
+/// <summary>
+/// Records for one partition, encoded as they are appended into a pooled RecordBatch v2 builder,
+/// with each record's completion beside it. Built (compressed, CRC) once when first sent; a retry
+/// resends the same bytes. Batches are recycled by the accumulator, so steady state allocates nothing.
+/// </summary>
+internal sealed class ProducerBatch : IDisposable
+{
+    private readonly RecordBatchBuilder _builder = new(4096);
+    private PendingRecord[] _records = ArrayPool<PendingRecord>.Shared.Rent(16);
+    private ReadOnlyMemory<byte> _built;
+
+    public string Topic { get; private set; } = "";
+
+    public int Partition { get; private set; }
+
+    public int Count => _builder.Count;
+
+    /// <summary>Encoded size so far, uncompressed: what batch.size is measured against.</summary>
+    public int UncompressedSize => _builder.UncompressedSize;
+
+    /// <summary>buffer.memory reserved for this batch's records, released when it completes.</summary>
+    public long ReservedBytes { get; set; }
+
+    public long CreatedTimestamp { get; private set; }
+
+    /// <summary>Closed batches take no more records: full, being sent, or retried.</summary>
+    public bool IsClosed { get; set; }
+
+    public bool IsBuilt => !_built.IsEmpty;
+
+    public int Attempts { get; set; }
+
+    /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
+    public long RetryNotBefore { get; set; }
+
+    public void Start(string topic, int partition, Gregor.Protocol.Compression.CompressionType compression, int? level, long now)
+    {
+        Topic = topic;
+        Partition = partition;
+        _builder.Reset();
+        _builder.Compression = compression;
+        _builder.CompressionLevel = level;
+        _built = default;
+        CreatedTimestamp = now;
+        ReservedBytes = 0;
+        IsClosed = false;
+        Attempts = 0;
+        RetryNotBefore = 0;
+    }
+
+    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion)
+    {
+        int index = _builder.Count;
+        if (headers.IsEmpty) _builder.Append(timestamp, key, value);
+        else _builder.Append(timestamp, key, value, headers);
+        if (index == _records.Length)
+        {
+            var grown = ArrayPool<PendingRecord>.Shared.Rent(_records.Length * 2);
+            _records.AsSpan(0, index).CopyTo(grown);
+            ArrayPool<PendingRecord>.Shared.Return(_records, clearArray: true);
+            _records = grown;
+        }
+        _records[index] = new PendingRecord(completion, timestamp);
+    }
+
+    /// <summary>The wire bytes of the batch, built on first use.</summary>
+    public ReadOnlyMemory<byte> Built()
+    {
+        if (_built.IsEmpty) _built = _builder.Build();
+        return _built;
+    }
+
+    /// <summary>Completes every record: offsets follow the base offset in append order.</summary>
+    public void Complete(long baseOffset, long logAppendTime, Gregor.Protocol.ErrorCode error, ErrorCode? localError, string? message)
+    {
+        int count = _builder.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var record = _records[i];
+            _records[i] = default;
+            bool appendTime = logAppendTime >= 0;
+            long offset = error == Gregor.Protocol.ErrorCode.None && localError is null && baseOffset >= 0 ? baseOffset + i : -1;
+            try
+            {
+                record.Completion.Complete(Topic, Partition, offset, appendTime ? logAppendTime : record.Timestamp, appendTime, error, localError, message);
+            }
+#pragma warning disable CA1031 // a throwing delivery handler must not stop the others, nor the sender
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _builder.Dispose();
+        ArrayPool<PendingRecord>.Shared.Return(_records, clearArray: true);
+        _records = [];
+    }
+
+    private readonly record struct PendingRecord(IDeliveryCompletion Completion, long Timestamp);
+}

@@ -1,0 +1,192 @@
+using Gregor.Client.Metadata;
+using Gregor.Client.Network;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
+
+namespace Gregor.Client.Producer;
+
+/// <summary>
+/// The producer's background loop: drains ready batches from the accumulator, sends one Produce
+/// request per leader (at most max.in.flight.requests.per.connection outstanding per broker), and
+/// applies the answers: success completes a batch, a retriable error puts it back at the head of
+/// its partition for a resend after retry.backoff.ms (refreshing metadata when the leader may have
+/// moved), anything else or an exhausted retry budget fails it.
+/// </summary>
+internal sealed class ProducerSender : IAsyncDisposable
+{
+    private readonly ProducerSettings _settings;
+    private readonly RecordAccumulator _accumulator;
+    private readonly MetadataManager _metadata;
+    private readonly TimeProvider _clock;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Dictionary<int, int> _inFlight = [];
+    private readonly object _inFlightLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Func<int, bool> _mayUseNode;
+    private readonly Task _loop;
+    private volatile bool _closing;
+    private long _retriedBatches;
+
+    public ProducerSender(ProducerSettings settings, RecordAccumulator accumulator, MetadataManager metadata, TimeProvider clock)
+    {
+        _settings = settings;
+        _accumulator = accumulator;
+        _metadata = metadata;
+        _clock = clock;
+        _mayUseNode = MayUseNode;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>How many times a batch was put back for another attempt (for tests and diagnostics).</summary>
+    public long RetriedBatches => Interlocked.Read(ref _retriedBatches);
+
+    /// <summary>Tells the loop to look now (a batch filled up, a flush started, an answer came).</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount > 0) return;
+        try { _wake.Release(); }
+        catch (SemaphoreFullException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private bool MayUseNode(int node)
+    {
+        lock (_inFlightLock) return _inFlight.GetValueOrDefault(node) < _settings.MaxInFlightPerConnection;
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stop.Token;
+        var ready = new Dictionary<int, List<ProducerBatch>>();
+        var expired = new List<ProducerBatch>();
+        while (!token.IsCancellationRequested)
+        {
+            long nextLook;
+            try
+            {
+                ready.Clear();
+                expired.Clear();
+                nextLook = _accumulator.Drain(_metadata.Current, _mayUseNode, ready, expired, out bool leaderUnknown);
+                if (leaderUnknown) _metadata.RequestRefresh();
+                foreach (var batch in expired)
+                    _accumulator.Finish(batch, -1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut,
+                        $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms)");
+                foreach (var (node, batches) in ready)
+                {
+                    lock (_inFlightLock) _inFlight[node] = _inFlight.GetValueOrDefault(node) + 1;
+                    _ = SendAsync(node, batches);
+                }
+                if (ready.Count > 0) ready = [];
+            }
+#pragma warning disable CA1031 // the loop must survive anything one round throws; records then time out
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                nextLook = _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff);
+            }
+            var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), nextLook);
+            if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
+            try { await _wake.WaitAsync(wait, token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task SendAsync(int node, List<ProducerBatch> batches)
+    {
+        try
+        {
+            var connection = await _metadata.ConnectionToNodeAsync(node, _stop.Token).ConfigureAwait(false);
+            short version = connection.Versions.Highest(ApiKey.Produce);
+            var request = BuildRequest(batches);
+            if (_settings.Acks == 0)
+            {
+                await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, _stop.Token).ConfigureAwait(false);
+                foreach (var batch in batches) _accumulator.Complete(batch, -1, -1, WireErrorCode.None, null, null);
+                return;
+            }
+            var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, _stop.Token).ConfigureAwait(false);
+            Apply(batches, response);
+        }
+        catch (Exception e)
+        {
+            // No answer: whether the broker appended is unknown, so a retry may duplicate (as in Kafka without idempotence).
+            WireErrorCode code = e switch
+            {
+                BrokerConnectionException c => c.Code,
+                KafkaErrorException k => k.Code,
+                OperationCanceledException => WireErrorCode.NetworkException,
+                BrokerApiUnsupportedException => WireErrorCode.UnsupportedVersion,
+                _ => WireErrorCode.UnknownServerError,
+            };
+            _metadata.RequestRefresh();
+            foreach (var batch in batches) Resolve(batch, code, e.Message, -1, -1);
+        }
+        finally
+        {
+            lock (_inFlightLock) _inFlight[node]--;
+            Wake();
+        }
+    }
+
+    private ProduceRequest BuildRequest(List<ProducerBatch> batches)
+    {
+        var request = new ProduceRequest { Acks = _settings.Acks, TimeoutMs = (int)Math.Min(int.MaxValue, _settings.Connection.RequestTimeout.TotalMilliseconds) };
+        foreach (var batch in batches)
+        {
+            ProduceRequest.TopicProduceData? topic = null;
+            foreach (var t in request.TopicData)
+                if (t.Name == batch.Topic) topic = t;
+            if (topic is null) request.TopicData.Add(topic = new ProduceRequest.TopicProduceData { Name = batch.Topic });
+            topic.PartitionData.Add(new ProduceRequest.PartitionProduceData { Index = batch.Partition, Records = batch.Built() });
+        }
+        return request;
+    }
+
+    private void Apply(List<ProducerBatch> batches, ProduceResponse response)
+    {
+        foreach (var batch in batches)
+        {
+            ProduceResponse.PartitionProduceResponse? answer = null;
+            foreach (var topic in response.Responses)
+                if (topic.Name == batch.Topic)
+                    foreach (var p in topic.PartitionResponses)
+                        if (p.Index == batch.Partition) answer = p;
+            if (answer is null)
+            {
+                Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1);
+                continue;
+            }
+            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs);
+        }
+    }
+
+    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime)
+    {
+        if (error == WireErrorCode.None)
+        {
+            _accumulator.Complete(batch, baseOffset, logAppendTime, error, null, null);
+            return;
+        }
+        if (error is WireErrorCode.NotLeaderOrFollower or WireErrorCode.UnknownTopicOrPartition or WireErrorCode.LeaderNotAvailable
+            or WireErrorCode.NetworkException or WireErrorCode.RequestTimedOut or WireErrorCode.FencedLeaderEpoch or WireErrorCode.KafkaStorageError)
+            _metadata.RequestRefresh();
+        if (error.IsRetriable() && !_closing && _accumulator.MayRetry(batch))
+        {
+            Interlocked.Increment(ref _retriedBatches);
+            _accumulator.Retry(batch);
+            return;
+        }
+        _accumulator.Complete(batch, -1, -1, error, null, message ?? error.KafkaName());
+    }
+
+    /// <summary>Stops sending; batches still in flight get their answers first (bounded by the request timeout).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _closing = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try { await _loop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}

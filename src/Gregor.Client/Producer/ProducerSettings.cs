@@ -1,0 +1,91 @@
+using Gregor.Client.Network;
+using WireCompression = Gregor.Protocol.Compression.CompressionType;
+
+namespace Gregor.Client.Producer;
+
+/// <summary>The producer's settings, by Kafka's client config names (librdkafka's aliases where they differ).</summary>
+internal sealed record ProducerSettings
+{
+    public required ConnectionSettings Connection { get; init; }
+
+    public required IReadOnlyList<BrokerEndpoint> Bootstrap { get; init; }
+
+    /// <summary>acks: 0, 1, or -1 (all).</summary>
+    public short Acks { get; init; } = -1;
+
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    public int BatchSize { get; init; } = 16_384;
+
+    public WireCompression Compression { get; init; }
+
+    public int? CompressionLevel { get; init; }
+
+    public int MaxInFlightPerConnection { get; init; } = 5;
+
+    public int Retries { get; init; } = int.MaxValue;
+
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public long BufferMemory { get; init; } = 32L * 1024 * 1024;
+
+    public TimeSpan MaxBlock { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int MaxRequestSize { get; init; } = 1_048_576;
+
+    public TimeSpan MetadataMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    public bool AllowAutoTopicCreation { get; init; } = true;
+
+    public bool PartitionerIgnoreKeys { get; init; }
+
+    public static ProducerSettings From(IEnumerable<KeyValuePair<string, string>> config)
+    {
+        var c = new ConfigReader(config);
+        if (c.Bool("enable.idempotence", false))
+            throw new ArgumentException("enable.idempotence=true is not supported by this producer yet; set it to false");
+        if (c.String("transactional.id") is not null)
+            throw new ArgumentException("transactional.id: transactions are not supported by this producer yet");
+        var connection = c.ConnectionSettings();
+        return new ProducerSettings
+        {
+            Connection = connection,
+            Bootstrap = c.BootstrapServers(),
+            Acks = ParseAcks(c.String("acks", c.String("request.required.acks", "all"))),
+            Linger = c.Millis("linger.ms", c.Int("queue.buffering.max.ms", 5, 0), 0),
+            BatchSize = c.Int("batch.size", 16_384, 1, 1 << 30),
+            Compression = ParseCompression(c.String("compression.type", c.String("compression.codec", "none"))),
+            CompressionLevel = c.String("compression.level") is null ? null : c.Int("compression.level", 0, -1, 22) is var l && l >= 0 ? l : null,
+            MaxInFlightPerConnection = c.Int("max.in.flight.requests.per.connection", c.Int("max.in.flight", 5, 1), 1, 1_000_000),
+            Retries = c.Int("retries", c.Int("message.send.max.retries", int.MaxValue, 0), 0),
+            RetryBackoff = c.Millis("retry.backoff.ms", 100, 1),
+            DeliveryTimeout = c.Millis("delivery.timeout.ms", c.Int("message.timeout.ms", 120_000, 1), 1),
+            BufferMemory = c.Long("buffer.memory", c.Long("queue.buffering.max.kbytes", 32L * 1024, 1) * 1024, 1024),
+            MaxBlock = c.Millis("max.block.ms", 60_000, 0),
+            MaxRequestSize = c.Int("max.request.size", c.Int("message.max.bytes", 1_048_576, 1000), 1000),
+            MetadataMaxAge = c.Millis("metadata.max.age.ms", 300_000, 1),
+            AllowAutoTopicCreation = c.Bool("allow.auto.create.topics", true),
+            PartitionerIgnoreKeys = c.Bool("partitioner.ignore.keys", false),
+        };
+    }
+
+    private static short ParseAcks(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "all" or "-1" => -1,
+        "0" => 0,
+        "1" => 1,
+        _ => throw new ArgumentException($"acks={text} is not 0, 1, all or -1"),
+    };
+
+    private static WireCompression ParseCompression(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "none" => WireCompression.None,
+        "gzip" => WireCompression.Gzip,
+        "snappy" => WireCompression.Snappy,
+        "lz4" => WireCompression.Lz4,
+        "zstd" => WireCompression.Zstd,
+        _ => throw new ArgumentException($"compression.type={text} is not none, gzip, snappy, lz4 or zstd"),
+    };
+}

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using Gregor.Client.Metadata;
+using Gregor.Protocol.Records;
+using WireErrorCode = Gregor.Protocol.ErrorCode;
+
+namespace Gregor.Client.Producer;
+
+/// <summary>
+/// Collects records into per-partition batches until they are full (batch.size) or have waited
+/// linger.ms, and hands ready batches to the sender grouped by leader. Batches are recycled; a
+/// record is encoded straight into its batch's pooled buffer, so appending allocates nothing.
+/// </summary>
+internal sealed class RecordAccumulator : IDisposable
+{
+    private const int MaxPooledBatches = 256;
+
+    private readonly ProducerSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionQueue> _queues = new();
+    private readonly ConcurrentQueue<ProducerBatch> _pool = new();
+    private readonly long _linger;
+    private readonly long _deliveryTimeout;
+    private readonly List<PartitionQueue> _queueList = [];
+    private readonly Dictionary<int, int> _requestBytes = [];
+    private long _pendingRecords;
+    private int _flushers;
+
+    public RecordAccumulator(ProducerSettings settings, TimeProvider clock)
+    {
+        _settings = settings;
+        _clock = clock;
+        _linger = ToTicks(settings.Linger);
+        _deliveryTimeout = ToTicks(settings.DeliveryTimeout);
+        Budget = new MemoryBudget(settings.BufferMemory);
+    }
+
+    public MemoryBudget Budget { get; }
+
+    /// <summary>Told when a partition's batch closes (full or ready to send), so sticky partitioning moves on.</summary>
+    public Action<string, int>? BatchClosed { get; set; }
+
+    /// <summary>Records accepted and not yet completed.</summary>
+    public long PendingRecords => Interlocked.Read(ref _pendingRecords);
+
+    /// <summary>While a flush runs, every batch is ready at once regardless of linger.ms.</summary>
+    public bool Flushing => Volatile.Read(ref _flushers) > 0;
+
+    public void BeginFlush() => Interlocked.Increment(ref _flushers);
+
+    public void EndFlush() => Interlocked.Decrement(ref _flushers);
+
+    public long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
+
+    /// <summary>Bytes a record takes in a batch at most (its reservation against buffer.memory): record framing and varints at their widest.</summary>
+    public static int EstimateSize(int keyLength, int valueLength, int headersLength) => 5 + 1 + 10 + 5 + 5 + keyLength + 5 + valueLength + 5 + headersLength;
+
+    /// <summary>
+    /// Appends a record whose size was already reserved from the budget. Returns true when a batch
+    /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
+    /// </summary>
+    public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
+        ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion, int reserved)
+    {
+        if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
+        bool ready = false;
+        lock (queue)
+        {
+            if (queue.Open is { } open && open.Count > 0 && open.UncompressedSize + reserved > _settings.BatchSize)
+            {
+                queue.CloseOpen();
+                BatchClosed?.Invoke(topic, partition);
+                ready = true;
+            }
+            if (queue.Open is null)
+            {
+                var batch = _pool.TryDequeue(out var pooled) ? pooled : new ProducerBatch();
+                batch.Start(topic, partition, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
+                queue.Open = batch;
+                ready = true; // the sender must learn this batch's linger deadline
+            }
+            var target = queue.Open;
+            target.Append(timestamp, key, value, headers, completion);
+            target.ReservedBytes += reserved;
+            if (target.UncompressedSize >= _settings.BatchSize)
+            {
+                queue.CloseOpen();
+                BatchClosed?.Invoke(topic, partition);
+                ready = true;
+            }
+        }
+        Interlocked.Increment(ref _pendingRecords);
+        return ready;
+    }
+
+    private PartitionQueue AddQueue(string topic, int partition)
+    {
+        lock (_queueList)
+        {
+            var queue = _queues.GetOrAdd((topic, partition), static k => new PartitionQueue(k.Topic, k.Partition));
+            if (!_queueList.Contains(queue)) _queueList.Add(queue);
+            return queue;
+        }
+    }
+
+    /// <summary>
+    /// Takes the head batch of every partition that is ready, not in flight, past its retry
+    /// backoff and has a known leader that <paramref name="mayUseNode"/> accepts, grouped by
+    /// leader and capped at max.request.size per request. Expires batches older than
+    /// delivery.timeout.ms that are not in flight. Returns when the sender should look again.
+    /// </summary>
+    public long Drain(ClusterMetadata metadata, Func<int, bool> mayUseNode, Dictionary<int, List<ProducerBatch>> into,
+        List<ProducerBatch> expired, out bool leaderUnknown)
+    {
+        long now = _clock.GetTimestamp();
+        long nextLook = now + ToTicks(TimeSpan.FromSeconds(1));
+        bool flushing = Flushing;
+        leaderUnknown = false;
+        // Called by the sender loop only; its scratch state is reused, so a drain allocates nothing.
+        var requestBytes = _requestBytes;
+        requestBytes.Clear();
+        int queueCount;
+        lock (_queueList) queueCount = _queueList.Count;
+        for (int q = 0; q < queueCount; q++)
+        {
+            PartitionQueue queue;
+            lock (_queueList) queue = _queueList[q];
+            lock (queue)
+            {
+                if (queue.InFlight) continue;
+                while (queue.Head is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
+                {
+                    queue.RemoveHead(stale);
+                    expired.Add(stale);
+                }
+                if (queue.Head is not { } head) continue;
+                long readyAt = head.IsClosed || flushing ? now : head.CreatedTimestamp + _linger;
+                if (head.Attempts > 0) readyAt = Math.Max(readyAt, head.RetryNotBefore);
+                readyAt = Math.Min(readyAt, head.CreatedTimestamp + _deliveryTimeout);
+                if (readyAt > now)
+                {
+                    nextLook = Math.Min(nextLook, readyAt);
+                    continue;
+                }
+                if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out int leader, out _))
+                {
+                    leaderUnknown = true;
+                    nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
+                    continue;
+                }
+                if (!mayUseNode(leader)) continue;
+                if (ReferenceEquals(head, queue.Open))
+                {
+                    queue.CloseOpen(); // built bytes must not change under it
+                    BatchClosed?.Invoke(queue.Topic, queue.Partition);
+                }
+                int size = head.Built().Length;
+                int used = requestBytes.GetValueOrDefault(leader);
+                if (used > 0 && used + size > _settings.MaxRequestSize) { nextLook = now; continue; }
+                queue.InFlight = true;
+                requestBytes[leader] = used + size;
+                if (!into.TryGetValue(leader, out var list)) into[leader] = list = [];
+                list.Add(head);
+            }
+        }
+        return nextLook;
+    }
+
+    /// <summary>The batch was acknowledged or failed for good: complete its records and recycle it.</summary>
+    public void Complete(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
+    {
+        if (_queues.TryGetValue((batch.Topic, batch.Partition), out var queue))
+            lock (queue)
+            {
+                queue.RemoveHead(batch);
+                queue.InFlight = false;
+            }
+        Finish(batch, baseOffset, logAppendTime, error, localError, message);
+    }
+
+    /// <summary>Completes a batch already taken off its queue (expired).</summary>
+    public void Finish(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
+    {
+        int count = batch.Count;
+        batch.Complete(baseOffset, logAppendTime, error, localError, message);
+        Budget.Release(batch.ReservedBytes);
+        Interlocked.Add(ref _pendingRecords, -count);
+        if (_pool.Count < MaxPooledBatches) _pool.Enqueue(batch);
+        else batch.Dispose();
+    }
+
+    /// <summary>The batch failed retriably: it stays at the head of its partition, to be resent after the backoff.</summary>
+    public void Retry(ProducerBatch batch)
+    {
+        if (!_queues.TryGetValue((batch.Topic, batch.Partition), out var queue)) return;
+        lock (queue)
+        {
+            batch.Attempts++;
+            batch.RetryNotBefore = _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff);
+            queue.InFlight = false;
+        }
+    }
+
+    /// <summary>Whether a batch may be retried once more: attempts left and time left before delivery.timeout.ms.</summary>
+    public bool MayRetry(ProducerBatch batch) =>
+        batch.Attempts < _settings.Retries
+        && _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff) - batch.CreatedTimestamp < _deliveryTimeout;
+
+    /// <summary>Fails every batch not in flight (the producer is closing without delivering).</summary>
+    public void AbortUnsent(ErrorCode reason)
+    {
+        var aborted = new List<ProducerBatch>();
+        PartitionQueue[] queues;
+        lock (_queueList) queues = [.. _queueList];
+        foreach (var queue in queues)
+            lock (queue)
+            {
+                if (queue.InFlight) continue;
+                while (queue.Head is { } head)
+                {
+                    queue.RemoveHead(head);
+                    aborted.Add(head);
+                }
+            }
+        foreach (var batch in aborted) Finish(batch, -1, -1, WireErrorCode.None, reason, "the producer was closed before the record was sent");
+    }
+
+    public void Dispose()
+    {
+        while (_pool.TryDequeue(out var batch)) batch.Dispose();
+    }
+}

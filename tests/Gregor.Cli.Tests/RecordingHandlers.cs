@@ -1,0 +1,39 @@
+using Gregor.Cli.Commands;
+
+namespace Gregor.Cli.Tests;
+
+/// <summary>Keeps what each command was asked to do instead of talking to brokers.</summary>
+internal sealed class RecordingHandlers : ICommandHandlers
+{
+    public object? Last { get; private set; }
+
+    private Task<int> Keep(object args)
+    {
+        Last = args;
+        return Task.FromResult(0);
+    }
+
+    public Task<int> TopicCreateAsync(TopicCreateArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> TopicListAsync(TopicListArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> TopicAddPartitionsAsync(TopicAddPartitionsArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) => Keep(args);
+}
