@@ -171,10 +171,17 @@ internal sealed class ProducerSender : IAsyncDisposable
         if (error is WireErrorCode.NotLeaderOrFollower or WireErrorCode.UnknownTopicOrPartition or WireErrorCode.LeaderNotAvailable
             or WireErrorCode.NetworkException or WireErrorCode.RequestTimedOut or WireErrorCode.FencedLeaderEpoch or WireErrorCode.KafkaStorageError)
             _metadata.RequestRefresh();
-        if (error.IsRetriable() && !_closing && _accumulator.MayRetry(batch))
+        if (error.IsRetriable() && !_closing && _accumulator.HasAttemptsLeft(batch))
         {
-            Interlocked.Increment(ref _retriedBatches);
-            _accumulator.Retry(batch);
+            if (_accumulator.HasTimeLeft(batch))
+            {
+                Interlocked.Increment(ref _retriedBatches);
+                _accumulator.Retry(batch);
+                return;
+            }
+            // Out of time rather than out of attempts: reported as a timeout, as librdkafka does.
+            _accumulator.Complete(batch, -1, -1, error, ErrorCode.Local_MsgTimedOut,
+                $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms); last error: {message ?? error.KafkaName()}");
             return;
         }
         _accumulator.Complete(batch, -1, -1, error, null, message ?? error.KafkaName());

@@ -200,10 +200,12 @@ internal sealed class RecordAccumulator : IDisposable
         }
     }
 
-    /// <summary>Whether a batch may be retried once more: attempts left and time left before delivery.timeout.ms.</summary>
-    public bool MayRetry(ProducerBatch batch) =>
-        batch.Attempts < _settings.Retries
-        && _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff) - batch.CreatedTimestamp < _deliveryTimeout;
+    /// <summary>Whether the retries setting allows one more attempt.</summary>
+    public bool HasAttemptsLeft(ProducerBatch batch) => batch.Attempts < _settings.Retries;
+
+    /// <summary>Whether another attempt, after the backoff, would still start within delivery.timeout.ms.</summary>
+    public bool HasTimeLeft(ProducerBatch batch) =>
+        _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff) - batch.CreatedTimestamp < _deliveryTimeout;
 
     /// <summary>Fails every batch not in flight (the producer is closing without delivering).</summary>
     public void AbortUnsent(ErrorCode reason)

@@ -106,3 +106,61 @@ public sealed class ProducerBehaviourTests
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"{i} k{i} hello {i}"), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
+
+public sealed class ProducerBatchingTests
+{
+    private static async Task CreateTopicAsync(ClientTestBroker broker, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+    }
+
+    [Fact]
+    public async Task Linger_holds_a_lone_record_and_batch_size_caps_each_batch()
+    {
+        await using var broker = await ClientTestBroker.StartAsync();
+        await CreateTopicAsync(broker, "batching");
+        var config = new ProducerConfig { BootstrapServers = broker.Bootstrap };
+        config.Set("linger.ms", "400");
+        config.Set("batch.size", "1000");
+        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+        var tp = new TopicPartition("batching", 0);
+        await producer.ProduceAsync(tp, new Message<Null, byte[]> { Value = [1] }); // metadata warm
+
+        var timer = Stopwatch.StartNew();
+        await producer.ProduceAsync(tp, new Message<Null, byte[]> { Value = [2] });
+        Assert.InRange(timer.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(10));
+
+        // Full batches go at once, linger or not: 100 records of 100 bytes fill ten 1000-byte batches.
+        timer.Restart();
+        await Task.WhenAll(Enumerable.Range(0, 99).Select(_ => producer.ProduceAsync(tp, new Message<Null, byte[]> { Value = new byte[100] })));
+        var stored = await RawReader.ReadAllAsync(broker.Bootstrap, "batching", 0);
+        var batchSizes = stored.Skip(2).GroupBy(r => r.BatchBaseOffset).Select(g => g.Count()).ToList();
+        Assert.True(batchSizes.Count >= 10, $"{batchSizes.Count} batches");
+        Assert.All(batchSizes, n => Assert.InRange(n, 1, 9)); // a 1000-byte batch holds fewer than ten 100-byte records
+
+        timer.Restart();
+        producer.Produce(tp, new Message<Null, byte[]> { Value = [3] });
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
+        Assert.True(timer.Elapsed < TimeSpan.FromMilliseconds(350), "Flush sends without waiting for linger.ms");
+    }
+
+    [Fact]
+    public async Task Records_that_cannot_be_delivered_within_delivery_timeout_fail_with_MsgTimedOut()
+    {
+        await using var broker = await ClientTestBroker.StartAsync();
+        await CreateTopicAsync(broker, "doomed");
+        var config = new ProducerConfig { BootstrapServers = broker.Bootstrap };
+        config.Set("delivery.timeout.ms", "1500");
+        config.Set("request.timeout.ms", "1000");
+        config.Set("retry.backoff.ms", "50");
+        using var producer = new ProducerBuilder<Null, string>(config).Build();
+        await producer.ProduceAsync("doomed", new Message<Null, string> { Value = "first" });
+        await broker.StopAsync();
+        var timer = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("doomed", new Message<Null, string> { Value = "lost" }));
+        Assert.Equal(ErrorCode.Local_MsgTimedOut, failure.Error.Code);
+        Assert.Equal(PersistenceStatus.NotPersisted, failure.DeliveryResult.Status);
+        Assert.InRange(timer.Elapsed, TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(20));
+    }
+}

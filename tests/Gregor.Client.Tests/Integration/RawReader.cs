@@ -6,7 +6,7 @@ using Gregor.Protocol.Records;
 namespace Gregor.Client.Tests.Integration;
 
 /// <summary>A record as read back from the broker with the protocol codecs, independent of the client's consumer.</summary>
-internal sealed record StoredRecord(long Offset, long Timestamp, byte[]? Key, byte[]? Value, IReadOnlyList<(string Key, byte[]? Value)> Headers, byte Compression);
+internal sealed record StoredRecord(long Offset, long Timestamp, byte[]? Key, byte[]? Value, IReadOnlyList<(string Key, byte[]? Value)> Headers, byte Compression, long BatchBaseOffset);
 
 /// <summary>Reads a partition back with raw Fetch requests over the client's transport.</summary>
 internal static class RawReader
@@ -44,11 +44,12 @@ internal static class RawReader
             using (reader)
             {
                 byte compression = (byte)new RecordBatch(batchBytes).Compression;
+                long baseOffset = new RecordBatch(batchBytes).BaseOffset;
                 foreach (var record in reader)
                 {
                     var headers = new List<(string, byte[]?)>();
                     foreach (var h in record.Headers) headers.Add((System.Text.Encoding.UTF8.GetString(h.Key), h.Value.ToArray()));
-                    into.Add(new StoredRecord(record.Offset, record.Timestamp, record.Key.ToArray(), record.Value.ToArray(), headers, compression));
+                    into.Add(new StoredRecord(record.Offset, record.Timestamp, record.Key.ToArray(), record.Value.ToArray(), headers, compression, baseOffset));
                 }
             }
         }
