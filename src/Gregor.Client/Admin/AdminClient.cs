@@ -256,6 +256,7 @@ internal sealed partial class AdminClient : IAdminClient
             {
                 Topic = t.Name ?? "",
                 Error = ToError(t.ErrorCode, null),
+                IsInternal = t.IsInternal,
                 Partitions = [.. t.Partitions.OrderBy(p => p.PartitionIndex).Select(p => new PartitionMetadata
                 {
                     PartitionId = p.PartitionIndex,
