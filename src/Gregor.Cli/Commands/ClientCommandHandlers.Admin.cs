@@ -142,8 +142,8 @@ internal sealed partial class ClientCommandHandlers
         if (await PartitionsOfAsync(admin, "offsets", args.Topic, args.Partition is { } only ? [only] : null).ConfigureAwait(false) is not { } partitions)
             return 1;
         var bounds = await LogBoundsAsync(admin, partitions).ConfigureAwait(false);
-        if (bounds.Values.FirstOrDefault(b => b.Error.IsError) is { } failed)
-            return await Fail("offsets", failed.Error.Reason).ConfigureAwait(false);
+        if (bounds.Values.Select(b => b.Error).FirstOrDefault(e => e.IsError) is { } failed)
+            return await Fail("offsets", failed.Reason).ConfigureAwait(false);
         new ResultWriter(_out, args.Target.Output).Offsets([.. partitions.Select(tp => new PartitionOffsetsView(tp.Topic, tp.Partition, bounds[tp].Earliest, bounds[tp].LogEnd))]);
         return 0;
     });
