@@ -26,6 +26,8 @@ public sealed class GroupCoordinatorRoutingTests
         public (int Node, int Port) MovesTo { get; set; }
 
         public Queue<WireErrorCode> DescribeAnswers { get; } = new();
+
+        public Queue<WireErrorCode> FindAnswers { get; } = new();
     }
 
     private static byte[] Respond<TResponse>(int correlationId, short apiKey, short version, TResponse response)
@@ -69,13 +71,19 @@ public sealed class GroupCoordinatorRoutingTests
             {
                 var request = Read<FindCoordinatorRequest>(frame);
                 var keys = version >= 4 ? request.CoordinatorKeys : [request.Key];
-                lock (script.Log) script.Log.Add($"find@{nodeId} v{version} {string.Join(",", keys)}");
-                var (node, port) = script.Coordinator;
+                WireErrorCode found;
+                lock (script.Log)
+                {
+                    found = script.FindAnswers.Count > 0 ? script.FindAnswers.Dequeue() : WireErrorCode.None;
+                    script.Log.Add($"find@{nodeId} v{version} {string.Join(",", keys)}" + (found == WireErrorCode.None ? "" : $" -> {found}"));
+                }
+                var (node, port) = found == WireErrorCode.None ? script.Coordinator : (-1, -1);
                 var response = new FindCoordinatorResponse();
                 if (version >= 4)
-                    response.Coordinators = [.. keys.Select(k => new FindCoordinatorResponse.Coordinator { Key = k, NodeId = node, Host = "127.0.0.1", Port = port })];
+                    response.Coordinators = [.. keys.Select(k => new FindCoordinatorResponse.Coordinator { Key = k, NodeId = node, Host = "127.0.0.1", Port = port, ErrorCode = (short)found })];
                 else
                 {
+                    response.ErrorCode = (short)found;
                     response.NodeId = node;
                     response.Host = "127.0.0.1";
                     response.Port = port;
@@ -140,6 +148,25 @@ public sealed class GroupCoordinatorRoutingTests
         Assert.Equal("describe@2 g1,g2 -> CoordinatorLoadInProgress", log[3]);
         Assert.Equal("describe@2 g1,g2 -> None", log[4]); // asked again, not looked up again
         Assert.Equal(5, log.Count);
+    }
+
+    [Fact]
+    public async Task A_lookup_answered_coordinator_not_available_is_made_again_and_an_authorization_error_is_final()
+    {
+        var script = new Script { FindCoordinatorMax = 6 };
+        await using var a = Broker(1, script);
+        script.Coordinator = (1, a.Port);
+        script.FindAnswers.Enqueue(WireErrorCode.CoordinatorNotAvailable); // e.g. the offsets topic is still being created
+        script.FindAnswers.Enqueue(WireErrorCode.None);
+        script.FindAnswers.Enqueue(WireErrorCode.GroupAuthorizationFailed);
+        using var admin = Admin(a.Port);
+        Assert.Equal(ConsumerGroupState.Empty, (await admin.DescribeConsumerGroupsAsync(["g"])).ConsumerGroupDescriptions.Single().State);
+        lock (script.Log) Assert.Equal(["find@1 v6 g -> CoordinatorNotAvailable", "find@1 v6 g", "describe@1 g -> None"], script.Log);
+
+        // An error that looking again cannot cure is the group's outcome at once.
+        var e = await Assert.ThrowsAsync<DescribeConsumerGroupsException>(() => admin.DescribeConsumerGroupsAsync(["g"]));
+        Assert.Equal(ErrorCode.GroupAuthorizationFailed, e.Results.ConsumerGroupDescriptions.Single().Error.Code);
+        lock (script.Log) Assert.Equal(4, script.Log.Count);
     }
 
     [Fact]
