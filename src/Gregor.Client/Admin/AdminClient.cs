@@ -9,7 +9,7 @@ namespace Gregor.Client.Admin;
 /// <summary>
 /// The admin client. Topic and config changes go to the controller metadata names (any broker
 /// when none is named; a KRaft broker forwards them), broker configs to that broker, ListOffsets
-/// to each partition's leader. Per-item broker errors become the operation's exception, each
+/// to each partition's leader, group operations to each group's coordinator (<see cref="GroupCoordinatorRouter"/>). Per-item broker errors become the operation's exception, each
 /// item's outcome inside, as Confluent.Kafka reports them.
 /// </summary>
 internal sealed partial class AdminClient : IAdminClient
