@@ -89,7 +89,12 @@ check(info["controllerId"] == cluster.controller_id, "controller: gregor %s, con
 check(sorted((b["id"], b["host"], b["port"]) for b in info["brokers"]) == sorted((b.id, b.host, b.port) for b in cluster.brokers.values()),
       "brokers: gregor %s, confluent %s", info["brokers"], cluster.brokers)
 
+# librdkafka clients that know the topic (the producer; the admin client, which asked for it by name)
+# keep refreshing its metadata as producers, allowing auto-creation, and the broker
+# (auto.create.topics.enable=true) would create it again after the delete: destroy them first.
+del producer, admin
 gregor("topic", "delete", topic)
+admin = admin_client()
 deadline = time.time() + 15
 while topic in admin.list_topics(timeout=10).topics:
     check(time.time() < deadline, "confluent still lists %s after gregor deleted it", topic)
