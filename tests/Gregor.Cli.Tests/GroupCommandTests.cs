@@ -72,6 +72,10 @@ public sealed class GroupCommandTests
         (await CliRun.RunAsync(b, "group", "delete", "readers")).AssertFailed("consumer group 'readers' is not empty");
         Assert.Equal(4L, Long(ByPartition((await CliRun.RunAsync(b, "group", "describe", "readers", "-o", "json")).Json())[0], "currentOffset"));
         (await CliRun.RunAsync(b, "group", "describe", "nobody")).AssertFailed("consumer group 'nobody' does not exist");
+
+        // The group's offsets live in an internal topic, which --exclude-internal leaves out.
+        Assert.Contains("__consumer_offsets", (await CliRun.RunAsync(b, "topic", "list")).Out, StringComparison.Ordinal);
+        Assert.Equal(["clicks"], (await CliRun.RunAsync(b, "topic", "list", "--exclude-internal", "-o", "json")).Json().EnumerateArray().Select(t => t.GetString()));
     }
 
     [Fact]
