@@ -33,6 +33,14 @@ internal sealed class RecordingHandlers : ICommandHandlers
 
     public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Keep(args);
 
+    public Task<int> GroupListAsync(GroupListArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> GroupDescribeAsync(GroupDescribeArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> GroupDeleteAsync(GroupDeleteArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> GroupResetOffsetsAsync(GroupResetOffsetsArgs args, CancellationToken cancellationToken) => Keep(args);
+
     public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Keep(args);
 
     public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) => Keep(args);

@@ -37,6 +37,8 @@ tests=(
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
+  "gregor-cli-topic|$python cases/gregor_cli_topic.py"
+  "gregor-cli-group|$python cases/gregor_cli_group.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
 )

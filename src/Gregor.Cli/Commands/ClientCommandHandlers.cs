@@ -11,10 +11,8 @@ namespace Gregor.Cli.Commands;
 /// Runs the client commands against brokers through the managed client. Failures end in one line on standard
 /// error and a non-zero exit: 1 for a failed operation, 2 for bad settings.
 /// </summary>
-internal sealed class ClientCommandHandlers : ICommandHandlers
+internal sealed partial class ClientCommandHandlers : ICommandHandlers
 {
-    private const string AdminMissing = "needs the admin client, which this build of the managed client does not have yet";
-
     private readonly TextWriter _out;
     private readonly TextWriter _error;
     private readonly TextReader _in;
@@ -25,22 +23,6 @@ internal sealed class ClientCommandHandlers : ICommandHandlers
         _error = error;
         _in = input ?? Console.In;
     }
-
-    public Task<int> TopicCreateAsync(TopicCreateArgs args, CancellationToken cancellationToken) => Unavailable("topic create", AdminMissing);
-
-    public Task<int> TopicListAsync(TopicListArgs args, CancellationToken cancellationToken) => Unavailable("topic list", AdminMissing);
-
-    public Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken) => Unavailable("topic describe", AdminMissing);
-
-    public Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken) => Unavailable("topic alter", AdminMissing);
-
-    public Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken) => Unavailable("topic delete", AdminMissing);
-
-    public Task<int> TopicAddPartitionsAsync(TopicAddPartitionsArgs args, CancellationToken cancellationToken) => Unavailable("topic add-partitions", AdminMissing);
-
-    public Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken) => Unavailable("cluster info", AdminMissing);
-
-    public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Unavailable("offsets", AdminMissing);
 
     public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) =>
         Unavailable("consume", "needs the consumer, which this build of the managed client does not have yet");
@@ -148,6 +130,11 @@ internal sealed class ClientCommandHandlers : ICommandHandlers
         {
             await _error.WriteLineAsync($"gregor {command}: {OneLine(e.Message)}").ConfigureAwait(false);
             return GregorCli.BadArguments;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_TimedOut)
+        {
+            await _error.WriteLineAsync($"gregor {command}: cannot reach the brokers at {target.Bootstrap}: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
+            return 1;
         }
         catch (KafkaException e)
         {

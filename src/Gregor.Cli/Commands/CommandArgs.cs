@@ -1,4 +1,5 @@
 using Gregor.Client;
+using Gregor.Client.Admin;
 
 namespace Gregor.Cli.Commands;
 
@@ -34,6 +35,41 @@ internal sealed record ClusterInfoArgs(ClientTarget Target);
 
 internal sealed record OffsetsArgs(ClientTarget Target, string Topic, int? Partition);
 
+/// <summary>Which groups to list: all, or those in some states; <paramref name="ShowState"/> adds the state column.</summary>
+internal sealed record GroupListArgs(ClientTarget Target, IReadOnlyList<ConsumerGroupState> States, bool ShowState);
+
+/// <summary>What <c>group describe</c> shows, as kafka-consumer-groups' --offsets, --members and --state.</summary>
+internal enum GroupDescribeView
+{
+    Offsets,
+    Members,
+    State,
+}
+
+internal sealed record GroupDescribeArgs(ClientTarget Target, string Group, GroupDescribeView View, bool Verbose);
+
+internal sealed record GroupDeleteArgs(ClientTarget Target, string Group);
+
+/// <summary>A topic, and the partitions of it to reset (null: all of them).</summary>
+internal sealed record TopicPartitionsSelection(string Topic, IReadOnlyList<int>? Partitions);
+
+/// <summary>Where reset-offsets moves each partition.</summary>
+internal enum ResetKind
+{
+    ToEarliest,
+    ToLatest,
+    ToDatetime,
+    ToOffset,
+    ShiftBy,
+}
+
+/// <summary>A reset target; <paramref name="Value"/> is the offset, the shift, or the timestamp in ms since the epoch.</summary>
+internal sealed record ResetTarget(ResetKind Kind, long Value);
+
+/// <summary>Reset a group's offsets for the selected topics (or all it has offsets for); a dry run unless <paramref name="Execute"/>.</summary>
+internal sealed record GroupResetOffsetsArgs(ClientTarget Target, string Group, IReadOnlyList<TopicPartitionsSelection> Topics, bool AllTopics,
+    ResetTarget Reset, bool Execute);
+
 internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long NumRecords, int RecordSize, long Throughput,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
 
@@ -62,6 +98,14 @@ internal interface ICommandHandlers
     Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken);
 
     Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken);
+
+    Task<int> GroupListAsync(GroupListArgs args, CancellationToken cancellationToken);
+
+    Task<int> GroupDescribeAsync(GroupDescribeArgs args, CancellationToken cancellationToken);
+
+    Task<int> GroupDeleteAsync(GroupDeleteArgs args, CancellationToken cancellationToken);
+
+    Task<int> GroupResetOffsetsAsync(GroupResetOffsetsArgs args, CancellationToken cancellationToken);
 
     Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken);
 

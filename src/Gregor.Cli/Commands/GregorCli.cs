@@ -16,6 +16,7 @@ internal static class GregorCli
         root.Subcommands.Add(TopicCommands.Create(global, handlers));
         root.Subcommands.Add(ClientCommands.Produce(global, handlers));
         root.Subcommands.Add(ClientCommands.Consume(global, handlers));
+        root.Subcommands.Add(GroupCommands.Create(global, handlers));
         root.Subcommands.Add(ClientCommands.Cluster(global, handlers));
         root.Subcommands.Add(ClientCommands.Offsets(global, handlers));
         root.Subcommands.Add(PerfCommands.Create(global, handlers));

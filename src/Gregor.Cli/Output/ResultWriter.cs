@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace Gregor.Cli.Output;
 
 /// <summary>Prints views as a Spectre.Console table or as indented JSON (camelCase), to the given writer.</summary>
-internal sealed class ResultWriter
+internal sealed partial class ResultWriter
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -125,11 +125,17 @@ internal sealed class ResultWriter
     private static string Number(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
 
     // Plain text, no colour or cursor codes, a fixed width: output that reads the same in a file or a pipe.
-    private IAnsiConsole Console() => AnsiConsole.Create(new AnsiConsoleSettings
+    // Wide, so that rows with long member ids stay one line each rather than wrapping inside their cells.
+    private IAnsiConsole Console()
     {
-        Ansi = AnsiSupport.No,
-        ColorSystem = ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-        Out = new AnsiConsoleOutput(_out),
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(_out),
+        });
+        console.Profile.Width = 240;
+        return console;
+    }
 }

@@ -9,20 +9,24 @@ namespace Gregor.Client.Admin;
 /// <summary>
 /// The admin client. Topic and config changes go to the controller metadata names (any broker
 /// when none is named; a KRaft broker forwards them), broker configs to that broker, ListOffsets
-/// to each partition's leader. Per-item broker errors become the operation's exception, each
+/// to each partition's leader, group operations to each group's coordinator (<see cref="GroupCoordinatorRouter"/>). Per-item broker errors become the operation's exception, each
 /// item's outcome inside, as Confluent.Kafka reports them.
 /// </summary>
-internal sealed class AdminClient : IAdminClient
+internal sealed partial class AdminClient : IAdminClient
 {
     private readonly ConnectionSettings _settings;
     private readonly ConnectionPool _pool;
     private readonly MetadataManager _metadata;
+    private readonly GroupCoordinatorRouter _coordinators;
+    private readonly TimeSpan _retryBackoff;
 
     public AdminClient(ConnectionSettings settings, IReadOnlyList<BrokerEndpoint> bootstrap, TimeSpan metadataMaxAge, TimeSpan retryBackoff)
     {
         _settings = settings;
         _pool = new ConnectionPool(settings);
         _metadata = new MetadataManager(bootstrap, _pool, metadataMaxAge, retryBackoff, allowAutoTopicCreation: false);
+        _retryBackoff = retryBackoff;
+        _coordinators = new GroupCoordinatorRouter(_metadata, _pool, retryBackoff);
     }
 
     public string Name => _settings.ClientId;
@@ -45,23 +49,24 @@ internal sealed class AdminClient : IAdminClient
             short version = connection.Versions.Highest((ApiKey)TRequest.Descriptor.ApiKey);
             return await connection.SendAsync<TRequest, TResponse>(build(version), version, cancel.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception e) when (AsKafkaException(e, cancel, timeout) is { } translated)
         {
-            throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"no answer within {timeout.TotalMilliseconds} ms"));
-        }
-        catch (BrokerConnectionException e)
-        {
-            throw new KafkaException(new Error(e.Code == WireErrorCode.RequestTimedOut ? ErrorCode.Local_TimedOut : ErrorCode.Local_Transport, e.Message), e);
-        }
-        catch (KafkaErrorException e)
-        {
-            throw new KafkaException(new Error(e.Code == WireErrorCode.NetworkException ? ErrorCode.Local_AllBrokersDown : e.Code.ToClientErrorCode(), e.Message), e);
-        }
-        catch (BrokerApiUnsupportedException e)
-        {
-            throw new KafkaException(new Error(ErrorCode.Local_UnsupportedFeature, e.Message), e);
+            throw translated;
         }
     }
+
+    /// <summary>The client error for a failure inside the machinery (timeout, transport, broker error), or null for other exceptions.</summary>
+    private static KafkaException? AsKafkaException(Exception e, CancellationTokenSource deadline, TimeSpan timeout) => e switch
+    {
+        OperationCanceledException when deadline.IsCancellationRequested =>
+            new KafkaException(new Error(ErrorCode.Local_TimedOut, $"no answer within {timeout.TotalMilliseconds} ms")),
+        BrokerConnectionException c =>
+            new KafkaException(new Error(c.Code == WireErrorCode.RequestTimedOut ? ErrorCode.Local_TimedOut : ErrorCode.Local_Transport, c.Message), c),
+        KafkaErrorException k =>
+            new KafkaException(new Error(k.Code == WireErrorCode.NetworkException ? ErrorCode.Local_AllBrokersDown : k.Code.ToClientErrorCode(), k.Message), k),
+        BrokerApiUnsupportedException u => new KafkaException(new Error(ErrorCode.Local_UnsupportedFeature, u.Message), u),
+        _ => null,
+    };
 
     private async Task<BrokerConnection> ControllerConnectionAsync(CancellationToken cancellationToken)
     {
@@ -251,6 +256,7 @@ internal sealed class AdminClient : IAdminClient
             {
                 Topic = t.Name ?? "",
                 Error = ToError(t.ErrorCode, null),
+                IsInternal = t.IsInternal,
                 Partitions = [.. t.Partitions.OrderBy(p => p.PartitionIndex).Select(p => new PartitionMetadata
                 {
                     PartitionId = p.PartitionIndex,

@@ -51,6 +51,9 @@ public class TopicMetadata
     public List<PartitionMetadata> Partitions { get; set; } = [];
 
     public Error Error { get; set; } = new(ErrorCode.NoError);
+
+    /// <summary>A topic the cluster keeps for itself (e.g. __consumer_offsets).</summary>
+    public bool IsInternal { get; set; }
 }
 
 public class PartitionMetadata

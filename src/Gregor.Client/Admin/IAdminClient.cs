@@ -1,6 +1,6 @@
 namespace Gregor.Client.Admin;
 
-/// <summary>Topic, partition, config and cluster administration, shaped like Confluent.Kafka's admin client.</summary>
+/// <summary>Topic, partition, config, cluster and consumer group administration, shaped like Confluent.Kafka's admin client.</summary>
 public interface IAdminClient : IDisposable
 {
     string Name { get; }
@@ -35,4 +35,28 @@ public interface IAdminClient : IDisposable
 
     /// <exception cref="ListOffsetsException">Some partition failed.</exception>
     Task<ListOffsetsResult> ListOffsetsAsync(IEnumerable<TopicPartitionOffsetSpec> topicPartitionOffsets, ListOffsetsOptions? options = null);
+
+    /// <summary>The consumer groups of every broker (protocol type "consumer" or none), optionally only those in some states.</summary>
+    /// <exception cref="ListConsumerGroupsException">Some broker could not list its groups; the exception has what the others listed.</exception>
+    Task<ListConsumerGroupsResult> ListConsumerGroupsAsync(ListConsumerGroupsOptions? options = null);
+
+    /// <summary>Each group's state, assignor, coordinator and members with their assigned partitions. A group that does not exist is Dead.</summary>
+    /// <exception cref="DescribeConsumerGroupsException">Some group failed.</exception>
+    Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null);
+
+    /// <summary>Deletes groups that have no members, with their committed offsets.</summary>
+    /// <exception cref="DeleteGroupsException">Some group failed (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, ...).</exception>
+    Task DeleteGroupsAsync(IList<string> groups, DeleteGroupsOptions? options = null);
+
+    /// <summary>Each group's committed offsets: for the partitions named, or every partition it has one for.</summary>
+    /// <exception cref="ListConsumerGroupOffsetsException">Some group or partition failed.</exception>
+    Task<List<ListConsumerGroupOffsetsResult>> ListConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitions> groupPartitions, ListConsumerGroupOffsetsOptions? options = null);
+
+    /// <summary>Commits offsets for groups as a standalone committer; a group with active members refuses (UNKNOWN_MEMBER_ID).</summary>
+    /// <exception cref="AlterConsumerGroupOffsetsException">Some group or partition failed.</exception>
+    Task<List<AlterConsumerGroupOffsetsResult>> AlterConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitionOffsets> groupPartitions, AlterConsumerGroupOffsetsOptions? options = null);
+
+    /// <summary>Drops a group's committed offsets for some partitions.</summary>
+    /// <exception cref="DeleteConsumerGroupOffsetsException">The group or some partition failed (GROUP_SUBSCRIBED_TO_TOPIC, GROUP_ID_NOT_FOUND, ...).</exception>
+    Task<DeleteConsumerGroupOffsetsResult> DeleteConsumerGroupOffsetsAsync(string group, IEnumerable<TopicPartition> partitions, DeleteConsumerGroupOffsetsOptions? options = null);
 }
