@@ -39,7 +39,7 @@ public sealed partial class GroupCoordinator
     {
         if (!group.SupportsProtocols(args.ProtocolType, args.Protocols))
             return Done(JoinGroupResult.Failed(ErrorCode.InconsistentGroupProtocol));
-        string newMemberId = args.ClientId + "-" + Guid.NewGuid().ToString("D");
+        string newMemberId = NewMemberId(args.ClientId);
         if (args.GroupInstanceId is not null && group.StaticMembers.TryGetValue(args.GroupInstanceId, out string? oldMemberId))
             return ReplaceStaticMember(group, group.Members[oldMemberId], newMemberId, args);
         if (args.RequireKnownMemberId && args.GroupInstanceId is null)

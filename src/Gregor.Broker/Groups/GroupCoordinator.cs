@@ -26,12 +26,15 @@ public sealed partial class GroupCoordinator
     private readonly IGroupLog _log;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Random? _random;
     private readonly Dictionary<string, ClassicGroup> _groups = new(StringComparer.Ordinal);
     /// <summary>The offsets partitions led here: true once loaded, false while loading.</summary>
     private readonly Dictionary<int, bool> _owned = [];
     private int _partitionCount;
 
-    public GroupCoordinator(GroupCoordinatorConfig config, IGroupLog log, TimeProvider time, ILogger<GroupCoordinator>? logger = null)
+    /// <param name="random">Where member ids come from; a seeded one makes a run repeatable. Unset: fresh UUIDs.</param>
+    public GroupCoordinator(GroupCoordinatorConfig config, IGroupLog log, TimeProvider time, ILogger<GroupCoordinator>? logger = null,
+        Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(log);
@@ -40,7 +43,19 @@ public sealed partial class GroupCoordinator
         _log = log;
         _time = time;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _random = random;
         _partitionCount = config.OffsetsTopicNumPartitions;
+    }
+
+    /// <summary>A member id as Kafka forms it: the client id, a dash, a UUID.</summary>
+    private string NewMemberId(string clientId)
+    {
+        if (_random is null) return clientId + "-" + Guid.NewGuid().ToString("D");
+        Span<byte> bytes = stackalloc byte[16];
+        _random.NextBytes(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4 (Guid's little-endian field layout)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return clientId + "-" + new Guid(bytes).ToString("D");
     }
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();

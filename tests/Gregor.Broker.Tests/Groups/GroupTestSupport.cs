@@ -49,10 +49,10 @@ internal static class Coordinators
     };
 
     /// <summary>A coordinator owning every partition, loaded from <paramref name="log"/>.</summary>
-    public static GroupCoordinator Start(MemoryGroupLog log, FakeClock clock, GroupCoordinatorConfig? config = null)
+    public static GroupCoordinator Start(MemoryGroupLog log, FakeClock clock, GroupCoordinatorConfig? config = null, int memberIdSeed = 0)
     {
         config ??= Config;
-        var coordinator = new GroupCoordinator(config, log, clock);
+        var coordinator = new GroupCoordinator(config, log, clock, random: new Random(memberIdSeed));
         for (int p = 0; p < config.OffsetsTopicNumPartitions; p++)
             coordinator.LoadPartition(p);
         return coordinator;
