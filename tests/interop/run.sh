@@ -37,6 +37,9 @@ tests=(
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
+  "kafkajs-group|node node/group.js"
+  "kafkajs-pubsub|node node/pubsub.js"
+  "kafkajs-confluent-group|$python cases/mixed_group.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
 )
