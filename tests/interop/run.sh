@@ -40,6 +40,7 @@ tests=(
   "kafkajs-group|node node/group.js"
   "kafkajs-pubsub|node node/pubsub.js"
   "kafkajs-confluent-group|$python cases/mixed_group.py"
+  "group-restart|$python cases/group_restart.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
 )
