@@ -7,7 +7,8 @@ SIGKILL, and restarted on the same data dir. After each restart:
 - committed() returns the same offsets, and OffsetFetch the same offsets and metadata;
 - ListGroups/DescribeGroups (AdminClient.list_groups) list both groups, Empty, with their
   protocol types ("consumer", and "" for the offsets-only group);
-- a consumer joining the group again starts every partition exactly at the committed offset.
+- a consumer joining the group again starts every partition exactly at the committed offset;
+- an offset removed with OffsetDelete (over the wire) before the SIGKILL stays removed.
 (c) Finally a consumer stays in the group while the broker is killed with SIGKILL and restarted:
 the restarted broker describes the group as before (Stable, the same member id), and the member
 keeps its membership and assignment (it is not assigned again) and goes on with no gap and
@@ -22,7 +23,7 @@ from confluent_kafka.admin import AdminClient  # noqa: E402
 import kafka_wire  # noqa: E402
 from admin import create_topic  # noqa: E402
 from broker import Broker, free_port  # noqa: E402
-from interop import check, env, log, scratch, unique_topic  # noqa: E402
+from interop import RequestVersions, check, env, log, scratch, unique_topic  # noqa: E402
 
 PARTITIONS = 3
 PER_ROUND = 100  # messages accepted per partition in each round
@@ -32,6 +33,9 @@ topic = unique_topic("group-restart")
 group = topic + "-consumers"
 tool_group = topic + "-offsets-only"
 TOOL_OFFSETS = {0: (7, "checkpoint \u2713 p0"), 1: (11, ""), 2: (13, "m" * 4096)}
+versions = RequestVersions()
+GROUP_APIS = ["FindCoordinator", "JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit",
+              "OffsetFetch", "ListGroups", "DescribeGroups"]
 
 
 def tail_log():
@@ -42,7 +46,8 @@ def tail_log():
 def consumer_config(**extra):
     config = {"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False,
               "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "heartbeat.interval.ms": 300,
-              "partition.assignment.strategy": "range", "reconnect.backoff.max.ms": 200}
+              "partition.assignment.strategy": "range", "reconnect.backoff.max.ms": 200,
+              **versions.client_config()}
     config.update(extra)
     return config
 
@@ -72,6 +77,7 @@ def committed():
     consumer = Consumer(consumer_config())
     try:
         got = consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=20)
+        consumer.poll(0)  # hands its log to `versions`
     finally:
         consumer.close()
     for tp in got:
@@ -80,8 +86,9 @@ def committed():
 
 
 def listed_groups():
-    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap, **versions.client_config()})
     groups = admin.list_groups(timeout=20)
+    admin.poll(0)
     return {g.id: (g.state, g.protocol_type, len(g.members)) for g in groups if g.id in (group, tool_group)}
 
 
@@ -107,8 +114,9 @@ def restart(how):
 
 def members_of(group_id):
     """(state, [member ids]) of one group, from DescribeGroups."""
-    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap, **versions.client_config()})
     described = admin.list_groups(group_id, timeout=20)
+    admin.poll(0)
     check(len(described) == 1, "list_groups(%s): %s", group_id, described)
     return described[0].state, sorted(m.id for m in described[0].members)
 
@@ -148,6 +156,7 @@ def consume_round(name, expected_start):
             taken[p].append(o)
         ends = {p: t[-1] + 1 for p, t in taken.items()}
         consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in ends.items()], asynchronous=False)
+        consumer.poll(0)  # hands its log to `versions`; a message it returns is not accepted
     finally:
         consumer.close()
     return ends
@@ -181,8 +190,16 @@ try:
         check_survived(before, "a restart after " + how)
         produce(PER_ROUND, next_value)
         ends = consume_round("after " + how, before["committed"])
+        if how == "SIGTERM":
+            # OffsetDelete of one partition of the offsets-only group: gone now, and after the
+            # SIGKILL restart (its tombstone is replayed).
+            _, error, results = kafka_wire.parse_offset_delete_v0(wire(kafka_wire.offset_delete_v0(1, tool_group, topic, [1])))
+            check(error == 0 and results == {(topic, 1): 0}, "OffsetDelete: %d %s", error, results)
+            check(fetch_metadata_offsets(tool_group)[1] == (-1, ""), "after OffsetDelete: %s", fetch_metadata_offsets(tool_group))
         before = snapshot()
         check(before["committed"] == ends, "committed() %s, the consumer committed %s", before["committed"], ends)
+    check(before["tool offsets"] == {0: TOOL_OFFSETS[0], 1: (-1, ""), 2: TOOL_OFFSETS[2]},
+          "the offsets-only group after OffsetDelete and a SIGKILL restart: %s", before["tool offsets"])
 
     # (c) A member that stays while the broker is killed and restarted under it, mid-stream.
     produce(PER_ROUND, next_value)
@@ -255,8 +272,8 @@ try:
     check(not missing, "never consumed: %s", missing[:10])
     log("groups and offsets intact after SIGTERM and SIGKILL restarts (consumer group Empty/consumer, "
         "offsets-only group with UTF-8, empty and 4096-byte metadata); joining consumers resumed at the "
-        "committed offsets; a member kept its assignment across a SIGKILL restart; %d messages each consumed once",
-        len(accepted))
+        "committed offsets; an OffsetDelete held; a member kept its assignment across a SIGKILL restart; "
+        "%d messages each consumed once; librdkafka used %s", len(accepted), versions.summary(GROUP_APIS))
     broker.stop()
 except BaseException:
     if broker.alive():

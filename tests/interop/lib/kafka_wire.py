@@ -12,6 +12,7 @@ API_PRODUCE = 0
 API_METADATA = 3
 API_OFFSET_COMMIT = 8
 API_OFFSET_FETCH = 9
+API_OFFSET_DELETE = 47
 API_API_VERSIONS = 18
 
 # Error codes from the Kafka protocol.
@@ -159,6 +160,25 @@ def parse_offset_fetch_v1(payload):
             metadata = reader.string()
             results[(topic, partition)] = (offset, metadata, reader.take(">h"))
     return correlation_id, results
+
+
+def offset_delete_v0(correlation_id, group, topic, partitions):
+    body = (string(group) + struct.pack(">i", 1) + string(topic)
+            + struct.pack(">i", len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions))
+    return request(API_OFFSET_DELETE, 0, correlation_id, body)
+
+
+def parse_offset_delete_v0(payload):
+    """-> (correlation_id, error_code, {(topic, partition): error_code})"""
+    reader = Reader(payload)
+    correlation_id, error, _throttle = reader.take(">ihi")
+    results = {}
+    for _ in range(reader.take(">i")):
+        topic = reader.string()
+        for _ in range(reader.take(">i")):
+            partition, partition_error = reader.take(">ih")
+            results[(topic, partition)] = partition_error
+    return correlation_id, error, results
 
 
 def api_versions_flexible(api_version, correlation_id, client_id="gregor-interop"):

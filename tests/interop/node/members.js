@@ -116,4 +116,23 @@ function versionsUsed (members, apis) {
   return apis.filter(api => seen.has(api)).map(api => `${api} v${[...seen.get(api)].sort().join('/v')}`).join(', ')
 }
 
-module.exports = { Member, log, check, sleep, waitFor, generations, checkNoSharedPartition, versionsUsed }
+// A kafkajs logCreator (for logLevel DEBUG) that keeps the version of every request kafkajs sent
+// ("Request DescribeGroups(key: 15, version: 2)") and passes errors on to stderr.
+function requestVersions () {
+  const seen = new Map()
+  const { logLevel } = require('kafkajs')
+  const logCreator = () => ({ namespace, level, log }) => {
+    const request = /^Request (\w+)\(key: \d+, version: (\d+)\)/.exec(log.message)
+    if (request) {
+      if (!seen.has(request[1])) seen.set(request[1], new Set())
+      seen.get(request[1]).add(Number(request[2]))
+    } else if (level <= logLevel.ERROR && namespace !== 'Connection') {
+      console.error(`${namespace}: ${log.message} ${JSON.stringify(log)}`)
+    }
+  }
+  const summary = apis => apis.filter(api => seen.has(api))
+    .map(api => `${api} v${[...seen.get(api)].sort().join('/v')}`).join(', ')
+  return { logCreator, summary }
+}
+
+module.exports = { Member, log, check, sleep, waitFor, generations, checkNoSharedPartition, versionsUsed, requestVersions }

@@ -2,10 +2,13 @@
 // group y with one (each member its own process, group-member.js). Messages are produced before and
 // after the groups join. Each group receives every message exactly once (within x, split between
 // its members, no partition shared in any generation); the groups do not take messages from each
-// other, and each group's committed offsets end at the end of every partition.
+// other, and each group's committed offsets end at the end of every partition. Then the kafkajs
+// admin client: listGroups shows both (protocol type consumer), describeGroups shows them Empty,
+// deleteGroups removes them (their offsets with them: fetchOffsets gives -1), and deleting one
+// again fails with GROUP_ID_NOT_FOUND (69).
 'use strict'
 const { Kafka, logLevel } = require('kafkajs')
-const { Member, log, check, waitFor, generations, checkNoSharedPartition } = require('./members')
+const { Member, log, check, waitFor, generations, checkNoSharedPartition, requestVersions } = require('./members')
 
 const PARTITIONS = 4
 const BATCH = 400
@@ -13,7 +16,9 @@ const bootstrap = process.env.GREGOR_BOOTSTRAP
 if (!bootstrap) throw new Error('GREGOR_BOOTSTRAP is not set; run through tests/interop/run.sh')
 const suffix = Math.random().toString(16).slice(2, 10)
 const topic = `kafkajs-pubsub-${suffix}`
-const kafka = new Kafka({ clientId: 'gregor-interop-kafkajs-pubsub', brokers: [bootstrap], logLevel: logLevel.WARN })
+const versions = requestVersions()
+const kafka = new Kafka({ clientId: 'gregor-interop-kafkajs-pubsub', brokers: [bootstrap], logLevel: logLevel.DEBUG,
+  logCreator: versions.logCreator })
 
 async function main () {
   const admin = kafka.admin()
@@ -72,6 +77,29 @@ async function main () {
       summary.push(`${group}: ${members.map(m => `${m.name} ${m.of('R').length}`).join(', ')}`)
     }
     log(`${produced} messages, every one received once by each group (${summary.join('; ')}); committed offsets at the end`)
+
+    const groupIds = Object.keys(groups).map(group => `${topic}-${group}`)
+    const listed = (await admin.listGroups()).groups.filter(g => groupIds.includes(g.groupId))
+    check(listed.length === 2 && listed.every(g => g.protocolType === 'consumer'), `listGroups: ${JSON.stringify(listed)}`)
+    const described = (await admin.describeGroups(groupIds)).groups
+    check(described.length === 2 && described.every(g => g.errorCode === 0 && g.state === 'Empty' &&
+      g.protocolType === 'consumer' && g.members.length === 0), `describeGroups: ${JSON.stringify(described)}`)
+    const deleted = await admin.deleteGroups(groupIds)
+    check(deleted.length === 2 && deleted.every(d => d.errorCode === 0), `deleteGroups: ${JSON.stringify(deleted)}`)
+    const after = (await admin.listGroups()).groups.filter(g => groupIds.includes(g.groupId))
+    check(after.length === 0, `listGroups after deleteGroups: ${JSON.stringify(after)}`)
+    const offsets = await admin.fetchOffsets({ groupId: groupIds[0], topics: [topic] })
+    check(offsets[0].partitions.every(p => p.offset === '-1'), `offsets after deleteGroups: ${JSON.stringify(offsets)}`)
+    let again = null
+    try {
+      await admin.deleteGroups([groupIds[0]])
+    } catch (error) {
+      again = error
+    }
+    check(again && again.groups && again.groups[0].error && again.groups[0].error.type === 'GROUP_ID_NOT_FOUND',
+      `deleting a deleted group: ${again && (again.message + JSON.stringify(again.groups))}`)
+    log(`listGroups, describeGroups (Empty), deleteGroups (offsets gone, again → GROUP_ID_NOT_FOUND); ` +
+      `kafkajs admin used ${versions.summary(['ListGroups', 'DescribeGroups', 'DeleteGroups', 'OffsetFetch', 'GroupCoordinator'])}`)
   } finally {
     for (const m of all()) if (m.process.exitCode === null && m.process.signalCode === null) m.process.kill('SIGKILL')
     await producer.disconnect()
