@@ -4,7 +4,7 @@
 // and writes what it sees to PATH, one line per event, flushed as it goes:
 //   V api version        the first request of each API at each version (from kafkajs's debug log)
 //   A gen member p,p,..  the assignment received in SyncGroup for that generation
-//   J member leader|member protocol   a finished join (kafkajs's GROUP_JOIN event)
+//   J member leader|member protocol p,p,..   a finished join (kafkajs's GROUP_JOIN event)
 //   R partition offset value          a message handed to eachMessage
 //   C partition offset metadata       a committed offset (the next one to read), once the commit returned
 //   E type message       the consumer crashed (e.g. INCONSISTENT_GROUP_PROTOCOL)
@@ -66,8 +66,10 @@ const consumer = kafka.consumer({
   retry: { restartOnFailure: async () => false },
 })
 
-consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-  write(`J ${payload.memberId} ${payload.isLeader ? 'leader' : 'member'} ${payload.groupProtocol}`))
+consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+  const partitions = (payload.memberAssignment[options.topic] || []).slice().sort((a, b) => a - b)
+  write(`J ${payload.memberId} ${payload.isLeader ? 'leader' : 'member'} ${payload.groupProtocol} ${partitions.join(',') || '-'}`)
+})
 consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
   if (explicit) return // logged below with its metadata
   for (const { topic, partitions } of payload.topics) {

@@ -52,7 +52,10 @@ class Member {
         events.push({ kind, generation, partition: Number(rest[0]), offset: Number(rest[1]), metadata: rest[2] })
       } else if (kind === 'V') {
         events.push({ kind, api: rest[0], version: Number(rest[1]) })
-      } else if (kind === 'J' || kind === 'E') {
+      } else if (kind === 'J') {
+        const partitions = rest[3] === '-' ? [] : rest[3].split(',').map(Number)
+        events.push({ kind, generation, memberId: rest[0], role: rest[1], protocol: rest[2], partitions })
+      } else if (kind === 'E') {
         events.push({ kind, generation, text: rest.join(' ') })
       }
     }
@@ -91,8 +94,16 @@ function generations (members) {
   return new Map([...byGeneration.entries()].sort((x, y) => x[0] - y[0]))
 }
 
-// Fails when a partition is owned by two members in the same generation.
+// Fails when a partition is owned by two members in the same generation, or when kafkajs's
+// GROUP_JOIN event disagrees with the assignment its debug log showed for that generation.
 function checkNoSharedPartition (members) {
+  for (const member of members) {
+    for (const join of member.of('J')) {
+      const assigned = member.of('A').filter(a => a.generation === join.generation).pop()
+      check(assigned && assigned.partitions.join(',') === join.partitions.join(','),
+        `${member.name}: GROUP_JOIN of generation ${join.generation} carries ${join.partitions}, SyncGroup gave ${assigned && assigned.partitions}`)
+    }
+  }
   for (const [generation, owners] of generations(members)) {
     const owner = new Map()
     for (const { member, partitions } of owners) {
