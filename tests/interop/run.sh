@@ -39,6 +39,10 @@ tests=(
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
   "gregor-cli-topic|$python cases/gregor_cli_topic.py"
   "gregor-cli-group|$python cases/gregor_cli_group.py"
+  "kafkajs-group|node node/group.js"
+  "kafkajs-pubsub|node node/pubsub.js"
+  "kafkajs-confluent-group|$python cases/mixed_group.py"
+  "group-restart|$python cases/group_restart.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
 )

@@ -8,7 +8,9 @@ A case gets its broker from the environment run.sh sets:
   GREGOR_SCRATCH    a directory the case may write into
 A case exits 0 when every check held; a failed check raises and prints what came back.
 """
+import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -98,3 +100,31 @@ def stored_batch_codecs(data_dir, topic):
                 found.add(attributes & 7)
                 position += 12 + length
     return codecs
+
+
+class RequestVersions(logging.Handler):
+    """The request versions librdkafka clients sent, read from their debug=protocol log lines
+    ("Sent JoinGroupRequest (v5, ...)"). Give a client client_config(); its log reaches the
+    handler when the client is polled."""
+
+    _SENT = re.compile(r"Sent (\w+)Request \(v(\d+)")
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.seen = {}
+        self.logger = logging.getLogger("gregor-interop.librdkafka")
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record):
+        match = self._SENT.search(record.getMessage())
+        if match:
+            self.seen.setdefault(match.group(1), set()).add(int(match.group(2)))
+
+    def client_config(self):
+        return {"debug": "protocol", "logger": self.logger}
+
+    def summary(self, apis):
+        return ", ".join("%s v%s" % (api, "/v".join(str(v) for v in sorted(self.seen[api])))
+                         for api in apis if api in self.seen)

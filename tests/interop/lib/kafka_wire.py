@@ -10,6 +10,9 @@ import time
 
 API_PRODUCE = 0
 API_METADATA = 3
+API_OFFSET_COMMIT = 8
+API_OFFSET_FETCH = 9
+API_OFFSET_DELETE = 47
 API_API_VERSIONS = 18
 
 # Error codes from the Kafka protocol.
@@ -113,6 +116,69 @@ def produce_v3(correlation_id, topic, partition, batch, acks=-1, timeout_ms=3000
             + struct.pack(">i", 1) + struct.pack(">i", partition)
             + struct.pack(">i", len(batch)) + batch)
     return request(API_PRODUCE, 3, correlation_id, body)
+
+
+def offset_commit_v2(correlation_id, group, topic, offsets, generation=-1, member_id=""):
+    """OffsetCommit v2 for one topic; offsets is {partition: (offset, metadata)}. Generation -1
+    with no member id is a standalone commit (allowed while the group has no members)."""
+    body = (string(group) + struct.pack(">i", generation) + string(member_id)
+            + struct.pack(">q", -1)  # retention time: the broker's default
+            + struct.pack(">i", 1) + string(topic) + struct.pack(">i", len(offsets)))
+    for partition, (offset, metadata) in sorted(offsets.items()):
+        body += struct.pack(">iq", partition, offset) + string(metadata)
+    return request(API_OFFSET_COMMIT, 2, correlation_id, body)
+
+
+def parse_offset_commit_v2(payload):
+    """-> (correlation_id, {(topic, partition): error_code})"""
+    reader = Reader(payload)
+    correlation_id = reader.take(">i")
+    results = {}
+    for _ in range(reader.take(">i")):
+        topic = reader.string()
+        for _ in range(reader.take(">i")):
+            partition, error = reader.take(">ih")
+            results[(topic, partition)] = error
+    return correlation_id, results
+
+
+def offset_fetch_v1(correlation_id, group, topic, partitions):
+    body = (string(group) + struct.pack(">i", 1) + string(topic)
+            + struct.pack(">i", len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions))
+    return request(API_OFFSET_FETCH, 1, correlation_id, body)
+
+
+def parse_offset_fetch_v1(payload):
+    """-> (correlation_id, {(topic, partition): (offset, metadata, error_code)})"""
+    reader = Reader(payload)
+    correlation_id = reader.take(">i")
+    results = {}
+    for _ in range(reader.take(">i")):
+        topic = reader.string()
+        for _ in range(reader.take(">i")):
+            partition, offset = reader.take(">iq")
+            metadata = reader.string()
+            results[(topic, partition)] = (offset, metadata, reader.take(">h"))
+    return correlation_id, results
+
+
+def offset_delete_v0(correlation_id, group, topic, partitions):
+    body = (string(group) + struct.pack(">i", 1) + string(topic)
+            + struct.pack(">i", len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions))
+    return request(API_OFFSET_DELETE, 0, correlation_id, body)
+
+
+def parse_offset_delete_v0(payload):
+    """-> (correlation_id, error_code, {(topic, partition): error_code})"""
+    reader = Reader(payload)
+    correlation_id, error, _throttle = reader.take(">ihi")
+    results = {}
+    for _ in range(reader.take(">i")):
+        topic = reader.string()
+        for _ in range(reader.take(">i")):
+            partition, partition_error = reader.take(">ih")
+            results[(topic, partition)] = partition_error
+    return correlation_id, error, results
 
 
 def api_versions_flexible(api_version, correlation_id, client_id="gregor-interop"):

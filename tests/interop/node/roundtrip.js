@@ -5,9 +5,10 @@
 // and everything is read back through kafkajs's own Fetch request and record-batch decoder;
 // the segment files hold batches of the codec kafkajs used.
 //
-// kafkajs's consumer only works inside a consumer group (JoinGroup/SyncGroup), which the
-// broker does not serve yet, and it has no assign(); so the reading side drives kafkajs's
-// cluster and broker objects directly: Metadata, then Fetch from each partition leader.
+// The byte-level read-back drives kafkajs's cluster and broker objects directly (Metadata, then
+// Fetch from each partition leader): kafkajs's consumer has no assign(), only group membership.
+// The lz4 topic is also read the ordinary way, by a kafkajs consumer in a group (consumer.run),
+// which must hand over the same messages and commit the end of each partition.
 'use strict'
 const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = require('kafkajs')
 const Cluster = require('kafkajs/src/cluster')
@@ -113,6 +114,59 @@ async function readAll (topic) {
   }
 }
 
+// The codec whose topic is also read by consumer.run in a group.
+const GROUP_READ_CODEC = 'lz4'
+
+// Reads the topic with a kafkajs consumer in a group of its own (JoinGroup, SyncGroup,
+// OffsetFetch, Fetch, OffsetCommit) and compares every message with what was sent.
+async function readAsGroupMember (topic, sent, admin) {
+  const groupId = `${topic}-reader`
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 200 })
+  const received = new Map()
+  let duplicates = 0
+  const started = Date.now()
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    let finished
+    const done = new Promise(resolve => { finished = resolve })
+    let crash = null
+    consumer.on(consumer.events.CRASH, ({ payload }) => { crash = payload.error; finished() })
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const seq = Number(m.headers.seq.toString())
+          if (received.has(seq)) duplicates++
+          received.set(seq, { m, partition: batch.partition })
+        }
+        if (received.size >= COUNT) finished()
+      },
+    })
+    const timeout = setTimeout(() => finished(), 120000)
+    await done
+    clearTimeout(timeout)
+    check(crash === null, `consumer.run on ${topic} crashed: ${crash && crash.message}`)
+  } finally {
+    await consumer.disconnect() // commits the last batch's offsets
+  }
+  check(received.size === COUNT && duplicates === 0,
+    `consumer.run on ${topic}: ${received.size} distinct messages of ${COUNT}, ${duplicates} duplicates`)
+  sent.forEach((expected, i) => {
+    const { m } = received.get(i)
+    check(m.key.toString() === expected.key && Buffer.from(expected.value).equals(m.value) &&
+      m.timestamp === expected.timestamp && m.headers.codec.toString() === 'kafkajs',
+    `consumer.run on ${topic} #${i}: differs from what was sent`)
+  })
+  const committed = await admin.fetchOffsets({ groupId, topics: [topic] })
+  const ends = await admin.fetchTopicOffsets(topic)
+  for (const { partition, offset } of committed[0].partitions) {
+    const high = ends.find(e => e.partition === partition).high
+    check(offset === high, `${groupId}: committed ${offset} on partition ${partition}, its end is ${high}`)
+  }
+  log(`${GROUP_READ_CODEC}: a kafkajs group consumer (consumer.run) received the same ${COUNT} messages ` +
+    `in ${Date.now() - started} ms and committed the end of each partition`)
+}
+
 async function main () {
   const admin = kafka.admin()
   await admin.connect()
@@ -169,6 +223,7 @@ async function main () {
         `${topic}: stored batches have codecs ${codecsOnDisk}, kafkajs sent ${codecIds[codecName]}`)
       log(`${codecName}: ${COUNT} produced in ${produceMs} ms and read back identical ` +
         `(per partition ${records.map(r => r.length).join('/')})`)
+      if (codecName === GROUP_READ_CODEC) await readAsGroupMember(topic, sent, admin)
     }
     const listed = await admin.listTopics()
     check(Object.keys(codecs).every(c => listed.includes(`kafkajs-${c}-${suffix}`)),
