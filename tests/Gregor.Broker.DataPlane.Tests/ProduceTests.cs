@@ -139,6 +139,19 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task Clients_cannot_append_to_internal_topics()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("__consumer_offsets");
+
+        var refused = Single(await broker.ProduceAsync("__consumer_offsets", 0, Batches.Create(1, Now)));
+
+        Assert.Equal((short)ErrorCode.InvalidTopicException, refused.ErrorCode);
+        var fetched = Assert.Single(Assert.Single((await broker.FetchAsync("__consumer_offsets", 0, 0)).Responses).Partitions);
+        Assert.Equal(0, fetched.HighWatermark);
+    }
+
+    [Fact]
     public async Task Unknown_topic_or_partition()
     {
         await using var broker = new DataPlaneFixture();

@@ -1,6 +1,7 @@
 using Gregor.Broker.Configuration;
 using Gregor.Broker.Replication;
 using Gregor.Protocol;
+using Gregor.Protocol.Primitives;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -92,22 +93,33 @@ public sealed partial class GroupCoordinator
         // Read outside the lock: other partitions keep being served meanwhile.
         var offsets = new Dictionary<(string Group, TopicPartition Partition), CommittedOffset>();
         var groups = new Dictionary<string, StoredGroup>(StringComparer.Ordinal);
+        int unreadable = 0;
         foreach (GroupLogRecord record in _log.ReadAll(partition))
         {
-            var key = GroupRecords.ReadKey(record.Key);
-            if (key is not { } k) continue;
-            if (k.Type == GroupRecords.OffsetCommitKeyType)
+            try
             {
-                var id = (k.Group, new TopicPartition(k.Topic, k.Partition));
-                if (record.Value is null) offsets.Remove(id);
-                else offsets[id] = GroupRecords.ReadOffsetValue(record.Value);
+                var key = GroupRecords.ReadKey(record.Key);
+                if (key is not { } k) continue;
+                if (k.Type == GroupRecords.OffsetCommitKeyType)
+                {
+                    var id = (k.Group, new TopicPartition(k.Topic, k.Partition));
+                    if (record.Value is null) offsets.Remove(id);
+                    else offsets[id] = GroupRecords.ReadOffsetValue(record.Value);
+                }
+                else
+                {
+                    if (record.Value is null) groups.Remove(k.Group);
+                    else groups[k.Group] = GroupRecords.ReadGroupValue(record.Value);
+                }
             }
-            else
+            catch (MalformedMessageException)
             {
-                if (record.Value is null) groups.Remove(k.Group);
-                else groups[k.Group] = GroupRecords.ReadGroupValue(record.Value);
+                // One bad record must not keep the partition's other groups loading for ever.
+                unreadable++;
             }
         }
+        if (unreadable > 0)
+            _logger.LogWarning("{Topic} partition {Partition}: skipped {Count} unreadable record(s) while loading", OffsetsTopic.Name, partition, unreadable);
         lock (_gate)
         {
             if (!_owned.ContainsKey(partition))

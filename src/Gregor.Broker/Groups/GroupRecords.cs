@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
-using System.Text;
+using Gregor.Broker.Groups.Records;
+using Gregor.Protocol;
 using Gregor.Protocol.Primitives;
 
 namespace Gregor.Broker.Groups;
@@ -20,10 +21,10 @@ public sealed record GroupLogRecord(byte[] Key, byte[]? Value);
 
 /// <summary>
 /// The key and value formats of <c>__consumer_offsets</c>, as Kafka writes them, so the topic is readable by
-/// Kafka's tools and the other way round. A key starts with its record type (as an int16): 0 or 1 an offset
-/// commit (group, topic, partition), 2 a group's metadata (group). Values start with their version: offsets
-/// are written as v3 (offset, leader epoch, metadata, commit timestamp) and groups as v3 (with static member
-/// ids and the time of the last state change); v0-v4 of both are read.
+/// Kafka's tools and the other way round. The layouts are described once, in <c>Schemas/GroupRecords.schema</c>;
+/// this class only puts the int16 in front (a key's record type, a value's version) and maps to the
+/// coordinator's own types. Offsets are written as v3 (offset, leader epoch, metadata, commit timestamp) and
+/// groups as v3 (with static member ids and the time of the last state change); v0-v4 of both are read.
 /// </summary>
 public static class GroupRecords
 {
@@ -31,77 +32,71 @@ public static class GroupRecords
     public const short GroupMetadataKeyType = 2;
     private const short OffsetValueVersion = 3;
     private const short GroupValueVersion = 3;
-    private const short FirstFlexibleVersion = 4;
 
     public static byte[] OffsetKey(string group, string topic, int partition)
     {
-        var w = new Writer();
-        w.Int16(OffsetCommitKeyType);
-        w.String(group);
-        w.String(topic);
-        w.Int32(partition);
-        return w.ToArray();
+        var key = new OffsetCommitKey { Group = group, Topic = topic, Partition = partition };
+        return Framed(OffsetCommitKeyType, key.Size(OffsetCommitKeyType), key, static (k, ref w, v) => k.Write(ref w, v));
     }
 
     public static byte[] GroupKey(string group)
     {
-        var w = new Writer();
-        w.Int16(GroupMetadataKeyType);
-        w.String(group);
-        return w.ToArray();
+        var key = new GroupMetadataKey { Group = group };
+        return Framed(GroupMetadataKeyType, key.Size(GroupMetadataKeyType), key, static (k, ref w, v) => k.Write(ref w, v));
     }
 
     public static byte[] OffsetValue(CommittedOffset offset)
     {
         ArgumentNullException.ThrowIfNull(offset);
-        var w = new Writer();
-        w.Int16(OffsetValueVersion);
-        w.Int64(offset.Offset);
-        w.Int32(offset.LeaderEpoch);
-        w.String(offset.Metadata);
-        w.Int64(offset.CommitTimestampMs);
-        return w.ToArray();
+        var value = new OffsetCommitValue
+        {
+            Offset = offset.Offset,
+            LeaderEpoch = offset.LeaderEpoch,
+            Metadata = offset.Metadata,
+            CommitTimestamp = offset.CommitTimestampMs,
+        };
+        return Framed(OffsetValueVersion, value.Size(OffsetValueVersion), value, static (x, ref w, v) => x.Write(ref w, v));
     }
 
     public static byte[] GroupValue(StoredGroup group)
     {
         ArgumentNullException.ThrowIfNull(group);
-        var w = new Writer();
-        w.Int16(GroupValueVersion);
-        w.String(group.ProtocolType);
-        w.Int32(group.Generation);
-        w.String(group.ProtocolName);
-        w.String(group.Leader);
-        w.Int64(group.StateTimestampMs);
-        w.Int32(group.Members.Count);
+        var value = new GroupMetadataValue
+        {
+            ProtocolType = group.ProtocolType,
+            Generation = group.Generation,
+            Protocol = group.ProtocolName,
+            Leader = group.Leader,
+            CurrentStateTimestamp = group.StateTimestampMs,
+        };
         foreach (StoredMember m in group.Members)
         {
-            w.String(m.MemberId);
-            w.String(m.GroupInstanceId);
-            w.String(m.ClientId);
-            w.String(m.ClientHost);
-            w.Int32(m.RebalanceTimeoutMs);
-            w.Int32(m.SessionTimeoutMs);
-            w.Bytes(m.Subscription);
-            w.Bytes(m.Assignment);
+            value.Members.Add(new GroupMetadataValue.MemberMetadata
+            {
+                MemberId = m.MemberId,
+                GroupInstanceId = m.GroupInstanceId,
+                ClientId = m.ClientId,
+                ClientHost = m.ClientHost,
+                RebalanceTimeout = m.RebalanceTimeoutMs,
+                SessionTimeout = m.SessionTimeoutMs,
+                Subscription = m.Subscription,
+                Assignment = m.Assignment,
+            });
         }
-        return w.ToArray();
+        return Framed(GroupValueVersion, value.Size(GroupValueVersion), value, static (x, ref w, v) => x.Write(ref w, v));
     }
 
     /// <summary>What a key is: an offset (group, topic, partition), a group (group, "", -1), or another type (null).</summary>
     public static (short Type, string Group, string Topic, int Partition)? ReadKey(ReadOnlyMemory<byte> key)
     {
-        var r = new ProtocolReader(key);
-        short type = r.ReadInt16();
+        short type = ReadPrefix(key.Span, "key");
         switch (type)
         {
             case 0 or OffsetCommitKeyType:
-                string group = r.ReadRequiredString(false);
-                string topic = r.ReadRequiredString(false);
-                int partition = r.ReadInt32();
-                return (OffsetCommitKeyType, group, topic, partition);
+                var offset = OffsetCommitKey.Deserialize(key[2..], type);
+                return (OffsetCommitKeyType, offset.Group, offset.Topic, offset.Partition);
             case GroupMetadataKeyType:
-                return (GroupMetadataKeyType, r.ReadRequiredString(false), "", -1);
+                return (GroupMetadataKeyType, GroupMetadataKey.Deserialize(key[2..], type).Group, "", -1);
             default:
                 return null; // records of the newer consumer protocol, transactions' etc.: not this coordinator's
         }
@@ -109,103 +104,47 @@ public static class GroupRecords
 
     public static CommittedOffset ReadOffsetValue(ReadOnlyMemory<byte> value)
     {
-        var r = new ProtocolReader(value);
-        short version = r.ReadInt16();
-        if (version is < 0 or > FirstFlexibleVersion)
+        short version = ReadPrefix(value.Span, "offset commit value");
+        if (version < OffsetCommitValue.LowestSupportedVersion || version > OffsetCommitValue.HighestSupportedVersion)
             throw new MalformedMessageException($"Unknown offset commit value version {version}.");
-        bool compact = version >= FirstFlexibleVersion;
-        long offset = r.ReadInt64();
-        int epoch = version >= 3 ? r.ReadInt32() : -1;
-        string metadata = r.ReadRequiredString(compact);
-        long commitTimestamp = r.ReadInt64();
-        long expireTimestamp = version == 1 ? r.ReadInt64() : -1;
-        return new CommittedOffset(offset, epoch, metadata, commitTimestamp, expireTimestamp);
+        var v = OffsetCommitValue.Deserialize(value[2..], version);
+        return new CommittedOffset(v.Offset, v.LeaderEpoch, v.Metadata, v.CommitTimestamp, v.ExpireTimestamp);
     }
 
     public static StoredGroup ReadGroupValue(ReadOnlyMemory<byte> value)
     {
-        var r = new ProtocolReader(value);
-        short version = r.ReadInt16();
-        if (version is < 0 or > FirstFlexibleVersion)
+        short version = ReadPrefix(value.Span, "group metadata value");
+        if (version < GroupMetadataValue.LowestSupportedVersion || version > GroupMetadataValue.HighestSupportedVersion)
             throw new MalformedMessageException($"Unknown group metadata value version {version}.");
-        bool compact = version >= FirstFlexibleVersion;
-        string protocolType = r.ReadRequiredString(compact);
-        int generation = r.ReadInt32();
-        string? protocol = r.ReadString(compact, nullable: true);
-        string? leader = r.ReadString(compact, nullable: true);
-        long stateTimestamp = version >= 2 ? r.ReadInt64() : -1;
-        int count = r.ReadArrayLength(compact, nullable: false, minElementSize: 16);
-        var members = new List<StoredMember>(count);
-        for (int i = 0; i < count; i++)
+        var v = GroupMetadataValue.Deserialize(value[2..], version);
+        var members = new List<StoredMember>(v.Members.Count);
+        foreach (var m in v.Members)
         {
-            string memberId = r.ReadRequiredString(compact);
-            string? instanceId = version >= 3 ? r.ReadString(compact, nullable: true) : null;
-            string clientId = r.ReadRequiredString(compact);
-            string clientHost = r.ReadRequiredString(compact);
-            int rebalanceTimeout = r.ReadInt32();
-            int sessionTimeout = version >= 1 ? r.ReadInt32() : rebalanceTimeout;
-            if (version == 0)
-                rebalanceTimeout = sessionTimeout;
-            byte[] subscription = r.ReadBytes(compact, nullable: false)!;
-            byte[] assignment = r.ReadBytes(compact, nullable: false)!;
-            if (compact)
-                SkipTaggedFields(ref r);
-            members.Add(new StoredMember(memberId, instanceId, clientId, clientHost, rebalanceTimeout, sessionTimeout, subscription, assignment));
+            // v0 has one timeout, used for both.
+            int rebalanceTimeout = version == 0 ? m.SessionTimeout : m.RebalanceTimeout;
+            members.Add(new StoredMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost, rebalanceTimeout, m.SessionTimeout,
+                m.Subscription, m.Assignment));
         }
-        return new StoredGroup(protocolType, generation, protocol, leader, stateTimestamp, members);
+        return new StoredGroup(v.ProtocolType, v.Generation, v.Protocol, v.Leader, v.CurrentStateTimestamp, members);
     }
 
-    private static void SkipTaggedFields(ref ProtocolReader r)
+    private static short ReadPrefix(ReadOnlySpan<byte> bytes, string what)
     {
-        int count = r.ReadTaggedFieldCount();
-        for (int i = 0; i < count; i++)
-        {
-            r.ReadUnsignedVarint();
-            r.Skip(r.ReadTaggedFieldSize());
-        }
+        if (bytes.Length < 2) throw new MalformedMessageException($"A {what} of {bytes.Length} bytes has no type or version.");
+        return BinaryPrimitives.ReadInt16BigEndian(bytes);
     }
 
-    /// <summary>A growing big-endian buffer for the few small records the coordinator writes.</summary>
-    private sealed class Writer
+    private delegate void BodyWriter<T>(T body, ref ProtocolWriter writer, short version);
+
+    /// <summary>The int16 prefix, then the body written at that version, in one exactly sized array.</summary>
+    private static byte[] Framed<T>(short prefix, int bodySize, T body, BodyWriter<T> write)
     {
-        private byte[] _buffer = new byte[64];
-        private int _length;
-
-        public void Int16(short v) => BinaryPrimitives.WriteInt16BigEndian(Take(2), v);
-
-        public void Int32(int v) => BinaryPrimitives.WriteInt32BigEndian(Take(4), v);
-
-        public void Int64(long v) => BinaryPrimitives.WriteInt64BigEndian(Take(8), v);
-
-        public void String(string? v)
-        {
-            if (v is null)
-            {
-                Int16(-1);
-                return;
-            }
-            int length = Encoding.UTF8.GetByteCount(v);
-            if (length > short.MaxValue)
-                throw new ArgumentException($"A string of {length} bytes does not fit an int16 length.", nameof(v));
-            Int16((short)length);
-            Encoding.UTF8.GetBytes(v, Take(length));
-        }
-
-        public void Bytes(byte[] v)
-        {
-            Int32(v.Length);
-            v.CopyTo(Take(v.Length));
-        }
-
-        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
-
-        private Span<byte> Take(int count)
-        {
-            if (_length + count > _buffer.Length)
-                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
-            Span<byte> span = _buffer.AsSpan(_length, count);
-            _length += count;
-            return span;
-        }
+        var buffer = new byte[2 + bodySize];
+        BinaryPrimitives.WriteInt16BigEndian(buffer, prefix);
+        var writer = new ProtocolWriter(buffer.AsSpan(2));
+        write(body, ref writer, prefix);
+        if (writer.Position != bodySize)
+            throw new InvalidOperationException($"{typeof(T).Name} v{prefix} wrote {writer.Position} bytes but sized {bodySize}.");
+        return buffer;
     }
 }

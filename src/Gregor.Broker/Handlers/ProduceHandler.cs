@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Replication;
 using Gregor.Metadata;
@@ -52,6 +53,13 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 if (partition is null)
                 {
                     SetError(partitionResponse, ErrorCode.UnknownTopicOrPartition, null);
+                    anyError = true;
+                    continue;
+                }
+                if (InternalTopics.IsInternal(topic.Name))
+                {
+                    // Only the coordinators write there; a client's record could poison their state on reload.
+                    SetError(partitionResponse, ErrorCode.InvalidTopicException, $"Cannot append to internal topic {topic.Name}.");
                     anyError = true;
                     continue;
                 }
