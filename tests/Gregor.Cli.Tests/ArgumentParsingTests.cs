@@ -116,19 +116,36 @@ public sealed class ArgumentParsingTests
     public async Task Produce_reads_key_separator_from_flag_or_property()
     {
         var byFlag = Assert.IsType<ProduceArgs>((await Parse("produce", "t", "--key-separator", ":", "--acks", "1", "--compression-codec", "zstd")).Args);
-        Assert.True(byFlag.ParseKey);
-        Assert.Equal(":", byFlag.KeySeparator);
+        Assert.True(byFlag.Format.ParseKey);
+        Assert.Equal(":", byFlag.Format.KeySeparator);
         Assert.Equal(Acks.Leader, byFlag.Acks);
         Assert.Equal(CompressionType.Zstd, byFlag.Compression);
 
         var byProperty = Assert.IsType<ProduceArgs>((await Parse("produce", "t", "--property", "parse.key=true", "--property", "key.separator=\\t")).Args);
-        Assert.True(byProperty.ParseKey);
-        Assert.Equal("\t", byProperty.KeySeparator);
+        Assert.True(byProperty.Format.ParseKey);
+        Assert.Equal("\t", byProperty.Format.KeySeparator);
 
         var plain = Assert.IsType<ProduceArgs>((await Parse("produce", "t", "--producer-property", "linger.ms=0")).Args);
-        Assert.False(plain.ParseKey);
+        Assert.False(plain.Format.ParseKey);
         Assert.Equal(Acks.All, plain.Acks);
         Assert.Equal("0", plain.ProducerProperties["linger.ms"]);
+    }
+
+    [Fact]
+    public async Task Produce_reads_header_parsing_static_headers_and_an_input_file()
+    {
+        var args = Assert.IsType<ProduceArgs>((await Parse("produce", "t", "--property", "parse.headers=true", "--property", "headers.delimiter=|",
+            "--property", "null.marker=NULL", "-H", "source=cli", "--header", "trace=a=b", "--file", "in.txt")).Args);
+        Assert.True(args.Format.ParseHeaders);
+        Assert.Equal("|", args.Format.HeadersDelimiter);
+        Assert.Equal(",", args.Format.HeadersSeparator);
+        Assert.Equal(":", args.Format.HeadersKeySeparator);
+        Assert.Equal("NULL", args.Format.NullMarker);
+        Assert.Equal([new("source", "cli"), new KeyValuePair<string, string>("trace", "a=b")], args.Format.ExtraHeaders);
+        Assert.Equal("in.txt", args.InputFile);
+
+        Assert.NotEqual(0, (await Parse("produce", "t", "--header", "no-equals-sign")).Exit);
+        Assert.NotEqual(0, (await Parse("produce", "t", "--property", "headers.separator=")).Exit);
     }
 
     [Fact]

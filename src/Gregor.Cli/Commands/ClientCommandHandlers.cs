@@ -42,9 +42,11 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
             if (!report.Error.IsError) return;
             if (Interlocked.Increment(ref failed) == 1) firstFailure = report.Error.Reason;
         }
-        while (await _in.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        using TextReader input = args.InputFile is null ? TextReader.Null : OpenInput(args.InputFile);
+        TextReader lines = args.InputFile is null ? _in : input;
+        while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
-            var message = LineToMessage(line, args.ParseKey, args.KeySeparator);
+            var message = args.Format.Parse(line);
             if (args.Partition is { } partition) producer.Produce(new TopicPartition(args.Topic, partition), message, OnDelivery);
             else producer.Produce(args.Topic, message, OnDelivery);
         }
@@ -57,20 +59,16 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
         return 0;
     });
 
-    /// <summary>A console line as a record: the whole line as value, or key + separator + value.</summary>
-    internal static Message<byte[], byte[]> LineToMessage(string line, bool parseKey, string separator)
+    private static StreamReader OpenInput(string path)
     {
-        if (parseKey)
+        try
         {
-            int at = line.IndexOf(separator, StringComparison.Ordinal);
-            if (at < 0) throw new FormatException($"line has no key separator '{Escape(separator)}': {Truncate(line)}");
-            return new Message<byte[], byte[]>
-            {
-                Key = Encoding.UTF8.GetBytes(line[..at]),
-                Value = Encoding.UTF8.GetBytes(line[(at + separator.Length)..]),
-            };
+            return new StreamReader(path, Encoding.UTF8);
         }
-        return new Message<byte[], byte[]> { Key = null!, Value = Encoding.UTF8.GetBytes(line) };
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException($"cannot read {path}: {e.Message}", e);
+        }
     }
 
     public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Guarded("perf produce", args.Target, async () =>

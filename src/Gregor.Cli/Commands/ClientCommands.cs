@@ -38,23 +38,40 @@ internal static class ClientCommands
         {
             Description = "Read each line as key, separator, value (implies parse.key=true).",
         };
-        var property = PropertiesOption("--property", "Line reading: parse.key=true, key.separator=S. Repeatable.");
+        var header = new Option<string[]>("--header", "-H")
+        {
+            Description = "A header added to every record. Repeatable.",
+            HelpName = "key=value",
+            Arity = ArgumentArity.ZeroOrMore,
+        }.CheckKeyValues();
+        var file = new Option<string?>("--file", "-f") { Description = "Read lines from this file instead of standard input." };
+        var property = PropertiesOption("--property",
+            "Line reading as kafka-console-producer: parse.key, key.separator, parse.headers, headers.delimiter, headers.separator, " +
+            "headers.key.separator, null.marker. Repeatable.");
         var acks = AcksOption();
         var codec = CodecOption();
         var producerProperty = PropertiesOption("--producer-property", "A producer setting, e.g. linger.ms=0. Repeatable.");
-        var command = new Command("produce", "Send lines from standard input as records, one per line.")
+        var command = new Command("produce", "Send lines from standard input (or --file) as records, one per line.")
         {
-            topic, partition, keySeparator, property, acks, codec, producerProperty,
+            topic, partition, keySeparator, header, file, property, acks, codec, producerProperty,
         };
         command.SetAction((parse, ct) =>
         {
             var properties = ArgParsers.KeyValues(parse.GetValue(property) ?? [], "--property", out _);
+            string Property(string name, string fallback) => ArgParsers.Unescape(properties.TryGetValue(name, out string? v) ? v : fallback);
+            bool Flag(string name) => properties.TryGetValue(name, out string? v) && v.Equals("true", StringComparison.OrdinalIgnoreCase);
             string? separatorFlag = parse.GetValue(keySeparator);
-            bool parseKey = separatorFlag is not null
-                || (properties.TryGetValue("parse.key", out string? pk) && pk.Equals("true", StringComparison.OrdinalIgnoreCase));
-            string separator = ArgParsers.Unescape(separatorFlag ?? (properties.TryGetValue("key.separator", out string? ks) ? ks : "\t"));
+            var format = new LineFormat(
+                ParseKey: separatorFlag is not null || Flag("parse.key"),
+                KeySeparator: separatorFlag is not null ? ArgParsers.Unescape(separatorFlag) : Property("key.separator", "\t"),
+                ParseHeaders: Flag("parse.headers"),
+                HeadersDelimiter: Property("headers.delimiter", "\t"),
+                HeadersSeparator: Property("headers.separator", ","),
+                HeadersKeySeparator: Property("headers.key.separator", ":"),
+                NullMarker: properties.TryGetValue("null.marker", out string? marker) ? ArgParsers.Unescape(marker) : null,
+                ExtraHeaders: [.. (parse.GetValue(header) ?? []).Select(SplitHeader)]);
             return handlers.ProduceAsync(new ProduceArgs(global.Bind(parse), parse.GetValue(topic)!, parse.GetValue(partition),
-                parseKey, separator, ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value,
+                format, parse.GetValue(file), ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value,
                 ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
                 ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-property", out _)), ct);
         });
@@ -62,8 +79,17 @@ internal static class ClientCommands
         {
             string? separator = result.GetValue(keySeparator);
             if (separator is { Length: 0 }) result.AddError("--key-separator: must not be empty");
+            var properties = ArgParsers.KeyValues(result.GetValue(property) ?? [], "--property", out _);
+            foreach (string name in new[] { "key.separator", "headers.delimiter", "headers.separator", "headers.key.separator" })
+                if (properties.TryGetValue(name, out string? v) && v.Length == 0) result.AddError($"--property {name}: must not be empty");
         });
         return command;
+    }
+
+    private static KeyValuePair<string, string> SplitHeader(string keyValue)
+    {
+        int at = keyValue.IndexOf('=', StringComparison.Ordinal);
+        return new(keyValue[..at], keyValue[(at + 1)..]);
     }
 
     public static Command Consume(GlobalOptions global, ICommandHandlers handlers)

@@ -19,7 +19,7 @@ internal sealed record TopicDeleteArgs(ClientTarget Target, string Topic, bool I
 
 internal sealed record TopicAddPartitionsArgs(ClientTarget Target, string Topic, int TotalPartitions);
 
-internal sealed record ProduceArgs(ClientTarget Target, string Topic, int? Partition, bool ParseKey, string KeySeparator,
+internal sealed record ProduceArgs(ClientTarget Target, string Topic, int? Partition, LineFormat Format, string? InputFile,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
 
 internal sealed record ConsumeArgs(ClientTarget Target, string Topic, int? Partition, Offset StartOffset, long? MaxMessages,
