@@ -53,11 +53,15 @@ internal sealed partial class ConsumerCore
     {
         var client = RequireGroup();
         if (offsets.Count == 0) return;
+        var identity = Identity.Current;
         var results = Blocking(Settings.DefaultApiTimeout, "committing offsets",
-            token => client.CommitAsync(offsets, Identity.Current, token));
-        if (results.Any(r => r.Error != WireErrorCode.None))
+            token => client.CommitAsync(offsets, identity, token));
+        if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+        {
+            if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
             throw new TopicPartitionOffsetException([.. results.Select(r => new TopicPartitionOffsetError(r.Offset.Topic, r.Offset.Partition,
                 r.Offset.Offset, ToError(r.Error)))]);
+        }
     }
 
     /// <summary>The group's committed offsets (offset -1 where there is none); throws when a partition's lookup failed.</summary>
@@ -161,18 +165,23 @@ internal sealed partial class ConsumerCore
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
                 deadline.CancelAfter(Settings.DefaultApiTimeout);
-                var results = await GroupOffsets!.CommitAsync([.. dirty.Select(d => d.Offset)], Identity.Current, deadline.Token).ConfigureAwait(false);
+                var identity = Identity.Current;
+                var results = await GroupOffsets!.CommitAsync([.. dirty.Select(d => d.Offset)], identity, deadline.Token).ConfigureAwait(false);
                 MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
                 if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
-                    ReportError(new Error(failed.Error.ToClientErrorCode(), $"auto-commit of {failed.Offset.Topic} [{failed.Offset.Partition}]: {failed.Error.KafkaName()}"));
+                {
+                    var error = Identity.OnCommitError(failed.Error, identity)?.Error
+                        ?? new Error(failed.Error.ToClientErrorCode(), $"auto-commit of {failed.Offset.Topic} [{failed.Offset.Partition}]: {failed.Error.KafkaName()}");
+                    ReportError(error);
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 throw;
             }
-            catch (Exception e) when (e is KafkaErrorException or BrokerConnectionException or OperationCanceledException or BrokerApiUnsupportedException)
+            catch (Exception e) when (e is KafkaErrorException or BrokerConnectionException or OperationCanceledException or BrokerApiUnsupportedException or KafkaException)
             {
-                ReportError(new Error(ErrorCode.Local_Fail, "auto-commit failed: " + e.Message));
+                ReportError(e is KafkaException k ? k.Error : new Error(ErrorCode.Local_Fail, "auto-commit failed: " + e.Message));
             }
         }
     }

@@ -90,10 +90,17 @@ internal sealed partial class ConsumerCore : IDisposable
         WakeConsumer();
     }
 
-    /// <summary>Runs what was posted to the consume thread; called by Consume.</summary>
+    /// <summary>
+    /// Called on the consume thread at every pass of Consume, before records are looked for: where group
+    /// membership polls its rebalance steps (and restarts max.poll.interval.ms). Exceptions surface from Consume.
+    /// </summary>
+    public Action? ConsumeHook { get; set; }
+
+    /// <summary>Runs what was posted to the consume thread, then the consume hook; called by Consume.</summary>
     public void RunConsumeThreadWork()
     {
         while (_consumeThreadWork.TryDequeue(out var action)) action();
+        ConsumeHook?.Invoke();
     }
 
     /// <summary>Reports a client-wide error to the error handler, on the consume thread.</summary>

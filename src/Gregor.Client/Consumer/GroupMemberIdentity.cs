@@ -1,3 +1,5 @@
+using WireErrorCode = Gregor.Protocol.ErrorCode;
+
 namespace Gregor.Client.Consumer;
 
 /// <summary>Who commits offsets: the group generation and member id an OffsetCommit carries, and the static instance id.</summary>
@@ -13,7 +15,14 @@ internal readonly record struct GroupMemberIdentity(int GenerationId, string Mem
 /// </summary>
 internal interface IGroupMemberIdentityProvider
 {
+    /// <summary>The identity to commit under now (a member may throw here while it is in no generation).</summary>
     GroupMemberIdentity Current { get; }
+
+    /// <summary>
+    /// Hears how the coordinator refused a commit made under <paramref name="used"/> (e.g. ILLEGAL_GENERATION after
+    /// a rebalance) and returns the exception the commit should throw instead of the per-partition one, or null.
+    /// </summary>
+    KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used);
 }
 
 /// <summary>The identity of a consumer that is no group's member.</summary>
@@ -22,4 +31,6 @@ internal sealed class StandaloneMember : IGroupMemberIdentityProvider
     public static readonly StandaloneMember Instance = new();
 
     public GroupMemberIdentity Current => GroupMemberIdentity.Standalone;
+
+    public KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used) => null;
 }

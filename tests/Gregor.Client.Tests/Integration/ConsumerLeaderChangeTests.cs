@@ -75,4 +75,33 @@ public sealed class ConsumerLeaderChangeTests
         Assert.Equal(("g", -1, "", (string?)null), (first.GroupId, first.GenerationIdOrMemberEpoch, first.MemberId, first.GroupInstanceId));
         Assert.Equal((17L, 4, "meta"), (first.Topics[0].Partitions[0].CommittedOffset, first.Topics[0].Partitions[0].CommittedLeaderEpoch, first.Topics[0].Partitions[0].CommittedMetadata));
     }
+
+    private sealed class Member : Gregor.Client.Consumer.IGroupMemberIdentityProvider
+    {
+        public List<(WireErrorCode, Gregor.Client.Consumer.GroupMemberIdentity)> Refusals { get; } = [];
+
+        public Gregor.Client.Consumer.GroupMemberIdentity Current { get; } = new(5, "member-1", "instance-1");
+
+        public KafkaException? OnCommitError(WireErrorCode code, Gregor.Client.Consumer.GroupMemberIdentity used)
+        {
+            Refusals.Add((code, used));
+            return new KafkaException(new Error(ErrorCode.Local_State, "commit refused: rebalanced"));
+        }
+    }
+
+    [Fact]
+    public async Task Commits_carry_the_identity_group_membership_provides_and_its_verdict_on_a_refusal()
+    {
+        await using var cluster = new FakeCluster(records: 0);
+        cluster.OnCommit = (_, request) => request.GenerationIdOrMemberEpoch == 5 ? WireErrorCode.IllegalGeneration : null;
+        using var consumer = Consumer(cluster, ("group.id", "g"), ("enable.auto.commit", "false"));
+        var member = new Member();
+        ((Gregor.Client.Consumer.Consumer<Ignore, string>)consumer).Core.Identity = member;
+        var refused = Assert.Throws<KafkaException>(() => consumer.Commit([new TopicPartitionOffset(FakeCluster.Topic, 0, 3)]));
+        Assert.Equal("commit refused: rebalanced", refused.Error.Reason);
+        Assert.Equal((WireErrorCode.IllegalGeneration, member.Current), member.Refusals.Single());
+        var sent = cluster.RequestsTo<OffsetCommitRequest>(0, ApiKey.OffsetCommit).Single();
+        Assert.Equal((5, "member-1", "instance-1"), (sent.GenerationIdOrMemberEpoch, sent.MemberId, sent.GroupInstanceId));
+        Assert.Equal("member-1", consumer.MemberId);
+    }
 }
