@@ -11,7 +11,7 @@ namespace Gregor.Cli.Commands;
 /// Runs the client commands against brokers through the managed client. Failures end in one line on standard
 /// error and a non-zero exit: 1 for a failed operation, 2 for bad settings.
 /// </summary>
-internal sealed class ClientCommandHandlers : ICommandHandlers
+internal sealed partial class ClientCommandHandlers : ICommandHandlers
 {
     private const string AdminMissing = "needs the admin client, which this build of the managed client does not have yet";
 
@@ -41,12 +41,6 @@ internal sealed class ClientCommandHandlers : ICommandHandlers
     public Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken) => Unavailable("cluster info", AdminMissing);
 
     public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Unavailable("offsets", AdminMissing);
-
-    public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) =>
-        Unavailable("consume", "needs the consumer, which this build of the managed client does not have yet");
-
-    public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) =>
-        Unavailable("perf consume", "needs the consumer, which this build of the managed client does not have yet");
 
     public Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken) => Guarded("produce", args.Target, async () =>
     {

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace Gregor.Cli.Output;
 
 /// <summary>Prints views as a Spectre.Console table or as indented JSON (camelCase), to the given writer.</summary>
-internal sealed class ResultWriter
+internal sealed partial class ResultWriter
 {
     private static readonly JsonSerializerOptions Json = new()
     {
