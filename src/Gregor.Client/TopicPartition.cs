@@ -35,20 +35,31 @@ public sealed class TopicPartition : IEquatable<TopicPartition>, IComparable<Top
     public override string ToString() => $"{Topic} {Partition}";
 }
 
-/// <summary>A topic, a partition and an offset in it.</summary>
+/// <summary>A topic, a partition and an offset in it, with the leader epoch of the record there when known.</summary>
 public sealed class TopicPartitionOffset : IEquatable<TopicPartitionOffset>
 {
     public TopicPartitionOffset(TopicPartition tp, Offset offset)
-        : this(tp?.Topic ?? throw new ArgumentNullException(nameof(tp)), tp.Partition, offset)
+        : this(tp, offset, null)
+    {
+    }
+
+    public TopicPartitionOffset(TopicPartition tp, Offset offset, int? leaderEpoch)
+        : this(tp?.Topic ?? throw new ArgumentNullException(nameof(tp)), tp.Partition, offset, leaderEpoch)
     {
     }
 
     public TopicPartitionOffset(string topic, Partition partition, Offset offset)
+        : this(topic, partition, offset, null)
+    {
+    }
+
+    public TopicPartitionOffset(string topic, Partition partition, Offset offset, int? leaderEpoch)
     {
         ArgumentNullException.ThrowIfNull(topic);
         Topic = topic;
         Partition = partition;
         Offset = offset;
+        LeaderEpoch = leaderEpoch;
     }
 
     public string Topic { get; }
@@ -56,6 +67,9 @@ public sealed class TopicPartitionOffset : IEquatable<TopicPartitionOffset>
     public Partition Partition { get; }
 
     public Offset Offset { get; }
+
+    /// <summary>The partition leader epoch of the record at (or before) the offset; null when unknown. Not part of equality.</summary>
+    public int? LeaderEpoch { get; }
 
     public TopicPartition TopicPartition => new(Topic, Partition);
 

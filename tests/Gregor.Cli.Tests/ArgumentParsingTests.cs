@@ -62,7 +62,8 @@ public sealed class ArgumentParsingTests
     [InlineData("topic add-partitions t", "--partitions")]
     [InlineData("consume t --offset soon", "'soon' is not earliest, latest or an offset number")]
     [InlineData("consume t --offset 5", "--offset with a number needs --partition")]
-    [InlineData("consume t --offset 5 --partition 0 --from-beginning", "either --from-beginning or --offset")]
+    [InlineData("consume t --offset 5 --partition 0 --from-beginning", "give one of --from-beginning, --from-timestamp or --offset")]
+    [InlineData("consume t --from-timestamp yesterday", "neither Unix milliseconds nor an ISO 8601")]
     [InlineData("produce t --acks 2", "--acks: '2'")]
     [InlineData("produce t --compression-codec brotli", "--compression-codec: 'brotli'")]
     [InlineData("perf produce t --num-records 10 --throughput 0", "--throughput")]
@@ -168,6 +169,15 @@ public sealed class ArgumentParsingTests
         Assert.True(at.Print.Offset);
         Assert.False(at.Print.Timestamp);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), at.Timeout);
+        Assert.Null(at.StartTimestamp);
+
+        var byMillis = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--from-timestamp", "1700000000000", "--timeout", "200")).Args);
+        Assert.Equal(1_700_000_000_000, byMillis.StartTimestamp);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), byMillis.Timeout);
+        var byDate = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--from-timestamp", "2023-11-14T22:13:20Z")).Args);
+        Assert.Equal(1_700_000_000_000, byDate.StartTimestamp);
+        var unzoned = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--from-timestamp", "2023-11-14 22:13:20")).Args);
+        Assert.Equal(1_700_000_000_000, unzoned.StartTimestamp); // UTC unless an offset is given
     }
 
     [Fact]

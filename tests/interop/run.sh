@@ -45,6 +45,14 @@ tests=(
   "group-restart|$python cases/group_restart.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
+  "gregor-produce-none|$python cases/gregor_produce_read.py none"
+  "gregor-produce-gzip|$python cases/gregor_produce_read.py gzip"
+  "gregor-produce-snappy|$python cases/gregor_produce_read.py snappy"
+  "gregor-produce-lz4|$python cases/gregor_produce_read.py lz4"
+  "gregor-produce-zstd|$python cases/gregor_produce_read.py zstd"
+  "kcat-to-gregor|$python cases/kcat_to_gregor.py"
+  "kafkajs-to-gregor|node node/to-gregor.js"
+  "gregor-consume-cli|$python cases/gregor_consume_cli.py"
 )
 
 is_selected() {

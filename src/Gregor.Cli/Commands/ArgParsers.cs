@@ -76,6 +76,18 @@ internal static class ArgParsers
         return null;
     }
 
+    /// <summary>A point in time: Unix milliseconds, or an ISO 8601 date and time (UTC unless it names an offset).</summary>
+    public static long? Timestamp(string value, out string? error)
+    {
+        error = null;
+        string text = value.Trim();
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long ms)) return ms;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
+            return time.ToUnixTimeMilliseconds();
+        error = $"--from-timestamp: '{value}' is neither Unix milliseconds nor an ISO 8601 date and time";
+        return null;
+    }
+
     /// <summary>Parses Kafka's --acks values: all, -1, 0, 1.</summary>
     public static Acks? AcksValue(string value, out string? error)
     {

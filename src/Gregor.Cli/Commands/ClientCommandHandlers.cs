@@ -24,12 +24,6 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
         _in = input ?? Console.In;
     }
 
-    public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) =>
-        Unavailable("consume", "needs the consumer, which this build of the managed client does not have yet");
-
-    public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) =>
-        Unavailable("perf consume", "needs the consumer, which this build of the managed client does not have yet");
-
     public Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken) => Guarded("produce", args.Target, async () =>
     {
         var config = ProducerConfigFor(args.Target, args.Acks, args.Compression, args.ProducerProperties);
@@ -109,12 +103,6 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
         if (acks != Acks.All && !properties.ContainsKey("enable.idempotence")) config.EnableIdempotence = false;
         foreach (var (key, value) in properties) config.Set(key, value);
         return config;
-    }
-
-    private async Task<int> Unavailable(string command, string why)
-    {
-        await _error.WriteLineAsync($"gregor {command}: {why}.").ConfigureAwait(false);
-        return 1;
     }
 
     /// <summary>Runs a command and turns the failures users meet into one line and an exit code.</summary>

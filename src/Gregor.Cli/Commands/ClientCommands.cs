@@ -97,6 +97,10 @@ internal static class ClientCommands
         var topic = TopicCommands.TopicArgument();
         var partition = PartitionOption("Read only this partition.");
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the earliest record rather than the end." };
+        var fromTimestamp = new Option<string?>("--from-timestamp")
+        {
+            Description = "Start at the first record at or after this time: Unix milliseconds or an ISO 8601 date and time.",
+        }.Check(v => { ArgParsers.Timestamp(v, out string? e); return e; });
         var offset = new Option<string?>("--offset")
         {
             Description = "Where to start: earliest, latest or an offset number (needs --partition).",
@@ -106,22 +110,23 @@ internal static class ClientCommands
             Description = "Stop after this many records.",
         }.Check(v => long.TryParse(v, out long n) && n > 0 ? null : $"--max-messages: '{v}' is not a positive number");
         var group = new Option<string?>("--group", "-g") { Description = "Consume as a member of this group (commits offsets)." };
-        var timeoutMs = new Option<int?>("--timeout-ms")
+        var timeoutMs = new Option<int?>("--timeout-ms", "--timeout")
         {
-            Description = "Stop when no record arrives for this long.",
+            Description = "Stop when no record arrives for this many milliseconds.",
         }.Check(v => int.TryParse(v, out int t) && t >= 0 ? null : $"--timeout-ms: '{v}' is not a number of milliseconds");
         var property = PropertiesOption("--property",
             "What to print: print.key, print.timestamp, print.partition, print.offset, print.headers=true; key.separator=S. Repeatable.");
         var consumerProperty = PropertiesOption("--consumer-property", "A consumer setting, e.g. fetch.max.wait.ms=100. Repeatable.");
         var command = new Command("consume", "Print records of a topic, one per line.")
         {
-            topic, partition, fromBeginning, offset, maxMessages, group, timeoutMs, property, consumerProperty,
+            topic, partition, fromBeginning, fromTimestamp, offset, maxMessages, group, timeoutMs, property, consumerProperty,
         };
         command.Validators.Add(result =>
         {
             string? offsetValue = result.GetValue(offset);
-            if (offsetValue is not null && result.GetValue(fromBeginning))
-                result.AddError("consume: give either --from-beginning or --offset, not both");
+            int starts = (offsetValue is null ? 0 : 1) + (result.GetValue(fromBeginning) ? 1 : 0) + (result.GetValue(fromTimestamp) is null ? 0 : 1);
+            if (starts > 1)
+                result.AddError("consume: give one of --from-beginning, --from-timestamp or --offset");
             if (offsetValue is not null && ArgParsers.StartOffset(offsetValue, out _) is { IsSpecial: false } && result.GetValue(partition) is null)
                 result.AddError("consume: --offset with a number needs --partition");
         });
@@ -132,9 +137,11 @@ internal static class ClientCommands
                 : parse.GetValue(fromBeginning) ? Offset.Beginning : Offset.End;
             var properties = ArgParsers.KeyValues(parse.GetValue(property) ?? [], "--property", out _);
             int? timeout = parse.GetValue(timeoutMs);
+            long? startTimestamp = parse.GetValue(fromTimestamp) is { } at ? ArgParsers.Timestamp(at, out _) : null;
             return handlers.ConsumeAsync(new ConsumeArgs(global.Bind(parse), parse.GetValue(topic)!, parse.GetValue(partition), start,
                 parse.GetValue(maxMessages), parse.GetValue(group), timeout is null ? null : TimeSpan.FromMilliseconds(timeout.Value),
-                PrintOptions(properties), ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-property", out _)), ct);
+                PrintOptions(properties), ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-property", out _),
+                startTimestamp), ct);
         });
         return command;
     }

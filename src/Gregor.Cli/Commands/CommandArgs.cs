@@ -22,8 +22,10 @@ internal sealed record TopicAddPartitionsArgs(ClientTarget Target, string Topic,
 internal sealed record ProduceArgs(ClientTarget Target, string Topic, int? Partition, LineFormat Format, string? InputFile,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
 
+/// <summary>What <c>gregor consume</c> was asked; <see cref="StartTimestamp"/> (Unix ms), when given, wins over <see cref="StartOffset"/>.</summary>
 internal sealed record ConsumeArgs(ClientTarget Target, string Topic, int? Partition, Offset StartOffset, long? MaxMessages,
-    string? GroupId, TimeSpan? Timeout, ConsumePrintOptions Print, IReadOnlyDictionary<string, string> ConsumerProperties);
+    string? GroupId, TimeSpan? Timeout, ConsumePrintOptions Print, IReadOnlyDictionary<string, string> ConsumerProperties,
+    long? StartTimestamp = null);
 
 /// <summary>What a consumed record's line shows (kafka-console-consumer's print.* properties).</summary>
 internal sealed record ConsumePrintOptions(bool Key, bool Timestamp, bool Partition, bool Offset, bool Headers, string KeySeparator)

@@ -70,6 +70,7 @@ internal static class ConfigDefinitions
         new("exclude.internal.topics", ConfigType.Bool, "true", C),
         new("allow.auto.create.topics", ConfigType.Bool, "true", C),
         new("enable.partition.eof", ConfigType.Bool, "false", C),
+        new("enable.auto.offset.store", ConfigType.Bool, "true", C),
         new("client.rack", ConfigType.String, "", C),
     }.ToDictionary(d => d.Name, StringComparer.Ordinal);
 
@@ -83,6 +84,8 @@ internal static class ConfigDefinitions
         ["request.required.acks"] = "acks",
         ["max.in.flight"] = "max.in.flight.requests.per.connection",
         ["message.send.max.retries"] = "retries",
+        ["fetch.wait.max.ms"] = "fetch.max.wait.ms",
+        ["fetch.message.max.bytes"] = "max.partition.fetch.bytes",
     };
 
     public static string Canonical(string key) => Aliases.TryGetValue(key, out string? name) ? name : key;

@@ -175,6 +175,16 @@ public class ConsumerConfig : ClientConfig
         set => SetBool("enable.partition.eof", value);
     }
 
+    /// <summary>
+    /// <c>enable.auto.offset.store</c> (librdkafka): store each record's offset + 1 as it is returned by Consume, for
+    /// Commit() and auto-commit to commit; when false, only StoreOffset stores. Default true.
+    /// </summary>
+    public bool EnableAutoOffsetStore
+    {
+        get => GetBool("enable.auto.offset.store");
+        set => SetBool("enable.auto.offset.store", value);
+    }
+
     /// <summary><c>default.api.timeout.ms</c>: the timeout of blocking calls without one. Default 60000.</summary>
     public int DefaultApiTimeoutMs
     {

@@ -231,7 +231,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             var rented = ArrayPool<RecordHeaderData>.Shared.Rent(headers.Count);
             try
             {
-                for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : null);
+                for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : (ReadOnlyMemory<byte>?)null); // typed: a bare null would become an empty value
                 wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), completion, reserved);
             }
             catch

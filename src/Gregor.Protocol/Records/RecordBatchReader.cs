@@ -41,7 +41,25 @@ public ref struct RecordBatchReader : IDisposable
     /// Fails on a short or non-v2 batch, an impossible record count, or a section that will not decompress.
     /// </summary>
     public static RecordBatchValidationResult TryOpen(ReadOnlySpan<byte> batch, out RecordBatchReader reader,
+        int maxDecompressedBytes = RecordBatchValidationOptions.DefaultMaxDecompressedBytes) =>
+        Open(batch, decompressInto: null, out reader, maxDecompressedBytes);
+
+    /// <summary>
+    /// Opens the records of <paramref name="batch"/> like <see cref="TryOpen(ReadOnlySpan{byte}, out RecordBatchReader, int)"/>,
+    /// but a compressed section is decompressed into <paramref name="decompressionBuffer"/> (cleared first), which
+    /// the caller owns: the reader does not return it, and records read from it stay valid after the reader is
+    /// gone, until the caller clears the buffer. A consumer reusing one buffer decodes batch after batch without
+    /// allocating.
+    /// </summary>
+    public static RecordBatchValidationResult TryOpen(ReadOnlySpan<byte> batch, PooledByteBufferWriter decompressionBuffer, out RecordBatchReader reader,
         int maxDecompressedBytes = RecordBatchValidationOptions.DefaultMaxDecompressedBytes)
+    {
+        ArgumentNullException.ThrowIfNull(decompressionBuffer);
+        return Open(batch, decompressInto: decompressionBuffer, out reader, maxDecompressedBytes);
+    }
+
+    private static RecordBatchValidationResult Open(ReadOnlySpan<byte> batch, PooledByteBufferWriter? decompressInto, out RecordBatchReader reader,
+        int maxDecompressedBytes)
     {
         reader = default;
         if (batch.Length < H.Size) return new(TruncatedHeader, 0, H.Size, batch.Length);
@@ -66,20 +84,23 @@ public ref struct RecordBatchReader : IDisposable
         }
 
         if (count < 0) return new(InvalidRecordCount, H.RecordsCountOffset, int.MaxValue, count);
-        var buffer = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, maxDecompressedBytes));
+        // The reader returns a buffer it rented itself; one the caller lent stays the caller's.
+        PooledByteBufferWriter? owned = null;
+        var buffer = decompressInto ?? (owned = new PooledByteBufferWriter(RecordsSectionCompression.InitialCapacity(section.Length, maxDecompressedBytes)));
+        buffer.Clear();
         var result = RecordsSectionCompression.TryDecompress(codec, section, maxDecompressedBytes, buffer, H.AttributesOffset, H.Size);
         if (!result.IsValid)
         {
-            buffer.Dispose();
+            owned?.Dispose();
             return result;
         }
         var decompressed = buffer.WrittenSpan;
         if (count > decompressed.Length / RecordParser.MinimumRecordSize)
         {
-            buffer.Dispose();
+            owned?.Dispose();
             return new(InvalidRecordCount, H.RecordsCountOffset, decompressed.Length / RecordParser.MinimumRecordSize, count);
         }
-        reader = new RecordBatchReader(batch, decompressed, count, decompressed: true, buffer);
+        reader = new RecordBatchReader(batch, decompressed, count, decompressed: true, owned);
         return default;
     }
 

@@ -51,4 +51,20 @@ public sealed class ProducerTests
             else Assert.Empty(stored[i].Headers);
         }
     }
+
+    [Fact]
+    public async Task A_null_header_value_is_stored_as_null_and_an_empty_one_as_empty()
+    {
+        await using var broker = await ClientTestBroker.StartAsync();
+        using (var producer = new ProducerBuilder<string, string>(Config(broker)).Build())
+            await producer.ProduceAsync(new TopicPartition("header-values", 0), new Message<string, string>
+            {
+                Key = "k",
+                Value = "v",
+                Headers = new Headers { { "null", null }, { "empty", [] } },
+            });
+        var stored = (await RawReader.ReadAllAsync(broker.Bootstrap, "header-values", 0)).Single();
+        Assert.Null(stored.Headers[0].Value);
+        Assert.Equal([], stored.Headers[1].Value!);
+    }
 }

@@ -166,4 +166,32 @@ public class CompressedRecordBatchTests
         Assert.True(strong.Length <= fast.Length);
         Assert.Equal(RecordBatchRoundTripTests.ReadAll(fast), RecordBatchRoundTripTests.ReadAll(strong));
     }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public void A_lent_decompression_buffer_holds_the_records_after_the_reader_is_gone_and_is_reused(CompressionType codec)
+    {
+        using var lent = new PooledByteBufferWriter(16);
+        var first = Build(codec, SampleRecords(0));
+        var second = Build(codec, SampleRecords(100));
+        byte[]? value;
+        Assert.True(RecordBatchReader.TryOpen(first, lent, out var reader).IsValid);
+        reader.Dispose(); // does not give the lent buffer back
+        Assert.True(RecordBatchReader.TryOpen(first, lent, out reader).IsValid);
+        using (reader)
+        {
+            Assert.True(reader.TryReadNext(out _));
+            Assert.True(reader.TryReadNext(out var record));
+            value = record.Value.ToArray();
+        }
+        int sectionLength = lent.WrittenCount;
+        Assert.Equal(Build(CompressionType.None, SampleRecords(0)).Length - 61, sectionLength);
+        Assert.Equal(SampleRecords(0)[1].Value, value);
+        Assert.True(lent.WrittenSpan.IndexOf(value) > 0); // the record was read from the lent buffer
+
+        // Opened again, the buffer is cleared first and holds only the new section.
+        Assert.True(RecordBatchReader.TryOpen(second, lent, out reader).IsValid);
+        reader.Dispose();
+        Assert.Equal(Build(CompressionType.None, SampleRecords(100)).Length - 61, lent.WrittenCount);
+    }
 }

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using Gregor.Cli.Output;
+using Gregor.Client;
+using Gregor.Client.Admin;
+
+namespace Gregor.Cli.Commands;
+
+/// <summary><c>gregor consume</c> and <c>gregor perf consume</c>, over the managed consumer.</summary>
+internal sealed partial class ClientCommandHandlers
+{
+    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one Consume call waits, so that cancellation and --timeout-ms are noticed promptly.</summary>
+    private static readonly TimeSpan ConsumeSlice = TimeSpan.FromMilliseconds(200);
+
+    public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) => Guarded("consume", args.Target, async () =>
+    {
+        if (args.GroupId is not null)
+        {
+            // A consumer alone could commit under the group id, but it would read every partition itself instead of
+            // sharing them with the group's members: that is not what --group promises, so it waits for membership.
+            await _error.WriteLineAsync("gregor consume: --group needs consumer group membership, which this build does not have yet; "
+                + "without --group the topic's partitions are read directly").ConfigureAwait(false);
+            return 1;
+        }
+        var partitions = await PartitionsToReadAsync("consume", args.Target, args.Topic, args.Partition).ConfigureAwait(false);
+        if (partitions is null) return 1;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(ConsumerConfigFor(args.Target, args.ConsumerProperties))
+            .SetErrorHandler((_, e) => _error.WriteLine($"gregor consume: warning: {OneLine(e.Reason)}"))
+            .Build();
+        consumer.Assign(StartPositions(consumer, args, partitions));
+
+        var printer = new RecordPrinter(_out, args.Target.Output, args.Print);
+        long count = 0;
+        long idleSince = Stopwatch.GetTimestamp();
+        try
+        {
+            while ((args.MaxMessages is null || count < args.MaxMessages) && !cancellationToken.IsCancellationRequested)
+            {
+                var record = consumer.Consume(ConsumeSlice);
+                if (record is null || record.IsPartitionEOF)
+                {
+                    if (args.Timeout is { } idle && Stopwatch.GetElapsedTime(idleSince) >= idle) break;
+                    continue;
+                }
+                printer.Print(record);
+                count++;
+                idleSince = Stopwatch.GetTimestamp();
+            }
+        }
+        catch (ConsumeException e)
+        {
+            await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var at = e.ConsumerRecord;
+            await _error.WriteLineAsync($"gregor consume: {at.Topic} [{at.Partition.Value}] at offset {at.Offset.Value}: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
+            return 1;
+        }
+        await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        // As kafka-console-consumer does, on standard error so that standard output stays the records only.
+        await _error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Processed a total of {count} messages")).ConfigureAwait(false);
+        return 0;
+    });
+
+    /// <summary>Where each partition starts: an offset, the beginning or end, or the first record at or after a time.</summary>
+    private static List<TopicPartitionOffset> StartPositions(IConsumer<byte[], byte[]> consumer, ConsumeArgs args, List<TopicPartition> partitions)
+    {
+        if (args.StartTimestamp is { } at)
+        {
+            var byTime = partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(at, TimestampType.CreateTime)));
+            return consumer.OffsetsForTimes(byTime, LookupTimeout);
+        }
+        return [.. partitions.Select(p => new TopicPartitionOffset(p, args.StartOffset))];
+    }
+
+    public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) => Guarded("perf consume", args.Target, async () =>
+    {
+        var partitions = await PartitionsToReadAsync("perf consume", args.Target, args.Topic, null).ConfigureAwait(false);
+        if (partitions is null) return 1;
+        // Keys and values are measured, not copied: the run times the consumer, not byte[] allocation.
+        using var consumer = new ConsumerBuilder<int, int>(ConsumerConfigFor(args.Target, args.ConsumerProperties))
+            .SetKeyDeserializer(ByteCount.Instance).SetValueDeserializer(ByteCount.Instance)
+            .SetErrorHandler((_, e) => _error.WriteLine($"gregor perf consume: warning: {OneLine(e.Reason)}"))
+            .Build();
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        long records = 0, bytes = 0;
+        long start = Stopwatch.GetTimestamp();
+        long last = start;
+        while (records < args.NumRecords && !cancellationToken.IsCancellationRequested)
+        {
+            var record = consumer.Consume(ConsumeSlice);
+            if (record is null)
+            {
+                if (Stopwatch.GetElapsedTime(last) >= args.Timeout) break;
+                continue;
+            }
+            records++;
+            bytes += record.Message.Key + record.Message.Value;
+            last = Stopwatch.GetTimestamp();
+        }
+        double seconds = Stopwatch.GetElapsedTime(start, last).TotalSeconds;
+        new ResultWriter(_out, args.Target.Output).PerfConsume(new PerfReport("consume", records, bytes, seconds, 0, 0, 0, 0, 0, 0, 0));
+        if (records < args.NumRecords && !cancellationToken.IsCancellationRequested)
+        {
+            await _error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"gregor perf consume: only {records} of {args.NumRecords} records came; none for {args.Timeout.TotalMilliseconds} ms")).ConfigureAwait(false);
+            return 1;
+        }
+        return 0;
+    });
+
+    /// <summary>
+    /// The partitions of the topic to read (one when given), checked against the cluster first so that an unknown
+    /// topic or partition is a clear error rather than an endless wait; null after printing why not.
+    /// </summary>
+    private async Task<List<TopicPartition>?> PartitionsToReadAsync(string command, ClientTarget target, string topic, int? partition)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = target.Bootstrap }).Build();
+        var metadata = admin.GetMetadata(topic, LookupTimeout).Topics.FirstOrDefault(t => t.Topic == topic);
+        if (metadata is null || metadata.Error.Code == ErrorCode.UnknownTopicOrPartition)
+        {
+            await _error.WriteLineAsync($"gregor {command}: topic '{topic}' does not exist").ConfigureAwait(false);
+            return null;
+        }
+        if (metadata.Error.IsError)
+        {
+            await _error.WriteLineAsync($"gregor {command}: topic '{topic}': {OneLine(metadata.Error.Reason)}").ConfigureAwait(false);
+            return null;
+        }
+        var all = metadata.Partitions.Select(p => p.PartitionId).Order().ToList();
+        if (partition is { } only)
+        {
+            if (!all.Contains(only))
+            {
+                await _error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"gregor {command}: topic '{topic}' has {all.Count} partition(s); there is no partition {only}")).ConfigureAwait(false);
+                return null;
+            }
+            return [new TopicPartition(topic, only)];
+        }
+        return [.. all.Select(p => new TopicPartition(topic, p))];
+    }
+
+    private static ConsumerConfig ConsumerConfigFor(ClientTarget target, IReadOnlyDictionary<string, string> properties)
+    {
+        // The topic was checked to exist; reading must not create one, and nothing is committed without a group.
+        var config = new ConsumerConfig { BootstrapServers = target.Bootstrap };
+        config.Set("allow.auto.create.topics", "false");
+        foreach (var (key, value) in properties) config.Set(key, value);
+        return config;
+    }
+
+    /// <summary>A "deserializer" that gives the size of a key or value (0 for null) without copying it.</summary>
+    private sealed class ByteCount : IDeserializer<int>
+    {
+        public static readonly ByteCount Instance = new();
+
+        public int Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => data.Length;
+    }
+}
