@@ -1,0 +1,117 @@
+using Gregor.Client.Groups;
+using static Gregor.Client.Tests.Groups.MembershipScript;
+
+namespace Gregor.Client.Tests.Groups;
+
+/// <summary>Regex subscriptions and the leader's watch over partition counts.</summary>
+public sealed class MembershipSubscriptionTests
+{
+    [Fact]
+    public void A_regex_is_matched_against_every_topic_before_joining_and_a_new_match_rebalances()
+    {
+        var s = new MembershipScript(Eager() with { MetadataMaxAge = TimeSpan.FromSeconds(10) });
+        s.Member.Subscribe("orders-.*", s.Now);
+        var metadata = s.Next<MetadataCall>(); // nothing else until the pattern is resolved
+        Assert.Null(metadata.Topics);
+        var internalTopics = new HashSet<string> { "__consumer_offsets" };
+        s.Member.OnMetadata(metadata, new TopicsSnapshot(
+            new Dictionary<string, int> { ["orders-eu"] = 2, ["orders"] = 1, ["payments"] = 3, ["__consumer_offsets"] = 50 }, internalTopics, true), s.Now);
+        Assert.Equal(["orders-eu"], s.Member.Subscription);
+        s.FindCoordinator();
+        var join = s.Next<JoinGroupCall>();
+        Assert.Equal(["orders-eu"], SubscriptionIn(join).Topics);
+        s.Member.OnJoinGroup(join, Joined("m", 1, "x"), s.Now);
+        s.Member.OnSyncGroup(s.Next<SyncGroupCall>(), Synced(P("orders-eu", 0)), s.Now);
+        s.CompleteSteps();
+
+        s.Advance(3_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(3_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(3_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(1_000);
+        metadata = s.Next<MetadataCall>(); // metadata.max.age.ms after the last look
+        Assert.Null(metadata.Topics);
+        s.Member.OnMetadata(metadata, new TopicsSnapshot(
+            new Dictionary<string, int> { ["orders-eu"] = 2, ["orders-us"] = 1, ["__consumer_offsets"] = 50 }, internalTopics, true), s.Now);
+        Assert.True(s.Member.RejoinNeeded);
+        Assert.Equal(["Revoke orders-eu-0"], s.CompleteSteps().Select(Show));
+        s.Advance(2_000);
+        var calls = s.Calls();
+        var rejoin = Assert.IsType<JoinGroupCall>(Assert.Single(calls));
+        Assert.Equal(["orders-eu", "orders-us"], SubscriptionIn(rejoin).Topics);
+    }
+
+    [Fact]
+    public void Internal_topics_match_a_regex_only_when_they_are_not_excluded()
+    {
+        var s = new MembershipScript(Eager() with { ExcludeInternalTopics = false });
+        s.Member.Subscribe(".*", s.Now);
+        s.Member.OnMetadata(s.Next<MetadataCall>(), new TopicsSnapshot(
+            new Dictionary<string, int> { ["a"] = 1, ["__consumer_offsets"] = 50 }, new HashSet<string> { "__consumer_offsets" }, true), s.Now);
+        Assert.Equal(["__consumer_offsets", "a"], s.Member.Subscription);
+    }
+
+    [Fact]
+    public void The_leader_rebalances_when_a_subscribed_topic_gains_partitions()
+    {
+        var s = new MembershipScript(Eager() with { MetadataMaxAge = TimeSpan.FromSeconds(5) });
+        s.Member.Subscribe(["t"], s.Now);
+        s.FindCoordinator();
+        var join = s.Next<JoinGroupCall>();
+        byte[] mine = join.Request.Protocols[0].Metadata;
+        // The other member also subscribes to u: the leader watches every member's topics.
+        s.Member.OnJoinGroup(join, Joined("a", 1, "a", "range", ("a", mine), ("b", SubscriptionOf("t", "u"))), s.Now);
+        s.Member.OnMetadata(s.Next<MetadataCall>(), TopicsSnapshot.Of(false, ("t", 2), ("u", 2)), s.Now);
+        s.Member.OnSyncGroup(s.Next<SyncGroupCall>(), Synced(P("t", 0)), s.Now);
+        s.CompleteSteps();
+
+        s.Advance(3_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(2_000);
+        var look = s.Next<MetadataCall>();
+        Assert.Equal(["t", "u"], look.Topics);
+        s.Member.OnMetadata(look, TopicsSnapshot.Of(false, ("t", 2), ("u", 2)), s.Now);
+        Assert.False(s.Member.RejoinNeeded);
+
+        s.Advance(1_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(3_000);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(), s.Now);
+        s.Advance(1_000);
+        look = s.Next<MetadataCall>();
+        s.Member.OnMetadata(look, TopicsSnapshot.Of(false, ("t", 2), ("u", 3)), s.Now);
+        Assert.True(s.Member.RejoinNeeded);
+    }
+
+    [Fact]
+    public void Failed_metadata_is_retried_with_backoff_and_the_leader_assigns_once_it_arrives()
+    {
+        var s = new MembershipScript(Eager());
+        s.Member.Subscribe(["t"], s.Now);
+        s.FindCoordinator();
+        var join = s.Next<JoinGroupCall>();
+        s.Member.OnJoinGroup(join, Joined("a", 1, "a", "range", ("a", join.Request.Protocols[0].Metadata)), s.Now);
+        var metadata = s.Next<MetadataCall>();
+        s.Member.OnFailure(metadata, new IOException("broken pipe"), s.Now);
+        s.NothingToSend();
+        s.Advance(100);
+        s.Member.OnMetadata(s.Next<MetadataCall>(), TopicsSnapshot.Of(false, ("t", 1)), s.Now);
+        s.Next<SyncGroupCall>();
+    }
+
+    [Fact]
+    public void A_topic_missing_from_metadata_is_left_out_of_the_assignment()
+    {
+        var s = new MembershipScript(Eager());
+        s.Member.Subscribe(["t", "not-yet"], s.Now);
+        s.FindCoordinator();
+        var join = s.Next<JoinGroupCall>();
+        s.Member.OnJoinGroup(join, Joined("a", 1, "a", "range", ("a", join.Request.Protocols[0].Metadata)), s.Now);
+        s.Member.OnMetadata(s.Next<MetadataCall>(), TopicsSnapshot.Of(false, ("t", 1)), s.Now);
+        var sync = s.Next<SyncGroupCall>();
+        var partitions = ConsumerProtocolCodec.PartitionsOf(ConsumerProtocolCodec.ReadAssignment(sync.Request.Assignments.Single().Assignment));
+        Assert.Equal("t-0", AssignorVectorTests.Show(partitions));
+    }
+}
