@@ -198,6 +198,11 @@ internal sealed partial class GroupMembership
                 RequestRejoin($"SyncGroup answered {error.KafkaName()}");
                 BackOff(nowMs);
                 return;
+            case WireErrorCode.CoordinatorLoadInProgress:
+                State = MembershipState.PreparingRebalance;
+                RequestRejoin("the coordinator is loading the group");
+                BackOff(nowMs);
+                return;
             default:
                 Surface(error, $"SyncGroup failed: {error.KafkaName()}");
                 State = MembershipState.PreparingRebalance;

@@ -162,6 +162,70 @@ public sealed class MembershipIntegrationTests
         }
     }
 
+    [Fact]
+    public async Task Heartbeats_keep_a_busy_member_in_until_max_poll_interval_then_it_leaves_and_rejoins_at_its_next_poll()
+    {
+        await using var broker = await ClientTestBroker.StartAsync(BrokerSettings);
+        await CreateTopicAsync(broker, "slow", 4);
+        var a = new TestGroupConsumer("a", broker.Bootstrap, Settings("busy", "range") with { MaxPollInterval = TimeSpan.FromSeconds(9) }, ["slow"]);
+        var b = new TestGroupConsumer("b", broker.Bootstrap, Settings("busy", "range"), ["slow"]);
+        try
+        {
+            await ConvergedAsync([a, b], "slow", 4);
+            int generation = b.Membership.GenerationId;
+            // a's application is stuck for longer than the session timeout: the background heartbeats keep it in.
+            a.Paused = true;
+            await Task.Delay(TimeSpan.FromSeconds(7));
+            Assert.Equal(MembershipState.Stable, a.Membership.State);
+            Assert.Equal(generation, b.Membership.GenerationId);
+            // Past max.poll.interval.ms it leaves, and b takes everything without waiting for a's session to run out.
+            await ConvergedAsync([b], "slow", 4);
+            Assert.Equal(MembershipState.PreparingRebalance, a.Membership.State);
+            Assert.Equal("", a.Membership.MemberId);
+            // Its next poll hands the consumer the loss, and it joins again.
+            a.Paused = false;
+            var back = await ConvergedAsync([a, b], "slow", 4);
+            Assert.Equal(2, back["a"].Count);
+            Assert.Contains(a.Log, line => line.StartsWith("Lost", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Members_find_the_coordinator_again_after_the_broker_restarts()
+    {
+        await using var broker = await ClientTestBroker.StartAsync(BrokerSettings);
+        await CreateTopicAsync(broker, "restart", 4);
+        var holders = new ConcurrentDictionary<TopicPartition, string>();
+        var a = new TestGroupConsumer("a", broker.Bootstrap, Settings("rs", "cooperative-sticky"), ["restart"], holders);
+        var b = new TestGroupConsumer("b", broker.Bootstrap, Settings("rs", "cooperative-sticky"), ["restart"], holders);
+        TestGroupConsumer? c = null;
+        try
+        {
+            await ConvergedAsync([a, b], "restart", 4);
+            await broker.StopAsync();
+            await Task.Delay(1_000);
+            await broker.StartAgainAsync();
+            await Task.Delay(1_000);
+            await ConvergedAsync([a, b], "restart", 4);
+            // The group works on with the restarted coordinator: a newcomer gets its share.
+            c = new TestGroupConsumer("c", broker.Bootstrap, Settings("rs", "cooperative-sticky"), ["restart"], holders);
+            var after = await ConvergedAsync([a, b, c], "restart", 4);
+            Assert.NotEmpty(after["c"]);
+            Assert.All(new[] { a, b, c }, m => Assert.Empty(m.Violations));
+        }
+        finally
+        {
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+            if (c is not null) await c.DisposeAsync();
+        }
+    }
+
     private static async Task<WireErrorCode> CommitAsync(BrokerConnection connection, string group, CommitIdentity who)
     {
         var request = new OffsetCommitRequest

@@ -42,6 +42,9 @@ internal sealed class TestGroupConsumer : IAsyncDisposable
 
     public ConcurrentQueue<KafkaException> Errors { get; } = new();
 
+    /// <summary>While set, the consumer does not poll (an application stuck in its processing).</summary>
+    public bool Paused { get; set; }
+
     public IReadOnlySet<TopicPartition> Held
     {
         get { lock (_held) return new HashSet<TopicPartition>(_held); }
@@ -53,7 +56,7 @@ internal sealed class TestGroupConsumer : IAsyncDisposable
         {
             try
             {
-                Drain();
+                if (!Paused) Drain();
             }
             catch (KafkaException e)
             {
