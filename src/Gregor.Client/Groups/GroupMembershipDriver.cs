@@ -119,32 +119,37 @@ internal sealed class GroupMembershipDriver : IGroupMembership
     {
         var token = _stop.Token;
         var abandoned = new List<Running>();
+        var starting = new List<Running>();
         while (!token.IsCancellationRequested)
         {
             TimeSpan sleep;
             abandoned.Clear();
+            starting.Clear();
             lock (_gate)
             {
                 long now = NowMs;
                 var calls = _machine.NextRequests(now);
                 foreach (var (call, running) in _running)
                     if (!_machine.IsInFlight(call)) abandoned.Add(running);
+                foreach (var running in abandoned) _running.Remove(running.Call); // handled once
                 long? wake = _machine.NextWakeMs(now);
                 sleep = wake is null ? LongestSleep : TimeSpan.FromMilliseconds(Math.Clamp(wake.Value - now, 0, LongestSleep.TotalMilliseconds));
                 foreach (var call in calls)
                 {
                     var running = new Running(call, CancellationTokenSource.CreateLinkedTokenSource(token), _machine.Coordinator);
                     _running[call] = running;
-                    _ = SendAsync(running);
+                    starting.Add(running);
                 }
             }
+            // Calls given up on (closing, a silent coordinator) first: stop waiting, and close the connection the
+            // broker may hold them on, before anything new (a LeaveGroup) goes out on a fresh one.
             foreach (var running in abandoned)
             {
-                // Given up on (closing, a silent coordinator): stop waiting, and free the connection the broker may hold it on.
                 try { await running.Cancel.CancelAsync().ConfigureAwait(false); }
                 catch (ObjectDisposedException) { } // it finished meanwhile
                 if (running.Call.Lane == GroupLane.Coordinator) await _sender.DropCoordinatorConnectionAsync(running.Coordinator).ConfigureAwait(false);
             }
+            foreach (var running in starting) _ = SendAsync(running);
             try
             {
                 await _wake.WaitAsync(sleep, token).ConfigureAwait(false);
@@ -175,27 +180,27 @@ internal sealed class GroupMembershipDriver : IGroupMembership
             {
                 case FindCoordinatorCall find:
                     var found = await _sender.FindCoordinatorAsync(find, token).ConfigureAwait(false);
-                    Answer(now => _machine.OnFindCoordinator(find, found, now));
+                    Answer(call, now => _machine.OnFindCoordinator(find, found, now));
                     break;
                 case MetadataCall metadata:
                     var snapshot = await _sender.MetadataAsync(metadata, token).ConfigureAwait(false);
-                    Answer(now => _machine.OnMetadata(metadata, snapshot, now));
+                    Answer(call, now => _machine.OnMetadata(metadata, snapshot, now));
                     break;
                 case JoinGroupCall join:
                     var joined = await _sender.ToCoordinatorAsync<JoinGroupRequest, JoinGroupResponse>(Require(coordinator), join.Request, token, (short)(lowest * 5)).ConfigureAwait(false);
-                    Answer(now => _machine.OnJoinGroup(join, joined, now));
+                    Answer(call, now => _machine.OnJoinGroup(join, joined, now));
                     break;
                 case SyncGroupCall sync:
                     var synced = await _sender.ToCoordinatorAsync<SyncGroupRequest, SyncGroupResponse>(Require(coordinator), sync.Request, token, (short)(lowest * 3)).ConfigureAwait(false);
-                    Answer(now => _machine.OnSyncGroup(sync, synced, now));
+                    Answer(call, now => _machine.OnSyncGroup(sync, synced, now));
                     break;
                 case HeartbeatCall heartbeat:
                     var beat = await _sender.ToCoordinatorAsync<HeartbeatRequest, HeartbeatResponse>(Require(coordinator), heartbeat.Request, token, (short)(lowest * 3)).ConfigureAwait(false);
-                    Answer(now => _machine.OnHeartbeat(heartbeat, beat, now));
+                    Answer(call, now => _machine.OnHeartbeat(heartbeat, beat, now));
                     break;
                 case LeaveGroupCall leave:
                     var left = await _sender.ToCoordinatorAsync<LeaveGroupRequest, LeaveGroupResponse>(Require(coordinator), leave.Request, token).ConfigureAwait(false);
-                    Answer(now => _machine.OnLeaveGroup(leave, left, now));
+                    Answer(call, now => _machine.OnLeaveGroup(leave, left, now));
                     break;
                 default:
                     throw new InvalidOperationException($"no sender for {call.GetType().Name}");
@@ -208,15 +213,15 @@ internal sealed class GroupMembershipDriver : IGroupMembership
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             if (call.Lane == GroupLane.Coordinator) await _sender.DropCoordinatorConnectionAsync(coordinator).ConfigureAwait(false);
-            Answer(now => _machine.OnFailure(call, new TimeoutException($"{call.GetType().Name} unanswered after {call.Timeout.TotalMilliseconds} ms"), now));
+            Answer(call, now => _machine.OnFailure(call, new TimeoutException($"{call.GetType().Name} unanswered after {call.Timeout.TotalMilliseconds} ms"), now));
         }
         catch (Exception e) when (e is BrokerConnectionException or KafkaErrorException or KafkaException or IOException or Gregor.Protocol.Primitives.MalformedMessageException)
         {
-            Answer(now => _machine.OnFailure(call, e, now));
+            Answer(call, now => _machine.OnFailure(call, e, now));
         }
         catch (BrokerApiUnsupportedException e)
         {
-            Answer(now => _machine.OnFailure(call, new KafkaException(new Error(ErrorCode.UnsupportedVersion, e.Message), e), now));
+            Answer(call, now => _machine.OnFailure(call, new KafkaException(new Error(ErrorCode.UnsupportedVersion, e.Message), e), now));
         }
         catch (Exception e)
         {
@@ -234,9 +239,14 @@ internal sealed class GroupMembershipDriver : IGroupMembership
     private static CoordinatorNode Require(CoordinatorNode? coordinator) =>
         coordinator ?? throw new KafkaErrorException(WireErrorCode.CoordinatorNotAvailable, "no coordinator known");
 
-    private void Answer(Action<long> handle)
+    /// <summary>Hands an outcome to the state machine; in the same lock the call stops counting as running, so the loop never takes a handled call for an abandoned one.</summary>
+    private void Answer(GroupCall call, Action<long> handle)
     {
-        lock (_gate) handle(NowMs);
+        lock (_gate)
+        {
+            _running.Remove(call);
+            handle(NowMs);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -112,13 +112,15 @@ public sealed class MembershipRebalanceTests
         Assert.Equal(MembershipState.Closed, s.Member.State);
     }
 
-    [Fact]
-    public void Not_coordinator_on_heartbeat_rediscovers_and_heartbeats_on_in_the_same_generation()
+    [Theory]
+    [InlineData(WireErrorCode.NotCoordinator)]
+    [InlineData(WireErrorCode.CoordinatorNotAvailable)]
+    public void Coordinator_moved_or_gone_on_heartbeat_rediscovers_and_heartbeats_on_in_the_same_generation(WireErrorCode error)
     {
         var s = new MembershipScript(Eager());
         s.JoinAsFollower("m", 1, ["t"], P("t", 0));
         s.Advance(3_000);
-        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(WireErrorCode.NotCoordinator), s.Now);
+        s.Member.OnHeartbeat(s.Next<HeartbeatCall>(), Beat(error), s.Now);
         Assert.Null(s.Member.Coordinator);
         s.Advance(100);
         s.FindCoordinator();
