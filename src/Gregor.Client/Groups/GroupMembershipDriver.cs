@@ -52,6 +52,9 @@ internal sealed class GroupMembershipDriver : IGroupMembership
 
     public bool IsLeader { get { lock (_gate) return _machine.IsLeader; } }
 
+    /// <summary>A rebalance is wanted or under way for this member (e.g. it revoked partitions that are to move).</summary>
+    public bool RejoinNeeded { get { lock (_gate) return _machine.RejoinNeeded || _machine.State != MembershipState.Stable; } }
+
     public string? ProtocolName { get { lock (_gate) return _machine.ProtocolName; } }
 
     public IReadOnlyCollection<TopicPartition> Assignment { get { lock (_gate) return [.. _machine.Owned]; } }

@@ -258,6 +258,7 @@ public sealed class MembershipIntegrationTests
             var held = members.ToDictionary(m => m.Name, m => new HashSet<TopicPartition>(m.Held));
             var generations = members.Select(m => (m.Membership.State, m.Membership.GenerationId, m.Membership.Assignment.Count)).ToList();
             bool stable = generations.All(g => g.State == MembershipState.Stable) && generations.Select(g => g.GenerationId).Distinct().Count() == 1
+                && members.All(m => !m.Membership.RejoinNeeded)
                 && members.All(m => !m.Membership.Assignment.Except(m.Held).Any() && m.Held.Count == m.Membership.Assignment.Count);
             int total = held.Values.Sum(h => h.Count);
             var union = held.Values.SelectMany(h => h).ToHashSet();

@@ -70,7 +70,7 @@ public sealed class MixedGroupTests(ITestOutputHelper output)
     }
 
     private static bool Settled(TestGroupConsumer ours) =>
-        ours.Membership.State == MembershipState.Stable && !ours.Membership.Assignment.Except(ours.Held).Any();
+        ours.Membership.State == MembershipState.Stable && !ours.Membership.RejoinNeeded && !ours.Membership.Assignment.Except(ours.Held).Any();
 
     private static string Describe(TestGroupConsumer ours, ConfluentMember theirs) =>
         $"gregor {ours.Membership.State} g{ours.Membership.GenerationId} leader={ours.Membership.IsLeader} holds [{string.Join(",", ours.Held.Select(p => p.Partition.Value).Order())}] " +
