@@ -161,7 +161,10 @@ internal sealed partial class GroupMembership
         }
         if (!ReferenceEquals(call, _coordinatorCall)) return;
         _coordinatorCall = null;
-        if (error is KafkaException refused) _errors.Enqueue(refused);
+        if (error is KafkaException refused)
+        {
+            if (!_errors.Any(e => e.Error.Code == refused.Error.Code)) _errors.Enqueue(refused);
+        }
         else if (call is not FindCoordinatorCall) MarkCoordinatorUnknown();
         switch (call)
         {

@@ -304,9 +304,12 @@ internal sealed partial class GroupMembership
         RequestRejoin(reason);
     }
 
+    /// <summary>Queues an error for the consumer's next poll; one per code at a time, so a retry loop cannot pile them up.</summary>
     private void Surface(WireErrorCode code, string reason)
     {
-        _errors.Enqueue(new KafkaException(new Error(code.ToClientErrorCode(), $"group {_settings.GroupId}: {reason}")));
+        var clientCode = code.ToClientErrorCode();
+        if (_errors.Any(e => e.Error.Code == clientCode)) return;
+        _errors.Enqueue(new KafkaException(new Error(clientCode, $"group {_settings.GroupId}: {reason}")));
     }
 
     private void Fail(WireErrorCode code, string reason)

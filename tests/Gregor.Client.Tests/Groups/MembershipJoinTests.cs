@@ -113,6 +113,21 @@ public sealed class MembershipJoinTests
     }
 
     [Fact]
+    public void A_join_refused_again_and_again_is_surfaced_once_per_poll_not_piled_up()
+    {
+        var s = new MembershipScript(Eager());
+        s.Member.Subscribe(["t"], s.Now);
+        s.FindCoordinator();
+        for (int i = 0; i < 5; i++)
+        {
+            s.Member.OnJoinGroup(s.Next<JoinGroupCall>(), new JoinGroupResponse { ErrorCode = (short)WireErrorCode.GroupMaxSizeReached }, s.Now);
+            s.Advance(1_000);
+        }
+        Assert.Equal(ErrorCode.GroupMaxSizeReached, Assert.Throws<KafkaException>(() => s.Member.Poll(s.Now)).Error.Code);
+        Assert.Null(s.Member.Poll(s.Now));
+    }
+
+    [Fact]
     public void Coordinator_loading_backs_off_then_retries_the_join()
     {
         var s = new MembershipScript();
