@@ -69,7 +69,7 @@ internal sealed partial class GroupMembership
             }
             return LeaveCall(leave.MemberId, leave.Reason);
         }
-        if (_leaving || _leftForPollTimeout || !Subscribed || !_subscriptionResolved) return null;
+        if (_leaving || _leftForPollTimeout || !Subscribed) return null;
         if (_coordinator is null)
         {
             var request = new FindCoordinatorRequest { Key = _settings.GroupId, KeyType = 0, CoordinatorKeys = [_settings.GroupId] };
@@ -78,11 +78,12 @@ internal sealed partial class GroupMembership
         switch (State)
         {
             case MembershipState.PreparingRebalance:
-                return StepsOutstanding ? null : JoinCall();
+                // A regex is resolved against metadata before the member joins with it.
+                return StepsOutstanding || !_subscriptionResolved ? null : JoinCall();
             case MembershipState.CompletingRebalance:
                 return _syncAssignments is null ? null : SyncCall();
             case MembershipState.Stable:
-                if (_rejoinNeeded && !StepsOutstanding)
+                if (_rejoinNeeded && !StepsOutstanding && _subscriptionResolved)
                 {
                     State = MembershipState.PreparingRebalance;
                     return JoinCall();

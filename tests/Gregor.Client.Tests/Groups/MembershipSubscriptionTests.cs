@@ -1,4 +1,5 @@
 using Gregor.Client.Groups;
+using Gregor.Protocol.Messages;
 using static Gregor.Client.Tests.Groups.MembershipScript;
 
 namespace Gregor.Client.Tests.Groups;
@@ -11,13 +12,16 @@ public sealed class MembershipSubscriptionTests
     {
         var s = new MembershipScript(Eager() with { MetadataMaxAge = TimeSpan.FromSeconds(10) });
         s.Member.Subscribe("orders-.*", s.Now);
-        var metadata = s.Next<MetadataCall>(); // nothing else until the pattern is resolved
-        Assert.Null(metadata.Topics);
+        var calls = s.Calls();
+        var metadata = Assert.IsType<MetadataCall>(calls.Single(c => c is MetadataCall));
+        Assert.Null(metadata.Topics); // every topic
+        var find = Assert.IsType<FindCoordinatorCall>(calls.Single(c => c is FindCoordinatorCall));
+        s.Member.OnFindCoordinator(find, new FindCoordinatorResponse { NodeId = 1, Host = "h", Port = 1 }, s.Now);
+        s.NothingToSend(); // no JoinGroup until the pattern is resolved
         var internalTopics = new HashSet<string> { "__consumer_offsets" };
         s.Member.OnMetadata(metadata, new TopicsSnapshot(
             new Dictionary<string, int> { ["orders-eu"] = 2, ["orders"] = 1, ["payments"] = 3, ["__consumer_offsets"] = 50 }, internalTopics, true), s.Now);
         Assert.Equal(["orders-eu"], s.Member.Subscription);
-        s.FindCoordinator();
         var join = s.Next<JoinGroupCall>();
         Assert.Equal(["orders-eu"], SubscriptionIn(join).Topics);
         s.Member.OnJoinGroup(join, Joined("m", 1, "x"), s.Now);
@@ -38,9 +42,22 @@ public sealed class MembershipSubscriptionTests
         Assert.True(s.Member.RejoinNeeded);
         Assert.Equal(["Revoke orders-eu-0"], s.CompleteSteps().Select(Show));
         s.Advance(2_000);
-        var calls = s.Calls();
-        var rejoin = Assert.IsType<JoinGroupCall>(Assert.Single(calls));
+        var rejoin = Assert.IsType<JoinGroupCall>(Assert.Single(s.Calls()));
         Assert.Equal(["orders-eu", "orders-us"], SubscriptionIn(rejoin).Topics);
+    }
+
+    [Fact]
+    public void Switching_to_a_regex_keeps_heartbeating_until_the_pattern_is_resolved()
+    {
+        var s = new MembershipScript(Eager());
+        s.JoinAsFollower("m", 1, ["a"], P("a", 0));
+        s.Member.Subscribe("b.*", s.Now);
+        var metadata = s.Next<MetadataCall>();
+        s.Advance(3_000);
+        s.Next<HeartbeatCall>(); // still a member while the metadata is on its way
+        s.Member.OnMetadata(metadata, TopicsSnapshot.Of(true, ("a", 1), ("b1", 1)), s.Now);
+        Assert.Equal(["b1"], s.Member.Subscription);
+        Assert.Equal(["Revoke a-0"], s.CompleteSteps().Select(Show));
     }
 
     [Fact]
@@ -48,7 +65,7 @@ public sealed class MembershipSubscriptionTests
     {
         var s = new MembershipScript(Eager() with { ExcludeInternalTopics = false });
         s.Member.Subscribe(".*", s.Now);
-        s.Member.OnMetadata(s.Next<MetadataCall>(), new TopicsSnapshot(
+        s.Member.OnMetadata((MetadataCall)s.Calls().Single(c => c is MetadataCall), new TopicsSnapshot(
             new Dictionary<string, int> { ["a"] = 1, ["__consumer_offsets"] = 50 }, new HashSet<string> { "__consumer_offsets" }, true), s.Now);
         Assert.Equal(["__consumer_offsets", "a"], s.Member.Subscription);
     }
