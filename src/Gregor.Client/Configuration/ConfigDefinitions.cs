@@ -50,6 +50,8 @@ internal static class ConfigDefinitions
         // Consumer.
         new("group.id", ConfigType.String, null, C),
         new("group.instance.id", ConfigType.String, null, C),
+        // KIP-848's "consumer" protocol is not spoken: only the classic JoinGroup/SyncGroup protocol.
+        new("group.protocol", ConfigType.Choice, "classic", C, Allowed: ["classic"]),
         new("fetch.min.bytes", ConfigType.Int, "1", C, Min: 0),
         new("fetch.max.bytes", ConfigType.Int, "52428800", C, Min: 0),
         new("fetch.max.wait.ms", ConfigType.Int, "500", C, Min: 0),
