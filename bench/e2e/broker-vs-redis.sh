@@ -7,7 +7,9 @@
 #
 # Workloads (as issue 3 asks): 2,000,000 records of 100 bytes and 200,000 of 1 KiB, each to a
 # topic of 1 and of 6 partitions; kcat produces (acks=1) then consumes them from the beginning.
-# Then the 1 KiB records again from 1, 2 and 3 kcat producers at once, each to its own partition.
+# Then the 1 KiB records again from 1, 2 and 3 kcat producers at once, each to its own partition; and
+# last the broker alone, fed by bench/Gregor.ProduceLoad, which resends pre-built requests and so costs
+# next to nothing per record (what the broker can take when the client is not the limit).
 # --quick divides the counts by ten for a smoke run. Needs kcat, redis-server, redis-benchmark
 # (Debian: kcat redis-server redis-tools) and a Release build of src/Gregor.Cli.
 #
@@ -31,6 +33,8 @@ for tool in kcat redis-server redis-benchmark redis-cli; do
 done
 gregor_dll=$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll
 [ -f "$gregor_dll" ] || dotnet build src/Gregor.Cli -c Release -v q -nologo >/dev/null
+loadgen_dll=$repo/bench/Gregor.ProduceLoad/bin/Release/net10.0/Gregor.ProduceLoad.dll
+[ -f "$loadgen_dll" ] || dotnet build bench/Gregor.ProduceLoad -c Release -v q -nologo >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/gregor-e2e.XXXXXX")
 broker_pid=
 redis_port=
@@ -110,11 +114,20 @@ dotnet "$gregor_dll" server --set log.dirs="$work/gregor" --set listeners=PLAINT
   --set num.partitions=1 >"$work/broker.log" 2>&1 &
 broker_pid=$!
 for _ in $(seq 100); do kcat -b 127.0.0.1:"$port" -L -m 1 >/dev/null 2>&1 && break; sleep 0.2; done
+# admin create TOPIC PARTITIONS | admin delete TOPIC | admin records TOPIC (prints the sum of its partitions' end offsets)
 admin() { /usr/bin/python3 - "$port" "$@" <<'PY'
 import sys
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-admin = AdminClient({"bootstrap.servers": "127.0.0.1:" + sys.argv[1]})
+bootstrap = "127.0.0.1:" + sys.argv[1]
 action, topic = sys.argv[2], sys.argv[3]
+if action == "records":
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-count"})
+    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+    print(sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions))
+    consumer.close()
+    sys.exit(0)
+admin = AdminClient({"bootstrap.servers": bootstrap})
 futures = admin.create_topics([NewTopic(topic, int(sys.argv[4]), 1)]) if action == "create" else admin.delete_topics([topic])
 for f in futures.values():
     f.result(30)
@@ -201,5 +214,21 @@ for producers in 1 2 3; do
   printf '%-28s %10.0f %8.1f %8.2f %10.2f %12.2f\n' "$producers" "$(calc "$total / $secs")" "$(calc "$total * 1024 / $secs / 1000000")" \
     "$secs" "$(cat "$work"/time.* | awk '{s += $1 + $2} END {print s}')" "$(calc "$after - $before")"
   rm -f "$work"/time.*
+done
+echo "== the broker alone: bench/Gregor.ProduceLoad resends pre-built 1 MB Produce requests (5 in flight), a client"
+echo "   that costs next to nothing per record, to each connection's own partition"
+printf '%-34s %10s %8s %8s %10s %12s\n' "workload" "msgs/s" "MB/s" "seconds" "load cpu s" "broker cpu s"
+for spec in "100 $count_small 1" "1024 $count_large 1" "1024 $count_large 3"; do
+  read -r size count connections <<<"$spec"
+  topic="bench-load-${size}-c${connections}"
+  admin create "$topic" "$connections"
+  before=$(cpu_seconds "$broker_pid")
+  result=$(dotnet "$loadgen_dll" --bootstrap 127.0.0.1:"$port" --topic "$topic" --records "$count" --record-size "$size" --connections "$connections")
+  after=$(cpu_seconds "$broker_pid")
+  stored=$(admin records "$topic")
+  [ "$stored" -eq $((count * connections)) ] || { echo "$topic holds $stored records, not $((count * connections))" >&2; exit 1; }
+  field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$result"; }
+  printf '%-34s %10.0f %8.1f %8.2f %10.2f %12.2f\n' "${connections} x ${count} x ${size} B" "$(field msgs_per_s)" "$(field mb_per_s)" \
+    "$(field seconds)" "$(field client_cpu_s)" "$(calc "$after - $before")"
 done
 echo "== broker data: $(du -sh "$work/gregor" | cut -f1); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
