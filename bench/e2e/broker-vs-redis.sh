@@ -16,9 +16,9 @@
 # The broker is warmed up first (WARMUP_SECONDS, default 20: untimed produce and consume to a topic
 # deleted afterwards), so the figures are of its steady state rather than of the JIT compiler, which
 # recompiles a fresh .NET process's hot code over its first seconds of load.
-# For every phase the CPU seconds of kcat and of the broker are printed, and the CPU time of kcat's
-# busiest thread as a share of the phase's wall time: a kcat thread near 100% while the broker has
-# CPU to spare means the client is the bottleneck, not the broker.
+# For every phase the CPU seconds of kcat and of the broker are printed, and for kcat's busiest thread
+# the share of the phase it was on a CPU and the share it was runnable but waiting for one: together near
+# 100% means that thread never waited for the broker, so the client (or the CPUs it shares) is the limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -49,22 +49,24 @@ calc() { awk "BEGIN {print $*}"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # CPU seconds (user+system) a process has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
-# Until background job $1 (/usr/bin/time running kcat) ends, samples the CPU time of each of kcat's
-# threads every 50 ms; prints the largest in seconds (what a thread did in its last 50 ms is missed).
-busiest_thread_seconds() {
-  local parent=$1 kcat_pid="" task value
-  local -A ticks=()
+# Until background job $1 (/usr/bin/time running kcat) ends, samples every 50 ms how long each of kcat's
+# threads has run and has waited, runnable, for a CPU (/proc/PID/task/TID/schedstat); prints both, in
+# seconds, for the thread that ran longest (what happens in its last 50 ms is missed). A thread that ran
+# or waited for a CPU all the time never waited for the broker.
+busiest_thread() {
+  local parent=$1 kcat_pid="" task sample
+  local -A sampled=()
   while kill -0 "$parent" 2>/dev/null; do
     [ -n "$kcat_pid" ] || kcat_pid=$(pgrep -P "$parent" -x kcat | head -1 || true)
     if [ -n "$kcat_pid" ]; then
       for task in /proc/"$kcat_pid"/task/*; do
-        value=$(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || true)
-        [ -n "$value" ] && ticks[${task##*/}]=$value
+        sample=$(cat "$task/schedstat" 2>/dev/null || true)
+        [ -n "$sample" ] && sampled[${task##*/}]=$sample
       done
     fi
     sleep 0.05
   done
-  printf '%s\n' 0 "${ticks[@]}" | sort -n | tail -1 | awk -v hz="$(getconf CLK_TCK)" '{print $1 / hz}'
+  printf '%s\n' "0 0 0" "${sampled[@]}" | sort -n | tail -1 | awk '{print $1 / 1e9, $2 / 1e9}'
 }
 # Lines of printable random bytes, each exactly $2 bytes long: what kcat sends, one record a line.
 make_input() { /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
@@ -122,12 +124,12 @@ from confluent_kafka.admin import AdminClient, NewTopic
 bootstrap = "127.0.0.1:" + sys.argv[1]
 action, topic = sys.argv[2], sys.argv[3]
 if action == "records":
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-count"})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-count", "log_level": 3})
     partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
     print(sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions))
     consumer.close()
     sys.exit(0)
-admin = AdminClient({"bootstrap.servers": bootstrap})
+admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
 futures = admin.create_topics([NewTopic(topic, int(sys.argv[4]), 1)]) if action == "create" else admin.delete_topics([topic])
 for f in futures.values():
     f.result(30)
@@ -157,7 +159,7 @@ rm -f "$work/warm-100.txt" "$work/warm-1024.txt"
 
 # One timed phase (produce or consume) of $5 records of $4 bytes on topic $2; prints its result line.
 run_phase() {
-  local phase=$1 topic=$2 partitions=$3 size=$4 count=$5 input=$6 before start end after user sys secs job busiest got
+  local phase=$1 topic=$2 partitions=$3 size=$4 count=$5 input=$6 before start end after user sys secs job ran waited got
   before=$(cpu_seconds "$broker_pid")
   start=$(date +%s.%N)
   if [ "$phase" = produce ]; then
@@ -167,7 +169,7 @@ run_phase() {
       "${consumer_opts[@]}" -f '\n' >"$work/consumed" &
   fi
   job=$!
-  busiest=$(busiest_thread_seconds "$job")
+  read -r ran waited < <(busiest_thread "$job")
   wait "$job"
   end=$(date +%s.%N)
   after=$(cpu_seconds "$broker_pid")
@@ -177,12 +179,12 @@ run_phase() {
   fi
   read -r user sys <"$work/time"
   secs=$(calc "$end - $start")
-  printf '%-28s %-8s %10.0f %8.1f %8.2f %10.2f %12.2f %13.0f%%\n' "${count} x ${size} B, ${partitions} part." "$phase" \
+  printf '%-28s %-8s %10.0f %8.1f %8.2f %10.2f %12.2f %9.0f%% + %3.0f%%\n' "${count} x ${size} B, ${partitions} part." "$phase" \
     "$(calc "$count / $secs")" "$(calc "$count * $size / $secs / 1000000")" "$secs" \
-    "$(calc "$user + $sys")" "$(calc "$after - $before")" "$(calc "100 * $busiest / $secs")"
+    "$(calc "$user + $sys")" "$(calc "$after - $before")" "$(calc "100 * $ran / $secs")" "$(calc "100 * $waited / $secs")"
 }
 
-printf '%-28s %-8s %10s %8s %8s %10s %12s %14s\n' "workload" "phase" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s" "kcat busiest"
+printf '%-28s %-8s %10s %8s %8s %10s %12s %17s\n' "workload" "phase" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s" "kcat thread run+wait"
 for size in 100 1024; do
   count=$count_small; input=$input_small
   [ "$size" = 1024 ] && { count=$count_large; input=$input_large; }
