@@ -31,7 +31,8 @@ warmup_seconds=${WARMUP_SECONDS:-$((20 / scale))}
 for tool in kcat redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install kcat redis-server redis-tools" >&2; exit 2; }
 done
-gregor_dll=$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll
+# GREGOR_DLL runs another build of the broker (to compare two builds in the same conditions).
+gregor_dll=${GREGOR_DLL:-$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll}
 [ -f "$gregor_dll" ] || dotnet build src/Gregor.Cli -c Release -v q -nologo >/dev/null
 loadgen_dll=$repo/bench/Gregor.ProduceLoad/bin/Release/net10.0/Gregor.ProduceLoad.dll
 [ -f "$loadgen_dll" ] || dotnet build bench/Gregor.ProduceLoad -c Release -v q -nologo >/dev/null
@@ -84,6 +85,7 @@ PY
 }
 
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(df -PT "$work" | awk 'NR==2 {print $2}') under $work, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== broker $gregor_dll"
 echo "== kcat $(kcat -V 2>&1 | grep -o 'Version [0-9.]*' | head -1) ($(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -1)), $(redis-server --version | awk '{print $1, $2, $3}')"
 echo "== sequential write bandwidth (dd, 1 GiB, median of 3)"
 bench/disk-write-bandwidth.sh "$work" 1024 3
