@@ -143,8 +143,11 @@ PY
 producer_opts=(-X acks=1 -X linger.ms=5 -X batch.num.messages=10000 -X queue.buffering.max.messages=1000000
                -X queue.buffering.max.kbytes=1048576 -X message.max.bytes=1000000)
 # A short fetch.wait.max.ms: kcat -e stops at the first empty fetch at the log end, which would
-# otherwise wait out the default 500 ms long poll and count it as consume time.
-consumer_opts=(-X fetch.message.max.bytes=1048576 -X queued.max.messages.kbytes=262144 -X fetch.wait.max.ms=10)
+# otherwise wait out the default 500 ms long poll and count it as consume time. queued.min.messages:
+# at the default 100,000, 100-byte records fill librdkafka's prefetch queue after 10 MB and its fetcher
+# pauses until kcat drains it (2,000,000 x 100 B took 0.86-4.2 s; with 1,000,000, 0.84-0.91 s).
+consumer_opts=(-X fetch.message.max.bytes=1048576 -X queued.max.messages.kbytes=262144 -X queued.min.messages=1000000
+               -X fetch.wait.max.ms=10)
 
 echo "== warm-up: ${warmup_seconds} s of untimed produce and consume"
 admin create warm-up 1
