@@ -89,6 +89,17 @@ echo "== broker $gregor_dll"
 echo "== kcat $(kcat -V 2>&1 | grep -o 'Version [0-9.]*' | head -1) ($(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -1)), $(redis-server --version | awk '{print $1, $2, $3}')"
 echo "== sequential write bandwidth (dd, 1 GiB, median of 3)"
 bench/disk-write-bandwidth.sh "$work" 1024 3
+# On a virtual machine whose host lends memory lazily (and takes back what the guest leaves free), the
+# page cache takes new data fast only into memory freed moments ago; dd's second and third runs above
+# reuse what the first freed. Fifteen 200 MiB files in a row show both rates: what a sustained writer
+# of new data (a broker) gets once recently freed memory is used up is the rate of the last chunks.
+echo "== page cache taking new data: dd 15 x 200 MiB to new files, no sync, MB/s per file"
+for i in $(seq 15); do
+  LC_ALL=C dd if=/dev/zero of="$work/fill-$i" bs=1M count=200 2>&1 |
+    awk '/copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) s = $(i - 1); printf "%.0f ", $1 / s / 1e6}'
+done
+echo
+rm -f "$work"/fill-*
 
 input_small=$work/in-100.txt
 input_large=$work/in-1024.txt
