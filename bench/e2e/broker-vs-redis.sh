@@ -48,8 +48,10 @@ trap cleanup EXIT
 
 calc() { awk "BEGIN {print $*}"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# CPU seconds (user+system) a process has used so far.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+# The broker's CPU seconds so far as "total kernel" (the kernel's share is mostly copying into the page cache).
+broker_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz, $15 / hz}' "/proc/$broker_pid/stat"; }
+# "total (kernel)" used between two broker_cpu readings.
+cpu_used() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%5.2f (%4.2f)", y[1] - x[1], y[2] - x[2]}'; }
 # Until background job $1 (/usr/bin/time running kcat) ends, samples every 50 ms how long each of kcat's
 # threads has run and has waited, runnable, for a CPU (/proc/PID/task/TID/schedstat); prints both, in
 # seconds, for the thread that ran longest (what happens in its last 50 ms is missed). A thread that ran
@@ -176,7 +178,7 @@ rm -f "$work/warm-100.txt" "$work/warm-1024.txt"
 # One timed phase (produce or consume) of $5 records of $4 bytes on topic $2; prints its result line.
 run_phase() {
   local phase=$1 topic=$2 partitions=$3 size=$4 count=$5 input=$6 before start end after user sys secs job ran waited got
-  before=$(cpu_seconds "$broker_pid")
+  before=$(broker_cpu)
   start=$(date +%s.%N)
   if [ "$phase" = produce ]; then
     /usr/bin/time -f '%U %S' -o "$work/time" kcat -P -q -b 127.0.0.1:"$port" -t "$topic" "${producer_opts[@]}" -l "$input" &
@@ -188,19 +190,19 @@ run_phase() {
   read -r ran waited < <(busiest_thread "$job")
   wait "$job"
   end=$(date +%s.%N)
-  after=$(cpu_seconds "$broker_pid")
+  after=$(broker_cpu)
   if [ "$phase" = consume ]; then
     got=$(wc -l <"$work/consumed")
     [ "$got" -eq "$count" ] || { echo "consumed $got of $count from $topic" >&2; exit 1; }
   fi
   read -r user sys <"$work/time"
   secs=$(calc "$end - $start")
-  printf '%-28s %-8s %10.0f %8.1f %8.2f %10.2f %12.2f %9.0f%% + %3.0f%%\n' "${count} x ${size} B, ${partitions} part." "$phase" \
+  printf '%-28s %-8s %10.0f %8.1f %8.2f %10.2f %19s %9.0f%% + %3.0f%%\n' "${count} x ${size} B, ${partitions} part." "$phase" \
     "$(calc "$count / $secs")" "$(calc "$count * $size / $secs / 1000000")" "$secs" \
-    "$(calc "$user + $sys")" "$(calc "$after - $before")" "$(calc "100 * $ran / $secs")" "$(calc "100 * $waited / $secs")"
+    "$(calc "$user + $sys")" "$(cpu_used "$before" "$after")" "$(calc "100 * $ran / $secs")" "$(calc "100 * $waited / $secs")"
 }
 
-printf '%-28s %-8s %10s %8s %8s %10s %12s %17s\n' "workload" "phase" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s" "kcat thread run+wait"
+printf '%-28s %-8s %10s %8s %8s %10s %19s %17s\n' "workload" "phase" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s (kernel)" "kcat thread run+wait"
 for size in 100 1024; do
   count=$count_small; input=$input_small
   [ "$size" = 1024 ] && { count=$count_large; input=$input_large; }
@@ -213,11 +215,11 @@ for size in 100 1024; do
 done
 
 echo "== parallel producers: each kcat sends all ${count_large} x 1024 B records to its own partition of one topic"
-printf '%-28s %10s %8s %8s %10s %12s\n' "producers" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s"
+printf '%-28s %10s %8s %8s %10s %19s\n' "producers" "msgs/s" "MB/s" "seconds" "kcat cpu s" "broker cpu s (kernel)"
 for producers in 1 2 3; do
   topic="bench-parallel-${producers}"
   admin create "$topic" 3
-  before=$(cpu_seconds "$broker_pid")
+  before=$(broker_cpu)
   start=$(date +%s.%N)
   pids=()
   for ((i = 0; i < producers; i++)); do
@@ -226,27 +228,27 @@ for producers in 1 2 3; do
   done
   wait "${pids[@]}"
   end=$(date +%s.%N)
-  after=$(cpu_seconds "$broker_pid")
+  after=$(broker_cpu)
   secs=$(calc "$end - $start")
   total=$((count_large * producers))
-  printf '%-28s %10.0f %8.1f %8.2f %10.2f %12.2f\n' "$producers" "$(calc "$total / $secs")" "$(calc "$total * 1024 / $secs / 1000000")" \
-    "$secs" "$(cat "$work"/time.* | awk '{s += $1 + $2} END {print s}')" "$(calc "$after - $before")"
+  printf '%-28s %10.0f %8.1f %8.2f %10.2f %19s\n' "$producers" "$(calc "$total / $secs")" "$(calc "$total * 1024 / $secs / 1000000")" \
+    "$secs" "$(cat "$work"/time.* | awk '{s += $1 + $2} END {print s}')" "$(cpu_used "$before" "$after")"
   rm -f "$work"/time.*
 done
 echo "== the broker alone: bench/Gregor.ProduceLoad resends pre-built 1 MB Produce requests (5 in flight), a client"
 echo "   that costs next to nothing per record, to each connection's own partition"
-printf '%-34s %10s %8s %8s %10s %12s\n' "workload" "msgs/s" "MB/s" "seconds" "load cpu s" "broker cpu s"
+printf '%-34s %10s %8s %8s %10s %19s\n' "workload" "msgs/s" "MB/s" "seconds" "load cpu s" "broker cpu s (kernel)"
 for spec in "100 $count_small 1" "1024 $count_large 1" "1024 $count_large 3"; do
   read -r size count connections <<<"$spec"
   topic="bench-load-${size}-c${connections}"
   admin create "$topic" "$connections"
-  before=$(cpu_seconds "$broker_pid")
+  before=$(broker_cpu)
   result=$(dotnet "$loadgen_dll" --bootstrap 127.0.0.1:"$port" --topic "$topic" --records "$count" --record-size "$size" --connections "$connections")
-  after=$(cpu_seconds "$broker_pid")
+  after=$(broker_cpu)
   stored=$(admin records "$topic")
   [ "$stored" -eq $((count * connections)) ] || { echo "$topic holds $stored records, not $((count * connections))" >&2; exit 1; }
   field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$result"; }
-  printf '%-34s %10.0f %8.1f %8.2f %10.2f %12.2f\n' "${connections} x ${count} x ${size} B" "$(field msgs_per_s)" "$(field mb_per_s)" \
-    "$(field seconds)" "$(field client_cpu_s)" "$(calc "$after - $before")"
+  printf '%-34s %10.0f %8.1f %8.2f %10.2f %19s\n' "${connections} x ${count} x ${size} B" "$(field msgs_per_s)" "$(field mb_per_s)" \
+    "$(field seconds)" "$(field client_cpu_s)" "$(cpu_used "$before" "$after")"
 done
 echo "== broker data: $(du -sh "$work/gregor" | cut -f1); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
