@@ -2,6 +2,7 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
 using Gregor.Broker.Network;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -18,6 +19,8 @@ public static class NetworkServices
         services.TryAddSingleton<ApiHandlerRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IApiHandler, ApiVersionsHandler>());
         services.TryAddSingleton<KafkaConnectionHandler>();
+        // Kestrel's socket transport takes its buffers from this factory: large blocks, so a big request is a few receive calls, not hundreds.
+        services.AddSingleton<IMemoryPoolFactory<byte>, ReceiveBufferPoolFactory>();
         return services;
     }
 }

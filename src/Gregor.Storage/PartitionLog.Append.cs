@@ -12,9 +12,14 @@ public sealed partial class PartitionLog
     /// </summary>
     /// <param name="records">One or more v2 batches, back to back; rewritten in place.</param>
     /// <param name="leaderEpoch">Stamped into each batch when not negative.</param>
-    public LogAppendResult Append(Span<byte> records, int leaderEpoch = RecordBatchHeader.NoPartitionLeaderEpoch)
+    /// <param name="crcVerified">
+    /// The caller checked every batch's CRC32C over these same bytes just before (a broker's Produce path does),
+    /// so the log checks framing and headers but does not checksum the data a second time.
+    /// </param>
+    public LogAppendResult Append(Span<byte> records, int leaderEpoch = RecordBatchHeader.NoPartitionLeaderEpoch, bool crcVerified = false)
     {
-        (int batchCount, int recordCount) = ValidateAll(records, Volatile.Read(ref _appendChecks).Leader);
+        AppendChecks checks = Volatile.Read(ref _appendChecks);
+        (int batchCount, int recordCount) = ValidateAll(records, crcVerified ? checks.LeaderCrcVerified : checks.Leader);
         lock (_writeLock)
         {
             ThrowIfClosed();

@@ -6,12 +6,17 @@ namespace Gregor.Storage;
 /// <summary>
 /// What the log checks of batches, through the records validator: framing, magic v2, CRC32C and header
 /// consistency, without parsing records (the broker checks those before a produce reaches the log, and the
-/// log stores batches as they came). One CRC pass per batch is the whole cost on the append path.
+/// log stores batches as they came). One CRC pass per batch is the whole cost on the append path, and none
+/// when the caller says it has just checked the CRC itself.
 /// </summary>
 internal static class StoredBatchChecks
 {
     /// <summary>A leader's append: producer batches, so offsets must be dense (lastOffsetDelta = count - 1).</summary>
     public static RecordBatchValidationOptions LeaderAppend(int maxMessageBytes) => HeaderOnly(maxMessageBytes, allowOffsetGaps: false);
+
+    /// <summary>A leader's append of batches whose CRC the caller checked just before: the same without the CRC pass.</summary>
+    public static RecordBatchValidationOptions LeaderAppendCrcVerified(int maxMessageBytes) =>
+        HeaderOnly(maxMessageBytes, allowOffsetGaps: false) with { VerifyCrc = false };
 
     /// <summary>A follower's append: batches as the leader stores them, compaction's gaps and empty batches included.</summary>
     public static RecordBatchValidationOptions ReplicaAppend(int maxMessageBytes) => HeaderOnly(maxMessageBytes, allowOffsetGaps: true);
@@ -47,5 +52,6 @@ internal sealed class AppendChecks(LogConfig config)
 {
     public LogConfig Config { get; } = config;
     public RecordBatchValidationOptions Leader { get; } = StoredBatchChecks.LeaderAppend(config.MaxMessageBytes);
+    public RecordBatchValidationOptions LeaderCrcVerified { get; } = StoredBatchChecks.LeaderAppendCrcVerified(config.MaxMessageBytes);
     public RecordBatchValidationOptions Replica { get; } = StoredBatchChecks.ReplicaAppend(config.MaxMessageBytes);
 }

@@ -140,7 +140,24 @@ public sealed class AppendReadTests
     [InlineData("empty", typeof(InvalidRecordException), RecordBatchError.None)]
     [InlineData("count", typeof(InvalidRecordException), RecordBatchError.InvalidOffsetRange)]
     [InlineData("codec", typeof(InvalidRecordException), RecordBatchError.InvalidCompressionCodec)]
-    public void Bad_batches_are_rejected_with_the_validators_finding_and_nothing_of_the_blob_is_appended(string damage, Type exception, RecordBatchError error)
+    public void Bad_batches_are_rejected_with_the_validators_finding_and_nothing_of_the_blob_is_appended(string damage, Type exception, RecordBatchError error) =>
+        AssertRejected(damage, exception, error, crcVerified: false);
+
+    /// <summary>A caller that checked the CRC itself (the broker's Produce path) skips only that pass: every other defect is still caught.</summary>
+    [Theory]
+    [InlineData("magic", typeof(InvalidRecordException), RecordBatchError.UnsupportedMagic)]
+    [InlineData("magic-garbage", typeof(CorruptRecordException), RecordBatchError.UnsupportedMagic)]
+    [InlineData("length-short", typeof(CorruptRecordException), RecordBatchError.BatchLengthTooSmall)]
+    [InlineData("length-long", typeof(CorruptRecordException), RecordBatchError.TruncatedBatch)]
+    [InlineData("length-huge", typeof(RecordTooLargeException), RecordBatchError.BatchTooLarge)]
+    [InlineData("truncated", typeof(CorruptRecordException), RecordBatchError.TruncatedBatch)]
+    [InlineData("empty", typeof(InvalidRecordException), RecordBatchError.None)]
+    [InlineData("count", typeof(InvalidRecordException), RecordBatchError.InvalidOffsetRange)]
+    [InlineData("codec", typeof(InvalidRecordException), RecordBatchError.InvalidCompressionCodec)]
+    public void With_the_crc_verified_by_the_caller_every_other_defect_is_still_rejected(string damage, Type exception, RecordBatchError error) =>
+        AssertRejected(damage, exception, error, crcVerified: true);
+
+    private static void AssertRejected(string damage, Type exception, RecordBatchError error, bool crcVerified)
     {
         using var dir = new TempLogDirectory();
         using var log = PartitionLog.Open(dir.Path, LogTestConfig.Small(), new ManualTimeProvider());
@@ -161,7 +178,7 @@ public sealed class AppendReadTests
             case "codec": Recrc(bad, () => bad[RecordBatchHeader.AttributesOffset + 1] = 6); break;
         }
         long sizeBefore = log.Size;
-        StorageException thrown = Assert.ThrowsAny<StorageException>(() => log.Append(TestBatches.Concat(good, bad)));
+        StorageException thrown = Assert.ThrowsAny<StorageException>(() => log.Append(TestBatches.Concat(good, bad), crcVerified: crcVerified));
         Assert.IsType(exception, thrown);
         RecordBatchError found = thrown switch
         {

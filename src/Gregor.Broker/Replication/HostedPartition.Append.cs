@@ -68,7 +68,8 @@ public sealed partial class HostedPartition
     {
         try
         {
-            LogAppendResult appended = Log.Append(records, leaderEpoch);
+            // ProducedBatchChecks has just checked these bytes' CRCs; the log checks framing and headers only.
+            LogAppendResult appended = Log.Append(records, leaderEpoch, crcVerified: true);
             return new PartitionAppendOutcome(ErrorCode.None, null, appended.FirstOffset, appended.LastOffset,
                 appended.LogAppendTime, appended.LogStartOffset, null);
         }

@@ -55,9 +55,12 @@ public static class RecordBatchValidator
         info = default;
         var header = new RecordBatch(batch);
 
-        uint storedCrc = header.Crc;
-        uint computedCrc = Crc32C.Compute(batch[H.CrcCoveredStart..]);
-        if (storedCrc != computedCrc) return new(CrcMismatch, H.CrcOffset, storedCrc, computedCrc);
+        if (options.VerifyCrc)
+        {
+            uint storedCrc = header.Crc;
+            uint computedCrc = Crc32C.Compute(batch[H.CrcCoveredStart..]);
+            if (storedCrc != computedCrc) return new(CrcMismatch, H.CrcOffset, storedCrc, computedCrc);
+        }
 
         var headerCheck = CheckHeader(header, options);
         if (!headerCheck.IsValid) return headerCheck;

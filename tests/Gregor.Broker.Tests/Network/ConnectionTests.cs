@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Gregor.Broker.Network;
 using Gregor.Protocol.Messages;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,25 @@ public sealed class ConnectionTests
             var (id, body) = await client.ReceiveResponseAsync(0);
             Assert.Equal(100 + i, id);
             Assert.Equal(0, ApiVersionsResponse.Deserialize(body, versions[i]).ErrorCode);
+        }
+    }
+
+    [Fact]
+    public async Task Requests_and_responses_many_receive_blocks_long_arrive_intact_and_in_order()
+    {
+        await using var broker = await TestBroker.StartAsync(extraHandlers: new EchoHandler());
+        using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
+        var random = new Random(7);
+        // 3 MiB spans a dozen receive blocks; 1 byte and an odd size check the block edges do not matter.
+        byte[][] bodies = [new byte[3 << 20], new byte[1], new byte[ReceiveBufferPool.BlockSize + 13]];
+        foreach (byte[] body in bodies) random.NextBytes(body);
+        await client.SendAsync(bodies.SelectMany((body, i) => RawKafkaConnection.Frame((short)TestApis.Echo, 0, 10 + i, body)).ToArray());
+
+        for (int i = 0; i < bodies.Length; i++)
+        {
+            var (id, echoed) = await client.ReceiveResponseAsync(0);
+            Assert.Equal(10 + i, id);
+            Assert.True(bodies[i].AsSpan().SequenceEqual(echoed), $"body {i} came back changed");
         }
     }
 

@@ -14,6 +14,7 @@ internal static class TestApis
 {
     public const ApiKey Waiting = (ApiKey)900;
     public const ApiKey Throwing = (ApiKey)901;
+    public const ApiKey Echo = (ApiKey)902;
 }
 
 /// <summary>Echoes the body's first int32 once <see cref="Release"/> is called (or at once if the body says 0).</summary>
@@ -46,6 +47,24 @@ internal sealed class ThrowingHandler : IApiHandler
 
     public ValueTask<IProtocolStruct?> HandleAsync(RequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("handler bug");
+}
+
+/// <summary>Answers with the request body itself, byte for byte.</summary>
+internal sealed class EchoHandler : IApiHandler
+{
+    public ApiKey Api => TestApis.Echo;
+    public short LowestVersion => 0;
+    public short HighestVersion => 0;
+
+    public ValueTask<IProtocolStruct?> HandleAsync(RequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IProtocolStruct?>(new BytesBody(body.ToArray()));
+}
+
+internal sealed class BytesBody(byte[] bytes) : IProtocolStruct
+{
+    public int Size(short version) => bytes.Length;
+
+    public void Write(ref ProtocolWriter writer, short version) => writer.WriteRaw(bytes);
 }
 
 internal sealed class Int32Body(int value) : IProtocolStruct

@@ -49,6 +49,22 @@ public class HeaderOnlyValidationTests
     }
 
     [Fact]
+    public void Without_crc_verification_a_wrong_crc_passes_but_header_defects_do_not()
+    {
+        var noCrc = HeaderOnly with { VerifyCrc = false };
+        byte[] flipped = Batch(Record(0, 0, Utf8("k"), Utf8("v")), count: 1, lastOffsetDelta: 0);
+        flipped[^1] ^= 1;
+        Assert.True(RecordBatchValidator.Validate(flipped, noCrc).IsValid);
+        Assert.Equal(CrcMismatch, RecordBatchValidator.Validate(flipped, noCrc with { VerifyCrc = true }).Error);
+
+        byte[] sparse = Batch(Concat(Record(0, 0, null, Utf8("a")), Record(0, 1, null, Utf8("b"))), count: 2, lastOffsetDelta: 5);
+        Assert.Equal(InvalidOffsetRange, RecordBatchValidator.Validate(sparse, noCrc).Error);
+        byte[] tooMany = Batch(Record(0, 0, null, Utf8("a")), count: 1000, lastOffsetDelta: 999);
+        Assert.Equal(InvalidRecordCount, RecordBatchValidator.Validate(tooMany, noCrc).Error);
+        Assert.Equal(InvalidRecordCount, RecordBatchValidator.Validate(tooMany, RecordBatchValidationOptions.Default with { VerifyCrc = false }).Error);
+    }
+
+    [Fact]
     public void The_size_of_an_entry_is_read_from_its_header_without_the_rest()
     {
         byte[] batch = Batch(Record(0, 0, Utf8("k"), Utf8("v")), count: 1, lastOffsetDelta: 0);
