@@ -7,6 +7,9 @@ namespace Gregor.Client.Consumer;
 /// <summary>Stored and committed offsets, auto-commit, and the offset lookups the application asks for.</summary>
 internal sealed partial class ConsumerCore
 {
+    // One commit at a time, so that an auto-commit snapshot taken before a revocation cannot land after it.
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
+
     /// <summary>Stores an offset (the next record to read) for Commit() and auto-commit.</summary>
     public void StoreOffset(TopicPartitionOffset offset)
     {
@@ -53,14 +56,64 @@ internal sealed partial class ConsumerCore
     {
         var client = RequireGroup();
         if (offsets.Count == 0) return;
-        var identity = Identity.Current;
-        var results = Blocking(Settings.DefaultApiTimeout, "committing offsets",
-            token => client.CommitAsync(offsets, identity, token));
-        if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+        _commitGate.Wait();
+        try
         {
-            if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
-            throw new TopicPartitionOffsetException([.. results.Select(r => new TopicPartitionOffsetError(r.Offset.Topic, r.Offset.Partition,
-                r.Offset.Offset, ToError(r.Error)))]);
+            var identity = Identity.Current;
+            var results = Blocking(Settings.DefaultApiTimeout, "committing offsets",
+                token => client.CommitAsync(offsets, identity, token));
+            if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+            {
+                if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
+                throw new TopicPartitionOffsetException([.. results.Select(r => new TopicPartitionOffsetError(r.Offset.Topic, r.Offset.Partition,
+                    r.Offset.Offset, ToError(r.Error)))]);
+            }
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Before partitions are given up (a revocation): commits their stored offsets that changed, with the current
+    /// identity, then removes them from the assignment, both under the commit gate so that no auto-commit taken
+    /// earlier can land after this commit and move an offset back. A failed commit is reported, not thrown: the
+    /// partitions go either way.
+    /// </summary>
+    public void CommitAndRemove(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        _commitGate.Wait();
+        try
+        {
+            List<(PartitionState State, OffsetToCommit Offset)> dirty;
+            lock (Gate)
+            {
+                dirty = [.. partitions.Select(tp => _partitions.GetValueOrDefault(tp)).OfType<PartitionState>()
+                    .Where(p => p.StoredDirty && p.StoredOffset >= 0)
+                    .Select(p => (p, new OffsetToCommit(p.Topic, p.Partition, p.StoredOffset, p.StoredLeaderEpoch, null)))];
+            }
+            if (dirty.Count > 0 && GroupOffsets is { } client && Identity.TryGetCurrent(out var identity))
+            {
+                try
+                {
+                    var results = Blocking(Settings.DefaultApiTimeout, "committing offsets of revoked partitions",
+                        token => client.CommitAsync([.. dirty.Select(d => d.Offset)], identity, token));
+                    MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
+                    if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+                        ReportError(Identity.OnCommitError(failed.Error, identity)?.Error
+                            ?? new Error(failed.Error.ToClientErrorCode(), $"commit of revoked {failed.Offset.Topic} [{failed.Offset.Partition}]: {failed.Error.KafkaName()}"));
+                }
+                catch (KafkaException e)
+                {
+                    ReportError(e.Error);
+                }
+            }
+            RemoveAssigned(partitions);
+        }
+        finally
+        {
+            _commitGate.Release();
         }
     }
 
@@ -155,17 +208,18 @@ internal sealed partial class ConsumerCore
     /// <summary>Commits changed stored offsets every auto.commit.interval.ms; failures go to the error handler and are retried next time.</summary>
     private async Task AutoCommitLoopAsync()
     {
-        var token = _closing.Token;
+        var token = _stopping.Token;
         while (true)
         {
             await Task.Delay(Settings.AutoCommitInterval, Clock, token).ConfigureAwait(false);
-            var dirty = DirtyOffsets();
-            if (dirty.Count == 0) continue;
+            await _commitGate.WaitAsync(token).ConfigureAwait(false);
             try
             {
+                // Between generations there is no identity to commit under: the offsets wait for the next round.
+                var dirty = DirtyOffsets();
+                if (dirty.Count == 0 || !Identity.TryGetCurrent(out var identity)) continue;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
                 deadline.CancelAfter(Settings.DefaultApiTimeout);
-                var identity = Identity.Current;
                 var results = await GroupOffsets!.CommitAsync([.. dirty.Select(d => d.Offset)], identity, deadline.Token).ConfigureAwait(false);
                 MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
                 if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
@@ -182,6 +236,10 @@ internal sealed partial class ConsumerCore
             catch (Exception e) when (e is KafkaErrorException or BrokerConnectionException or OperationCanceledException or BrokerApiUnsupportedException or KafkaException)
             {
                 ReportError(e is KafkaException k ? k.Error : new Error(ErrorCode.Local_Fail, "auto-commit failed: " + e.Message));
+            }
+            finally
+            {
+                _commitGate.Release();
             }
         }
     }
