@@ -31,9 +31,8 @@ internal static class GregorCli
     {
         RootCommand root = CreateRoot(handlers);
         ParseResult parse = root.Parse(args);
-        // Ctrl-C and SIGTERM cancel the command, which then ends cleanly: a group member revokes, commits and leaves,
-        // a server shuts down; the default 2 s before the process is cut off can be too short for that.
-        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+        // Program turns Ctrl-C and SIGTERM into cancellation; no second handler here (null: none).
+        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
         if (parse.Errors.Count > 0)
         {
             bool onlyMissingVerb = parse.CommandResult.Command.Subcommands.Count > 0 && parse.Tokens.Count == CountCommandTokens(parse);

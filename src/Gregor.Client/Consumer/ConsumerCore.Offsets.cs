@@ -81,7 +81,7 @@ internal sealed partial class ConsumerCore
     /// earlier can land after this commit and move an offset back. A failed commit is reported, not thrown: the
     /// partitions go either way.
     /// </summary>
-    public void CommitAndRemove(IReadOnlyCollection<TopicPartition> partitions)
+    public void CommitAndRemove(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
     {
         _commitGate.Wait();
         try
@@ -97,7 +97,7 @@ internal sealed partial class ConsumerCore
             {
                 try
                 {
-                    var results = Blocking(Settings.DefaultApiTimeout, "committing offsets of revoked partitions",
+                    var results = Blocking(timeout, "committing offsets of revoked partitions",
                         token => client.CommitAsync([.. dirty.Select(d => d.Offset)], identity, token));
                     MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
                     if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)

@@ -25,6 +25,8 @@ internal sealed class ConsumerGroupMember : IGroupMemberIdentityProvider
     private List<string> _subscription = [];
     private int _workWaiting = 1;
     private long _lastPoll;
+    private long? _closeStarted;
+    private TimeSpan _closeTimeout;
 
     public ConsumerGroupMember(ConsumerCore core, MembershipSettings settings, RebalanceHandlers handlers)
     {
@@ -191,7 +193,7 @@ internal sealed class ConsumerGroupMember : IGroupMemberIdentityProvider
                 return Assign(step.Partitions);
             case RebalanceStepKind.Revoke:
                 var revokeFailure = RunGivingUp(_handlers.Revoked, step.Partitions, "revoked");
-                if (_core.Settings.EnableAutoCommit) _core.CommitAndRemove(step.Partitions);
+                if (_core.Settings.EnableAutoCommit) _core.CommitAndRemove(step.Partitions, CommitTimeout);
                 else _core.RemoveAssigned(step.Partitions);
                 return revokeFailure;
             default:
@@ -259,10 +261,23 @@ internal sealed class ConsumerGroupMember : IGroupMemberIdentityProvider
     /// </summary>
     public Exception? Close(TimeSpan timeout)
     {
+        _closeStarted = _core.Clock.GetTimestamp();
+        _closeTimeout = timeout;
         _membership.BeginClose();
         var failure = CarryOutQuietly();
-        _membership.CloseAsync(timeout).GetAwaiter().GetResult();
+        _membership.CloseAsync(CommitTimeout).GetAwaiter().GetResult();
         return failure;
+    }
+
+    /// <summary>How long a revocation's commit may take: default.api.timeout.ms, or what is left of Close's time.</summary>
+    private TimeSpan CommitTimeout
+    {
+        get
+        {
+            if (_closeStarted is not { } started) return _core.Settings.DefaultApiTimeout;
+            var left = _closeTimeout - _core.Clock.GetElapsedTime(started);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
     }
 
     /// <summary>Dispose without Close: stops the membership without a LeaveGroup; the group notices at session.timeout.ms.</summary>
