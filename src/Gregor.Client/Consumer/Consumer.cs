@@ -349,16 +349,35 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Commit(IEnumerable<TopicPartitionOffsetMetadata> offsets)
     {
-        ArgumentNullException.ThrowIfNull(offsets);
+        var list = ToCommit(offsets);
         ThrowIfClosed();
-        var list = offsets.Select(o =>
+        _core.Commit(list);
+    }
+
+    public Task<List<TopicPartitionOffset>> CommitAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        return _core.CommitStoredAsync(cancellationToken);
+    }
+
+    public Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        var list = ToCommit(offsets.Select(o => new TopicPartitionOffsetMetadata(o ?? throw new ArgumentException("an offset in the list is null", nameof(offsets)), null)));
+        ThrowIfClosed();
+        return _core.CommitAsync(list, cancellationToken);
+    }
+
+    private static List<OffsetToCommit> ToCommit(IEnumerable<TopicPartitionOffsetMetadata> offsets)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        return [.. offsets.Select(o =>
         {
             ArgumentNullException.ThrowIfNull(o, nameof(offsets));
             if (o.Offset.Value < 0 || o.Partition.Value < 0)
                 throw new ArgumentException($"{o.Topic} [{o.Partition.Value}] @{o.Offset}: commit a real offset (the next record to read)", nameof(offsets));
             return new OffsetToCommit(o.Topic, o.Partition.Value, o.Offset.Value, o.LeaderEpoch ?? -1, o.Metadata);
-        }).ToList();
-        _core.Commit(list);
+        })];
     }
 
     public void StoreOffset(ConsumeResult<TKey, TValue> result)

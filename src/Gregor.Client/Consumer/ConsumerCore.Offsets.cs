@@ -28,7 +28,10 @@ internal sealed partial class ConsumerCore
     }
 
     /// <summary>Commits every assigned partition's stored offset; Local_NoOffset when none is stored.</summary>
-    public List<TopicPartitionOffset> CommitStored()
+    public List<TopicPartitionOffset> CommitStored() => CommitStoredAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="CommitStored"/>
+    public async Task<List<TopicPartitionOffset>> CommitStoredAsync(CancellationToken cancellationToken)
     {
         List<(PartitionState State, OffsetToCommit Offset)> stored;
         lock (Gate)
@@ -37,7 +40,7 @@ internal sealed partial class ConsumerCore
                 .Select(p => (p, new OffsetToCommit(p.Topic, p.Partition, p.StoredOffset, p.StoredLeaderEpoch, null)))];
         }
         if (stored.Count == 0) throw new KafkaException(new Error(ErrorCode.Local_NoOffset, "no offset is stored for any assigned partition"));
-        Commit([.. stored.Select(s => s.Offset)]);
+        await CommitAsync([.. stored.Select(s => s.Offset)], cancellationToken).ConfigureAwait(false);
         MarkCommitted(stored);
         return [.. stored.Select(s => new TopicPartitionOffset(s.Offset.Topic, s.Offset.Partition, s.Offset.Offset, EpochOrNull(s.Offset.LeaderEpoch)))];
     }
@@ -52,16 +55,19 @@ internal sealed partial class ConsumerCore
     }
 
     /// <summary>Commits the offsets given; throws with each partition's outcome when any fails.</summary>
-    public void Commit(IReadOnlyList<OffsetToCommit> offsets)
+    public void Commit(IReadOnlyList<OffsetToCommit> offsets) => CommitAsync(offsets, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Commit(IReadOnlyList{OffsetToCommit})"/>
+    public async Task CommitAsync(IReadOnlyList<OffsetToCommit> offsets, CancellationToken cancellationToken)
     {
         var client = RequireGroup();
         if (offsets.Count == 0) return;
-        _commitGate.Wait();
+        await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var identity = Identity.Current;
-            var results = Blocking(Settings.DefaultApiTimeout, "committing offsets",
-                token => client.CommitAsync(offsets, identity, token));
+            var results = await WithinAsync(Settings.DefaultApiTimeout, "committing offsets",
+                token => client.CommitAsync(offsets, identity, token), cancellationToken).ConfigureAwait(false);
             if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
             {
                 if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
@@ -179,16 +185,32 @@ internal sealed partial class ConsumerCore
     private static Error ToError(WireErrorCode code) => code == WireErrorCode.None ? new Error(ErrorCode.NoError) : new Error(code.ToClientErrorCode());
 
     /// <summary>Runs an operation for the application within a timeout, turning failures into a KafkaException.</summary>
-    private T Blocking<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation)
+    private T Blocking<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation) =>
+        WithinAsync(timeout, what, operation, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Blocking"/> for async callers: the timeout's end is a Local_TimedOut KafkaException, the caller's
+    /// <paramref name="cancellationToken"/> an OperationCanceledException.
+    /// </summary>
+    private async Task<T> WithinAsync<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, Clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         try
         {
-            return operation(deadline.Token).GetAwaiter().GetResult();
+            return await operation(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"{what} did not finish within {timeout.TotalMilliseconds} ms"));
+        }
+        catch (KafkaErrorException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"{what} was cancelled ({e.Message})", e, cancellationToken);
         }
         catch (KafkaErrorException e)
         {

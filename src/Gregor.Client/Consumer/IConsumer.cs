@@ -100,6 +100,15 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>Commits offsets with a metadata string each.</summary>
     void Commit(IEnumerable<TopicPartitionOffsetMetadata> offsets);
 
+    /// <summary>
+    /// <see cref="Commit()"/> without blocking a thread while the coordinator answers (Java's commitAsync); the
+    /// task fails as Commit would throw. Commits go out in the order they are asked for.
+    /// </summary>
+    Task<List<TopicPartitionOffset>> CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><see cref="Commit(IEnumerable{TopicPartitionOffset})"/> without blocking a thread while the coordinator answers.</summary>
+    Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default);
+
     /// <summary>Stores the offset after this record for the next Commit() or auto-commit (only with enable.auto.offset.store=false).</summary>
     void StoreOffset(ConsumeResult<TKey, TValue> result);
 

@@ -77,7 +77,7 @@ public sealed class SubscribeTests
             var read = Take(first, 40);
             Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), read.Select(r => r.Offset.Value));
             Assert.NotEqual("", first.MemberId);
-            Assert.Equal(40, Assert.Single(first.Commit()).Offset.Value);
+            Assert.Equal(40, Assert.Single(await first.CommitAsync()).Offset.Value);
             first.Close();
         }
         using var second = new ConsumerBuilder<string, string>(MemberConfig(broker, "resume", settings: ("enable.auto.commit", "false"))).Build();
@@ -285,6 +285,8 @@ public sealed class SubscribeTests
         Assert.True(fenced.Error.IsFatal);
         var commit = Assert.ThrowsAny<KafkaException>(() => first.Commit(record));
         Assert.Equal(ErrorCode.FencedInstanceId, commit.Error.Code);
+        var asyncCommit = await Assert.ThrowsAnyAsync<KafkaException>(() => first.CommitAsync([new TopicPartitionOffset("fenced", 0, 1)]));
+        Assert.Equal(ErrorCode.FencedInstanceId, asyncCommit.Error.Code);
         second.Close();
     }
 }
