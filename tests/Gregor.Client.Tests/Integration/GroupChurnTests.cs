@@ -8,7 +8,7 @@ using static Gregor.Client.Tests.Integration.GroupTestSupport;
 namespace Gregor.Client.Tests.Integration;
 
 /// <summary>
-/// A minute of churn: up to 20 Gregor consumers of one group join, close and crash (disposed without Close: no
+/// A minute of churn: Gregor consumers of one group, up to 20 at once, join, close and crash (disposed without Close: no
 /// revocation, commit or LeaveGroup) at seeded random moments while a producer keeps writing. Throughout, no
 /// partition is assigned to a member while another holds it, each generation's assignments are disjoint, nothing
 /// is read from a partition not held, and no committed offset ever moves back (every commit is read from
@@ -37,6 +37,7 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
         var producing = Task.Run(() => ProduceAsync(broker, produced, stop.Token));
         var commits = new CommitWatch(broker);
         int created = 0, closed = 0, killed = 0, peak = 0;
+        var peakAt = TimeSpan.Zero;
 
         SubscribedConsumer Start()
         {
@@ -48,16 +49,18 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
 
         try
         {
-            for (int i = 0; i < 8; i++) live.Add(Start());
+            for (int i = 0; i < 12; i++) live.Add(Start());
+            peak = live.Count;
             var churn = Stopwatch.StartNew();
             while (churn.Elapsed < TimeSpan.FromSeconds(56))
             {
                 await Task.Delay(random.Next(600, 1_800));
-                bool join = live.Count < 3 || (live.Count < MaxMembers && random.Next(2) == 0);
+                // Joins a little likelier than departures: the group climbs to 20 members and churns there.
+                bool join = live.Count < 3 || (live.Count < MaxMembers && random.Next(4) < 3);
                 if (join)
                 {
                     live.Add(Start());
-                    peak = Math.Max(peak, live.Count);
+                    if (live.Count > peak) (peak, peakAt) = (live.Count, churn.Elapsed);
                     continue;
                 }
                 var victim = live[random.Next(live.Count)];
@@ -81,10 +84,10 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
             await WaitUntilAsync(() => Split(live, Topic, Partitions) && AllConsumed(everyone, produced),
                 () => $"produced [{string.Join(",", produced)}]; missing {Missing(everyone, produced)}; " + Describe(live), TimeSpan.FromSeconds(45));
 
-            output.WriteLine($"{created} members started (at most {peak} at once), {closed} closed, {killed} crashed, {live.Count} at the end; " +
+            output.WriteLine($"{created} members started (at most {peak} at once, first after {peakAt.TotalSeconds:F0} s), {closed} closed, {killed} crashed, {live.Count} at the end; " +
                 $"{produced.Sum()} records produced, {everyone.Sum(m => m.Records.Count)} consumed; " +
                 $"{rebalances.Select(r => r.Generation).Where(g => g >= 0).Distinct().Count()} generations; {commits.Count} commits watched");
-            Assert.True(killed > 0 && closed > 0 && created >= MaxMembers, $"churn too mild: {created} started, {closed} closed, {killed} crashed");
+            Assert.True(killed > 0 && closed > 0 && peak == MaxMembers, $"churn too mild: {created} started (at most {peak} at once), {closed} closed, {killed} crashed");
             Assert.All(everyone, m => Assert.Empty(m.Violations));
             Assert.All(everyone.SelectMany(m => m.Records), r => Assert.True(r.Held, $"{r.Member} read [{r.Partition}] @{r.Offset} without holding it"));
             AssertDisjointGenerations(rebalances);
