@@ -51,6 +51,20 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void Examples_use_the_client_alone()
+    {
+        string examples = Path.Combine(RepositoryRoot(), "examples");
+        var projects = Directory.GetFiles(examples, "*.csproj", SearchOption.AllDirectories);
+        Assert.Equal(3, projects.Length);
+        foreach (string csproj in projects)
+        {
+            var references = XDocument.Load(csproj).Descendants("ProjectReference")
+                .Select(r => Path.GetFileNameWithoutExtension((string)r.Attribute("Include")!));
+            Assert.Equal(["Gregor.Client"], references);
+        }
+    }
+
+    [Fact]
     public void Built_assemblies_reference_only_lower_layers()
     {
         var assemblies = new[] { "Gregor.Protocol", "Gregor.Storage", "Gregor.Metadata", "Gregor.Broker" }.Select(n => Assembly.Load(new AssemblyName(n)));

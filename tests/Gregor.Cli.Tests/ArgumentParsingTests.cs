@@ -64,6 +64,9 @@ public sealed class ArgumentParsingTests
     [InlineData("consume t --offset 5", "--offset with a number needs --partition")]
     [InlineData("consume t --offset 5 --partition 0 --from-beginning", "give one of --from-beginning, --from-timestamp or --offset")]
     [InlineData("consume t --from-timestamp yesterday", "neither Unix milliseconds nor an ISO 8601")]
+    [InlineData("consume t --group g --partition 0", "--group shares the topic's partitions")]
+    [InlineData("consume t --group g --offset earliest", "--group shares the topic's partitions")]
+    [InlineData("consume t --group g --from-timestamp 1700000000000", "--group shares the topic's partitions")]
     [InlineData("produce t --acks 2", "--acks: '2'")]
     [InlineData("produce t --compression-codec brotli", "--compression-codec: 'brotli'")]
     [InlineData("perf produce t --num-records 10 --throughput 0", "--throughput")]
@@ -159,6 +162,10 @@ public sealed class ArgumentParsingTests
         var fromBeginning = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--from-beginning", "--max-messages", "10")).Args);
         Assert.Equal(Offset.Beginning, fromBeginning.StartOffset);
         Assert.Equal(10, fromBeginning.MaxMessages);
+        Assert.Null(fromBeginning.GroupId);
+
+        var member = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--group", "readers", "--from-beginning")).Args);
+        Assert.Equal(("readers", Offset.Beginning), (member.GroupId, member.StartOffset));
 
         var at = Assert.IsType<ConsumeArgs>((await Parse("consume", "t", "--partition", "2", "--offset", "42", "--count", "3",
             "--property", "print.key=true", "--property", "print.offset=true", "--timeout-ms", "1500")).Args);
@@ -190,6 +197,8 @@ public sealed class ArgumentParsingTests
         Assert.Equal("65536", produce.ProducerProperties["batch.size"]);
         var consume = Assert.IsType<PerfConsumeArgs>((await Parse("perf", "consume", "t", "--messages", "50")).Args);
         Assert.Equal(50, consume.NumRecords);
+        Assert.Null(consume.GroupId);
+        Assert.Equal("readers", Assert.IsType<PerfConsumeArgs>((await Parse("perf", "consume", "t", "--messages", "5", "--group", "readers")).Args).GroupId);
     }
 
     [Theory]

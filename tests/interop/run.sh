@@ -53,6 +53,10 @@ tests=(
   "kcat-to-gregor|$python cases/kcat_to_gregor.py"
   "kafkajs-to-gregor|node node/to-gregor.js"
   "gregor-consume-cli|$python cases/gregor_consume_cli.py"
+  "gregor-consume-group|$python cases/gregor_consume_group.py"
+  "gregor-confluent-pubsub|$python cases/gregor_confluent_pubsub.py"
+  "gregor-confluent-group-range|$python cases/gregor_confluent_group.py range"
+  "gregor-confluent-group-cooperative|$python cases/gregor_confluent_group.py cooperative-sticky"
 )
 
 is_selected() {

@@ -16,50 +16,80 @@ internal sealed partial class ClientCommandHandlers
 
     public Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken) => Guarded("consume", args.Target, async () =>
     {
-        if (args.GroupId is not null)
-        {
-            // A consumer alone could commit under the group id, but it would read every partition itself instead of
-            // sharing them with the group's members: that is not what --group promises, so it waits for membership.
-            await _error.WriteLineAsync("gregor consume: --group needs consumer group membership, which this build does not have yet; "
-                + "without --group the topic's partitions are read directly").ConfigureAwait(false);
-            return 1;
-        }
         var partitions = await PartitionsToReadAsync("consume", args.Target, args.Topic, args.Partition).ConfigureAwait(false);
         if (partitions is null) return 1;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(ConsumerConfigFor(args.Target, args.ConsumerProperties))
-            .SetErrorHandler((_, e) => _error.WriteLine($"gregor consume: warning: {OneLine(e.Reason)}"))
-            .Build();
-        consumer.Assign(StartPositions(consumer, args, partitions));
-
-        var printer = new RecordPrinter(_out, args.Target.Output, args.Print);
-        long count = 0;
-        long idleSince = Stopwatch.GetTimestamp();
-        try
+        IConsumer<byte[], byte[]> consumer;
+        if (args.GroupId is { } group)
         {
-            while ((args.MaxMessages is null || count < args.MaxMessages) && !cancellationToken.IsCancellationRequested)
+            // As kafka-console-consumer --group: a member of the group, starting where the group committed (else at the
+            // end, or the beginning with --from-beginning), committing what it printed as it goes and when it stops.
+            if (args.StartOffset == Offset.Beginning && args.ConsumerProperties.ContainsKey("auto.offset.reset"))
             {
-                var record = consumer.Consume(ConsumeSlice);
-                if (record is null || record.IsPartitionEOF)
-                {
-                    if (args.Timeout is { } idle && Stopwatch.GetElapsedTime(idleSince) >= idle) break;
-                    continue;
-                }
-                printer.Print(record);
-                count++;
-                idleSince = Stopwatch.GetTimestamp();
+                await _error.WriteLineAsync("gregor consume: give --from-beginning or auto.offset.reset, not both").ConfigureAwait(false);
+                return 2;
             }
+            var config = ConsumerConfigFor(args.Target, args.ConsumerProperties, new()
+            {
+                ["group.id"] = group,
+                ["auto.offset.reset"] = args.StartOffset == Offset.Beginning ? "earliest" : "latest",
+            });
+            consumer = new ConsumerBuilder<byte[], byte[]>(config)
+                .SetErrorHandler((_, e) => _error.WriteLine($"gregor consume: warning: {OneLine(e.Reason)}"))
+                .Build();
+            consumer.Subscribe(args.Topic);
         }
-        catch (ConsumeException e)
+        else
         {
-            await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            var at = e.ConsumerRecord;
-            await _error.WriteLineAsync($"gregor consume: {at.Topic} [{at.Partition.Value}] at offset {at.Offset.Value}: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
-            return 1;
+            consumer = new ConsumerBuilder<byte[], byte[]>(ConsumerConfigFor(args.Target, args.ConsumerProperties))
+                .SetErrorHandler((_, e) => _error.WriteLine($"gregor consume: warning: {OneLine(e.Reason)}"))
+                .Build();
         }
-        await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        // As kafka-console-consumer does, on standard error so that standard output stays the records only.
-        await _error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Processed a total of {count} messages")).ConfigureAwait(false);
-        return 0;
+        using (consumer)
+        {
+            if (args.GroupId is null) consumer.Assign(StartPositions(consumer, args, partitions));
+            var printer = new RecordPrinter(_out, args.Target.Output, args.Print);
+            long count = 0;
+            long idleSince = Stopwatch.GetTimestamp();
+            int exit = 0;
+            try
+            {
+                while ((args.MaxMessages is null || count < args.MaxMessages) && !cancellationToken.IsCancellationRequested)
+                {
+                    var record = consumer.Consume(ConsumeSlice);
+                    if (record is null || record.IsPartitionEOF)
+                    {
+                        if (args.Timeout is { } idle && Stopwatch.GetElapsedTime(idleSince) >= idle) break;
+                        continue;
+                    }
+                    printer.Print(record);
+                    count++;
+                    idleSince = Stopwatch.GetTimestamp();
+                }
+            }
+            catch (ConsumeException e)
+            {
+                await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                var at = e.ConsumerRecord;
+                await _error.WriteLineAsync(at.Topic.Length == 0
+                    ? $"gregor consume: {OneLine(e.Error.Reason)}"
+                    : $"gregor consume: {at.Topic} [{at.Partition.Value}] at offset {at.Offset.Value}: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
+                exit = 1;
+            }
+            await _out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            // A member revokes its partitions, commits what was printed and leaves the group; without a group this just stops.
+            try
+            {
+                consumer.Close();
+            }
+            catch (KafkaException e)
+            {
+                await _error.WriteLineAsync($"gregor consume: warning: closing: {OneLine(e.Error.Reason)}").ConfigureAwait(false);
+            }
+            if (exit != 0) return exit;
+            // As kafka-console-consumer does, on standard error so that standard output stays the records only.
+            await _error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Processed a total of {count} messages")).ConfigureAwait(false);
+            return 0;
+        }
     });
 
     /// <summary>Where each partition starts: an offset, the beginning or end, or the first record at or after a time.</summary>
@@ -78,11 +108,13 @@ internal sealed partial class ClientCommandHandlers
         var partitions = await PartitionsToReadAsync("perf consume", args.Target, args.Topic, null).ConfigureAwait(false);
         if (partitions is null) return 1;
         // Keys and values are measured, not copied: the run times the consumer, not byte[] allocation.
-        using var consumer = new ConsumerBuilder<int, int>(ConsumerConfigFor(args.Target, args.ConsumerProperties))
+        var defaults = args.GroupId is { } group ? new Dictionary<string, string> { ["group.id"] = group, ["auto.offset.reset"] = "earliest" } : null;
+        using var consumer = new ConsumerBuilder<int, int>(ConsumerConfigFor(args.Target, args.ConsumerProperties, defaults))
             .SetKeyDeserializer(ByteCount.Instance).SetValueDeserializer(ByteCount.Instance)
             .SetErrorHandler((_, e) => _error.WriteLine($"gregor perf consume: warning: {OneLine(e.Reason)}"))
             .Build();
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        if (args.GroupId is null) consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        else consumer.Subscribe(args.Topic);
         long records = 0, bytes = 0;
         long start = Stopwatch.GetTimestamp();
         long last = start;
@@ -98,6 +130,7 @@ internal sealed partial class ClientCommandHandlers
             bytes += record.Message.Key + record.Message.Value;
             last = Stopwatch.GetTimestamp();
         }
+        if (args.GroupId is not null) consumer.Close(); // commits what was read and leaves the group
         double seconds = Stopwatch.GetElapsedTime(start, last).TotalSeconds;
         new ResultWriter(_out, args.Target.Output).PerfConsume(new PerfReport("consume", records, bytes, seconds, 0, 0, 0, 0, 0, 0, 0));
         if (records < args.NumRecords && !cancellationToken.IsCancellationRequested)
@@ -141,11 +174,13 @@ internal sealed partial class ClientCommandHandlers
         return [.. all.Select(p => new TopicPartition(topic, p))];
     }
 
-    private static ConsumerConfig ConsumerConfigFor(ClientTarget target, IReadOnlyDictionary<string, string> properties)
+    /// <summary>The consumer's settings: the CLI's defaults (<paramref name="defaults"/> on top), then the user's properties over them.</summary>
+    private static ConsumerConfig ConsumerConfigFor(ClientTarget target, IReadOnlyDictionary<string, string> properties, Dictionary<string, string>? defaults = null)
     {
         // The topic was checked to exist; reading must not create one, and nothing is committed without a group.
         var config = new ConsumerConfig { BootstrapServers = target.Bootstrap };
         config.Set("allow.auto.create.topics", "false");
+        foreach (var (key, value) in defaults ?? []) config.Set(key, value);
         foreach (var (key, value) in properties) config.Set(key, value);
         return config;
     }

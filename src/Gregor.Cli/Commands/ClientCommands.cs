@@ -109,7 +109,10 @@ internal static class ClientCommands
         {
             Description = "Stop after this many records.",
         }.Check(v => long.TryParse(v, out long n) && n > 0 ? null : $"--max-messages: '{v}' is not a positive number");
-        var group = new Option<string?>("--group", "-g") { Description = "Consume as a member of this group (commits offsets)." };
+        var group = new Option<string?>("--group", "-g")
+        {
+            Description = "Consume as a member of this group: share the partitions with its other members and commit what was read.",
+        };
         var timeoutMs = new Option<int?>("--timeout-ms", "--timeout")
         {
             Description = "Stop when no record arrives for this many milliseconds.",
@@ -129,6 +132,8 @@ internal static class ClientCommands
                 result.AddError("consume: give one of --from-beginning, --from-timestamp or --offset");
             if (offsetValue is not null && ArgParsers.StartOffset(offsetValue, out _) is { IsSpecial: false } && result.GetValue(partition) is null)
                 result.AddError("consume: --offset with a number needs --partition");
+            if (result.GetValue(group) is not null && (result.GetValue(partition) is not null || offsetValue is not null || result.GetValue(fromTimestamp) is not null))
+                result.AddError("consume: --group shares the topic's partitions with the group from its committed offsets; --partition, --offset and --from-timestamp read without it");
         });
         command.SetAction((parse, ct) =>
         {

@@ -75,8 +75,9 @@ internal sealed record GroupResetOffsetsArgs(ClientTarget Target, string Group, 
 internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long NumRecords, int RecordSize, long Throughput,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
 
+/// <summary>Read from the beginning and time it; with <paramref name="GroupId"/> as a member of that group (from its committed offsets).</summary>
 internal sealed record PerfConsumeArgs(ClientTarget Target, string Topic, long NumRecords, TimeSpan Timeout,
-    IReadOnlyDictionary<string, string> ConsumerProperties);
+    IReadOnlyDictionary<string, string> ConsumerProperties, string? GroupId = null);
 
 /// <summary>Runs the client commands. The real one talks to brokers; tests use a recording one.</summary>
 internal interface ICommandHandlers

@@ -31,7 +31,8 @@ internal static class GregorCli
     {
         RootCommand root = CreateRoot(handlers);
         ParseResult parse = root.Parse(args);
-        var invocation = new InvocationConfiguration { Output = output, Error = error };
+        // Program turns Ctrl-C and SIGTERM into cancellation; no second handler here (null: none).
+        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
         if (parse.Errors.Count > 0)
         {
             bool onlyMissingVerb = parse.CommandResult.Command.Subcommands.Count > 0 && parse.Tokens.Count == CountCommandTokens(parse);

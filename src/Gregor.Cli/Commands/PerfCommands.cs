@@ -59,13 +59,17 @@ internal static class PerfCommands
             DefaultValueFactory = _ => 10_000,
         }.InRange(1, int.MaxValue);
         var consumerProperty = ClientCommands.PropertiesOption("--consumer-props", "A consumer setting, name=value. Repeatable.");
+        var group = new Option<string?>("--group", "-g")
+        {
+            Description = "Read as a member of this group: its share of the partitions, from the group's committed offsets (else the beginning), committing as it goes.",
+        };
         var command = new Command("consume", "Read records from the beginning and report throughput.")
         {
-            topic, numRecords, timeoutMs, consumerProperty,
+            topic, numRecords, timeoutMs, consumerProperty, group,
         };
         command.SetAction((parse, ct) => handlers.PerfConsumeAsync(new PerfConsumeArgs(global.Bind(parse), parse.GetValue(topic)!,
             parse.GetValue(numRecords), TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs)),
-            ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-props", out _)), ct));
+            ArgParsers.KeyValues(parse.GetValue(consumerProperty) ?? [], "--consumer-props", out _), parse.GetValue(group)), ct));
         return command;
     }
 }

@@ -1,3 +1,4 @@
+using Gregor.Client.Groups;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
 using Gregor.Protocol;
@@ -24,9 +25,6 @@ internal readonly record struct GroupAnswer<T>(string Group, WireErrorCode Routi
 /// </summary>
 internal sealed class GroupCoordinatorRouter(MetadataManager metadata, ConnectionPool pool, TimeSpan retryBackoff)
 {
-    private const sbyte GroupKeyType = 0;
-    private const short FirstBatchedVersion = 4;
-
     /// <summary>
     /// Runs <paramref name="exchange"/> against each coordinator with the groups it coordinates,
     /// until every group has an outcome; <paramref name="failed"/> makes the outcome of a group that got none.
@@ -114,30 +112,24 @@ internal sealed class GroupCoordinatorRouter(MetadataManager metadata, Connectio
         var connection = await metadata.AnyConnectionAsync(cancellationToken).ConfigureAwait(false);
         short version = connection.Versions.Highest(ApiKey.FindCoordinator);
         var found = new List<(string, Node?, Error)>(groups.Count);
-        if (version >= FirstBatchedVersion)
+        if (version >= GroupCoordinatorLookup.FirstBatchedVersion)
         {
-            var request = new FindCoordinatorRequest { KeyType = GroupKeyType, CoordinatorKeys = [.. groups] };
-            var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(request, version, cancellationToken).ConfigureAwait(false);
-            foreach (string group in groups)
-            {
-                var c = response.Coordinators.FirstOrDefault(c => c.Key == group);
-                found.Add(c is null
-                    ? (group, null, new Error(ErrorCode.Local_BadMsg, $"FindCoordinator did not answer for group {group}"))
-                    : Outcome(group, c.ErrorCode, c.ErrorMessage, c.NodeId, c.Host, c.Port));
-            }
+            var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(
+                GroupCoordinatorLookup.ForGroups(groups), version, cancellationToken).ConfigureAwait(false);
+            foreach (string group in groups) found.Add(Outcome(group, GroupCoordinatorLookup.Read(response, group)));
             return found;
         }
         foreach (string group in groups)
         {
-            var request = new FindCoordinatorRequest { Key = group, KeyType = GroupKeyType };
-            var r = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(request, version, cancellationToken).ConfigureAwait(false);
-            found.Add(Outcome(group, r.ErrorCode, r.ErrorMessage, r.NodeId, r.Host, r.Port));
+            var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(
+                GroupCoordinatorLookup.ForGroup(group), version, cancellationToken).ConfigureAwait(false);
+            found.Add(Outcome(group, GroupCoordinatorLookup.Read(response, group)));
         }
         return found;
     }
 
-    private static (string, Node?, Error) Outcome(string group, short errorCode, string? message, int nodeId, string host, int port) =>
-        errorCode != 0
-            ? (group, null, Broker((WireErrorCode)errorCode, message))
-            : (group, new Node { Id = nodeId, Host = host, Port = port }, new Error(ErrorCode.NoError));
+    private static (string, Node?, Error) Outcome(string group, CoordinatorAnswer answer) =>
+        answer.Node is { } node
+            ? (group, new Node { Id = node.NodeId, Host = node.Host, Port = node.Port }, new Error(ErrorCode.NoError))
+            : (group, null, Broker(answer.Error, answer.Message));
 }

@@ -14,26 +14,73 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly ConsumerCore _core;
     private readonly IDeserializer<TKey> _keys;
     private readonly IDeserializer<TValue> _values;
-    private int _consuming;
+    private readonly RebalanceHandlers _handlers;
+    private readonly object _memberLock = new();
+    private ConsumerGroupMember? _member;
     private int _disposed;
 
     public Consumer(ConsumerSettings settings, IDeserializer<TKey> keys, IDeserializer<TValue> values, TimeProvider clock,
-        Action<IConsumer<TKey, TValue>, Error>? errorHandler)
+        Action<IConsumer<TKey, TValue>, Error>? errorHandler, ConsumerHandlers<TKey, TValue>? handlers = null)
     {
         _keys = keys;
         _values = values;
         _core = new ConsumerCore(settings, clock);
         if (errorHandler is not null) _core.ErrorHandler = error => errorHandler(this, error);
+        _handlers = handlers is null ? RebalanceHandlers.None : new RebalanceHandlers(
+            handlers.Assigned is { } assigned ? partitions => assigned(this, partitions) : null,
+            handlers.Revoked is { } revoked ? partitions => revoked(this, partitions) : null,
+            handlers.Lost is { } lost ? partitions => lost(this, partitions) : null);
     }
 
-    /// <summary>The untyped machinery, for group membership to drive and for tests.</summary>
+    /// <summary>The untyped machinery, for tests.</summary>
     internal ConsumerCore Core => _core;
 
     public string Name => _core.Settings.Connection.ClientId;
 
-    public string MemberId => _core.Identity.Current.MemberId;
+    public string MemberId => Member?.MemberId ?? "";
 
     public List<TopicPartition> Assignment => _core.Assignment;
+
+    public List<string> Subscription => Member?.Subscription ?? [];
+
+    private ConsumerGroupMember? Member
+    {
+        get { lock (_memberLock) return _member; }
+    }
+
+    /// <summary>The group side, once subscribed (for tests).</summary>
+    internal ConsumerGroupMember? GroupMember => Member;
+
+    public void Subscribe(string topic) => Subscribe([topic]);
+
+    public void Subscribe(IEnumerable<string> topics)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        ThrowIfClosed();
+        var list = topics.ToList();
+        foreach (string topic in list)
+            if (string.IsNullOrWhiteSpace(topic) || topic == "^") throw new ArgumentException($"'{topic}' is not a topic name or a regex", nameof(topics));
+        if (list.Count == 0) throw new ArgumentException("subscribe to at least one topic (or call Unsubscribe)", nameof(topics));
+        if (_core.Settings.Membership is not { } settings)
+            throw new KafkaException(new Error(ErrorCode.InvalidGroupId, "Subscribe needs a group.id in the consumer's configuration"));
+        lock (_memberLock)
+        {
+            if (_member is null || !_member.OwnsAssignment)
+            {
+                // As Java's IllegalStateException: the partitions are either the application's (Assign) or the group's.
+                if (_core.Assignment.Count > 0)
+                    throw new InvalidOperationException("the consumer has partitions assigned with Assign; Assign and Subscribe exclude each other (Unassign first)");
+            }
+            _member ??= new ConsumerGroupMember(_core, settings, _handlers);
+            _member.Subscribe(list);
+        }
+    }
+
+    public void Unsubscribe()
+    {
+        ThrowIfClosed();
+        Member?.Unsubscribe();
+    }
 
     public ConsumeResult<TKey, TValue>? Consume(int millisecondsTimeout) =>
         Consume(millisecondsTimeout == Timeout.Infinite ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(millisecondsTimeout));
@@ -50,9 +97,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private ConsumeResult<TKey, TValue>? ConsumeWithin(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ThrowIfClosed();
-        if (Interlocked.Exchange(ref _consuming, 1) != 0)
-            throw new InvalidOperationException("Consume is already running on another thread; a consumer is consumed from one thread at a time");
+        ThrowIfClosing();
+        if (!_core.TryEnterConsume())
+            throw new InvalidOperationException("Consume is already running (on another thread, or this one from a handler); a consumer is consumed from one thread at a time");
         try
         {
             bool forever = timeout == Timeout.InfiniteTimeSpan;
@@ -60,7 +107,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfClosed();
+                ThrowIfClosing();
                 _core.RunConsumeThreadWork();
                 switch (_core.TryNext(out var slot, out var partition, out int generation, out var error))
                 {
@@ -80,12 +127,14 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 }
                 var left = forever ? Timeout.InfiniteTimeSpan : timeout - _core.Clock.GetElapsedTime(start);
                 if (!forever && left <= TimeSpan.Zero) return null;
+                // A group member comes back now and then while it waits: waiting in Consume counts as polling.
+                if (Member is { } member && (forever || left > member.LongestWait)) left = member.LongestWait;
                 _core.WaitForWork(left, cancellationToken);
             }
         }
         finally
         {
-            Volatile.Write(ref _consuming, 0);
+            _core.ExitConsume();
         }
     }
 
@@ -205,6 +254,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public void Assign(IEnumerable<TopicPartitionOffset> partitions)
     {
         ThrowIfClosed();
+        ThrowIfSubscribed();
         _core.Assign(partitions);
     }
 
@@ -217,18 +267,21 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public void IncrementalAssign(IEnumerable<TopicPartitionOffset> partitions)
     {
         ThrowIfClosed();
+        ThrowIfSubscribed();
         _core.IncrementalAssign(partitions);
     }
 
     public void IncrementalUnassign(IEnumerable<TopicPartition> partitions)
     {
         ThrowIfClosed();
+        ThrowIfSubscribed();
         _core.IncrementalUnassign(partitions);
     }
 
     public void Unassign()
     {
         ThrowIfClosed();
+        ThrowIfSubscribed();
         _core.Assign([]);
     }
 
@@ -296,16 +349,35 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Commit(IEnumerable<TopicPartitionOffsetMetadata> offsets)
     {
-        ArgumentNullException.ThrowIfNull(offsets);
+        var list = ToCommit(offsets);
         ThrowIfClosed();
-        var list = offsets.Select(o =>
+        _core.Commit(list);
+    }
+
+    public Task<List<TopicPartitionOffset>> CommitAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        return _core.CommitStoredAsync(cancellationToken);
+    }
+
+    public Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        var list = ToCommit(offsets.Select(o => new TopicPartitionOffsetMetadata(o ?? throw new ArgumentException("an offset in the list is null", nameof(offsets)), null)));
+        ThrowIfClosed();
+        return _core.CommitAsync(list, cancellationToken);
+    }
+
+    private static List<OffsetToCommit> ToCommit(IEnumerable<TopicPartitionOffsetMetadata> offsets)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        return [.. offsets.Select(o =>
         {
             ArgumentNullException.ThrowIfNull(o, nameof(offsets));
             if (o.Offset.Value < 0 || o.Partition.Value < 0)
                 throw new ArgumentException($"{o.Topic} [{o.Partition.Value}] @{o.Offset}: commit a real offset (the next record to read)", nameof(offsets));
             return new OffsetToCommit(o.Topic, o.Partition.Value, o.Offset.Value, o.LeaderEpoch ?? -1, o.Metadata);
-        }).ToList();
-        _core.Commit(list);
+        })];
     }
 
     public void StoreOffset(ConsumeResult<TKey, TValue> result)
@@ -340,11 +412,41 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         return _core.OffsetsForTimes(timestampsToSearch, timeout);
     }
 
-    public void Close() => _core.Close();
+    public void Close()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_core.IsClosed) return;
+        if (_core.OnConsumeThread) throw new InvalidOperationException("Close cannot be called from a handler running inside Consume");
+        _core.BeginClosing();
+        // A Consume on another thread sees the consumer closing at its next pass and returns; the final revocation
+        // (whose handlers run here) must not overlap it.
+        var spin = new SpinWait();
+        while (!_core.TryEnterConsume())
+        {
+            if (spin.Count > 100) Thread.Sleep(5);
+            spin.SpinOnce();
+        }
+        Exception? failure = null;
+        try
+        {
+            if (Member is { } member) failure = member.Close(_core.Settings.Connection.RequestTimeout);
+        }
+        finally
+        {
+            _core.ExitConsume();
+            _core.Close();
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+    }
 
+    /// <summary>
+    /// Releases the consumer. Without Close first, a group member neither commits nor leaves the group (as in
+    /// Confluent.Kafka): the group reassigns its partitions after session.timeout.ms.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (!_core.IsClosed) Member?.Abandon();
         _core.Dispose();
     }
 
@@ -352,5 +454,17 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_core.IsClosed) throw new InvalidOperationException("the consumer is closed");
+    }
+
+    private void ThrowIfClosing()
+    {
+        ThrowIfClosed();
+        if (_core.IsClosing) throw new InvalidOperationException("the consumer is closing");
+    }
+
+    private void ThrowIfSubscribed()
+    {
+        if (Member is { OwnsAssignment: true })
+            throw new InvalidOperationException("the consumer is subscribed: the group assigns its partitions; Assign and Subscribe exclude each other (Unsubscribe first)");
     }
 }

@@ -59,6 +59,36 @@ internal sealed partial class ConsumerCore
         WakeConsumer();
     }
 
+    /// <summary>Takes on partitions the group assigned; one already held keeps its position (a rebalance step is never refused).</summary>
+    public void AddAssigned(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        var list = Checked(partitions);
+        lock (Gate)
+        {
+            foreach (var tpo in list)
+                if (!_partitions.ContainsKey(tpo.TopicPartition)) Add(tpo);
+        }
+        WatchTopicsAndWake(list);
+    }
+
+    /// <summary>
+    /// Gives up partitions (revoked or lost): nothing fetched for them is returned any more, not even the rest of a
+    /// batch being consumed. Ones not held are passed over.
+    /// </summary>
+    public void RemoveAssigned(IEnumerable<TopicPartition> partitions)
+    {
+        lock (Gate)
+        {
+            foreach (var tp in partitions)
+            {
+                if (!_partitions.Remove(tp, out var state)) continue;
+                Remove(state);
+                _order.Remove(state);
+            }
+        }
+        WakeConsumer();
+    }
+
     private static List<TopicPartitionOffset> Checked(IEnumerable<TopicPartitionOffset> partitions)
     {
         ArgumentNullException.ThrowIfNull(partitions);
@@ -131,6 +161,17 @@ internal sealed partial class ConsumerCore
         {
             var state = Assigned(partition);
             return state.Lookup == PositionLookup.None && !state.Halted ? new Offset(state.Position) : Offset.Unset;
+        }
+    }
+
+    /// <summary>The position of a held partition, Offset.Unset when it is being looked up or not held (for the revoke handler).</summary>
+    public Offset PositionOrUnset(TopicPartition partition)
+    {
+        lock (Gate)
+        {
+            return _partitions.TryGetValue(partition, out var state) && state.Lookup == PositionLookup.None && !state.Halted
+                ? new Offset(state.Position)
+                : Offset.Unset;
         }
     }
 

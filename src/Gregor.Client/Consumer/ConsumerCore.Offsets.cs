@@ -7,6 +7,9 @@ namespace Gregor.Client.Consumer;
 /// <summary>Stored and committed offsets, auto-commit, and the offset lookups the application asks for.</summary>
 internal sealed partial class ConsumerCore
 {
+    // One commit at a time, so that an auto-commit snapshot taken before a revocation cannot land after it.
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
+
     /// <summary>Stores an offset (the next record to read) for Commit() and auto-commit.</summary>
     public void StoreOffset(TopicPartitionOffset offset)
     {
@@ -25,7 +28,10 @@ internal sealed partial class ConsumerCore
     }
 
     /// <summary>Commits every assigned partition's stored offset; Local_NoOffset when none is stored.</summary>
-    public List<TopicPartitionOffset> CommitStored()
+    public List<TopicPartitionOffset> CommitStored() => CommitStoredAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="CommitStored"/>
+    public async Task<List<TopicPartitionOffset>> CommitStoredAsync(CancellationToken cancellationToken)
     {
         List<(PartitionState State, OffsetToCommit Offset)> stored;
         lock (Gate)
@@ -34,7 +40,7 @@ internal sealed partial class ConsumerCore
                 .Select(p => (p, new OffsetToCommit(p.Topic, p.Partition, p.StoredOffset, p.StoredLeaderEpoch, null)))];
         }
         if (stored.Count == 0) throw new KafkaException(new Error(ErrorCode.Local_NoOffset, "no offset is stored for any assigned partition"));
-        Commit([.. stored.Select(s => s.Offset)]);
+        await CommitAsync([.. stored.Select(s => s.Offset)], cancellationToken).ConfigureAwait(false);
         MarkCommitted(stored);
         return [.. stored.Select(s => new TopicPartitionOffset(s.Offset.Topic, s.Offset.Partition, s.Offset.Offset, EpochOrNull(s.Offset.LeaderEpoch)))];
     }
@@ -49,18 +55,71 @@ internal sealed partial class ConsumerCore
     }
 
     /// <summary>Commits the offsets given; throws with each partition's outcome when any fails.</summary>
-    public void Commit(IReadOnlyList<OffsetToCommit> offsets)
+    public void Commit(IReadOnlyList<OffsetToCommit> offsets) => CommitAsync(offsets, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Commit(IReadOnlyList{OffsetToCommit})"/>
+    public async Task CommitAsync(IReadOnlyList<OffsetToCommit> offsets, CancellationToken cancellationToken)
     {
         var client = RequireGroup();
         if (offsets.Count == 0) return;
-        var identity = Identity.Current;
-        var results = Blocking(Settings.DefaultApiTimeout, "committing offsets",
-            token => client.CommitAsync(offsets, identity, token));
-        if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+        await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
-            throw new TopicPartitionOffsetException([.. results.Select(r => new TopicPartitionOffsetError(r.Offset.Topic, r.Offset.Partition,
-                r.Offset.Offset, ToError(r.Error)))]);
+            var identity = Identity.Current;
+            var results = await WithinAsync(Settings.DefaultApiTimeout, "committing offsets",
+                token => client.CommitAsync(offsets, identity, token), cancellationToken).ConfigureAwait(false);
+            if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+            {
+                if (Identity.OnCommitError(failed.Error, identity) is { } instead) throw instead;
+                throw new TopicPartitionOffsetException([.. results.Select(r => new TopicPartitionOffsetError(r.Offset.Topic, r.Offset.Partition,
+                    r.Offset.Offset, ToError(r.Error)))]);
+            }
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Before partitions are given up (a revocation): commits their stored offsets that changed, with the current
+    /// identity, then removes them from the assignment, both under the commit gate so that no auto-commit taken
+    /// earlier can land after this commit and move an offset back. A failed commit is reported, not thrown: the
+    /// partitions go either way.
+    /// </summary>
+    public void CommitAndRemove(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
+    {
+        _commitGate.Wait();
+        try
+        {
+            List<(PartitionState State, OffsetToCommit Offset)> dirty;
+            lock (Gate)
+            {
+                dirty = [.. partitions.Select(tp => _partitions.GetValueOrDefault(tp)).OfType<PartitionState>()
+                    .Where(p => p.StoredDirty && p.StoredOffset >= 0)
+                    .Select(p => (p, new OffsetToCommit(p.Topic, p.Partition, p.StoredOffset, p.StoredLeaderEpoch, null)))];
+            }
+            if (dirty.Count > 0 && GroupOffsets is { } client && Identity.TryGetCurrent(out var identity))
+            {
+                try
+                {
+                    var results = Blocking(timeout, "committing offsets of revoked partitions",
+                        token => client.CommitAsync([.. dirty.Select(d => d.Offset)], identity, token));
+                    MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
+                    if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
+                        ReportError(Identity.OnCommitError(failed.Error, identity)?.Error
+                            ?? new Error(failed.Error.ToClientErrorCode(), $"commit of revoked {failed.Offset.Topic} [{failed.Offset.Partition}]: {failed.Error.KafkaName()}"));
+                }
+                catch (KafkaException e)
+                {
+                    ReportError(e.Error);
+                }
+            }
+            RemoveAssigned(partitions);
+        }
+        finally
+        {
+            _commitGate.Release();
         }
     }
 
@@ -126,16 +185,32 @@ internal sealed partial class ConsumerCore
     private static Error ToError(WireErrorCode code) => code == WireErrorCode.None ? new Error(ErrorCode.NoError) : new Error(code.ToClientErrorCode());
 
     /// <summary>Runs an operation for the application within a timeout, turning failures into a KafkaException.</summary>
-    private T Blocking<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation)
+    private T Blocking<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation) =>
+        WithinAsync(timeout, what, operation, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Blocking"/> for async callers: the timeout's end is a Local_TimedOut KafkaException, the caller's
+    /// <paramref name="cancellationToken"/> an OperationCanceledException.
+    /// </summary>
+    private async Task<T> WithinAsync<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, Clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         try
         {
-            return operation(deadline.Token).GetAwaiter().GetResult();
+            return await operation(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"{what} did not finish within {timeout.TotalMilliseconds} ms"));
+        }
+        catch (KafkaErrorException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"{what} was cancelled ({e.Message})", e, cancellationToken);
         }
         catch (KafkaErrorException e)
         {
@@ -155,17 +230,18 @@ internal sealed partial class ConsumerCore
     /// <summary>Commits changed stored offsets every auto.commit.interval.ms; failures go to the error handler and are retried next time.</summary>
     private async Task AutoCommitLoopAsync()
     {
-        var token = _closing.Token;
+        var token = _stopping.Token;
         while (true)
         {
             await Task.Delay(Settings.AutoCommitInterval, Clock, token).ConfigureAwait(false);
-            var dirty = DirtyOffsets();
-            if (dirty.Count == 0) continue;
+            await _commitGate.WaitAsync(token).ConfigureAwait(false);
             try
             {
+                // Between generations there is no identity to commit under: the offsets wait for the next round.
+                var dirty = DirtyOffsets();
+                if (dirty.Count == 0 || !Identity.TryGetCurrent(out var identity)) continue;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
                 deadline.CancelAfter(Settings.DefaultApiTimeout);
-                var identity = Identity.Current;
                 var results = await GroupOffsets!.CommitAsync([.. dirty.Select(d => d.Offset)], identity, deadline.Token).ConfigureAwait(false);
                 MarkCommitted([.. dirty.Where(d => results.Any(r => r.Offset == d.Offset && r.Error == WireErrorCode.None))]);
                 if (results.FirstOrDefault(r => r.Error != WireErrorCode.None) is { Offset.Topic: not null } failed)
@@ -182,6 +258,10 @@ internal sealed partial class ConsumerCore
             catch (Exception e) when (e is KafkaErrorException or BrokerConnectionException or OperationCanceledException or BrokerApiUnsupportedException or KafkaException)
             {
                 ReportError(e is KafkaException k ? k.Error : new Error(ErrorCode.Local_Fail, "auto-commit failed: " + e.Message));
+            }
+            finally
+            {
+                _commitGate.Release();
             }
         }
     }

@@ -11,14 +11,14 @@ internal sealed record ConsumeError(TopicPartition? Partition, long Offset, Erro
 /// Everything of a consumer that does not depend on its key and value types: the assigned partitions and their
 /// positions (behind one lock, <see cref="Gate"/>), the background <see cref="Fetcher"/>, the batch being
 /// consumed, committed offsets and offset lookups. The typed <see cref="Consumer{TKey, TValue}"/> on top only
-/// deserializes. Work that must run on the thread calling Consume (error handler calls, and later rebalance
-/// callbacks) is queued with <see cref="PostToConsumeThread"/>.
+/// deserializes. Work that must run on the thread calling Consume (error handler calls, rebalance steps) is
+/// queued with <see cref="PostToConsumeThread"/> or done by <see cref="ConsumeHook"/>.
 /// </summary>
 /// <remarks>
-/// Group membership plugs in here: it owns the assignment through <see cref="IncrementalAssign"/> and
-/// <see cref="IncrementalUnassign"/> called from actions it posts to the consume thread (so rebalance callbacks
-/// run inside Consume, as in Java and Confluent.Kafka), and sets <see cref="Identity"/> so commits carry its
-/// generation and member id. Subscribe/Unsubscribe belong to that membership and are not offered until it exists.
+/// Group membership (<see cref="ConsumerGroupMember"/>) plugs in here: its <see cref="ConsumeHook"/> carries out
+/// rebalance steps on the consume thread (so rebalance handlers run inside Consume, as in Java and
+/// Confluent.Kafka), changing the assignment with <see cref="AddAssigned"/> and <see cref="RemoveAssigned"/>, and it
+/// sets <see cref="Identity"/> so commits carry its generation and member id.
 /// </remarks>
 internal sealed partial class ConsumerCore : IDisposable
 {
@@ -31,8 +31,10 @@ internal sealed partial class ConsumerCore : IDisposable
     private readonly ConnectionPool _fetchPool;
     private readonly RecordBatchDecoder _decoder;
     private readonly Fetcher _fetcher;
-    private readonly CancellationTokenSource _closing = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _autoCommit;
+    private int _consumeOwner;
+    private int _closing;
     private int _closed;
     private int _disposed;
 
@@ -77,10 +79,31 @@ internal sealed partial class ConsumerCore : IDisposable
     /// <summary>Who commits: standalone until group membership sets itself here.</summary>
     public IGroupMemberIdentityProvider Identity { get; set; } = StandaloneMember.Instance;
 
+    /// <summary>Dispose without Close neither commits nor tells anyone (a group member: as Confluent.Kafka's Dispose).</summary>
+    public bool AbandonOnDispose { get; set; }
+
     /// <summary>Called on the consume thread with client-wide errors (the error handler), if set.</summary>
     public Action<Error>? ErrorHandler { get; set; }
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Close has begun: Consume returns no more records (the final revocation may still be under way).</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0 || IsClosed;
+
+    /// <summary>Stops Consume from returning more records; what is left of closing happens on the closing thread.</summary>
+    public void BeginClosing()
+    {
+        Volatile.Write(ref _closing, 1);
+        WakeConsumer();
+    }
+
+    /// <summary>Claims the consume thread for the calling thread; false when another thread is inside Consume (or this one already is).</summary>
+    public bool TryEnterConsume() => Interlocked.CompareExchange(ref _consumeOwner, Environment.CurrentManagedThreadId, 0) == 0;
+
+    public void ExitConsume() => Volatile.Write(ref _consumeOwner, 0);
+
+    /// <summary>The calling thread is inside Consume (e.g. a rebalance handler is running on it).</summary>
+    public bool OnConsumeThread => Volatile.Read(ref _consumeOwner) == Environment.CurrentManagedThreadId;
 
     /// <summary>Runs an action on the thread calling Consume, before it looks for records (waking it if it waits).</summary>
     public void PostToConsumeThread(Action action)
@@ -155,16 +178,17 @@ internal sealed partial class ConsumerCore : IDisposable
     }
 
     /// <summary>
-    /// Commits stored offsets if auto-commit is on, stops fetching and releases the assignment. Blocks at most
-    /// default.api.timeout.ms for the final commit.
+    /// Commits stored offsets if auto-commit is on and <paramref name="finalCommit"/>, stops fetching and releases
+    /// the assignment. Blocks at most default.api.timeout.ms for the final commit.
     /// </summary>
-    public void Close()
+    public void Close(bool finalCommit = true)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _closing.Cancel();
+        Volatile.Write(ref _closing, 1);
+        _stopping.Cancel();
         try { _autoCommit.GetAwaiter().GetResult(); }
         catch (OperationCanceledException) { }
-        if (Settings.EnableAutoCommit) CommitDirtyQuietly();
+        if (Settings.EnableAutoCommit && finalCommit) CommitDirtyQuietly();
         _fetcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
         lock (Gate)
         {
@@ -182,12 +206,13 @@ internal sealed partial class ConsumerCore : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        Close();
+        Close(finalCommit: !AbandonOnDispose);
         DropCurrentBatch();
         Metadata.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _fetchPool.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pool.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _decoder.Dispose();
-        _closing.Dispose();
+        _commitGate.Dispose();
+        _stopping.Dispose();
     }
 }

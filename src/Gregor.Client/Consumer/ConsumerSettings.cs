@@ -1,3 +1,4 @@
+using Gregor.Client.Groups;
 using Gregor.Client.Network;
 
 namespace Gregor.Client.Consumer;
@@ -12,6 +13,9 @@ internal sealed record ConsumerSettings
     public string? GroupId { get; init; }
 
     public string? GroupInstanceId { get; init; }
+
+    /// <summary>Group membership's settings (session, heartbeat, poll interval, assignors); null without a group.id.</summary>
+    public MembershipSettings? Membership { get; init; }
 
     public int FetchMinBytes { get; init; } = 1;
 
@@ -49,6 +53,13 @@ internal sealed record ConsumerSettings
 
     /// <summary>The largest records section a compressed batch may decompress to; a bigger one is reported as corrupt rather than allocated.</summary>
     public int MaxDecompressedBatchBytes { get; init; } = 256 * 1024 * 1024;
+
+    public static ConsumerSettings From(ConsumerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var settings = From((IEnumerable<KeyValuePair<string, string>>)config);
+        return settings.GroupId is null ? settings : settings with { Membership = MembershipSettings.From(config) };
+    }
 
     public static ConsumerSettings From(IEnumerable<KeyValuePair<string, string>> config)
     {

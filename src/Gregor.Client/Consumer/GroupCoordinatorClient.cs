@@ -1,3 +1,4 @@
+using Gregor.Client.Groups;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
 using Gregor.Protocol;
@@ -15,8 +16,6 @@ namespace Gregor.Client.Consumer;
 /// </summary>
 internal sealed class GroupCoordinatorClient
 {
-    private const sbyte GroupKeyType = 0;
-
     private readonly MetadataManager _metadata;
     private readonly ConnectionPool _pool;
     private readonly TimeSpan _retryBackoff;
@@ -59,28 +58,12 @@ internal sealed class GroupCoordinatorClient
     {
         var connection = await _metadata.AnyConnectionAsync(cancellationToken).ConfigureAwait(false);
         short version = connection.Versions.Highest(ApiKey.FindCoordinator);
-        var request = new FindCoordinatorRequest { KeyType = GroupKeyType };
-        if (version >= 4) request.CoordinatorKeys.Add(GroupId);
-        else request.Key = GroupId;
-        var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(request, version, cancellationToken).ConfigureAwait(false);
-        WireErrorCode error;
-        string? message;
-        int node;
-        string host;
-        int port;
-        if (version >= 4)
-        {
-            var found = response.Coordinators.FirstOrDefault(c => c.Key == GroupId)
-                ?? throw new KafkaErrorException(WireErrorCode.CoordinatorNotAvailable, $"FindCoordinator's answer left group '{GroupId}' out");
-            (error, message, node, host, port) = ((WireErrorCode)found.ErrorCode, found.ErrorMessage, found.NodeId, found.Host, found.Port);
-        }
-        else
-        {
-            (error, message, node, host, port) = ((WireErrorCode)response.ErrorCode, response.ErrorMessage, response.NodeId, response.Host, response.Port);
-        }
-        if (error != WireErrorCode.None)
+        var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(
+            GroupCoordinatorLookup.ForGroup(GroupId), version, cancellationToken).ConfigureAwait(false);
+        var (error, node, message) = GroupCoordinatorLookup.Read(response, GroupId);
+        if (node is null)
             throw new KafkaErrorException(error, $"no coordinator for group '{GroupId}': {message ?? error.KafkaName()}");
-        return new Coordinator(node, new BrokerEndpoint(host, port));
+        return new Coordinator(node.NodeId, new BrokerEndpoint(node.Host, node.Port));
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ internal interface IGroupMemberIdentityProvider
     /// <summary>The identity to commit under now (a member may throw here while it is in no generation).</summary>
     GroupMemberIdentity Current { get; }
 
+    /// <summary>The identity to commit under now, or false while there is none (auto-commit then waits for the next round).</summary>
+    bool TryGetCurrent(out GroupMemberIdentity identity);
+
     /// <summary>
     /// Hears how the coordinator refused a commit made under <paramref name="used"/> (e.g. ILLEGAL_GENERATION after
     /// a rebalance) and returns the exception the commit should throw instead of the per-partition one, or null.
@@ -31,6 +34,12 @@ internal sealed class StandaloneMember : IGroupMemberIdentityProvider
     public static readonly StandaloneMember Instance = new();
 
     public GroupMemberIdentity Current => GroupMemberIdentity.Standalone;
+
+    public bool TryGetCurrent(out GroupMemberIdentity identity)
+    {
+        identity = GroupMemberIdentity.Standalone;
+        return true;
+    }
 
     public KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used) => null;
 }

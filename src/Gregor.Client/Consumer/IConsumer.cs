@@ -1,9 +1,10 @@
 namespace Gregor.Client;
 
 /// <summary>
-/// A Kafka consumer, shaped like Confluent.Kafka's. Partitions are assigned explicitly (Assign); group
-/// subscription comes with group membership. Consume is meant for one thread at a time; the other methods may be
-/// called from any thread. Positions, commits and stored offsets always name the next record to read.
+/// A Kafka consumer, shaped like Confluent.Kafka's. Either it subscribes (Subscribe: the group assigns partitions,
+/// rebalance handlers run inside Consume) or the application assigns partitions itself (Assign); not both at
+/// once. Consume is meant for one thread at a time; the other methods may be called from any thread. Positions,
+/// commits and stored offsets always name the next record to read.
 /// </summary>
 public interface IConsumer<TKey, TValue> : IDisposable
 {
@@ -15,6 +16,25 @@ public interface IConsumer<TKey, TValue> : IDisposable
 
     /// <summary>The partitions assigned now.</summary>
     List<TopicPartition> Assignment { get; }
+
+    /// <summary>The topics (and '^' patterns) subscribed to, as given; empty when not subscribed.</summary>
+    List<string> Subscription { get; }
+
+    /// <summary>Subscribes to one topic (or, starting with '^', the topics a regular expression matches), replacing any earlier subscription.</summary>
+    /// <exception cref="KafkaException">INVALID_GROUP_ID: there is no group.id.</exception>
+    /// <exception cref="InvalidOperationException">Partitions are assigned with Assign.</exception>
+    void Subscribe(string topic);
+
+    /// <summary>
+    /// Joins the consumer's group for these topics, replacing any earlier subscription. An entry starting with '^'
+    /// is a regular expression matched anywhere in a topic's name (as librdkafka does: anchor it with '$' for whole
+    /// names); topics created later that match join the subscription at the next metadata refresh
+    /// (metadata.max.age.ms). Partitions arrive through rebalances, carried out inside Consume.
+    /// </summary>
+    void Subscribe(IEnumerable<string> topics);
+
+    /// <summary>Drops the subscription: the partitions are revoked (handler, auto-commit) and the member leaves the group.</summary>
+    void Unsubscribe();
 
     /// <summary>The next record or partition end, or null when none came within the timeout.</summary>
     /// <exception cref="ConsumeException">A partition failed or a record did not deserialize.</exception>
@@ -80,6 +100,15 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>Commits offsets with a metadata string each.</summary>
     void Commit(IEnumerable<TopicPartitionOffsetMetadata> offsets);
 
+    /// <summary>
+    /// <see cref="Commit()"/> without blocking a thread while the coordinator answers (Java's commitAsync); the
+    /// task fails as Commit would throw. Commits go out in the order they are asked for.
+    /// </summary>
+    Task<List<TopicPartitionOffset>> CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><see cref="Commit(IEnumerable{TopicPartitionOffset})"/> without blocking a thread while the coordinator answers.</summary>
+    Task CommitAsync(IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default);
+
     /// <summary>Stores the offset after this record for the next Commit() or auto-commit (only with enable.auto.offset.store=false).</summary>
     void StoreOffset(ConsumeResult<TKey, TValue> result);
 
@@ -95,6 +124,10 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>For each partition, the earliest offset whose timestamp is at or after the given one; Offset.End when there is none.</summary>
     List<TopicPartitionOffset> OffsetsForTimes(IEnumerable<TopicPartitionTimestamp> timestampsToSearch, TimeSpan timeout);
 
-    /// <summary>Commits stored offsets when auto-commit is on, stops fetching and releases the partitions. Dispose afterwards.</summary>
+    /// <summary>
+    /// Closes the consumer: a group member revokes its partitions (revoked handler, then a commit of the stored
+    /// offsets with enable.auto.commit) and a dynamic member leaves the group at once; an assign-mode consumer
+    /// commits stored offsets with enable.auto.commit. Then fetching stops. Dispose afterwards.
+    /// </summary>
     void Close();
 }

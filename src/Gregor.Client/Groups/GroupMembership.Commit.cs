@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using Gregor.Protocol;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 
@@ -13,10 +14,10 @@ namespace Gregor.Client.Groups;
 internal sealed partial class GroupMembership
 {
     /// <summary>The identity to commit with; throws when the member is in no generation (the commit could only be refused).</summary>
-    public CommitIdentity GetCommitIdentity()
+    public GroupMemberIdentity GetCommitIdentity()
     {
         if (_fatal is not null) throw _fatal;
-        if (HasGeneration) return new CommitIdentity(GenerationId, MemberId, _settings.GroupInstanceId);
+        if (HasGeneration) return new GroupMemberIdentity(GenerationId, MemberId, _settings.GroupInstanceId);
         if (Subscribed && State is MembershipState.PreparingRebalance or MembershipState.CompletingRebalance)
             throw CommitFailed(WireErrorCode.RebalanceInProgress, "the member is rejoining the group; poll to complete the rebalance, then commit again");
         throw CommitFailed(WireErrorCode.UnknownMemberId, "the member is not part of an active generation of the group (it may have been removed from it)");
@@ -27,9 +28,8 @@ internal sealed partial class GroupMembership
     /// consumer must surface, or null when the code is not the group's business (none, or a
     /// per-partition error the consumer handles itself).
     /// </summary>
-    public KafkaException? OnCommitError(WireErrorCode code, CommitIdentity used, long nowMs)
+    public KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used, long nowMs)
     {
-        ArgumentNullException.ThrowIfNull(used);
         bool current = used.GenerationId == GenerationId && used.MemberId == MemberId;
         switch (code)
         {

@@ -72,8 +72,7 @@ internal sealed partial class GroupMembership
         if (_leaving || _leftForPollTimeout || !Subscribed) return null;
         if (_coordinator is null)
         {
-            var request = new FindCoordinatorRequest { Key = _settings.GroupId, KeyType = 0, CoordinatorKeys = [_settings.GroupId] };
-            return new FindCoordinatorCall(++_nextCallId, _settings.RequestTimeout, request);
+            return new FindCoordinatorCall(++_nextCallId, _settings.RequestTimeout, GroupCoordinatorLookup.ForGroup(_settings.GroupId));
         }
         switch (State)
         {
@@ -110,7 +109,7 @@ internal sealed partial class GroupMembership
         ArgumentNullException.ThrowIfNull(response);
         if (!ReferenceEquals(call, _coordinatorCall)) return;
         _coordinatorCall = null;
-        var (error, node, message) = CoordinatorOf(response);
+        var (error, node, message) = GroupCoordinatorLookup.Read(response, _settings.GroupId);
         if (error == WireErrorCode.None && node is not null)
         {
             _coordinator = node;
@@ -122,19 +121,6 @@ internal sealed partial class GroupMembership
         if (error is not (WireErrorCode.CoordinatorNotAvailable or WireErrorCode.NotCoordinator or WireErrorCode.CoordinatorLoadInProgress))
             Surface(error, $"FindCoordinator failed: {error.KafkaName()}{(message is null ? "" : " (" + message + ")")}");
         BackOff(nowMs);
-    }
-
-    /// <summary>FindCoordinator answers at the top level up to v3, in a list of keys from v4.</summary>
-    private (WireErrorCode Error, CoordinatorNode? Node, string? Message) CoordinatorOf(FindCoordinatorResponse response)
-    {
-        if (response.Coordinators.Count > 0)
-        {
-            var c = response.Coordinators.FirstOrDefault(c => c.Key == _settings.GroupId) ?? response.Coordinators[0];
-            var code = (WireErrorCode)c.ErrorCode;
-            return (code, code == WireErrorCode.None ? new CoordinatorNode(c.NodeId, c.Host, c.Port) : null, c.ErrorMessage);
-        }
-        var top = (WireErrorCode)response.ErrorCode;
-        return (top, top == WireErrorCode.None ? new CoordinatorNode(response.NodeId, response.Host, response.Port) : null, response.ErrorMessage);
     }
 
     public void OnLeaveGroup(LeaveGroupCall call, LeaveGroupResponse response, long nowMs)

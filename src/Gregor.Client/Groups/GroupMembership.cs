@@ -101,6 +101,9 @@ internal sealed partial class GroupMembership
 
     private bool StepsOutstanding => _issuedStep is not null || _pendingSteps.Count > 0;
 
+    /// <summary>A step or an error waits for the consumer's next poll.</summary>
+    public bool HasWorkForConsumer => _pendingSteps.Count > 0 || _errors.Count > 0;
+
     /// <summary>Subscribes to a list of topics (replacing any earlier subscription); a change triggers a rebalance.</summary>
     public void Subscribe(IEnumerable<string> topics, long nowMs)
     {
@@ -197,6 +200,9 @@ internal sealed partial class GroupMembership
             _leftForPollTimeout = false;
             State = MembershipState.PreparingRebalance;
             RequestRejoin("polled again after leaving for a poll timeout");
+            // As librdkafka: the application hears it was too slow (its partitions come back as lost next).
+            _errors.Enqueue(new KafkaException(new Error(ErrorCode.Local_MaxPollExceeded,
+                $"group {_settings.GroupId}: the application did not poll within max.poll.interval.ms ({_settings.MaxPollInterval.TotalMilliseconds} ms), so the member left the group; it rejoins now")));
         }
         AdvanceSteps(nowMs);
         if (_errors.TryDequeue(out var error)) throw error;

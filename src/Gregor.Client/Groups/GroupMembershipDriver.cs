@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
 using Gregor.Protocol.Messages;
@@ -42,6 +43,12 @@ internal sealed class GroupMembershipDriver : IGroupMembership
 
     private long NowMs => (long)_clock.GetElapsedTime(_origin).TotalMilliseconds;
 
+    /// <summary>
+    /// Called (outside the lock, from the background loop) when a rebalance step or an error is waiting for the
+    /// consumer's next poll, so that a consumer waiting for records wakes up to carry it out.
+    /// </summary>
+    public Action? ConsumerWork { get; set; }
+
     public string GroupId => _machine.Settings.GroupId;
 
     public string MemberId { get { lock (_gate) return _machine.MemberId; } }
@@ -75,12 +82,12 @@ internal sealed class GroupMembershipDriver : IGroupMembership
 
     public void Complete(RebalanceStep step) => Locked(now => _machine.Complete(step, now));
 
-    public CommitIdentity GetCommitIdentity()
+    public GroupMemberIdentity GetCommitIdentity()
     {
         lock (_gate) return _machine.GetCommitIdentity();
     }
 
-    public KafkaException? OnCommitError(WireErrorCode code, CommitIdentity used)
+    public KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used)
     {
         KafkaException? error = null;
         Locked(now => error = _machine.OnCommitError(code, used, now));
@@ -153,6 +160,7 @@ internal sealed class GroupMembershipDriver : IGroupMembership
                 if (running.Call.Lane == GroupLane.Coordinator) await _sender.DropCoordinatorConnectionAsync(running.Coordinator).ConfigureAwait(false);
             }
             foreach (var running in starting) _ = SendAsync(running);
+            NotifyConsumer();
             try
             {
                 await _wake.WaitAsync(sleep, token).ConfigureAwait(false);
@@ -236,7 +244,15 @@ internal sealed class GroupMembershipDriver : IGroupMembership
             lock (_gate) _running.Remove(call);
             running.Cancel.Dispose();
             Wake();
+            NotifyConsumer();
         }
+    }
+
+    private void NotifyConsumer()
+    {
+        bool work;
+        lock (_gate) work = _machine.HasWorkForConsumer;
+        if (work) ConsumerWork?.Invoke();
     }
 
     private static CoordinatorNode Require(CoordinatorNode? coordinator) =>

@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 
 namespace Gregor.Client.Groups;
@@ -68,13 +69,13 @@ internal interface IGroupMembership : IAsyncDisposable
     void Complete(RebalanceStep step);
 
     /// <summary>The generation id, member id and group.instance.id a commit must carry.</summary>
-    CommitIdentity GetCommitIdentity();
+    GroupMemberIdentity GetCommitIdentity();
 
     /// <summary>
     /// Tells the membership how the coordinator answered a commit made with <paramref name="used"/>;
     /// returns the error to surface (a CommitFailed-style KafkaException) or null.
     /// </summary>
-    KafkaException? OnCommitError(WireErrorCode code, CommitIdentity used);
+    KafkaException? OnCommitError(WireErrorCode code, GroupMemberIdentity used);
 
     /// <summary>Starts closing: the following Poll calls return the final revocation.</summary>
     void BeginClose();

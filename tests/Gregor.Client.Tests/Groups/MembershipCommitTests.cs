@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using Gregor.Client.Groups;
 using static Gregor.Client.Tests.Groups.MembershipScript;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
@@ -16,7 +17,7 @@ public sealed class MembershipCommitTests
         s.FindCoordinator();
         s.Member.OnJoinGroup(s.Next<JoinGroupCall>(), Joined("m", 4, "x"), s.Now);
         s.Member.OnSyncGroup(s.Next<SyncGroupCall>(), Synced(P("t", 0)), s.Now);
-        Assert.Equal(new CommitIdentity(4, "m", "instance-1"), s.Member.GetCommitIdentity());
+        Assert.Equal(new GroupMemberIdentity(4, "m", "instance-1"), s.Member.GetCommitIdentity());
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using Gregor.Client.Groups;
 using Gregor.Protocol.Messages;
 using static Gregor.Client.Tests.Groups.MembershipScript;
@@ -43,7 +44,7 @@ public sealed class MembershipCooperativeTests
         Assert.True(s.Member.RejoinNeeded);
         var steps = s.CompleteSteps();
         Assert.Equal(["Revoke t-2 t-3", "Assign "], steps.Select(Show));
-        Assert.Equal(new CommitIdentity(2, "a", null), s.Member.GetCommitIdentity());
+        Assert.Equal(new GroupMemberIdentity(2, "a", null), s.Member.GetCommitIdentity());
 
         // It rejoins owning only what it kept; now b gets the rest.
         join = s.Next<JoinGroupCall>();

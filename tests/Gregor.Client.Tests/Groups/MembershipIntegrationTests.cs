@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using System.Collections.Concurrent;
 using Gregor.Client.Admin;
 using Gregor.Client.Groups;
@@ -187,6 +188,7 @@ public sealed class MembershipIntegrationTests
             var back = await ConvergedAsync([a, b], "slow", 4);
             Assert.Equal(2, back["a"].Count);
             Assert.Contains(a.Log, line => line.StartsWith("Lost", StringComparison.Ordinal));
+            Assert.Contains(a.Errors, e => e.Error.Code == ErrorCode.Local_MaxPollExceeded);
         }
         finally
         {
@@ -226,7 +228,7 @@ public sealed class MembershipIntegrationTests
         }
     }
 
-    private static async Task<WireErrorCode> CommitAsync(BrokerConnection connection, string group, CommitIdentity who)
+    private static async Task<WireErrorCode> CommitAsync(BrokerConnection connection, string group, GroupMemberIdentity who)
     {
         var request = new OffsetCommitRequest
         {

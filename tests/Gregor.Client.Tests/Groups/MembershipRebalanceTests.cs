@@ -1,3 +1,4 @@
+using Gregor.Client.Consumer;
 using Gregor.Client.Groups;
 using Gregor.Protocol.Messages;
 using static Gregor.Client.Tests.Groups.MembershipScript;
@@ -24,7 +25,7 @@ public sealed class MembershipRebalanceTests
         Assert.Same(revoke, s.Member.Poll(s.Now)); // the same step until it is done
         s.Advance(3_000);
         var beat = s.Next<HeartbeatCall>();
-        Assert.Equal(new CommitIdentity(1, "m", null), s.Member.GetCommitIdentity()); // the revoke handler commits in generation 1
+        Assert.Equal(new GroupMemberIdentity(1, "m", null), s.Member.GetCommitIdentity()); // the revoke handler commits in generation 1
         s.Member.Complete(revoke, s.Now);
         Assert.Empty(s.Member.Owned);
         s.NothingToSend(); // the heartbeat still holds the coordinator's lane
@@ -168,6 +169,7 @@ public sealed class MembershipRebalanceTests
         Assert.Equal("", s.Member.MemberId);
         s.Advance(60_000);
         s.NothingToSend(); // out of the group until the application polls again
+        Assert.Equal(ErrorCode.Local_MaxPollExceeded, Assert.Throws<KafkaException>(() => s.Member.Poll(s.Now)).Error.Code); // told once
         Assert.Equal("Lost t-0", Show(Assert.Single(s.CompleteSteps())));
         Assert.Equal("", s.Next<JoinGroupCall>().Request.MemberId);
     }
@@ -186,6 +188,7 @@ public sealed class MembershipRebalanceTests
         s.Advance(1_001);
         s.NothingToSend();
         Assert.Equal("", s.Member.MemberId);
+        Assert.Equal(ErrorCode.Local_MaxPollExceeded, Assert.Throws<KafkaException>(() => s.Member.Poll(s.Now)).Error.Code);
         s.CompleteSteps();
         var join = s.Next<JoinGroupCall>();
         Assert.Equal("instance-1", join.Request.GroupInstanceId);
