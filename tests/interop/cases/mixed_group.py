@@ -212,8 +212,10 @@ try:
         check(sorted(owned) == list(range(PARTITIONS)) and all(members.values()),
               "%s: assignments %s", stage, members)
         kafkajs_member = shared[0] if stage == "kafkajs leads" else shared[2]
-        joins = kafkajs_member.lines("J")
-        role = joins[-1][2] if joins else None
+        # The broker reports the group Stable once the leader's SyncGroup is in; the kafkajs member
+        # logs its join only when its own SyncGroup answer has arrived, a moment later.
+        joins = wait_for("the kafkajs member's join logged (%s)" % stage, lambda: kafkajs_member.lines("J"), 10)
+        role = joins[-1][2]
         check(role == ("leader" if stage == "kafkajs leads" else "member"), "%s: the kafkajs member is %s", stage, role)
         counts = [len(m.reads()) for m in (kafkajs_member, shared[1])]
         wait_for("both consuming (%s)" % stage, lambda: len(kafkajs_member.reads()) > counts[0] + 30
