@@ -42,6 +42,7 @@ public abstract class ProducerAccumulatorBenchmarkBase
     private ClusterMetadata _metadata = null!;
     private readonly Dictionary<int, List<ProducerBatch>> _ready = [];
     private readonly List<ProducerBatch> _expired = [];
+    private static readonly DeliveryTarget Ignored = new(IgnoredDelivery.Instance, null);
     private readonly byte[] _key = new byte[16];
     private byte[] _value = [];
     private long _offset;
@@ -78,7 +79,7 @@ public abstract class ProducerAccumulatorBenchmarkBase
             int reserved = RecordAccumulator.EstimateSize(_key.Length, _value.Length, 0);
             if (!_accumulator.Budget.TryReserve(reserved)) throw new InvalidOperationException("buffer.memory exhausted: batches are not completing");
             _key[0] = (byte)i;
-            bool full = _accumulator.Append("bench", i % Partitions, 1_700_000_000_000 + i, _key, _value, default, IgnoredDelivery.Instance, reserved);
+            bool full = _accumulator.Append("bench", i % Partitions, 1_700_000_000_000 + i, _key, _value, default, Ignored, reserved);
             if (full && (i & 63) == 0) Drain(flush: false);
         }
         Drain(flush: true);

@@ -27,6 +27,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly SemaphoreSlim _slowLane = new(1, 1);
     private int _slowPending;
     private int _disposed;
+    private CallbackDelivery? _lastCallback;
 
     public Producer(ProducerSettings settings, RecordSerializer<TKey> keySerializer, RecordSerializer<TValue> valueSerializer, TimeProvider clock,
         IPartitioner partitioner)
@@ -69,7 +70,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, completion, cancellationToken);
+            pending = SendAsync(topic, partition, message, new DeliveryTarget(completion, null), cancellationToken);
         }
         catch (KafkaException e)
         {
@@ -91,11 +92,11 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private void Produce(string topic, int partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler)
     {
         ArgumentNullException.ThrowIfNull(message);
-        IDeliveryCompletion completion = deliveryHandler is null ? IgnoredDelivery.Instance : new CallbackDelivery(message, deliveryHandler);
+        var delivery = deliveryHandler is null ? new DeliveryTarget(IgnoredDelivery.Instance, null) : new DeliveryTarget(CallbackFor(deliveryHandler), message);
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, completion, CancellationToken.None);
+            pending = SendAsync(topic, partition, message, delivery, CancellationToken.None);
         }
         catch (KafkaException e)
         {
@@ -130,7 +131,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     /// <summary>Everything up to the append; synchronous when nothing has to be waited for.</summary>
-    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
+    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -140,19 +141,19 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             int reserved = Reserve(topic, message, out ReadOnlyMemory<byte> key, out bool keyIsNull, out ReadOnlyMemory<byte> value, out bool valueIsNull);
             if (_accumulator.Budget.TryReserve(reserved))
             {
-                Append(known, partition, message, key, keyIsNull, value, valueIsNull, completion, reserved);
+                Append(known, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
                 return ValueTask.CompletedTask;
             }
         }
         Interlocked.Increment(ref _slowPending);
-        return SendSlowlyAsync(topic, partition, message, completion, cancellationToken);
+        return SendSlowlyAsync(topic, partition, message, delivery, cancellationToken);
     }
 
     /// <summary>
     /// Records that must wait (metadata, buffer room) go through one lane in call order, and while
     /// any is waiting later records queue behind it, so that waiting never reorders a caller's records.
     /// </summary>
-    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
+    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
         try
@@ -166,7 +167,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         try
         {
-            await SendInLaneAsync(topic, partition, message, completion, start, cancellationToken).ConfigureAwait(false);
+            await SendInLaneAsync(topic, partition, message, delivery, start, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -175,7 +176,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, long start, CancellationToken cancellationToken)
+    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, long start, CancellationToken cancellationToken)
     {
         TopicMetadata metadata;
         try
@@ -191,7 +192,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (!await _accumulator.Budget.ReserveAsync(reserved, left, _clock, cancellationToken).ConfigureAwait(false))
             throw new KafkaException(new Error(ErrorCode.Local_QueueFull,
                 $"buffer.memory ({_settings.BufferMemory} bytes) stayed full for max.block.ms ({_settings.MaxBlock.TotalMilliseconds} ms)"));
-        Append(metadata, partition, message, key, keyIsNull, value, valueIsNull, completion, reserved);
+        Append(metadata, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
     }
 
     /// <summary>Serializes key and value and returns the bytes to reserve; rejects records that can never be sent.</summary>
@@ -213,7 +214,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     private void Append(TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
-        ReadOnlyMemory<byte> value, bool valueIsNull, IDeliveryCompletion completion, int reserved)
+        ReadOnlyMemory<byte> value, bool valueIsNull, DeliveryTarget delivery, int reserved)
     {
         int count = topic.Partitions.Length;
         if (partition == Partition.Any) partition = _partitioner.Partition(topic.Name, count, topic.Available, key.Span, keyIsNull);
@@ -232,7 +233,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             try
             {
                 for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : null);
-                wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), completion, reserved);
+                wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), delivery, reserved);
             }
             catch
             {
@@ -246,7 +247,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         else
         {
-            try { wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, completion, reserved); }
+            try { wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, delivery, reserved); }
             catch
             {
                 _accumulator.Budget.Release(reserved);
@@ -313,11 +314,23 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private static Error ToError(WireErrorCode error, ErrorCode? localError, string? message) =>
         localError is { } local ? new Error(local, message) : new Error(error.ToClientErrorCode(), message);
 
+    /// <summary>
+    /// The completion for records sent with <paramref name="handler"/>. One serves every record sent with the same
+    /// handler (the usual way: one method for all), so Produce allocates none per record; the last one is kept.
+    /// </summary>
+    private CallbackDelivery CallbackFor(Action<DeliveryReport<TKey, TValue>> handler)
+    {
+        var last = _lastCallback;
+        if (last is null || !ReferenceEquals(last.Handler, handler)) _lastCallback = last = new CallbackDelivery(handler);
+        return last;
+    }
+
     /// <summary>ProduceAsync's completion: a task of the delivery result.</summary>
     private sealed class TaskDelivery(Message<TKey, TValue> message)
         : TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously), IDeliveryCompletion
     {
-        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error,
+            ErrorCode? localError, string? reason)
         {
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             var result = new DeliveryResult<TKey, TValue>
@@ -333,11 +346,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    /// <summary>Produce's completion: calls the handler with a report, error included.</summary>
-    private sealed class CallbackDelivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> handler) : IDeliveryCompletion
+    /// <summary>Produce's completion: calls the handler with a report, error included; the record's message is the state.</summary>
+    private sealed class CallbackDelivery(Action<DeliveryReport<TKey, TValue>> handler) : IDeliveryCompletion
     {
-        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        private static readonly Error NoError = new(ErrorCode.NoError);
+
+        public Action<DeliveryReport<TKey, TValue>> Handler => handler;
+
+        public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error,
+            ErrorCode? localError, string? reason)
         {
+            var message = (Message<TKey, TValue>)state!;
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             bool ok = error == WireErrorCode.None && localError is null;
             handler(new DeliveryReport<TKey, TValue>
@@ -347,7 +366,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 Offset = offset >= 0 ? offset : Offset.Unset, // acks=0 or failed: not known
                 Message = message,
                 Status = ok ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
-                Error = ok ? new Error(ErrorCode.NoError) : ToError(error, localError, reason),
+                Error = ok ? NoError : ToError(error, localError, reason),
             });
         }
     }
@@ -358,7 +377,7 @@ internal sealed class IgnoredDelivery : IDeliveryCompletion
 {
     public static readonly IgnoredDelivery Instance = new();
 
-    public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime,
+    public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime,
         WireErrorCode error, ErrorCode? localError, string? message)
     {
     }

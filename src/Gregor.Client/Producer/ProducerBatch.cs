@@ -53,7 +53,7 @@ internal sealed class ProducerBatch : IDisposable
         RetryNotBefore = 0;
     }
 
-    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion)
+    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery)
     {
         int index = _builder.Count;
         if (headers.IsEmpty) _builder.Append(timestamp, key, value);
@@ -65,7 +65,7 @@ internal sealed class ProducerBatch : IDisposable
             ArrayPool<PendingRecord>.Shared.Return(_records, clearArray: true);
             _records = grown;
         }
-        _records[index] = new PendingRecord(completion, timestamp);
+        _records[index] = new PendingRecord(delivery, timestamp);
     }
 
     /// <summary>The wire bytes of the batch, built on first use.</summary>
@@ -87,7 +87,7 @@ internal sealed class ProducerBatch : IDisposable
             long offset = error == Gregor.Protocol.ErrorCode.None && localError is null && baseOffset >= 0 ? baseOffset + i : -1;
             try
             {
-                record.Completion.Complete(Topic, Partition, offset, appendTime ? logAppendTime : record.Timestamp, appendTime, error, localError, message);
+                record.Delivery.Completion.Complete(record.Delivery.State, Topic, Partition, offset, appendTime ? logAppendTime : record.Timestamp, appendTime, error, localError, message);
             }
 #pragma warning disable CA1031 // a throwing delivery handler must not stop the others, nor the sender
             catch (Exception)
@@ -104,5 +104,5 @@ internal sealed class ProducerBatch : IDisposable
         _records = [];
     }
 
-    private readonly record struct PendingRecord(IDeliveryCompletion Completion, long Timestamp);
+    private readonly record struct PendingRecord(DeliveryTarget Delivery, long Timestamp);
 }

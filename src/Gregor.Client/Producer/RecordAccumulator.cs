@@ -59,7 +59,7 @@ internal sealed class RecordAccumulator : IDisposable
     /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
     /// </summary>
     public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
-        ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion, int reserved)
+        ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery, int reserved)
     {
         if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
         bool ready = false;
@@ -79,7 +79,7 @@ internal sealed class RecordAccumulator : IDisposable
                 ready = true; // the sender must learn this batch's linger deadline
             }
             var target = queue.Open;
-            target.Append(timestamp, key, value, headers, completion);
+            target.Append(timestamp, key, value, headers, delivery);
             target.ReservedBytes += reserved;
             if (target.UncompressedSize >= _settings.BatchSize)
             {
