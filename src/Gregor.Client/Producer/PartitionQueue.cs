@@ -7,11 +7,13 @@ namespace Gregor.Client.Producer;
 /// max.in.flight.requests.per.connection is (that setting bounds requests per connection, which
 /// carry batches of different partitions). Guarded by locking the queue itself.
 /// </summary>
-internal sealed class PartitionQueue(string topic, int partition)
+internal sealed class PartitionQueue(ProducerTopic topic, int partition)
 {
     private readonly Queue<ProducerBatch> _closed = new();
 
-    public string Topic { get; } = topic;
+    public ProducerTopic ProducerTopic { get; } = topic;
+
+    public string Topic => ProducerTopic.Name;
 
     public int Partition { get; } = partition;
 

@@ -135,18 +135,28 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
-        var current = _metadata.Current;
-        if (Volatile.Read(ref _slowPending) == 0 && current.Topics.TryGetValue(topic, out var known) && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
+        var target = _accumulator.Topic(topic);
+        if (Volatile.Read(ref _slowPending) == 0 && KnownMetadata(target) is { } known && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
         {
             int reserved = Reserve(topic, message, out ReadOnlyMemory<byte> key, out bool keyIsNull, out ReadOnlyMemory<byte> value, out bool valueIsNull);
             if (_accumulator.Budget.TryReserve(reserved))
             {
-                Append(known, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
+                Append(target, known, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
                 return ValueTask.CompletedTask;
             }
         }
         Interlocked.Increment(ref _slowPending);
         return SendSlowlyAsync(topic, partition, message, delivery, cancellationToken);
+    }
+
+    /// <summary>The topic's entry in the current metadata, null if it has none; looked up only when the snapshot changed.</summary>
+    private TopicMetadata? KnownMetadata(ProducerTopic topic)
+    {
+        var current = _metadata.Current;
+        if (topic.Known is { } known && ReferenceEquals(known.Snapshot, current)) return known.Topic;
+        if (!current.Topics.TryGetValue(topic.Name, out var entry)) return null;
+        topic.Known = new KnownTopicMetadata(current, entry);
+        return entry;
     }
 
     /// <summary>
@@ -192,7 +202,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (!await _accumulator.Budget.ReserveAsync(reserved, left, _clock, cancellationToken).ConfigureAwait(false))
             throw new KafkaException(new Error(ErrorCode.Local_QueueFull,
                 $"buffer.memory ({_settings.BufferMemory} bytes) stayed full for max.block.ms ({_settings.MaxBlock.TotalMilliseconds} ms)"));
-        Append(metadata, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
+        Append(_accumulator.Topic(topic), metadata, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
     }
 
     /// <summary>Serializes key and value and returns the bytes to reserve; rejects records that can never be sent.</summary>
@@ -213,7 +223,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         return (int)size;
     }
 
-    private void Append(TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
+    private void Append(ProducerTopic target, TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
         ReadOnlyMemory<byte> value, bool valueIsNull, DeliveryTarget delivery, int reserved)
     {
         int count = topic.Partitions.Length;
@@ -233,7 +243,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             try
             {
                 for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : null);
-                wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), delivery, reserved);
+                wake = _accumulator.Append(target, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), delivery, reserved);
             }
             catch
             {
@@ -247,7 +257,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         else
         {
-            try { wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, delivery, reserved); }
+            try { wake = _accumulator.Append(target, partition, timestamp, keyBytes, valueBytes, default, delivery, reserved); }
             catch
             {
                 _accumulator.Budget.Release(reserved);

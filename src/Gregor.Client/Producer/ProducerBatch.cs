@@ -14,9 +14,12 @@ internal sealed class ProducerBatch : IDisposable
     private PendingRecord[] _records = ArrayPool<PendingRecord>.Shared.Rent(16);
     private ReadOnlyMemory<byte> _built;
 
-    public string Topic { get; private set; } = "";
+    /// <summary>The partition queue the batch belongs to.</summary>
+    public PartitionQueue Queue { get; private set; } = null!;
 
-    public int Partition { get; private set; }
+    public string Topic => Queue.Topic;
+
+    public int Partition => Queue.Partition;
 
     public int Count => _builder.Count;
 
@@ -38,10 +41,13 @@ internal sealed class ProducerBatch : IDisposable
     /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
     public long RetryNotBefore { get; set; }
 
-    public void Start(string topic, int partition, Gregor.Protocol.Compression.CompressionType compression, int? level, long now)
+    /// <summary>How the batch ended, once it has (null while it may still be sent or resent): recorded when its answer is applied, acted on once the sender has moved on.</summary>
+    public BatchOutcome? Outcome { get; set; }
+
+    public void Start(PartitionQueue queue, Gregor.Protocol.Compression.CompressionType compression, int? level, long now)
     {
-        Topic = topic;
-        Partition = partition;
+        Queue = queue;
+        Outcome = null;
         _builder.Reset();
         _builder.Compression = compression;
         _builder.CompressionLevel = level;
@@ -106,3 +112,6 @@ internal sealed class ProducerBatch : IDisposable
 
     private readonly record struct PendingRecord(DeliveryTarget Delivery, long Timestamp);
 }
+
+/// <summary>A batch's end: its base offset and append time on success, else the wire or local error and why.</summary>
+internal readonly record struct BatchOutcome(long BaseOffset, long LogAppendTime, Gregor.Protocol.ErrorCode Error, ErrorCode? LocalError, string? Message);

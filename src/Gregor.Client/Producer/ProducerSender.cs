@@ -102,7 +102,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (_settings.Acks == 0)
             {
                 await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, _stop.Token).ConfigureAwait(false);
-                foreach (var batch in batches) _accumulator.Complete(batch, -1, -1, WireErrorCode.None, null, null);
+                foreach (var batch in batches) Resolve(batch, WireErrorCode.None, null, -1, -1);
                 return;
             }
             var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, _stop.Token).ConfigureAwait(false);
@@ -120,12 +120,17 @@ internal sealed class ProducerSender : IAsyncDisposable
                 _ => WireErrorCode.UnknownServerError,
             };
             _metadata.RequestRefresh();
-            foreach (var batch in batches) Resolve(batch, code, e.Message, -1, -1);
+            foreach (var batch in batches)
+                if (batch.Outcome is null) Resolve(batch, code, e.Message, -1, -1);
         }
         finally
         {
+            // The partitions and the request slot are free again before the records' callbacks run (thousands of them
+            // for a full batch), so the next request is on its way meanwhile.
             lock (_inFlightLock) _inFlight[node]--;
             Wake();
+            foreach (var batch in batches)
+                if (batch.Outcome is not null) _accumulator.Finish(batch);
         }
     }
 
@@ -161,11 +166,15 @@ internal sealed class ProducerSender : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Decides a batch's fate from its answer: done (success, or a failure for good), recorded as its outcome and
+    /// taken off its partition (the records are completed by the caller afterwards), or put back for a retry.
+    /// </summary>
     private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime)
     {
         if (error == WireErrorCode.None)
         {
-            _accumulator.Complete(batch, baseOffset, logAppendTime, error, null, null);
+            Done(batch, new BatchOutcome(baseOffset, logAppendTime, error, null, null));
             return;
         }
         if (error is WireErrorCode.NotLeaderOrFollower or WireErrorCode.UnknownTopicOrPartition or WireErrorCode.LeaderNotAvailable
@@ -180,11 +189,17 @@ internal sealed class ProducerSender : IAsyncDisposable
                 return;
             }
             // Out of time rather than out of attempts: reported as a timeout, as librdkafka does.
-            _accumulator.Complete(batch, -1, -1, error, ErrorCode.Local_MsgTimedOut,
-                $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms); last error: {message ?? error.KafkaName()}");
+            Done(batch, new BatchOutcome(-1, -1, error, ErrorCode.Local_MsgTimedOut,
+                $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms); last error: {message ?? error.KafkaName()}"));
             return;
         }
-        _accumulator.Complete(batch, -1, -1, error, null, message ?? error.KafkaName());
+        Done(batch, new BatchOutcome(-1, -1, error, null, message ?? error.KafkaName()));
+    }
+
+    private void Done(ProducerBatch batch, BatchOutcome outcome)
+    {
+        batch.Outcome = outcome;
+        _accumulator.Dequeue(batch);
     }
 
     /// <summary>Stops sending; batches still in flight get their answers first (bounded by the request timeout).</summary>

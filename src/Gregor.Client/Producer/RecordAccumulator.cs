@@ -16,7 +16,8 @@ internal sealed class RecordAccumulator : IDisposable
 
     private readonly ProducerSettings _settings;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionQueue> _queues = new();
+    private readonly ConcurrentDictionary<string, ProducerTopic> _topics = new(StringComparer.Ordinal);
+    private readonly Action<PartitionQueue> _queueAdded;
     private readonly ConcurrentQueue<ProducerBatch> _pool = new();
     private readonly long _linger;
     private readonly long _deliveryTimeout;
@@ -24,6 +25,7 @@ internal sealed class RecordAccumulator : IDisposable
     private readonly Dictionary<int, int> _requestBytes = [];
     private long _pendingRecords;
     private int _flushers;
+    private ProducerTopic? _lastTopic;
 
     public RecordAccumulator(ProducerSettings settings, TimeProvider clock)
     {
@@ -32,6 +34,7 @@ internal sealed class RecordAccumulator : IDisposable
         _linger = ToTicks(settings.Linger);
         _deliveryTimeout = ToTicks(settings.DeliveryTimeout);
         Budget = new MemoryBudget(settings.BufferMemory);
+        _queueAdded = QueueAdded;
     }
 
     public MemoryBudget Budget { get; }
@@ -54,27 +57,37 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>Bytes a record takes in a batch at most (its reservation against buffer.memory): record framing and varints at their widest.</summary>
     public static int EstimateSize(int keyLength, int valueLength, int headersLength) => 5 + 1 + 10 + 5 + 5 + keyLength + 5 + valueLength + 5 + headersLength;
 
+    /// <summary>The producer's state for a topic, made on first use. The last one asked for is kept at hand: records mostly come in runs of one topic.</summary>
+    public ProducerTopic Topic(string name)
+    {
+        var last = Volatile.Read(ref _lastTopic);
+        if (last is not null && string.Equals(last.Name, name, StringComparison.Ordinal)) return last;
+        var topic = _topics.GetOrAdd(name, static n => new ProducerTopic(n));
+        Volatile.Write(ref _lastTopic, topic);
+        return topic;
+    }
+
     /// <summary>
     /// Appends a record whose size was already reserved from the budget. Returns true when a batch
     /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
     /// </summary>
-    public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
+    public bool Append(ProducerTopic topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
         ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery, int reserved)
     {
-        if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
+        var queue = topic.Queue(partition, _queueAdded);
         bool ready = false;
         lock (queue)
         {
             if (queue.Open is { } open && open.Count > 0 && open.UncompressedSize + reserved > _settings.BatchSize)
             {
                 queue.CloseOpen();
-                BatchClosed?.Invoke(topic, partition);
+                BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
             if (queue.Open is null)
             {
                 var batch = _pool.TryDequeue(out var pooled) ? pooled : new ProducerBatch();
-                batch.Start(topic, partition, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
+                batch.Start(queue, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
                 queue.Open = batch;
                 ready = true; // the sender must learn this batch's linger deadline
             }
@@ -84,7 +97,7 @@ internal sealed class RecordAccumulator : IDisposable
             if (target.UncompressedSize >= _settings.BatchSize)
             {
                 queue.CloseOpen();
-                BatchClosed?.Invoke(topic, partition);
+                BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
         }
@@ -92,14 +105,9 @@ internal sealed class RecordAccumulator : IDisposable
         return ready;
     }
 
-    private PartitionQueue AddQueue(string topic, int partition)
+    private void QueueAdded(PartitionQueue queue)
     {
-        lock (_queueList)
-        {
-            var queue = _queues.GetOrAdd((topic, partition), static k => new PartitionQueue(k.Topic, k.Partition));
-            if (!_queueList.Contains(queue)) _queueList.Add(queue);
-            return queue;
-        }
+        lock (_queueList) _queueList.Add(queue);
     }
 
     /// <summary>
@@ -168,21 +176,38 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>The batch was acknowledged or failed for good: complete its records and recycle it.</summary>
     public void Complete(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
     {
-        if (_queues.TryGetValue((batch.Topic, batch.Partition), out var queue))
-            lock (queue)
-            {
-                queue.RemoveHead(batch);
-                queue.InFlight = false;
-            }
+        Dequeue(batch);
         Finish(batch, baseOffset, logAppendTime, error, localError, message);
+    }
+
+    /// <summary>
+    /// Takes an in-flight batch that is done off the head of its partition, so the partition's next batch may be
+    /// sent; its records are completed afterwards by <see cref="Finish(ProducerBatch)"/>.
+    /// </summary>
+    public void Dequeue(ProducerBatch batch)
+    {
+        var queue = batch.Queue;
+        lock (queue)
+        {
+            queue.RemoveHead(batch);
+            queue.InFlight = false;
+        }
+    }
+
+    /// <summary>Completes a dequeued batch with the outcome recorded on it.</summary>
+    public void Finish(ProducerBatch batch)
+    {
+        var outcome = batch.Outcome ?? throw new InvalidOperationException($"batch for {batch.Topic}-{batch.Partition} finished without an outcome");
+        Finish(batch, outcome.BaseOffset, outcome.LogAppendTime, outcome.Error, outcome.LocalError, outcome.Message);
     }
 
     /// <summary>Completes a batch already taken off its queue (expired).</summary>
     public void Finish(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
     {
         int count = batch.Count;
-        batch.Complete(baseOffset, logAppendTime, error, localError, message);
+        // buffer.memory first: the records' bytes are no longer needed, and the caller may be waiting for room.
         Budget.Release(batch.ReservedBytes);
+        batch.Complete(baseOffset, logAppendTime, error, localError, message);
         Interlocked.Add(ref _pendingRecords, -count);
         if (_pool.Count < MaxPooledBatches) _pool.Enqueue(batch);
         else batch.Dispose();
@@ -191,7 +216,7 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>The batch failed retriably: it stays at the head of its partition, to be resent after the backoff.</summary>
     public void Retry(ProducerBatch batch)
     {
-        if (!_queues.TryGetValue((batch.Topic, batch.Partition), out var queue)) return;
+        var queue = batch.Queue;
         lock (queue)
         {
             batch.Attempts++;
