@@ -7,11 +7,15 @@ using WireErrorCode = Gregor.Protocol.ErrorCode;
 namespace Gregor.Client.Producer;
 
 /// <summary>
-/// The producer's background loop: drains ready batches from the accumulator, sends one Produce
+/// The producer's sending side: drains ready batches from the accumulator, sends one Produce
 /// request per leader (at most max.in.flight.requests.per.connection outstanding per broker), and
 /// applies the answers: success completes a batch, a retriable error puts it back at the head of
 /// its partition for a resend after retry.backoff.ms (refreshing metadata when the leader may have
-/// moved), anything else or an exhausted retry budget fails it.
+/// moved), anything else or an exhausted retry budget fails it. A background loop drains when woken
+/// (a batch filled, a flush) or when a linger or backoff runs out; a request's answer drains at once on
+/// the thread that applied it, so a partition's next batch goes out without waiting for the loop to be
+/// scheduled (on a busy machine that wait is milliseconds, and a partition has one batch in flight).
+/// One drain runs at a time: a drain asked for meanwhile is done by the drainer before it lets go.
 /// </summary>
 internal sealed class ProducerSender : IAsyncDisposable
 {
@@ -25,8 +29,14 @@ internal sealed class ProducerSender : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<int, bool> _mayUseNode;
     private readonly Task _loop;
+    private readonly List<ProducerBatch> _expired = [];
+    private Dictionary<int, List<ProducerBatch>> _ready = [];
     private volatile bool _closing;
     private long _retriedBatches;
+    private int _draining;
+    private int _drainWanted;
+    private long _nextLook;
+    private long _loopWakesAt = long.MaxValue;
 
     public ProducerSender(ProducerSettings settings, RecordAccumulator accumulator, MetadataManager metadata, TimeProvider clock)
     {
@@ -58,37 +68,70 @@ internal sealed class ProducerSender : IAsyncDisposable
     private async Task RunAsync()
     {
         var token = _stop.Token;
-        var ready = new Dictionary<int, List<ProducerBatch>>();
-        var expired = new List<ProducerBatch>();
         while (!token.IsCancellationRequested)
+        {
+            DrainNow();
+            long nextLook = Volatile.Read(ref _nextLook);
+            var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), nextLook);
+            if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
+            Volatile.Write(ref _loopWakesAt, nextLook);
+            try { await _wake.WaitAsync(wait, token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>
+    /// Drains and sends on this thread, unless another thread is draining right now; that one then drains again
+    /// before it lets go, so no request to drain is lost.
+    /// </summary>
+    private void DrainNow()
+    {
+        Interlocked.Exchange(ref _drainWanted, 1);
+        while (Volatile.Read(ref _drainWanted) == 1 && Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
             long nextLook;
             try
             {
-                ready.Clear();
-                expired.Clear();
-                nextLook = _accumulator.Drain(_metadata.Current, _mayUseNode, ready, expired, out bool leaderUnknown);
-                if (leaderUnknown) _metadata.RequestRefresh();
-                foreach (var batch in expired)
-                    _accumulator.Finish(batch, -1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut,
-                        $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms)");
-                foreach (var (node, batches) in ready)
-                {
-                    lock (_inFlightLock) _inFlight[node] = _inFlight.GetValueOrDefault(node) + 1;
-                    _ = SendAsync(node, batches);
-                }
-                if (ready.Count > 0) ready = [];
+                Interlocked.Exchange(ref _drainWanted, 0);
+                nextLook = DrainOnce();
             }
-#pragma warning disable CA1031 // the loop must survive anything one round throws; records then time out
-            catch (Exception)
-#pragma warning restore CA1031
+            finally
             {
-                nextLook = _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff);
+                Volatile.Write(ref _draining, 0);
             }
-            var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), nextLook);
-            if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
-            try { await _wake.WaitAsync(wait, token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { return; }
+            Volatile.Write(ref _nextLook, nextLook);
+            // A drain off the loop may find a deadline (a new batch's linger) before the loop's next look.
+            if (nextLook < Volatile.Read(ref _loopWakesAt)) Wake();
+        }
+    }
+
+    /// <summary>One drain: sends what is ready, fails what expired; returns when to look again. Only the drainer calls it.</summary>
+    private long DrainOnce()
+    {
+        try
+        {
+            _ready.Clear();
+            _expired.Clear();
+            long nextLook = _accumulator.Drain(_metadata.Current, _mayUseNode, _ready, _expired, out bool leaderUnknown);
+            if (leaderUnknown) _metadata.RequestRefresh();
+            foreach (var batch in _expired)
+                _accumulator.Finish(batch, -1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut,
+                    $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms)");
+            if (_ready.Count == 0) return nextLook;
+            var ready = _ready;
+            _ready = []; // the lists now belong to their requests
+            foreach (var (node, batches) in ready)
+            {
+                lock (_inFlightLock) _inFlight[node] = _inFlight.GetValueOrDefault(node) + 1;
+                _ = SendAsync(node, batches);
+            }
+            return nextLook;
+        }
+#pragma warning disable CA1031 // the sender must survive anything one drain throws; records then time out
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff);
         }
     }
 
@@ -128,7 +171,8 @@ internal sealed class ProducerSender : IAsyncDisposable
             // The partitions and the request slot are free again before the records' callbacks run (thousands of them
             // for a full batch), so the next request is on its way meanwhile.
             lock (_inFlightLock) _inFlight[node]--;
-            Wake();
+            if (!_closing) DrainNow();
+            else Wake();
             foreach (var batch in batches)
                 if (batch.Outcome is not null) _accumulator.Finish(batch);
         }
