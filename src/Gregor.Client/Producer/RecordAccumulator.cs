@@ -132,6 +132,8 @@ internal sealed class RecordAccumulator : IDisposable
         {
             PartitionQueue queue;
             lock (_queueList) queue = _queueList[q];
+            ProducerBatch taken;
+            int leader;
             lock (queue)
             {
                 if (queue.InFlight) continue;
@@ -149,7 +151,7 @@ internal sealed class RecordAccumulator : IDisposable
                     nextLook = Math.Min(nextLook, readyAt);
                     continue;
                 }
-                if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out int leader, out _))
+                if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out leader, out _))
                 {
                     leaderUnknown = true;
                     nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
@@ -161,14 +163,22 @@ internal sealed class RecordAccumulator : IDisposable
                     queue.CloseOpen(); // built bytes must not change under it
                     BatchClosed?.Invoke(queue.Topic, queue.Partition);
                 }
-                int size = head.Built().Length;
-                int used = requestBytes.GetValueOrDefault(leader);
-                if (used > 0 && used + size > _settings.MaxRequestSize) { nextLook = now; continue; }
                 queue.InFlight = true;
-                requestBytes[leader] = used + size;
-                if (!into.TryGetValue(leader, out var list)) into[leader] = list = [];
-                list.Add(head);
+                taken = head;
             }
+            // Built (compressed, CRC) outside the lock, which the producer takes for every record it appends: the
+            // batch is closed and in flight, so nothing else touches it.
+            int size = taken.Built().Length;
+            int used = requestBytes.GetValueOrDefault(leader);
+            if (used > 0 && used + size > _settings.MaxRequestSize)
+            {
+                lock (queue) queue.InFlight = false; // the next request takes it
+                nextLook = now;
+                continue;
+            }
+            requestBytes[leader] = used + size;
+            if (!into.TryGetValue(leader, out var list)) into[leader] = list = [];
+            list.Add(taken);
         }
         return nextLook;
     }
