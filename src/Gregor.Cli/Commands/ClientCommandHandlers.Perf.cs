@@ -27,10 +27,11 @@ internal sealed partial class ClientCommandHandlers
         try
         {
             var before = ProcessSnapshot.Take();
-            // The loop is synchronous (Produce blocks only when buffer.memory is full); off the caller's thread, so the
-            // progress display keeps drawing meanwhile.
-            elapsed = await Task.Run(() => run.Run(args.Topic, payload, args.NumRecords, args.Duration, args.Throughput, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
+            // The loop is synchronous and never yields (Produce blocks only when buffer.memory is full), so it gets a
+            // thread of its own: on a thread-pool thread it would leave one fewer for the client's I/O and callbacks,
+            // and on a two-core machine the pool starts with two.
+            elapsed = await Task.Factory.StartNew(() => run.Run(args.Topic, payload, args.NumRecords, args.Duration, args.Throughput, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             cost = ProcessSnapshot.Take().Since(before, run.Acknowledged + run.Failed);
         }
         finally
