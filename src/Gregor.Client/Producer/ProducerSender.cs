@@ -92,6 +92,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             long nextLook;
             try
             {
+                if (_closing) return;
                 Interlocked.Exchange(ref _drainWanted, 0);
                 nextLook = DrainOnce();
             }
@@ -137,18 +138,19 @@ internal sealed class ProducerSender : IAsyncDisposable
 
     private async Task SendAsync(int node, List<ProducerBatch> batches)
     {
+        var token = _stop.Token; // taken while the source is sure to be alive (it is disposed when the sender closes)
         try
         {
-            var connection = await _metadata.ConnectionToNodeAsync(node, _stop.Token).ConfigureAwait(false);
+            var connection = await _metadata.ConnectionToNodeAsync(node, token).ConfigureAwait(false);
             short version = connection.Versions.Highest(ApiKey.Produce);
             var request = BuildRequest(batches);
             if (_settings.Acks == 0)
             {
-                await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, _stop.Token).ConfigureAwait(false);
+                await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, token).ConfigureAwait(false);
                 foreach (var batch in batches) Resolve(batch, WireErrorCode.None, null, -1, -1);
                 return;
             }
-            var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, _stop.Token).ConfigureAwait(false);
+            var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, token).ConfigureAwait(false);
             Apply(batches, response);
         }
         catch (Exception e)
@@ -250,6 +252,9 @@ internal sealed class ProducerSender : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _closing = true;
+        // A drain that began before it saw the flag finishes starting its requests while their token is still good.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _draining) != 0) spin.SpinOnce();
         await _stop.CancelAsync().ConfigureAwait(false);
         try { await _loop.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
