@@ -72,7 +72,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, new DeliveryTarget(completion, null), cancellationToken);
+            pending = SendAsync(topic, partition, message, new DeliveryTarget(completion, null), completion, cancellationToken);
         }
         catch (KafkaException e)
         {
@@ -98,7 +98,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, delivery, CancellationToken.None);
+            pending = SendAsync(topic, partition, message, delivery, null, CancellationToken.None);
         }
         catch (KafkaException e)
         {
@@ -118,22 +118,27 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private static async Task ObserveAsync(ValueTask pending, TaskDelivery completion, string topic, int partition, Message<TKey, TValue> message)
     {
         try { await pending.ConfigureAwait(false); }
-        catch (KafkaException e)
+#pragma warning disable CA1031 // every failure becomes the record's outcome; none may leave its task pending forever
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            completion.TrySetException(new ProduceException<TKey, TValue>(e.Error, Result(topic, partition, -1, message), e));
-        }
-        catch (OperationCanceledException e)
-        {
-            completion.TrySetCanceled(e.CancellationToken);
-        }
-        catch (Exception e) when (e is ArgumentException or ObjectDisposedException)
-        {
-            completion.TrySetException(e);
+            Fail(completion, e, topic, partition, message);
         }
     }
 
+    /// <summary>A record that never reached a batch: its task fails (or is cancelled) with why.</summary>
+    private static void Fail(TaskDelivery completion, Exception e, string topic, int partition, Message<TKey, TValue> message)
+    {
+        if (e is KafkaException kafka && e is not ProduceException<TKey, TValue>)
+            completion.TrySetException(new ProduceException<TKey, TValue>(kafka.Error, Result(topic, partition, -1, message), kafka));
+        else if (e is OperationCanceledException cancelled) completion.TrySetCanceled(cancelled.CancellationToken);
+        else completion.TrySetException(e);
+    }
+
     /// <summary>Everything up to the append; synchronous when nothing has to be waited for.</summary>
-    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, CancellationToken cancellationToken)
+    /// <param name="awaited">ProduceAsync's task, failed in the slow lane itself; null for Produce, whose caller gets the exception.</param>
+    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, TaskDelivery? awaited,
+        CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -148,7 +153,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
         }
         Interlocked.Increment(ref _slowPending);
-        return SendSlowlyAsync(topic, partition, message, delivery, cancellationToken);
+        return SendSlowlyAsync(topic, partition, message, delivery, awaited, cancellationToken);
     }
 
     /// <summary>The topic's entry in the current metadata, null if it has none; looked up only when the snapshot changed.</summary>
@@ -165,7 +170,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// Records that must wait (metadata, buffer room) go through one lane in call order, and while
     /// any is waiting later records queue behind it, so that waiting never reorders a caller's records.
     /// </summary>
-    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, CancellationToken cancellationToken)
+    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, TaskDelivery? awaited,
+        CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
         try
@@ -180,6 +186,14 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         try
         {
             await SendInLaneAsync(topic, partition, message, delivery, start, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the failure is the record's outcome, reported here
+        catch (Exception e) when (awaited is not null)
+#pragma warning restore CA1031
+        {
+            // Failed while still in the lane, before the next record is let in: a caller sees its records fail (say,
+            // with buffer.memory full) in the order it sent them, never a later one before an earlier one.
+            Fail(awaited, e, topic, partition, message);
         }
         finally
         {
