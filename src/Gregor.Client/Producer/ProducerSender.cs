@@ -70,11 +70,15 @@ internal sealed class ProducerSender : IAsyncDisposable
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
+            Interlocked.Exchange(ref _loopWakesAt, long.MinValue); // awake: a drain elsewhere need not wake it
             DrainNow();
             long nextLook = Volatile.Read(ref _nextLook);
+            Interlocked.Exchange(ref _loopWakesAt, nextLook);
+            // A drain elsewhere that found an earlier deadline either saw the loop awake (and so is seen here) or
+            // sees the deadline just published and wakes it.
+            if (Volatile.Read(ref _nextLook) < nextLook) continue;
             var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), nextLook);
             if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
-            Volatile.Write(ref _loopWakesAt, nextLook);
             try { await _wake.WaitAsync(wait, token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
@@ -95,13 +99,13 @@ internal sealed class ProducerSender : IAsyncDisposable
                 if (_closing) return;
                 Interlocked.Exchange(ref _drainWanted, 0);
                 nextLook = DrainOnce();
+                Interlocked.Exchange(ref _nextLook, nextLook); // while still the drainer: the latest drain's answer wins
             }
             finally
             {
                 Volatile.Write(ref _draining, 0);
             }
-            Volatile.Write(ref _nextLook, nextLook);
-            // A drain off the loop may find a deadline (a new batch's linger) before the loop's next look.
+            // A drain off the loop may find a deadline (a new batch's linger, a retry's backoff) before the loop's next look.
             if (nextLook < Volatile.Read(ref _loopWakesAt)) Wake();
         }
     }

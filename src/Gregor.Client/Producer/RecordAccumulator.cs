@@ -168,7 +168,16 @@ internal sealed class RecordAccumulator : IDisposable
             }
             // Built (compressed, CRC) outside the lock, which the producer takes for every record it appends: the
             // batch is closed and in flight, so nothing else touches it.
-            int size = taken.Built().Length;
+            int size;
+            try
+            {
+                size = taken.Built().Length;
+            }
+            catch
+            {
+                lock (queue) queue.InFlight = false; // not sent: the partition must not stay blocked
+                throw;
+            }
             int used = requestBytes.GetValueOrDefault(leader);
             if (used > 0 && used + size > _settings.MaxRequestSize)
             {
