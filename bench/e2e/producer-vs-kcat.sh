@@ -5,9 +5,10 @@
 #
 #   bench/e2e/producer-vs-kcat.sh [--quick] [--rounds N]
 #
-# Counts: 2,000,000 records of 100 B and 400,000 of 1 KiB per run (--quick divides them by ten);
-# --rounds pairs per workload (default 3). Needs kcat (Debian: kcat) and a Release build of
-# src/Gregor.Cli (built if missing).
+# Counts: 5,000,000 records of 100 B and 1,000,000 of 1 KiB per run (--quick divides them by ten), a few
+# seconds each, so that the .NET JIT's warm-up (a few tenths of a CPU second, counted in gregor's figures)
+# does not decide the result; --rounds pairs per workload (default 3). Needs kcat (Debian: kcat) and a
+# Release build of src/Gregor.Cli (built if missing).
 #
 # Both clients send the same records: keyless, values of exactly the record size (kcat: the lines of
 # a file of random printable bytes, one record a line; gregor: a random payload of that size), no
@@ -47,8 +48,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-count_small=$((2000000 / scale))
-count_large=$((400000 / scale))
+count_small=$((5000000 / scale))
+count_large=$((1000000 / scale))
 
 command -v kcat >/dev/null || { echo "missing kcat: apt-get install kcat (or scripts/install-clients.sh)" >&2; exit 2; }
 gregor_dll=$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll
