@@ -76,11 +76,11 @@ internal sealed class RecordAccumulator : IDisposable
     {
         var queue = topic.Queue(partition, _queueAdded);
         bool ready = false;
-        lock (queue)
+        lock (queue.AppendLock)
         {
             if (queue.Open is { } open && open.Count > 0 && open.UncompressedSize + reserved > _settings.BatchSize)
             {
-                queue.CloseOpen();
+                lock (queue.QueueLock) queue.CloseOpen();
                 BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
@@ -96,7 +96,7 @@ internal sealed class RecordAccumulator : IDisposable
             target.ReservedBytes += reserved;
             if (target.UncompressedSize >= _settings.BatchSize)
             {
-                queue.CloseOpen();
+                lock (queue.QueueLock) queue.CloseOpen();
                 BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
@@ -123,7 +123,7 @@ internal sealed class RecordAccumulator : IDisposable
         long nextLook = now + ToTicks(TimeSpan.FromSeconds(1));
         bool flushing = Flushing;
         leaderUnknown = false;
-        // Called by the sender loop only; its scratch state is reused, so a drain allocates nothing.
+        // Called by one drainer at a time (the sender sees to it); its scratch state is reused, so a drain allocates nothing.
         var requestBytes = _requestBytes;
         requestBytes.Clear();
         int queueCount;
@@ -132,42 +132,8 @@ internal sealed class RecordAccumulator : IDisposable
         {
             PartitionQueue queue;
             lock (_queueList) queue = _queueList[q];
-            ProducerBatch taken;
-            int leader;
-            lock (queue)
-            {
-                if (queue.InFlight) continue;
-                while (queue.Head is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
-                {
-                    queue.RemoveHead(stale);
-                    expired.Add(stale);
-                }
-                if (queue.Head is not { } head) continue;
-                long readyAt = head.IsClosed || flushing ? now : head.CreatedTimestamp + _linger;
-                if (head.Attempts > 0) readyAt = Math.Max(readyAt, head.RetryNotBefore);
-                readyAt = Math.Min(readyAt, head.CreatedTimestamp + _deliveryTimeout);
-                if (readyAt > now)
-                {
-                    nextLook = Math.Min(nextLook, readyAt);
-                    continue;
-                }
-                if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out leader, out _))
-                {
-                    leaderUnknown = true;
-                    nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
-                    continue;
-                }
-                if (!mayUseNode(leader)) continue;
-                if (ReferenceEquals(head, queue.Open))
-                {
-                    queue.CloseOpen(); // built bytes must not change under it
-                    BatchClosed?.Invoke(queue.Topic, queue.Partition);
-                }
-                queue.InFlight = true;
-                taken = head;
-            }
-            // Built (compressed, CRC) outside the lock, which the producer takes for every record it appends: the
-            // batch is closed and in flight, so nothing else touches it.
+            if (TakeReady(queue, metadata, mayUseNode, now, flushing, expired, ref nextLook, ref leaderUnknown, out int leader) is not { } taken) continue;
+            // Built (compressed, CRC) outside the locks: the batch is closed and in flight, so nothing else touches it.
             int size;
             try
             {
@@ -175,13 +141,13 @@ internal sealed class RecordAccumulator : IDisposable
             }
             catch
             {
-                lock (queue) queue.InFlight = false; // not sent: the partition must not stay blocked
+                lock (queue.QueueLock) queue.InFlight = false; // not sent: the partition must not stay blocked
                 throw;
             }
             int used = requestBytes.GetValueOrDefault(leader);
             if (used > 0 && used + size > _settings.MaxRequestSize)
             {
-                lock (queue) queue.InFlight = false; // the next request takes it
+                lock (queue.QueueLock) queue.InFlight = false; // the next request takes it
                 nextLook = now;
                 continue;
             }
@@ -190,6 +156,73 @@ internal sealed class RecordAccumulator : IDisposable
             list.Add(taken);
         }
         return nextLook;
+    }
+
+    /// <summary>
+    /// The partition's next batch if it may be sent now, marked in flight (closing the open batch if that is the
+    /// one); expired batches go to <paramref name="expired"/>. A closed batch waiting is taken under the queue lock
+    /// alone; only when none is does this take the append lock, to close an open batch whose linger is over.
+    /// </summary>
+    private ProducerBatch? TakeReady(PartitionQueue queue, ClusterMetadata metadata, Func<int, bool> mayUseNode, long now, bool flushing,
+        List<ProducerBatch> expired, ref long nextLook, ref bool leaderUnknown, out int leader)
+    {
+        leader = -1;
+        lock (queue.QueueLock)
+        {
+            if (queue.InFlight) return null;
+            while (queue.FirstClosed is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
+            {
+                queue.RemoveFirstClosed(stale);
+                expired.Add(stale);
+            }
+            if (queue.FirstClosed is { } head)
+            {
+                long readyAt = head.Attempts > 0 ? Math.Min(head.RetryNotBefore, head.CreatedTimestamp + _deliveryTimeout) : now;
+                if (readyAt > now)
+                {
+                    nextLook = Math.Min(nextLook, readyAt);
+                    return null;
+                }
+                if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
+                queue.InFlight = true;
+                return head;
+            }
+        }
+        lock (queue.AppendLock)
+        lock (queue.QueueLock)
+        {
+            // Looked at again: the producer may have closed the batch meanwhile (and woken the sender, which looks again).
+            if (queue.InFlight || queue.FirstClosed is not null || queue.Open is not { } open) return null;
+            if (now - open.CreatedTimestamp >= _deliveryTimeout)
+            {
+                queue.Open = null;
+                expired.Add(open);
+                return null;
+            }
+            long readyAt = Math.Min(flushing ? now : open.CreatedTimestamp + _linger, open.CreatedTimestamp + _deliveryTimeout);
+            if (readyAt > now)
+            {
+                nextLook = Math.Min(nextLook, readyAt);
+                return null;
+            }
+            if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
+            queue.CloseOpen(); // built bytes must not change under it
+            BatchClosed?.Invoke(queue.Topic, queue.Partition);
+            queue.InFlight = true;
+            return open;
+        }
+    }
+
+    private bool LeaderFor(PartitionQueue queue, ClusterMetadata metadata, Func<int, bool> mayUseNode, long now, ref long nextLook,
+        ref bool leaderUnknown, out int leader)
+    {
+        if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out leader, out _))
+        {
+            leaderUnknown = true;
+            nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
+            return false;
+        }
+        return mayUseNode(leader);
     }
 
     /// <summary>The batch was acknowledged or failed for good: complete its records and recycle it.</summary>
@@ -206,9 +239,9 @@ internal sealed class RecordAccumulator : IDisposable
     public void Dequeue(ProducerBatch batch)
     {
         var queue = batch.Queue;
-        lock (queue)
+        lock (queue.QueueLock)
         {
-            queue.RemoveHead(batch);
+            queue.RemoveFirstClosed(batch);
             queue.InFlight = false;
         }
     }
@@ -236,7 +269,7 @@ internal sealed class RecordAccumulator : IDisposable
     public void Retry(ProducerBatch batch)
     {
         var queue = batch.Queue;
-        lock (queue)
+        lock (queue.QueueLock)
         {
             batch.Attempts++;
             batch.RetryNotBefore = _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff);
@@ -258,13 +291,19 @@ internal sealed class RecordAccumulator : IDisposable
         PartitionQueue[] queues;
         lock (_queueList) queues = [.. _queueList];
         foreach (var queue in queues)
-            lock (queue)
+            lock (queue.AppendLock)
+            lock (queue.QueueLock)
             {
                 if (queue.InFlight) continue;
-                while (queue.Head is { } head)
+                while (queue.FirstClosed is { } head)
                 {
-                    queue.RemoveHead(head);
+                    queue.RemoveFirstClosed(head);
                     aborted.Add(head);
+                }
+                if (queue.Open is { } open)
+                {
+                    queue.Open = null;
+                    aborted.Add(open);
                 }
             }
         foreach (var batch in aborted) Finish(batch, -1, -1, WireErrorCode.None, reason, "the producer was closed before the record was sent");
