@@ -26,6 +26,9 @@ internal sealed class ProducerBatch : IDisposable
     /// <summary>Encoded size so far, uncompressed: what batch.size is measured against.</summary>
     public int UncompressedSize => _builder.UncompressedSize;
 
+    /// <summary>What the batch's buffers are counted as while it waits in the accumulator's pool.</summary>
+    public long PooledBytes { get; set; }
+
     /// <summary>buffer.memory reserved for this batch's records, released when it completes.</summary>
     public long ReservedBytes { get; set; }
 

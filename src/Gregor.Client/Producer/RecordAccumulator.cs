@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using Gregor.Client.Metadata;
 using Gregor.Protocol.Records;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
@@ -12,7 +13,10 @@ namespace Gregor.Client.Producer;
 /// </summary>
 internal sealed class RecordAccumulator : IDisposable
 {
-    private const int MaxPooledBatches = 256;
+    // Finished batches are kept, buffers and all, for reuse, as long as what they hold stays within buffer.memory
+    // (as Kafka's producer keeps freed batch buffers in its buffer.memory pool): a producer running ahead keeps
+    // buffer.memory / batch.size batches busy, and any it could not reuse would be allocated again.
+    private const int MinPooledBatches = 16;
 
     private readonly ProducerSettings _settings;
     private readonly TimeProvider _clock;
@@ -26,6 +30,7 @@ internal sealed class RecordAccumulator : IDisposable
     private long _pendingRecords;
     private int _flushers;
     private ProducerTopic? _lastTopic;
+    private long _pooledBytes;
 
     public RecordAccumulator(ProducerSettings settings, TimeProvider clock)
     {
@@ -86,7 +91,13 @@ internal sealed class RecordAccumulator : IDisposable
             }
             if (queue.Open is null)
             {
-                var batch = _pool.TryDequeue(out var pooled) ? pooled : new ProducerBatch();
+                ProducerBatch batch;
+                if (_pool.TryDequeue(out var pooled))
+                {
+                    Interlocked.Add(ref _pooledBytes, -pooled.PooledBytes);
+                    batch = pooled;
+                }
+                else batch = new ProducerBatch();
                 batch.Start(queue, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
                 queue.Open = batch;
                 ready = true; // the sender must learn this batch's linger deadline
@@ -261,7 +272,14 @@ internal sealed class RecordAccumulator : IDisposable
         Budget.Release(batch.ReservedBytes);
         batch.Complete(baseOffset, logAppendTime, error, localError, message);
         Interlocked.Add(ref _pendingRecords, -count);
-        if (_pool.Count < MaxPooledBatches) _pool.Enqueue(batch);
+        // Its buffer was rented at a power of two at least the size it reached.
+        long held = (long)BitOperations.RoundUpToPowerOf2((uint)Math.Max(batch.UncompressedSize, 1));
+        if (_pool.Count < MinPooledBatches || Interlocked.Read(ref _pooledBytes) + held <= _settings.BufferMemory)
+        {
+            batch.PooledBytes = held;
+            Interlocked.Add(ref _pooledBytes, held);
+            _pool.Enqueue(batch);
+        }
         else batch.Dispose();
     }
 
