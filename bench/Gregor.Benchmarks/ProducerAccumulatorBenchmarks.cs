@@ -39,9 +39,11 @@ public abstract class ProducerAccumulatorBenchmarkBase
     private const int Partitions = 4;
 
     private RecordAccumulator _accumulator = null!;
+    private ProducerTopic _topic = null!;
     private ClusterMetadata _metadata = null!;
     private readonly Dictionary<int, List<ProducerBatch>> _ready = [];
     private readonly List<ProducerBatch> _expired = [];
+    private static readonly DeliveryTarget Ignored = new(IgnoredDelivery.Instance, null);
     private readonly byte[] _key = new byte[16];
     private byte[] _value = [];
     private long _offset;
@@ -59,6 +61,7 @@ public abstract class ProducerAccumulatorBenchmarkBase
             ["linger.ms"] = "1000",
         });
         _accumulator = new RecordAccumulator(settings, TimeProvider.System);
+        _topic = _accumulator.Topic("bench");
         _value = Workload.Value(100);
         var partitions = Enumerable.Range(0, Partitions).Select(p => new PartitionMetadata(p, WireErrorCode.None, 1, 0, [1], [1], [])).ToArray();
         _metadata = new ClusterMetadata(new Dictionary<int, BrokerEndpoint> { [1] = new("127.0.0.1", 9092) },
@@ -78,7 +81,7 @@ public abstract class ProducerAccumulatorBenchmarkBase
             int reserved = RecordAccumulator.EstimateSize(_key.Length, _value.Length, 0);
             if (!_accumulator.Budget.TryReserve(reserved)) throw new InvalidOperationException("buffer.memory exhausted: batches are not completing");
             _key[0] = (byte)i;
-            bool full = _accumulator.Append("bench", i % Partitions, 1_700_000_000_000 + i, _key, _value, default, IgnoredDelivery.Instance, reserved);
+            bool full = _accumulator.Append(_topic, i % Partitions, 1_700_000_000_000 + i, _key, _value, default, Ignored, reserved);
             if (full && (i & 63) == 0) Drain(flush: false);
         }
         Drain(flush: true);

@@ -24,7 +24,15 @@ public class DeliveryResult<TKey, TValue>
 
     public PersistenceStatus Status { get; set; }
 
-    public Message<TKey, TValue> Message { get; set; } = new();
+    // Made on first read, not up front: the producer sets it for every record, so an initializer would allocate a
+    // message per delivery report only to throw it away.
+    private Message<TKey, TValue>? _message;
+
+    public Message<TKey, TValue> Message
+    {
+        get => _message ??= new();
+        set => _message = value;
+    }
 
     public TopicPartition TopicPartition => new(Topic, Partition);
 
@@ -68,7 +76,16 @@ public class DeliveryResult<TKey, TValue>
 /// <summary>A delivery result with its error, as handed to a delivery handler.</summary>
 public class DeliveryReport<TKey, TValue> : DeliveryResult<TKey, TValue>
 {
-    public Error Error { get; set; } = new(ErrorCode.NoError);
+    private static readonly Error NoError = new(ErrorCode.NoError);
+
+    // Errors are immutable, so every report without one shares a single NoError rather than allocating its own.
+    private Error? _error;
+
+    public Error Error
+    {
+        get => _error ?? NoError;
+        set => _error = value;
+    }
 
     public TopicPartitionOffsetError TopicPartitionOffsetError
     {

@@ -71,6 +71,11 @@ public sealed class ArgumentParsingTests
     [InlineData("produce t --compression-codec brotli", "--compression-codec: 'brotli'")]
     [InlineData("perf produce t --num-records 10 --throughput 0", "--throughput")]
     [InlineData("perf produce t", "--num-records")]
+    [InlineData("perf produce t --num-records 10 --duration 5s", "either --num-records or --duration")]
+    [InlineData("perf produce t --num-records 0", "--num-records: '0'")]
+    [InlineData("perf produce t --duration 0", "--duration: '0'")]
+    [InlineData("perf produce t --duration soon", "--duration: 'soon'")]
+    [InlineData("perf produce t --duration 5x", "--duration: '5x'")]
     [InlineData("topic frobnicate", "frobnicate")]
     public async Task Bad_arguments_exit_2_with_a_clear_line(string commandLine, string expected)
     {
@@ -195,11 +200,37 @@ public sealed class ArgumentParsingTests
         Assert.Equal(512, produce.RecordSize);
         Assert.Equal(200, produce.Throughput);
         Assert.Equal("65536", produce.ProducerProperties["batch.size"]);
+        Assert.Null(produce.Duration);
         var consume = Assert.IsType<PerfConsumeArgs>((await Parse("perf", "consume", "t", "--messages", "50")).Args);
         Assert.Equal(50, consume.NumRecords);
         Assert.Null(consume.GroupId);
         Assert.Equal("readers", Assert.IsType<PerfConsumeArgs>((await Parse("perf", "consume", "t", "--messages", "5", "--group", "readers")).Args).GroupId);
     }
+
+    [Theory]
+    [InlineData("30s", 30_000)]
+    [InlineData("30", 30_000)]
+    [InlineData("1.5", 1_500)]
+    [InlineData("500ms", 500)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1h", 3_600_000)]
+    public async Task Perf_produce_runs_for_a_duration_instead_of_a_count(string duration, double milliseconds)
+    {
+        var args = Assert.IsType<PerfProduceArgs>((await Parse("perf", "produce", "t", "--duration", duration, "--acks", "1", "--compression-codec", "lz4")).Args);
+        Assert.Null(args.NumRecords);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), args.Duration);
+        Assert.Equal(Acks.Leader, args.Acks);
+        Assert.Equal(CompressionType.Lz4, args.Compression);
+        Assert.Equal(-1, args.Throughput);
+    }
+
+    [Theory]
+    [InlineData("table", true, true)]
+    [InlineData("table", false, false)]
+    [InlineData("json", true, false)]
+    [InlineData("json", false, false)]
+    public void Perf_progress_is_drawn_only_for_tables_on_a_terminal(string format, bool terminal, bool drawn) =>
+        Assert.Equal(drawn, Gregor.Cli.Perf.PerfProgress.Wanted(Enum.Parse<OutputFormat>(format, ignoreCase: true), terminal));
 
     [Theory]
     [InlineData("a.b_c-1", null)]

@@ -122,6 +122,26 @@ internal static class ArgParsers
         }
     }
 
+    /// <summary>A positive duration: seconds, or a number followed by ms, s, m or h (500ms, 30s, 1.5m).</summary>
+    public static TimeSpan? Duration(string value, string optionName, out string? error)
+    {
+        error = null;
+        string text = value.Trim().ToLowerInvariant();
+        (string number, double unitMs) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1.0),
+            _ when text.EndsWith('s') => (text[..^1], 1000.0),
+            _ when text.EndsWith('m') => (text[..^1], 60_000.0),
+            _ when text.EndsWith('h') => (text[..^1], 3_600_000.0),
+            _ => (text, 1000.0),
+        };
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount)
+            && amount * unitMs is var ms && ms >= 1 && ms <= TimeSpan.FromDays(365).TotalMilliseconds)
+            return TimeSpan.FromMilliseconds(ms);
+        error = $"{optionName}: '{value}' is not a duration from 1ms to 365 days (seconds, or a number with ms, s, m or h)";
+        return null;
+    }
+
     /// <summary>Kafka's escape sequences in separators given on a command line (\t, \n).</summary>
     public static string Unescape(string value) =>
         value.Replace("\\t", "\t", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal);

@@ -65,37 +65,6 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
         }
     }
 
-    public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Guarded("perf produce", args.Target, async () =>
-    {
-        var config = ProducerConfigFor(args.Target, args.Acks, args.Compression, args.ProducerProperties);
-        using var producer = new ProducerBuilder<byte[], byte[]>(config)
-            .SetKeySerializer(Serializers.ByteArray).SetValueSerializer(Serializers.ByteArray).Build();
-        byte[] payload = new byte[args.RecordSize];
-        new Random(42).NextBytes(payload);
-        var histogram = new LatencyHistogram();
-        long failed = 0;
-        var throttle = new Throttle(args.Throughput, Stopwatch.GetTimestamp());
-        long start = Stopwatch.GetTimestamp();
-        for (long i = 0; i < args.NumRecords && !cancellationToken.IsCancellationRequested; i++)
-        {
-            long sentAt = Stopwatch.GetTimestamp();
-            producer.Produce(args.Topic, new Message<byte[], byte[]> { Key = null!, Value = payload }, report =>
-            {
-                if (report.Error.IsError) Interlocked.Increment(ref failed);
-                else histogram.Record((long)Stopwatch.GetElapsedTime(sentAt).TotalMicroseconds);
-            });
-            if (throttle.DelayFor(i + 1, Stopwatch.GetTimestamp()) is { } wait && wait > TimeSpan.Zero)
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-        }
-        producer.Flush(cancellationToken);
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var latency = histogram.Summarize();
-        new ResultWriter(_out, args.Target.Output).Perf(new PerfReport("produce", latency.Count, latency.Count * (long)args.RecordSize,
-            seconds, failed, latency.Mean / 1000.0, latency.P50 / 1000.0, latency.P95 / 1000.0, latency.P99 / 1000.0,
-            latency.P999 / 1000.0, latency.Max / 1000.0));
-        return failed > 0 ? 1 : 0;
-    });
-
     private static ProducerConfig ProducerConfigFor(ClientTarget target, Acks acks, CompressionType compression,
         IReadOnlyDictionary<string, string> properties)
     {

@@ -72,7 +72,8 @@ internal sealed record ResetTarget(ResetKind Kind, long Value);
 internal sealed record GroupResetOffsetsArgs(ClientTarget Target, string Group, IReadOnlyList<TopicPartitionsSelection> Topics, bool AllTopics,
     ResetTarget Reset, bool Execute);
 
-internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long NumRecords, int RecordSize, long Throughput,
+/// <summary>A perf produce run: <paramref name="NumRecords"/> records or for <paramref name="Duration"/> (exactly one is set).</summary>
+internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long? NumRecords, TimeSpan? Duration, int RecordSize, long Throughput,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
 
 /// <summary>Read from the beginning and time it; with <paramref name="GroupId"/> as a member of that group (from its committed offsets).</summary>

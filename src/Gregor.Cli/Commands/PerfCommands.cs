@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace Gregor.Cli.Commands;
 
@@ -11,11 +12,15 @@ internal static class PerfCommands
     private static Command Produce(GlobalOptions global, ICommandHandlers handlers)
     {
         var topic = TopicCommands.TopicArgument();
-        var numRecords = new Option<long>("--num-records")
+        var numRecords = new Option<long?>("--num-records")
         {
-            Description = "How many records to send.",
-            Required = true,
-        }.InRange(1, long.MaxValue);
+            Description = "How many records to send (or give --duration).",
+        }.Check(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n >= 1
+            ? null : $"--num-records: '{v}' is not a number from 1 to {long.MaxValue}");
+        var duration = new Option<string?>("--duration")
+        {
+            Description = "Send for this long instead of a number of records: seconds, or e.g. 500ms, 30s, 2m.",
+        }.Check(v => { ArgParsers.Duration(v, "--duration", out string? e); return e; });
         var recordSize = new Option<int>("--record-size")
         {
             Description = "Bytes per record value.",
@@ -34,14 +39,25 @@ internal static class PerfCommands
         var acks = ClientCommands.AcksOption();
         var codec = ClientCommands.CodecOption();
         var producerProperty = ClientCommands.PropertiesOption("--producer-props", "A producer setting, name=value. Repeatable.");
-        var command = new Command("produce", "Send records as fast as allowed and report throughput and latency percentiles.")
+        var command = new Command("produce", "Send records as fast as allowed and report throughput, latency percentiles and what the process spent.")
         {
-            topic, numRecords, recordSize, throughput, acks, codec, producerProperty,
+            topic, numRecords, duration, recordSize, throughput, acks, codec, producerProperty,
         };
-        command.SetAction((parse, ct) => handlers.PerfProduceAsync(new PerfProduceArgs(global.Bind(parse), parse.GetValue(topic)!,
-            parse.GetValue(numRecords), parse.GetValue(recordSize), parse.GetValue(throughput),
-            ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value, ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
-            ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-props", out _)), ct));
+        command.Validators.Add(result =>
+        {
+            bool count = result.GetResult(numRecords) is not null;
+            bool time = result.GetResult(duration) is not null;
+            if (count == time) result.AddError("give either --num-records or --duration (one of them)");
+        });
+        command.SetAction((parse, ct) =>
+        {
+            string? durationText = parse.GetValue(duration);
+            return handlers.PerfProduceAsync(new PerfProduceArgs(global.Bind(parse), parse.GetValue(topic)!,
+                parse.GetValue(numRecords), durationText is null ? null : ArgParsers.Duration(durationText, "--duration", out _),
+                parse.GetValue(recordSize), parse.GetValue(throughput),
+                ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value, ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
+                ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-props", out _)), ct);
+        });
         return command;
     }
 

@@ -98,6 +98,8 @@ internal sealed partial class ResultWriter
                 report.Kind, report.Records, report.Bytes, report.ElapsedSeconds, report.Failed,
                 report.RecordsPerSecond, report.MegabytesPerSecond,
                 report.AvgLatencyMs, report.P50Ms, report.P95Ms, report.P99Ms, report.P999Ms, report.MaxMs,
+                report.Cost?.AllocatedBytes, report.Cost?.AllocatedBytesPerRecord, report.Cost?.Gen0Collections,
+                report.Cost?.Gen1Collections, report.Cost?.Gen2Collections, report.Cost?.CpuSeconds,
             });
             return;
         }
@@ -106,6 +108,9 @@ internal sealed partial class ResultWriter
             Number(report.MegabytesPerSecond), Number(report.AvgLatencyMs), Number(report.P50Ms), Number(report.P95Ms),
             Number(report.P99Ms), Number(report.P999Ms), Number(report.MaxMs));
         Console().Write(table);
+        if (report.Cost is { } cost)
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Process during the run: {cost.AllocatedBytesPerRecord:F1} B allocated per record ({cost.AllocatedBytes:N0} B), garbage collections gen0 {cost.Gen0Collections} gen1 {cost.Gen1Collections} gen2 {cost.Gen2Collections}, CPU {cost.CpuSeconds:F2} s"));
     }
 
     public void Action(ActionView action)

@@ -20,6 +20,9 @@ internal sealed record PerfReport(string Kind, long Records, long Bytes, double 
     public double RecordsPerSecond => ElapsedSeconds > 0 ? Records / ElapsedSeconds : 0;
 
     public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / (1024.0 * 1024.0) / ElapsedSeconds : 0;
+
+    /// <summary>What the run cost the whole process (allocation, collections, CPU), when measured.</summary>
+    public Perf.ProcessCost? Cost { get; init; }
 }
 
 /// <summary>A one-line outcome of a change (created, deleted, ...).</summary>

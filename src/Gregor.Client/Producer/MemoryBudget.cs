@@ -7,7 +7,7 @@ namespace Gregor.Client.Producer;
 /// </summary>
 internal sealed class MemoryBudget(long capacity)
 {
-    private readonly object _lock = new();
+    private readonly object _waitersLock = new();
     private long _used;
     private TaskCompletionSource? _released;
 
@@ -15,13 +15,16 @@ internal sealed class MemoryBudget(long capacity)
 
     public long Used => Interlocked.Read(ref _used);
 
+    /// <summary>Reserves if there is room. Lock-free: it runs for every record.</summary>
     public bool TryReserve(long bytes)
     {
-        lock (_lock)
+        long used = Volatile.Read(ref _used);
+        while (true)
         {
-            if (_used + bytes > Capacity) return false;
-            _used += bytes;
-            return true;
+            if (used + bytes > Capacity) return false;
+            long seen = Interlocked.CompareExchange(ref _used, used + bytes, used);
+            if (seen == used) return true;
+            used = seen;
         }
     }
 
@@ -33,13 +36,11 @@ internal sealed class MemoryBudget(long capacity)
         while (true)
         {
             Task released;
-            lock (_lock)
+            lock (_waitersLock)
             {
-                if (_used + bytes <= Capacity)
-                {
-                    _used += bytes;
-                    return true;
-                }
+                // Checked again under the lock a release takes after freeing its bytes: either this sees the room,
+                // or the release sees this waiter's task.
+                if (TryReserve(bytes)) return true;
                 released = (_released ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
             var left = clock.GetElapsedTime(clock.GetTimestamp(), deadline);
@@ -51,10 +52,10 @@ internal sealed class MemoryBudget(long capacity)
 
     public void Release(long bytes)
     {
+        Interlocked.Add(ref _used, -bytes);
         TaskCompletionSource? waiters;
-        lock (_lock)
+        lock (_waitersLock)
         {
-            _used -= bytes;
             waiters = _released;
             _released = null;
         }

@@ -1,29 +1,43 @@
 namespace Gregor.Client.Producer;
 
 /// <summary>
-/// A partition's batches in order: closed ones waiting (the head possibly in flight), then the
+/// A partition's batches in order: closed ones waiting (the first possibly in flight), then the
 /// open one still taking records. At most one batch per partition is in flight, so a retried
 /// batch is always resent before anything behind it: order holds whatever
 /// max.in.flight.requests.per.connection is (that setting bounds requests per connection, which
-/// carry batches of different partitions). Guarded by locking the queue itself.
+/// carry batches of different partitions).
+/// Two locks, so that the sender taking, completing or retrying a batch never waits behind the
+/// producing thread, which locks the open batch for every record it appends (a waiter on a lock
+/// that busy goes to sleep, and on a loaded machine wakes milliseconds later):
+/// <see cref="AppendLock"/> guards the open batch, <see cref="QueueLock"/> the closed batches and
+/// the in-flight mark. Whoever needs both takes <see cref="AppendLock"/> first.
 /// </summary>
-internal sealed class PartitionQueue(string topic, int partition)
+internal sealed class PartitionQueue(ProducerTopic topic, int partition)
 {
     private readonly Queue<ProducerBatch> _closed = new();
 
-    public string Topic { get; } = topic;
+    public ProducerTopic ProducerTopic { get; } = topic;
+
+    public string Topic => ProducerTopic.Name;
 
     public int Partition { get; } = partition;
 
+    /// <summary>Held to append to, start or close the open batch.</summary>
+    public object AppendLock { get; } = new();
+
+    /// <summary>Held to look at or change the closed batches and <see cref="InFlight"/>.</summary>
+    public object QueueLock { get; } = new();
+
+    /// <summary>The batch taking records (under <see cref="AppendLock"/>).</summary>
     public ProducerBatch? Open { get; set; }
 
+    /// <summary>Whether the first closed batch is in a request now (under <see cref="QueueLock"/>).</summary>
     public bool InFlight { get; set; }
 
-    public ProducerBatch? Head => _closed.Count > 0 ? _closed.Peek() : Open;
+    /// <summary>The oldest closed batch, next to send (under <see cref="QueueLock"/>).</summary>
+    public ProducerBatch? FirstClosed => _closed.Count > 0 ? _closed.Peek() : null;
 
-    public bool IsEmpty => _closed.Count == 0 && Open is null;
-
-    /// <summary>Moves the open batch behind the closed ones; it takes no more records.</summary>
+    /// <summary>Moves the open batch behind the closed ones; it takes no more records. Hold both locks.</summary>
     public void CloseOpen()
     {
         if (Open is not { } open) return;
@@ -32,11 +46,11 @@ internal sealed class PartitionQueue(string topic, int partition)
         Open = null;
     }
 
-    /// <summary>Removes the head, which must be <paramref name="batch"/>.</summary>
-    public void RemoveHead(ProducerBatch batch)
+    /// <summary>Removes the oldest closed batch, which must be <paramref name="batch"/>. Hold <see cref="QueueLock"/>.</summary>
+    public void RemoveFirstClosed(ProducerBatch batch)
     {
-        if (_closed.Count > 0 && ReferenceEquals(_closed.Peek(), batch)) _closed.Dequeue();
-        else if (ReferenceEquals(Open, batch)) Open = null;
-        else throw new InvalidOperationException($"batch for {Topic}-{Partition} completed out of order");
+        if (_closed.Count == 0 || !ReferenceEquals(_closed.Peek(), batch))
+            throw new InvalidOperationException($"batch for {Topic}-{Partition} completed out of order");
+        _closed.Dequeue();
     }
 }

@@ -19,6 +19,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly RecordSerializer<TKey> _keySerializer;
     private readonly RecordSerializer<TValue> _valueSerializer;
     private readonly TimeProvider _clock;
+    private readonly bool _systemClock;
     private readonly ConnectionPool _pool;
     private readonly MetadataManager _metadata;
     private readonly RecordAccumulator _accumulator;
@@ -27,6 +28,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly SemaphoreSlim _slowLane = new(1, 1);
     private int _slowPending;
     private int _disposed;
+    private CallbackDelivery? _lastCallback;
 
     public Producer(ProducerSettings settings, RecordSerializer<TKey> keySerializer, RecordSerializer<TValue> valueSerializer, TimeProvider clock,
         IPartitioner partitioner)
@@ -35,6 +37,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
         _clock = clock;
+        _systemClock = ReferenceEquals(clock, TimeProvider.System);
         _partitioner = partitioner;
         _pool = new ConnectionPool(settings.Connection with { Clock = clock });
         _metadata = new MetadataManager(settings.Bootstrap, _pool, settings.MetadataMaxAge, settings.RetryBackoff, settings.AllowAutoTopicCreation);
@@ -69,7 +72,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, completion, cancellationToken);
+            pending = SendAsync(topic, partition, message, new DeliveryTarget(completion, null), completion, cancellationToken);
         }
         catch (KafkaException e)
         {
@@ -91,11 +94,11 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private void Produce(string topic, int partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler)
     {
         ArgumentNullException.ThrowIfNull(message);
-        IDeliveryCompletion completion = deliveryHandler is null ? IgnoredDelivery.Instance : new CallbackDelivery(message, deliveryHandler);
+        var delivery = deliveryHandler is null ? new DeliveryTarget(IgnoredDelivery.Instance, null) : new DeliveryTarget(CallbackFor(deliveryHandler), message);
         ValueTask pending;
         try
         {
-            pending = SendAsync(topic, partition, message, completion, CancellationToken.None);
+            pending = SendAsync(topic, partition, message, delivery, null, CancellationToken.None);
         }
         catch (KafkaException e)
         {
@@ -115,44 +118,60 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private static async Task ObserveAsync(ValueTask pending, TaskDelivery completion, string topic, int partition, Message<TKey, TValue> message)
     {
         try { await pending.ConfigureAwait(false); }
-        catch (KafkaException e)
+#pragma warning disable CA1031 // every failure becomes the record's outcome; none may leave its task pending forever
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            completion.TrySetException(new ProduceException<TKey, TValue>(e.Error, Result(topic, partition, -1, message), e));
-        }
-        catch (OperationCanceledException e)
-        {
-            completion.TrySetCanceled(e.CancellationToken);
-        }
-        catch (Exception e) when (e is ArgumentException or ObjectDisposedException)
-        {
-            completion.TrySetException(e);
+            Fail(completion, e, topic, partition, message);
         }
     }
 
+    /// <summary>A record that never reached a batch: its task fails (or is cancelled) with why.</summary>
+    private static void Fail(TaskDelivery completion, Exception e, string topic, int partition, Message<TKey, TValue> message)
+    {
+        if (e is KafkaException kafka && e is not ProduceException<TKey, TValue>)
+            completion.TrySetException(new ProduceException<TKey, TValue>(kafka.Error, Result(topic, partition, -1, message), kafka));
+        else if (e is OperationCanceledException cancelled) completion.TrySetCanceled(cancelled.CancellationToken);
+        else completion.TrySetException(e);
+    }
+
     /// <summary>Everything up to the append; synchronous when nothing has to be waited for.</summary>
-    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
+    /// <param name="awaited">ProduceAsync's task, failed in the slow lane itself; null for Produce, whose caller gets the exception.</param>
+    private ValueTask SendAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, TaskDelivery? awaited,
+        CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentException.ThrowIfNullOrEmpty(topic);
-        var current = _metadata.Current;
-        if (Volatile.Read(ref _slowPending) == 0 && current.Topics.TryGetValue(topic, out var known) && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
+        var target = _accumulator.Topic(topic);
+        if (Volatile.Read(ref _slowPending) == 0 && KnownMetadata(target) is { } known && known.Error == WireErrorCode.None && known.Partitions.Length > 0)
         {
             int reserved = Reserve(topic, message, out ReadOnlyMemory<byte> key, out bool keyIsNull, out ReadOnlyMemory<byte> value, out bool valueIsNull);
             if (_accumulator.Budget.TryReserve(reserved))
             {
-                Append(known, partition, message, key, keyIsNull, value, valueIsNull, completion, reserved);
+                Append(target, known, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
                 return ValueTask.CompletedTask;
             }
         }
         Interlocked.Increment(ref _slowPending);
-        return SendSlowlyAsync(topic, partition, message, completion, cancellationToken);
+        return SendSlowlyAsync(topic, partition, message, delivery, awaited, cancellationToken);
+    }
+
+    /// <summary>The topic's entry in the current metadata, null if it has none; looked up only when the snapshot changed.</summary>
+    private TopicMetadata? KnownMetadata(ProducerTopic topic)
+    {
+        var current = _metadata.Current;
+        if (topic.Known is { } known && ReferenceEquals(known.Snapshot, current)) return known.Topic;
+        if (!current.Topics.TryGetValue(topic.Name, out var entry)) return null;
+        topic.Known = new KnownTopicMetadata(current, entry);
+        return entry;
     }
 
     /// <summary>
     /// Records that must wait (metadata, buffer room) go through one lane in call order, and while
     /// any is waiting later records queue behind it, so that waiting never reorders a caller's records.
     /// </summary>
-    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, CancellationToken cancellationToken)
+    private async ValueTask SendSlowlyAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, TaskDelivery? awaited,
+        CancellationToken cancellationToken)
     {
         long start = _clock.GetTimestamp();
         try
@@ -166,7 +185,15 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         try
         {
-            await SendInLaneAsync(topic, partition, message, completion, start, cancellationToken).ConfigureAwait(false);
+            await SendInLaneAsync(topic, partition, message, delivery, start, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the failure is the record's outcome, reported here
+        catch (Exception e) when (awaited is not null)
+#pragma warning restore CA1031
+        {
+            // Failed while still in the lane, before the next record is let in: a caller sees its records fail (say,
+            // with buffer.memory full) in the order it sent them, never a later one before an earlier one.
+            Fail(awaited, e, topic, partition, message);
         }
         finally
         {
@@ -175,7 +202,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, IDeliveryCompletion completion, long start, CancellationToken cancellationToken)
+    private async ValueTask SendInLaneAsync(string topic, int partition, Message<TKey, TValue> message, DeliveryTarget delivery, long start, CancellationToken cancellationToken)
     {
         TopicMetadata metadata;
         try
@@ -191,7 +218,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (!await _accumulator.Budget.ReserveAsync(reserved, left, _clock, cancellationToken).ConfigureAwait(false))
             throw new KafkaException(new Error(ErrorCode.Local_QueueFull,
                 $"buffer.memory ({_settings.BufferMemory} bytes) stayed full for max.block.ms ({_settings.MaxBlock.TotalMilliseconds} ms)"));
-        Append(metadata, partition, message, key, keyIsNull, value, valueIsNull, completion, reserved);
+        Append(_accumulator.Topic(topic), metadata, partition, message, key, keyIsNull, value, valueIsNull, delivery, reserved);
     }
 
     /// <summary>Serializes key and value and returns the bytes to reserve; rejects records that can never be sent.</summary>
@@ -212,8 +239,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         return (int)size;
     }
 
-    private void Append(TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
-        ReadOnlyMemory<byte> value, bool valueIsNull, IDeliveryCompletion completion, int reserved)
+    private void Append(ProducerTopic target, TopicMetadata topic, int partition, Message<TKey, TValue> message, ReadOnlyMemory<byte> key, bool keyIsNull,
+        ReadOnlyMemory<byte> value, bool valueIsNull, DeliveryTarget delivery, int reserved)
     {
         int count = topic.Partitions.Length;
         if (partition == Partition.Any) partition = _partitioner.Partition(topic.Name, count, topic.Available, key.Span, keyIsNull);
@@ -222,7 +249,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             _accumulator.Budget.Release(reserved);
             throw new KafkaException(new Error(ErrorCode.Local_UnknownPartition, $"{topic.Name} has {count} partitions; there is no partition {partition}"));
         }
-        long timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? _clock.GetUtcNow().ToUnixTimeMilliseconds() : message.Timestamp.UnixTimestampMs;
+        long timestamp = message.Timestamp.Type != TimestampType.NotAvailable ? message.Timestamp.UnixTimestampMs
+            : _systemClock ? (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond // the same, a call shorter
+            : _clock.GetUtcNow().ToUnixTimeMilliseconds();
         NullableBytes keyBytes = keyIsNull ? NullableBytes.Null : NullableBytes.Of(key.Span);
         NullableBytes valueBytes = valueIsNull ? NullableBytes.Null : NullableBytes.Of(value.Span);
         bool wake;
@@ -232,7 +261,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             try
             {
                 for (int i = 0; i < headers.Count; i++) rented[i] = new RecordHeaderData(headers[i].Key, headers[i].GetValueBytes() is { } v ? v : (ReadOnlyMemory<byte>?)null); // typed: a bare null would become an empty value
-                wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), completion, reserved);
+                wake = _accumulator.Append(target, partition, timestamp, keyBytes, valueBytes, rented.AsSpan(0, headers.Count), delivery, reserved);
             }
             catch
             {
@@ -246,7 +275,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         else
         {
-            try { wake = _accumulator.Append(topic.Name, partition, timestamp, keyBytes, valueBytes, default, completion, reserved); }
+            try { wake = _accumulator.Append(target, partition, timestamp, keyBytes, valueBytes, default, delivery, reserved); }
             catch
             {
                 _accumulator.Budget.Release(reserved);
@@ -313,11 +342,23 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private static Error ToError(WireErrorCode error, ErrorCode? localError, string? message) =>
         localError is { } local ? new Error(local, message) : new Error(error.ToClientErrorCode(), message);
 
+    /// <summary>
+    /// The completion for records sent with <paramref name="handler"/>. One serves every record sent with the same
+    /// handler (the usual way: one method for all), so Produce allocates none per record; the last one is kept.
+    /// </summary>
+    private CallbackDelivery CallbackFor(Action<DeliveryReport<TKey, TValue>> handler)
+    {
+        var last = _lastCallback;
+        if (last is null || !ReferenceEquals(last.Handler, handler)) _lastCallback = last = new CallbackDelivery(handler);
+        return last;
+    }
+
     /// <summary>ProduceAsync's completion: a task of the delivery result.</summary>
     private sealed class TaskDelivery(Message<TKey, TValue> message)
         : TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously), IDeliveryCompletion
     {
-        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error,
+            ErrorCode? localError, string? reason)
         {
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             var result = new DeliveryResult<TKey, TValue>
@@ -333,11 +374,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
-    /// <summary>Produce's completion: calls the handler with a report, error included.</summary>
-    private sealed class CallbackDelivery(Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>> handler) : IDeliveryCompletion
+    /// <summary>Produce's completion: calls the handler with a report, error included; the record's message is the state.</summary>
+    private sealed class CallbackDelivery(Action<DeliveryReport<TKey, TValue>> handler) : IDeliveryCompletion
     {
-        public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error, ErrorCode? localError, string? reason)
+        private static readonly Error NoError = new(ErrorCode.NoError);
+
+        public Action<DeliveryReport<TKey, TValue>> Handler => handler;
+
+        public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime, WireErrorCode error,
+            ErrorCode? localError, string? reason)
         {
+            var message = (Message<TKey, TValue>)state!;
             message.Timestamp = new Timestamp(timestamp, logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime);
             bool ok = error == WireErrorCode.None && localError is null;
             handler(new DeliveryReport<TKey, TValue>
@@ -347,7 +394,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 Offset = offset >= 0 ? offset : Offset.Unset, // acks=0 or failed: not known
                 Message = message,
                 Status = ok ? PersistenceStatus.Persisted : PersistenceStatus.NotPersisted,
-                Error = ok ? new Error(ErrorCode.NoError) : ToError(error, localError, reason),
+                Error = ok ? NoError : ToError(error, localError, reason),
             });
         }
     }
@@ -358,7 +405,7 @@ internal sealed class IgnoredDelivery : IDeliveryCompletion
 {
     public static readonly IgnoredDelivery Instance = new();
 
-    public void Complete(string topic, int partition, long offset, long timestamp, bool logAppendTime,
+    public void Complete(object? state, string topic, int partition, long offset, long timestamp, bool logAppendTime,
         WireErrorCode error, ErrorCode? localError, string? message)
     {
     }

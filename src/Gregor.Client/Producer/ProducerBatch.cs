@@ -14,14 +14,20 @@ internal sealed class ProducerBatch : IDisposable
     private PendingRecord[] _records = ArrayPool<PendingRecord>.Shared.Rent(16);
     private ReadOnlyMemory<byte> _built;
 
-    public string Topic { get; private set; } = "";
+    /// <summary>The partition queue the batch belongs to.</summary>
+    public PartitionQueue Queue { get; private set; } = null!;
 
-    public int Partition { get; private set; }
+    public string Topic => Queue.Topic;
+
+    public int Partition => Queue.Partition;
 
     public int Count => _builder.Count;
 
     /// <summary>Encoded size so far, uncompressed: what batch.size is measured against.</summary>
     public int UncompressedSize => _builder.UncompressedSize;
+
+    /// <summary>What the batch's buffers are counted as while it waits in the accumulator's pool.</summary>
+    public long PooledBytes { get; set; }
 
     /// <summary>buffer.memory reserved for this batch's records, released when it completes.</summary>
     public long ReservedBytes { get; set; }
@@ -38,10 +44,13 @@ internal sealed class ProducerBatch : IDisposable
     /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
     public long RetryNotBefore { get; set; }
 
-    public void Start(string topic, int partition, Gregor.Protocol.Compression.CompressionType compression, int? level, long now)
+    /// <summary>How the batch ended, once it has (null while it may still be sent or resent): recorded when its answer is applied, acted on once the sender has moved on.</summary>
+    public BatchOutcome? Outcome { get; set; }
+
+    public void Start(PartitionQueue queue, Gregor.Protocol.Compression.CompressionType compression, int? level, long now)
     {
-        Topic = topic;
-        Partition = partition;
+        Queue = queue;
+        Outcome = null;
         _builder.Reset();
         _builder.Compression = compression;
         _builder.CompressionLevel = level;
@@ -53,7 +62,7 @@ internal sealed class ProducerBatch : IDisposable
         RetryNotBefore = 0;
     }
 
-    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion)
+    public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery)
     {
         int index = _builder.Count;
         if (headers.IsEmpty) _builder.Append(timestamp, key, value);
@@ -65,7 +74,7 @@ internal sealed class ProducerBatch : IDisposable
             ArrayPool<PendingRecord>.Shared.Return(_records, clearArray: true);
             _records = grown;
         }
-        _records[index] = new PendingRecord(completion, timestamp);
+        _records[index] = new PendingRecord(delivery, timestamp);
     }
 
     /// <summary>The wire bytes of the batch, built on first use.</summary>
@@ -87,7 +96,7 @@ internal sealed class ProducerBatch : IDisposable
             long offset = error == Gregor.Protocol.ErrorCode.None && localError is null && baseOffset >= 0 ? baseOffset + i : -1;
             try
             {
-                record.Completion.Complete(Topic, Partition, offset, appendTime ? logAppendTime : record.Timestamp, appendTime, error, localError, message);
+                record.Delivery.Completion.Complete(record.Delivery.State, Topic, Partition, offset, appendTime ? logAppendTime : record.Timestamp, appendTime, error, localError, message);
             }
 #pragma warning disable CA1031 // a throwing delivery handler must not stop the others, nor the sender
             catch (Exception)
@@ -104,5 +113,8 @@ internal sealed class ProducerBatch : IDisposable
         _records = [];
     }
 
-    private readonly record struct PendingRecord(IDeliveryCompletion Completion, long Timestamp);
+    private readonly record struct PendingRecord(DeliveryTarget Delivery, long Timestamp);
 }
+
+/// <summary>A batch's end: its base offset and append time on success, else the wire or local error and why.</summary>
+internal readonly record struct BatchOutcome(long BaseOffset, long LogAppendTime, Gregor.Protocol.ErrorCode Error, ErrorCode? LocalError, string? Message);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using Gregor.Client.Metadata;
 using Gregor.Protocol.Records;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
@@ -12,11 +13,15 @@ namespace Gregor.Client.Producer;
 /// </summary>
 internal sealed class RecordAccumulator : IDisposable
 {
-    private const int MaxPooledBatches = 256;
+    // Finished batches are kept, buffers and all, for reuse, as long as what they hold stays within buffer.memory
+    // (as Kafka's producer keeps freed batch buffers in its buffer.memory pool): a producer running ahead keeps
+    // buffer.memory / batch.size batches busy, and any it could not reuse would be allocated again.
+    private const int MinPooledBatches = 16;
 
     private readonly ProducerSettings _settings;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionQueue> _queues = new();
+    private readonly ConcurrentDictionary<string, ProducerTopic> _topics = new(StringComparer.Ordinal);
+    private readonly Action<PartitionQueue> _queueAdded;
     private readonly ConcurrentQueue<ProducerBatch> _pool = new();
     private readonly long _linger;
     private readonly long _deliveryTimeout;
@@ -24,6 +29,8 @@ internal sealed class RecordAccumulator : IDisposable
     private readonly Dictionary<int, int> _requestBytes = [];
     private long _pendingRecords;
     private int _flushers;
+    private ProducerTopic? _lastTopic;
+    private long _pooledBytes;
 
     public RecordAccumulator(ProducerSettings settings, TimeProvider clock)
     {
@@ -32,6 +39,7 @@ internal sealed class RecordAccumulator : IDisposable
         _linger = ToTicks(settings.Linger);
         _deliveryTimeout = ToTicks(settings.DeliveryTimeout);
         Budget = new MemoryBudget(settings.BufferMemory);
+        _queueAdded = QueueAdded;
     }
 
     public MemoryBudget Budget { get; }
@@ -54,37 +62,53 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>Bytes a record takes in a batch at most (its reservation against buffer.memory): record framing and varints at their widest.</summary>
     public static int EstimateSize(int keyLength, int valueLength, int headersLength) => 5 + 1 + 10 + 5 + 5 + keyLength + 5 + valueLength + 5 + headersLength;
 
+    /// <summary>The producer's state for a topic, made on first use. The last one asked for is kept at hand: records mostly come in runs of one topic.</summary>
+    public ProducerTopic Topic(string name)
+    {
+        var last = Volatile.Read(ref _lastTopic);
+        if (last is not null && string.Equals(last.Name, name, StringComparison.Ordinal)) return last;
+        var topic = _topics.GetOrAdd(name, static n => new ProducerTopic(n));
+        Volatile.Write(ref _lastTopic, topic);
+        return topic;
+    }
+
     /// <summary>
     /// Appends a record whose size was already reserved from the budget. Returns true when a batch
     /// became ready (full) or was started, so the sender should look now: to send, or to learn a new linger deadline.
     /// </summary>
-    public bool Append(string topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
-        ReadOnlySpan<RecordHeaderData> headers, IDeliveryCompletion completion, int reserved)
+    public bool Append(ProducerTopic topic, int partition, long timestamp, NullableBytes key, NullableBytes value,
+        ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery, int reserved)
     {
-        if (!_queues.TryGetValue((topic, partition), out var queue)) queue = AddQueue(topic, partition);
+        var queue = topic.Queue(partition, _queueAdded);
         bool ready = false;
-        lock (queue)
+        lock (queue.AppendLock)
         {
             if (queue.Open is { } open && open.Count > 0 && open.UncompressedSize + reserved > _settings.BatchSize)
             {
-                queue.CloseOpen();
-                BatchClosed?.Invoke(topic, partition);
+                lock (queue.QueueLock) queue.CloseOpen();
+                BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
             if (queue.Open is null)
             {
-                var batch = _pool.TryDequeue(out var pooled) ? pooled : new ProducerBatch();
-                batch.Start(topic, partition, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
+                ProducerBatch batch;
+                if (_pool.TryDequeue(out var pooled))
+                {
+                    Interlocked.Add(ref _pooledBytes, -pooled.PooledBytes);
+                    batch = pooled;
+                }
+                else batch = new ProducerBatch();
+                batch.Start(queue, _settings.Compression, _settings.CompressionLevel, _clock.GetTimestamp());
                 queue.Open = batch;
                 ready = true; // the sender must learn this batch's linger deadline
             }
             var target = queue.Open;
-            target.Append(timestamp, key, value, headers, completion);
+            target.Append(timestamp, key, value, headers, delivery);
             target.ReservedBytes += reserved;
             if (target.UncompressedSize >= _settings.BatchSize)
             {
-                queue.CloseOpen();
-                BatchClosed?.Invoke(topic, partition);
+                lock (queue.QueueLock) queue.CloseOpen();
+                BatchClosed?.Invoke(topic.Name, partition);
                 ready = true;
             }
         }
@@ -92,14 +116,9 @@ internal sealed class RecordAccumulator : IDisposable
         return ready;
     }
 
-    private PartitionQueue AddQueue(string topic, int partition)
+    private void QueueAdded(PartitionQueue queue)
     {
-        lock (_queueList)
-        {
-            var queue = _queues.GetOrAdd((topic, partition), static k => new PartitionQueue(k.Topic, k.Partition));
-            if (!_queueList.Contains(queue)) _queueList.Add(queue);
-            return queue;
-        }
+        lock (_queueList) _queueList.Add(queue);
     }
 
     /// <summary>
@@ -115,7 +134,7 @@ internal sealed class RecordAccumulator : IDisposable
         long nextLook = now + ToTicks(TimeSpan.FromSeconds(1));
         bool flushing = Flushing;
         leaderUnknown = false;
-        // Called by the sender loop only; its scratch state is reused, so a drain allocates nothing.
+        // Called by one drainer at a time (the sender sees to it); its scratch state is reused, so a drain allocates nothing.
         var requestBytes = _requestBytes;
         requestBytes.Clear();
         int queueCount;
@@ -124,75 +143,151 @@ internal sealed class RecordAccumulator : IDisposable
         {
             PartitionQueue queue;
             lock (_queueList) queue = _queueList[q];
-            lock (queue)
+            if (TakeReady(queue, metadata, mayUseNode, now, flushing, expired, ref nextLook, ref leaderUnknown, out int leader) is not { } taken) continue;
+            // Built (compressed, CRC) outside the locks: the batch is closed and in flight, so nothing else touches it.
+            int size;
+            try
             {
-                if (queue.InFlight) continue;
-                while (queue.Head is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
-                {
-                    queue.RemoveHead(stale);
-                    expired.Add(stale);
-                }
-                if (queue.Head is not { } head) continue;
-                long readyAt = head.IsClosed || flushing ? now : head.CreatedTimestamp + _linger;
-                if (head.Attempts > 0) readyAt = Math.Max(readyAt, head.RetryNotBefore);
-                readyAt = Math.Min(readyAt, head.CreatedTimestamp + _deliveryTimeout);
+                size = taken.Built().Length;
+            }
+            catch
+            {
+                lock (queue.QueueLock) queue.InFlight = false; // not sent: the partition must not stay blocked
+                throw;
+            }
+            int used = requestBytes.GetValueOrDefault(leader);
+            if (used > 0 && used + size > _settings.MaxRequestSize)
+            {
+                lock (queue.QueueLock) queue.InFlight = false; // the next request takes it
+                nextLook = now;
+                continue;
+            }
+            requestBytes[leader] = used + size;
+            if (!into.TryGetValue(leader, out var list)) into[leader] = list = [];
+            list.Add(taken);
+        }
+        return nextLook;
+    }
+
+    /// <summary>
+    /// The partition's next batch if it may be sent now, marked in flight (closing the open batch if that is the
+    /// one); expired batches go to <paramref name="expired"/>. A closed batch waiting is taken under the queue lock
+    /// alone; only when none is does this take the append lock, to close an open batch whose linger is over.
+    /// </summary>
+    private ProducerBatch? TakeReady(PartitionQueue queue, ClusterMetadata metadata, Func<int, bool> mayUseNode, long now, bool flushing,
+        List<ProducerBatch> expired, ref long nextLook, ref bool leaderUnknown, out int leader)
+    {
+        leader = -1;
+        lock (queue.QueueLock)
+        {
+            if (queue.InFlight) return null;
+            while (queue.FirstClosed is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
+            {
+                queue.RemoveFirstClosed(stale);
+                expired.Add(stale);
+            }
+            if (queue.FirstClosed is { } head)
+            {
+                long readyAt = head.Attempts > 0 ? Math.Min(head.RetryNotBefore, head.CreatedTimestamp + _deliveryTimeout) : now;
                 if (readyAt > now)
                 {
                     nextLook = Math.Min(nextLook, readyAt);
-                    continue;
+                    return null;
                 }
-                if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out int leader, out _))
-                {
-                    leaderUnknown = true;
-                    nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
-                    continue;
-                }
-                if (!mayUseNode(leader)) continue;
-                if (ReferenceEquals(head, queue.Open))
-                {
-                    queue.CloseOpen(); // built bytes must not change under it
-                    BatchClosed?.Invoke(queue.Topic, queue.Partition);
-                }
-                int size = head.Built().Length;
-                int used = requestBytes.GetValueOrDefault(leader);
-                if (used > 0 && used + size > _settings.MaxRequestSize) { nextLook = now; continue; }
+                if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
                 queue.InFlight = true;
-                requestBytes[leader] = used + size;
-                if (!into.TryGetValue(leader, out var list)) into[leader] = list = [];
-                list.Add(head);
+                return head;
             }
         }
-        return nextLook;
+        lock (queue.AppendLock)
+        lock (queue.QueueLock)
+        {
+            // Looked at again: the producer may have closed the batch meanwhile (and woken the sender, which looks again).
+            if (queue.InFlight || queue.FirstClosed is not null || queue.Open is not { } open) return null;
+            if (now - open.CreatedTimestamp >= _deliveryTimeout)
+            {
+                queue.Open = null;
+                expired.Add(open);
+                return null;
+            }
+            long readyAt = Math.Min(flushing ? now : open.CreatedTimestamp + _linger, open.CreatedTimestamp + _deliveryTimeout);
+            if (readyAt > now)
+            {
+                nextLook = Math.Min(nextLook, readyAt);
+                return null;
+            }
+            if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
+            queue.CloseOpen(); // built bytes must not change under it
+            BatchClosed?.Invoke(queue.Topic, queue.Partition);
+            queue.InFlight = true;
+            return open;
+        }
+    }
+
+    private bool LeaderFor(PartitionQueue queue, ClusterMetadata metadata, Func<int, bool> mayUseNode, long now, ref long nextLook,
+        ref bool leaderUnknown, out int leader)
+    {
+        if (!metadata.TryGetLeader(queue.Topic, queue.Partition, out leader, out _))
+        {
+            leaderUnknown = true;
+            nextLook = Math.Min(nextLook, now + ToTicks(_settings.RetryBackoff));
+            return false;
+        }
+        return mayUseNode(leader);
     }
 
     /// <summary>The batch was acknowledged or failed for good: complete its records and recycle it.</summary>
     public void Complete(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
     {
-        if (_queues.TryGetValue((batch.Topic, batch.Partition), out var queue))
-            lock (queue)
-            {
-                queue.RemoveHead(batch);
-                queue.InFlight = false;
-            }
+        Dequeue(batch);
         Finish(batch, baseOffset, logAppendTime, error, localError, message);
+    }
+
+    /// <summary>
+    /// Takes an in-flight batch that is done off the head of its partition, so the partition's next batch may be
+    /// sent; its records are completed afterwards by <see cref="Finish(ProducerBatch)"/>.
+    /// </summary>
+    public void Dequeue(ProducerBatch batch)
+    {
+        var queue = batch.Queue;
+        lock (queue.QueueLock)
+        {
+            queue.RemoveFirstClosed(batch);
+            queue.InFlight = false;
+        }
+    }
+
+    /// <summary>Completes a dequeued batch with the outcome recorded on it.</summary>
+    public void Finish(ProducerBatch batch)
+    {
+        var outcome = batch.Outcome ?? throw new InvalidOperationException($"batch for {batch.Topic}-{batch.Partition} finished without an outcome");
+        Finish(batch, outcome.BaseOffset, outcome.LogAppendTime, outcome.Error, outcome.LocalError, outcome.Message);
     }
 
     /// <summary>Completes a batch already taken off its queue (expired).</summary>
     public void Finish(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
     {
         int count = batch.Count;
-        batch.Complete(baseOffset, logAppendTime, error, localError, message);
+        // buffer.memory first: the records' bytes are no longer needed, and the caller may be waiting for room.
         Budget.Release(batch.ReservedBytes);
+        batch.Complete(baseOffset, logAppendTime, error, localError, message);
         Interlocked.Add(ref _pendingRecords, -count);
-        if (_pool.Count < MaxPooledBatches) _pool.Enqueue(batch);
+        // Its buffer was rented at a power of two at least the size it reached.
+        long held = (long)BitOperations.RoundUpToPowerOf2((uint)Math.Max(batch.UncompressedSize, 1));
+        if (_pool.Count < MinPooledBatches || Interlocked.Read(ref _pooledBytes) + held <= _settings.BufferMemory)
+        {
+            batch.PooledBytes = held;
+            Interlocked.Add(ref _pooledBytes, held);
+            _pool.Enqueue(batch);
+        }
         else batch.Dispose();
     }
 
     /// <summary>The batch failed retriably: it stays at the head of its partition, to be resent after the backoff.</summary>
     public void Retry(ProducerBatch batch)
     {
-        if (!_queues.TryGetValue((batch.Topic, batch.Partition), out var queue)) return;
-        lock (queue)
+        var queue = batch.Queue;
+        lock (queue.QueueLock)
         {
             batch.Attempts++;
             batch.RetryNotBefore = _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff);
@@ -214,13 +309,19 @@ internal sealed class RecordAccumulator : IDisposable
         PartitionQueue[] queues;
         lock (_queueList) queues = [.. _queueList];
         foreach (var queue in queues)
-            lock (queue)
+            lock (queue.AppendLock)
+            lock (queue.QueueLock)
             {
                 if (queue.InFlight) continue;
-                while (queue.Head is { } head)
+                while (queue.FirstClosed is { } head)
                 {
-                    queue.RemoveHead(head);
+                    queue.RemoveFirstClosed(head);
                     aborted.Add(head);
+                }
+                if (queue.Open is { } open)
+                {
+                    queue.Open = null;
+                    aborted.Add(open);
                 }
             }
         foreach (var batch in aborted) Finish(batch, -1, -1, WireErrorCode.None, reason, "the producer was closed before the record was sent");

@@ -13,7 +13,8 @@ internal abstract class RecordSerializer<T>
 
     public static RecordSerializer<T> Create(ISerializer<T>? custom, MessageComponentType component)
     {
-        if (custom is not null) return new Custom(custom, component);
+        // The built-in byte[] serializer returns its input; passing the array through skips a call and a context per record.
+        if (custom is not null && !(typeof(T) == typeof(byte[]) && ReferenceEquals(custom, Serializers.ByteArray))) return new Custom(custom, component);
         if (typeof(T) == typeof(byte[]) || typeof(T) == typeof(ReadOnlyMemory<byte>) || typeof(T) == typeof(Memory<byte>) || typeof(T) == typeof(Null))
             return new PassThrough();
         object? builtIn = typeof(T) == typeof(string) ? Serializers.Utf8
