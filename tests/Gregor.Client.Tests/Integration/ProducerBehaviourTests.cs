@@ -139,10 +139,15 @@ public sealed class ProducerBatchingTests
         Assert.True(batchSizes.Count >= 10, $"{batchSizes.Count} batches");
         Assert.All(batchSizes, n => Assert.InRange(n, 1, 9)); // a 1000-byte batch holds fewer than ten 100-byte records
 
+        // Flush sends at once. A linger of a minute against a bound of 30 s tells the two apart
+        // however loaded the machine (a 400 ms linger against 350 ms did not, once).
+        var lingering = new ProducerConfig { BootstrapServers = broker.Bootstrap };
+        lingering.Set("linger.ms", "60000");
+        using var patient = new ProducerBuilder<Null, byte[]>(lingering).Build();
         timer.Restart();
-        producer.Produce(tp, new Message<Null, byte[]> { Value = [3] });
-        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
-        Assert.True(timer.Elapsed < TimeSpan.FromMilliseconds(350), "Flush sends without waiting for linger.ms");
+        patient.Produce(tp, new Message<Null, byte[]> { Value = [3] });
+        Assert.Equal(0, patient.Flush(TimeSpan.FromSeconds(30)));
+        Assert.True(timer.Elapsed < TimeSpan.FromSeconds(30), "Flush sends without waiting for linger.ms");
     }
 
     [Fact]

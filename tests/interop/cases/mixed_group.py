@@ -27,7 +27,7 @@ NODE_MEMBER = os.path.join(HERE, "..", "node", "group-member.js")
 
 if len(sys.argv) > 1 and sys.argv[1] == "member":
     # A confluent-kafka member: "A", "R", "C" and "E" lines as group-member.js writes them.
-    from confluent_kafka import Consumer
+    from confluent_kafka import Consumer, KafkaException
     _, _, topic, group, strategy, out_path = sys.argv
     out = open(out_path, "w", buffering=1)
     config = {"bootstrap.servers": bootstrap(), "group.id": group, "enable.auto.commit": False,
@@ -51,7 +51,12 @@ if len(sys.argv) > 1 and sys.argv[1] == "member":
             out.write("E %d %s\n" % (message.error().code(), message.error().name()))
             continue
         out.write("R %d %d %s\n" % (message.partition(), message.offset(), message.value().decode()))
-        consumer.commit(message=message, asynchronous=False)
+        try:
+            consumer.commit(message=message, asynchronous=False)
+        except KafkaException as e:
+            # Logged, not fatal: the exactly-once check below then names the message read again.
+            out.write("E %d %s\n" % (e.args[0].code(), e.args[0].name()))
+            continue
         out.write("C %d %d -\n" % (message.partition(), message.offset() + 1))
     consumer.close()
     sys.exit(0)
