@@ -48,36 +48,50 @@ public sealed partial class GroupCoordinator
         }
     }
 
+    /// <summary>
+    /// Kafka's order of checks: who is committing (member, instance, generation) before the group's
+    /// state, so a member of an older generation hears ILLEGAL_GENERATION even mid-rebalance; a
+    /// current member between JoinGroup and SyncGroup hears REBALANCE_IN_PROGRESS (and commits freely
+    /// while the group is only preparing to rebalance, so cooperative members keep their progress).
+    /// A commit without member id and generation is an offsets-only commit, taken from an empty group only.
+    /// </summary>
     private ErrorCode ValidateCommit(OffsetCommitArgs args, out ClassicGroup? group)
     {
         group = null;
         ErrorCode coordinator = CheckCoordinator(args.GroupId, out int partition);
         if (coordinator != ErrorCode.None)
             return coordinator;
+        bool asMember = args.GenerationId >= 0 || args.MemberId.Length > 0 || args.GroupInstanceId is not null;
         if (!_groups.TryGetValue(args.GroupId, out group))
         {
             if (args.GenerationId >= 0)
                 return ErrorCode.IllegalGeneration;
+            if (asMember)
+                return ErrorCode.UnknownMemberId;
             group = GetOrCreate(args.GroupId, partition);
             return ErrorCode.None;
         }
         if (group.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
-        if (args.GenerationId < 0 && group.State == GroupState.Empty)
-            return ErrorCode.None;
-        if (args.GroupInstanceId is not null)
+        GroupMember? member = null;
+        if (asMember)
         {
             ErrorCode identity = CheckMember(group, args.MemberId, args.GroupInstanceId);
-            if (identity == ErrorCode.FencedInstanceId)
+            if (identity != ErrorCode.None)
                 return identity;
+            if (!group.Members.TryGetValue(args.MemberId, out member))
+                return ErrorCode.UnknownMemberId;
+            if (args.GenerationId != group.GenerationId)
+                return ErrorCode.IllegalGeneration;
+        }
+        else if (group.State != GroupState.Empty)
+        {
+            return ErrorCode.UnknownMemberId;
         }
         if (group.State == GroupState.CompletingRebalance)
             return ErrorCode.RebalanceInProgress;
-        if (!group.Members.TryGetValue(args.MemberId, out GroupMember? member))
-            return ErrorCode.UnknownMemberId;
-        if (args.GenerationId != group.GenerationId)
-            return ErrorCode.IllegalGeneration;
-        member.LastHeartbeatMs = NowMs;
+        if (member is not null)
+            member.LastHeartbeatMs = NowMs;
         return ErrorCode.None;
     }
 

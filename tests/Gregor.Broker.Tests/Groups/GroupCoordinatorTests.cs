@@ -75,6 +75,12 @@ public sealed class GroupCoordinatorTests
         Assert.Equal(2, b.GenerationId);
         Assert.Equal(2, a.Members.Count);
         Assert.Empty(b.Members);
+        // Between JoinGroup and SyncGroup, as Kafka checks: who commits first (an old generation is
+        // ILLEGAL_GENERATION, no member at all UNKNOWN_MEMBER_ID), then the state (REBALANCE_IN_PROGRESS).
+        Assert.Equal(GroupState.CompletingRebalance, c.Inspect("g")!.Value.State);
+        Assert.Equal(ErrorCode.RebalanceInProgress, c.CommitOffsets(new OffsetCommitArgs("g", 2, leader, null, [new OffsetToCommit("t", 0, 43, -1, null)]))[0].Error);
+        Assert.Equal(ErrorCode.IllegalGeneration, c.CommitOffsets(new OffsetCommitArgs("g", 1, leader, null, [new OffsetToCommit("t", 0, 43, -1, null)]))[0].Error);
+        Assert.Equal(ErrorCode.UnknownMemberId, c.CommitOffsets(new OffsetCommitArgs("g", -1, "", null, [new OffsetToCommit("t", 0, 43, -1, null)]))[0].Error);
         Task<SyncGroupResult> followerSync = c.SyncGroupAsync(new SyncGroupArgs("g", 2, second.MemberId, null, null, null, []));
         Assert.False(followerSync.IsCompleted);
         SyncGroupResult leaderSync = await c.SyncGroupAsync(new SyncGroupArgs("g", 2, leader, null, null, null,
