@@ -146,8 +146,8 @@ for p, committed in killed_at_commits.items():
           "partition %d: the killed member committed %d, the survivors went on from %s", p, committed, taken)
 duplicates = sum(len(rs) for rs in reads.values()) - len(consumed)
 refusals = sum(len(errors) for errors in failed.values())
-log("%s: %d messages over %d partitions consumed by 3 members (one killed), %d read twice around the kill "
-    "and %d refused commits (%s)", strategy, len(consumed), partitions, duplicates, refusals,
+log("%s: %d messages over %d partitions consumed by 3 members (one killed), %d read twice, which the kill "
+    "and %d refused commits (%s) explain", strategy, len(consumed), partitions, duplicates, refusals,
     ", ".join(sorted({e for errors in failed.values() for e in errors.values()})) or "none")
 # Each extra read is explained by the kill (at most two per partition the victim held) or by a
 # refused commit (one message left uncommitted each).
