@@ -143,6 +143,9 @@ internal sealed class ProducerSender : IAsyncDisposable
     private async Task SendAsync(int node, List<ProducerBatch> batches)
     {
         var token = _stop.Token; // taken while the source is sure to be alive (it is disposed when the sender closes)
+        // Batches this request put back for a retry are no longer its own: another request may send, finish and even
+        // recycle them before this one's finally runs, so they are left out of what it finishes (by reference).
+        List<ProducerBatch>? retried = null;
         try
         {
             var connection = await _metadata.ConnectionToNodeAsync(node, token).ConfigureAwait(false);
@@ -151,11 +154,11 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (_settings.Acks == 0)
             {
                 await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, token).ConfigureAwait(false);
-                foreach (var batch in batches) Resolve(batch, WireErrorCode.None, null, -1, -1);
+                foreach (var batch in batches) Resolve(batch, WireErrorCode.None, null, -1, -1, ref retried);
                 return;
             }
             var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, token).ConfigureAwait(false);
-            Apply(batches, response);
+            Apply(batches, response, ref retried);
         }
         catch (Exception e)
         {
@@ -170,7 +173,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             };
             _metadata.RequestRefresh();
             foreach (var batch in batches)
-                if (batch.Outcome is null) Resolve(batch, code, e.Message, -1, -1);
+                if (batch.Outcome is null && retried?.Contains(batch) != true) Resolve(batch, code, e.Message, -1, -1, ref retried);
         }
         finally
         {
@@ -180,7 +183,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (!_closing) DrainNow();
             else Wake();
             foreach (var batch in batches)
-                if (batch.Outcome is not null) _accumulator.Finish(batch);
+                if (batch.Outcome is not null && retried?.Contains(batch) != true) _accumulator.Finish(batch);
         }
     }
 
@@ -198,7 +201,7 @@ internal sealed class ProducerSender : IAsyncDisposable
         return request;
     }
 
-    private void Apply(List<ProducerBatch> batches, ProduceResponse response)
+    private void Apply(List<ProducerBatch> batches, ProduceResponse response, ref List<ProducerBatch>? retried)
     {
         foreach (var batch in batches)
         {
@@ -209,10 +212,10 @@ internal sealed class ProducerSender : IAsyncDisposable
                         if (p.Index == batch.Partition) answer = p;
             if (answer is null)
             {
-                Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1);
+                Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1, ref retried);
                 continue;
             }
-            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs);
+            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs, ref retried);
         }
     }
 
@@ -220,7 +223,7 @@ internal sealed class ProducerSender : IAsyncDisposable
     /// Decides a batch's fate from its answer: done (success, or a failure for good), recorded as its outcome and
     /// taken off its partition (the records are completed by the caller afterwards), or put back for a retry.
     /// </summary>
-    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime)
+    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, ref List<ProducerBatch>? retried)
     {
         if (error == WireErrorCode.None)
         {
@@ -235,6 +238,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (_accumulator.HasTimeLeft(batch))
             {
                 Interlocked.Increment(ref _retriedBatches);
+                (retried ??= []).Add(batch); // before Retry: from then on another request may take it
                 _accumulator.Retry(batch);
                 return;
             }
