@@ -345,11 +345,13 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>
     /// The completion for records sent with <paramref name="handler"/>. One serves every record sent with the same
     /// handler (the usual way: one method for all), so Produce allocates none per record; the last one is kept.
+    /// Compared as delegates (same target, same method), not by reference: C# makes a new delegate object at every
+    /// call for a method group such as <c>Produce(topic, message, OnDelivered)</c>.
     /// </summary>
     private CallbackDelivery CallbackFor(Action<DeliveryReport<TKey, TValue>> handler)
     {
         var last = _lastCallback;
-        if (last is null || !ReferenceEquals(last.Handler, handler)) _lastCallback = last = new CallbackDelivery(handler);
+        if (last is null || last.Handler != handler) _lastCallback = last = new CallbackDelivery(handler);
         return last;
     }
 
