@@ -96,7 +96,8 @@ public abstract class ProducerAccumulatorBenchmarkBase
         var batches = _ready[1];
         foreach (var batch in batches)
         {
-            _accumulator.Complete(batch, _offset, -1, WireErrorCode.None, null, null);
+            _accumulator.Dequeue(batch); // as the sender does: off the partition, then the records completed
+            _accumulator.Finish(batch, _offset, -1, WireErrorCode.None, null, null);
             _offset += batch.Count;
         }
         batches.Clear();

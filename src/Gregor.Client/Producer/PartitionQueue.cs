@@ -41,7 +41,6 @@ internal sealed class PartitionQueue(ProducerTopic topic, int partition)
     public void CloseOpen()
     {
         if (Open is not { } open) return;
-        open.IsClosed = true;
         _closed.Enqueue(open);
         Open = null;
     }

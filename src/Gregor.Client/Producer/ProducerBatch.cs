@@ -34,11 +34,6 @@ internal sealed class ProducerBatch : IDisposable
 
     public long CreatedTimestamp { get; private set; }
 
-    /// <summary>Closed batches take no more records: full, being sent, or retried.</summary>
-    public bool IsClosed { get; set; }
-
-    public bool IsBuilt => !_built.IsEmpty;
-
     public int Attempts { get; set; }
 
     /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
@@ -57,7 +52,6 @@ internal sealed class ProducerBatch : IDisposable
         _built = default;
         CreatedTimestamp = now;
         ReservedBytes = 0;
-        IsClosed = false;
         Attempts = 0;
         RetryNotBefore = 0;
     }

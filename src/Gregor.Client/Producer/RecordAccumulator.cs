@@ -236,13 +236,6 @@ internal sealed class RecordAccumulator : IDisposable
         return mayUseNode(leader);
     }
 
-    /// <summary>The batch was acknowledged or failed for good: complete its records and recycle it.</summary>
-    public void Complete(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
-    {
-        Dequeue(batch);
-        Finish(batch, baseOffset, logAppendTime, error, localError, message);
-    }
-
     /// <summary>
     /// Takes an in-flight batch that is done off the head of its partition, so the partition's next batch may be
     /// sent; its records are completed afterwards by <see cref="Finish(ProducerBatch)"/>.
