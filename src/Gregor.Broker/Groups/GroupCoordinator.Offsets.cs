@@ -79,8 +79,7 @@ public sealed partial class GroupCoordinator
             ErrorCode identity = CheckMember(group, args.MemberId, args.GroupInstanceId);
             if (identity != ErrorCode.None)
                 return identity;
-            if (!group.Members.TryGetValue(args.MemberId, out member))
-                return ErrorCode.UnknownMemberId;
+            member = group.Members[args.MemberId]; // CheckMember found it (a static member's id is always a member's)
             if (args.GenerationId != group.GenerationId)
                 return ErrorCode.IllegalGeneration;
         }
