@@ -94,7 +94,7 @@ internal sealed partial class AdminClient
             answers.Add(new(group, routing, new ListConsumerGroupOffsetsReport
             {
                 Group = group,
-                Error = ToError(version >= FirstGroupErrorOffsetFetchVersion ? r.ErrorCode : (short)0, null),
+                Error = ToError(r.ErrorCode, null), // 0 below v2, which has no group-level error
                 Partitions = [.. r.Topics.SelectMany(t => t.Partitions.Select(p =>
                     new TopicPartitionOffsetError(t.Name, p.PartitionIndex, Committed(p.CommittedOffset), ToError(p.ErrorCode, null))))],
             }));
@@ -115,9 +115,14 @@ internal sealed partial class AdminClient
         foreach (var r in requests)
         {
             if (!offsets.TryAdd(r.Group, r.TopicPartitionOffsets)) throw new ArgumentException($"group {r.Group} is named twice", nameof(groupPartitions));
+            var named = new HashSet<TopicPartition>();
             foreach (var tpo in r.TopicPartitionOffsets)
+            {
                 if (tpo.Offset.Value < 0)
                     throw new ArgumentException($"group {r.Group}: the offset for {tpo.Topic} {tpo.Partition} is {tpo.Offset}; a committed offset is a real one (0 or more)", nameof(groupPartitions));
+                if (!named.Add(tpo.TopicPartition))
+                    throw new ArgumentException($"group {r.Group}: {tpo.Topic} {tpo.Partition} is named twice", nameof(groupPartitions));
+            }
         }
         return GroupOperationAsync(options, async deadline =>
         {

@@ -103,6 +103,9 @@ public sealed class AdminGroupTests
 
         await Assert.ThrowsAsync<ArgumentException>(() =>
             admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets("workers", [new TopicPartitionOffset(Tp("jobs", 0), Offset.Beginning)])]));
+        var twice = await Assert.ThrowsAsync<ArgumentException>(() => admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets("workers",
+            [new TopicPartitionOffset(Tp("jobs", 0), 1), new TopicPartitionOffset(Tp("jobs", 0), 2)])]));
+        Assert.Contains("named twice", twice.Message, StringComparison.Ordinal);
 
         await admin.DeleteGroupsAsync(["workers"]);
         Assert.DoesNotContain((await admin.ListConsumerGroupsAsync()).Valid, g => g.GroupId == "workers");
