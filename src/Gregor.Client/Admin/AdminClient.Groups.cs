@@ -135,7 +135,7 @@ internal sealed partial class AdminClient
         var description = new ConsumerGroupDescription { GroupId = g.GroupId, Coordinator = coordinator };
         if (g.ErrorCode != 0)
         {
-            description.Error = new Error(((WireErrorCode)g.ErrorCode).ToClientErrorCode(), ((WireErrorCode)g.ErrorCode).KafkaName());
+            description.Error = ToError(g.ErrorCode, null);
             return description;
         }
         description.State = ParseState(g.GroupState);
