@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Gregor.Cli.Output;
-using Gregor.Cli.Perf;
 using Gregor.Client;
 
 namespace Gregor.Cli.Commands;
@@ -113,8 +111,4 @@ internal sealed partial class ClientCommandHandlers : ICommandHandlers
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings("; ");
-
-    private static string Escape(string s) => s.Replace("\t", "\\t", StringComparison.Ordinal);
-
-    private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "...";
 }

@@ -92,14 +92,13 @@ internal sealed class RecordPrinter
             json.WriteNull(name);
             return;
         }
-        try
+        // Checked first rather than caught: a topic of binary records would otherwise throw once per record.
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
         {
             json.WriteString(name, StrictUtf8.GetString(bytes));
+            return;
         }
-        catch (DecoderFallbackException)
-        {
-            json.WriteString(name, Convert.ToBase64String(bytes));
-            json.WriteString(name + "Encoding", "base64");
-        }
+        json.WriteString(name, Convert.ToBase64String(bytes));
+        json.WriteString(name + "Encoding", "base64");
     }
 }
