@@ -12,8 +12,6 @@ internal sealed record ConsumerSettings
 
     public string? GroupId { get; init; }
 
-    public string? GroupInstanceId { get; init; }
-
     /// <summary>Group membership's settings (session, heartbeat, poll interval, assignors); null without a group.id.</summary>
     public MembershipSettings? Membership { get; init; }
 
@@ -57,12 +55,6 @@ internal sealed record ConsumerSettings
     public static ConsumerSettings From(ConsumerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var settings = From((IEnumerable<KeyValuePair<string, string>>)config);
-        return settings.GroupId is null ? settings : settings with { Membership = MembershipSettings.From(config) };
-    }
-
-    public static ConsumerSettings From(IEnumerable<KeyValuePair<string, string>> config)
-    {
         var c = new ConfigReader(config);
         string? groupId = c.String("group.id");
         return new ConsumerSettings
@@ -70,21 +62,15 @@ internal sealed record ConsumerSettings
             Connection = c.ConnectionSettings(),
             Bootstrap = c.BootstrapServers(),
             GroupId = groupId,
-            GroupInstanceId = c.String("group.instance.id"),
             FetchMinBytes = c.Int("fetch.min.bytes", 1, 0),
             FetchMaxBytes = c.Int("fetch.max.bytes", 52_428_800, 1),
             FetchMaxWaitMs = c.Int("fetch.max.wait.ms", 500, 0),
             MaxPartitionFetchBytes = c.Int("max.partition.fetch.bytes", 1_048_576, 1),
-            AutoOffsetReset = c.String("auto.offset.reset", "latest").Trim().ToLowerInvariant() switch
-            {
-                "earliest" or "smallest" or "beginning" => AutoOffsetReset.Earliest,
-                "none" or "error" => AutoOffsetReset.Error,
-                _ => AutoOffsetReset.Latest,
-            },
+            AutoOffsetReset = config.AutoOffsetReset,
             EnableAutoCommit = groupId is not null && c.Bool("enable.auto.commit", true),
             AutoCommitInterval = c.Millis("auto.commit.interval.ms", 5000, 1),
             EnableAutoOffsetStore = c.Bool("enable.auto.offset.store", true),
-            IsolationLevel = (sbyte)(c.String("isolation.level", "read_uncommitted").Trim().Equals("read_committed", StringComparison.OrdinalIgnoreCase) ? 1 : 0),
+            IsolationLevel = (sbyte)(config.IsolationLevel == Client.IsolationLevel.ReadCommitted ? 1 : 0),
             CheckCrcs = c.Bool("check.crcs", true),
             EnablePartitionEof = c.Bool("enable.partition.eof", false),
             DefaultApiTimeout = c.Millis("default.api.timeout.ms", 60_000, 0),
@@ -92,6 +78,7 @@ internal sealed record ConsumerSettings
             MetadataMaxAge = c.Millis("metadata.max.age.ms", 300_000, 1),
             AllowAutoTopicCreation = c.Bool("allow.auto.create.topics", true),
             ClientRack = c.String("client.rack", ""),
+            Membership = groupId is null ? null : MembershipSettings.From(config),
         };
     }
 }

@@ -36,9 +36,6 @@ internal sealed class GroupCoordinatorClient
 
     public string GroupId { get; }
 
-    /// <summary>The coordinator's node id, or -1 while it is not known.</summary>
-    public int CoordinatorId => _known?.NodeId ?? -1;
-
     /// <summary>Whether an error code means the coordinator must be looked up again.</summary>
     public static bool MeansCoordinatorMoved(WireErrorCode error) =>
         error is WireErrorCode.NotCoordinator or WireErrorCode.CoordinatorNotAvailable;

@@ -16,8 +16,6 @@ internal readonly record struct CommittedOffset(string Topic, int Partition, Wir
 /// </summary>
 internal sealed class GroupOffsetsClient(GroupCoordinatorClient coordinator, TimeProvider clock, TimeSpan retryBackoff)
 {
-    public GroupCoordinatorClient Coordinator => coordinator;
-
     /// <summary>Commits the offsets; returns each partition's error (None when it was stored).</summary>
     public async Task<List<(OffsetToCommit Offset, WireErrorCode Error)>> CommitAsync(IReadOnlyList<OffsetToCommit> offsets, GroupMemberIdentity identity,
         CancellationToken cancellationToken)

@@ -75,9 +75,6 @@ internal sealed class RecordBatchDecoder : IDisposable
 
     public TimestampType TimestampType { get; private set; }
 
-    /// <summary>Records of the current batch not taken yet.</summary>
-    public int Remaining => _count - _next;
-
     /// <summary>Why the last batch was <see cref="BatchOutcome.Corrupt"/>.</summary>
     public ErrorCode ErrorCode { get; private set; }
 
