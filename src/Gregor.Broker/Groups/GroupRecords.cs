@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Gregor.Broker.Groups.Records;
 using Gregor.Protocol;
+using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
 namespace Gregor.Broker.Groups;
@@ -36,13 +37,13 @@ public static class GroupRecords
     public static byte[] OffsetKey(string group, string topic, int partition)
     {
         var key = new OffsetCommitKey { Group = group, Topic = topic, Partition = partition };
-        return Framed(OffsetCommitKeyType, key.Size(OffsetCommitKeyType), key, static (k, ref w, v) => k.Write(ref w, v));
+        return Framed(OffsetCommitKeyType, key);
     }
 
     public static byte[] GroupKey(string group)
     {
         var key = new GroupMetadataKey { Group = group };
-        return Framed(GroupMetadataKeyType, key.Size(GroupMetadataKeyType), key, static (k, ref w, v) => k.Write(ref w, v));
+        return Framed(GroupMetadataKeyType, key);
     }
 
     public static byte[] OffsetValue(CommittedOffset offset)
@@ -55,7 +56,7 @@ public static class GroupRecords
             Metadata = offset.Metadata,
             CommitTimestamp = offset.CommitTimestampMs,
         };
-        return Framed(OffsetValueVersion, value.Size(OffsetValueVersion), value, static (x, ref w, v) => x.Write(ref w, v));
+        return Framed(OffsetValueVersion, value);
     }
 
     public static byte[] GroupValue(StoredGroup group)
@@ -83,7 +84,7 @@ public static class GroupRecords
                 Assignment = m.Assignment,
             });
         }
-        return Framed(GroupValueVersion, value.Size(GroupValueVersion), value, static (x, ref w, v) => x.Write(ref w, v));
+        return Framed(GroupValueVersion, value);
     }
 
     /// <summary>What a key is: an offset (group, topic, partition), a group (group, "", -1), or another type (null).</summary>
@@ -134,15 +135,15 @@ public static class GroupRecords
         return BinaryPrimitives.ReadInt16BigEndian(bytes);
     }
 
-    private delegate void BodyWriter<T>(T body, ref ProtocolWriter writer, short version);
-
     /// <summary>The int16 prefix, then the body written at that version, in one exactly sized array.</summary>
-    private static byte[] Framed<T>(short prefix, int bodySize, T body, BodyWriter<T> write)
+    private static byte[] Framed<T>(short prefix, T body)
+        where T : IProtocolStruct
     {
+        int bodySize = body.Size(prefix);
         var buffer = new byte[2 + bodySize];
         BinaryPrimitives.WriteInt16BigEndian(buffer, prefix);
         var writer = new ProtocolWriter(buffer.AsSpan(2));
-        write(body, ref writer, prefix);
+        body.Write(ref writer, prefix);
         if (writer.Position != bodySize)
             throw new InvalidOperationException($"{typeof(T).Name} v{prefix} wrote {writer.Position} bytes but sized {bodySize}.");
         return buffer;
