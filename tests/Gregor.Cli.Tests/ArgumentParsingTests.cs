@@ -5,16 +5,7 @@ namespace Gregor.Cli.Tests;
 
 public sealed class ArgumentParsingTests
 {
-    private sealed record Run(int Exit, object? Args, string Out, string Error);
-
-    private static async Task<Run> Parse(params string[] args)
-    {
-        var handlers = new RecordingHandlers();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await GregorCli.RunAsync(args, handlers, output, error);
-        return new Run(exit, handlers.Last, output.ToString(), error.ToString());
-    }
+    private static Task<ParsedRun> Parse(params string[] args) => RecordingHandlers.ParseAsync(args);
 
     [Fact]
     public async Task Topic_create_takes_kafkas_flags()

@@ -44,4 +44,17 @@ internal sealed class RecordingHandlers : ICommandHandlers
     public Task<int> PerfProduceAsync(PerfProduceArgs args, CancellationToken cancellationToken) => Keep(args);
 
     public Task<int> PerfConsumeAsync(PerfConsumeArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    /// <summary>Parses a command line as `gregor` would, with these handlers recording what it asked for.</summary>
+    public static async Task<ParsedRun> ParseAsync(params string[] args)
+    {
+        var handlers = new RecordingHandlers();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await GregorCli.RunAsync(args, handlers, output, error);
+        return new ParsedRun(exit, handlers.Last, output.ToString(), error.ToString());
+    }
 }
+
+/// <summary>What a parsed command line came to: the exit code, the recorded arguments and what was printed.</summary>
+internal sealed record ParsedRun(int Exit, object? Args, string Out, string Error);
