@@ -218,12 +218,10 @@ public sealed class SubscribeTests
         await WaitUntilAsync(() => Split([a, b], "stuck", 2) && a.Held.Count == 1, () => Describe([a, b]));
         var aHeld = a.Held.Single();
 
-        var stopwatch = Stopwatch.StartNew();
         a.StallOnceMs = 12_000;
         // After 3 s a leaves by itself; b gets everything while a is still stuck (with 9 s to spare
         // for a loaded machine), long before a's 30 s session would have run out had it stopped heartbeating.
         await WaitUntilAsync(() => b.Held.Count == 2, () => Describe([a, b]), TimeSpan.FromSeconds(11.5));
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(11.5));
         // When a polls again it hears why, loses its partition (no commit: it may be b's now) and rejoins.
         await WaitUntilAsync(() => Split([a, b], "stuck", 2) && a.Held.Count == 1, () => Describe([a, b]));
         var error = Assert.IsType<ConsumeException>(Assert.Single(a.Errors));
