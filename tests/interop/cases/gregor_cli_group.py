@@ -8,13 +8,12 @@ consumer in the group (auto.offset.reset=latest, so only the committed offsets c
 there) reads every partition again from offset 0. Finally `gregor group delete` removes the group."""
 import json
 import os
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
-from interop import bootstrap, check, env, log, unique_topic  # noqa: E402
+from interop import bootstrap, check, gregor, log, unique_topic  # noqa: E402
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 topic = unique_topic("gregor-cli-group")
@@ -22,16 +21,6 @@ group = topic + "-group"
 partitions = 3
 per_partition = 100
 create_topic(topic, partitions)
-
-
-def gregor(*args, expect_exit=0):
-    """Runs the gregor CLI; returns its parsed JSON output when --output json was asked."""
-    command = ["dotnet", env("GREGOR_DLL")] + list(args) + ["--bootstrap", bootstrap()]
-    result = subprocess.run(command, capture_output=True)
-    check(result.returncode == expect_exit, "%s exited %d, expected %d:\n%s%s", " ".join(args),
-          result.returncode, expect_exit, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace"))
-    out = result.stdout.decode()
-    return json.loads(out) if "json" in args and expect_exit == 0 else (out, result.stderr.decode())
 
 
 producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 5})

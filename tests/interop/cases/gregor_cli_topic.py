@@ -7,28 +7,17 @@ confluent's watermarks; `topic list` matches confluent's topic list; `cluster in
 cluster id, controller and brokers; after `topic delete` confluent no longer lists the topic."""
 import json
 import os
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import admin_client, wait_for_leaders  # noqa: E402
-from interop import bootstrap, check, env, log, unique_topic  # noqa: E402
+from interop import bootstrap, check, gregor, log, unique_topic  # noqa: E402
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import ConfigResource, ConfigSource  # noqa: E402
 
 topic = unique_topic("gregor-cli-topic")
 admin = admin_client()
-
-
-def gregor(*args, expect_exit=0):
-    """Runs the gregor CLI; returns its parsed JSON output when --output json was asked, else (stdout, stderr)."""
-    command = ["dotnet", env("GREGOR_DLL")] + list(args) + ["--bootstrap", bootstrap()]
-    result = subprocess.run(command, capture_output=True)
-    check(result.returncode == expect_exit, "%s exited %d, expected %d:\n%s%s", " ".join(args),
-          result.returncode, expect_exit, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace"))
-    out = result.stdout.decode()
-    return json.loads(out) if "json" in args and expect_exit == 0 else (out, result.stderr.decode())
 
 
 def confluent_configs():

@@ -14,14 +14,12 @@ from interop import bootstrap, env, scratch
 
 
 class GregorMember:
-    def __init__(self, name, topic, group, *settings, from_beginning=True):
+    def __init__(self, name, topic, group, *settings):
         self.name = name
         self.path = scratch("%s-%s.jsonl" % (group, name))
         self.err_path = self.path + ".err"
         command = ["dotnet", env("GREGOR_DLL"), "consume", topic, "--group", group, "--output", "json",
-                   "--bootstrap", bootstrap(), "--consumer-property", "client.id=gregor-" + name]
-        if from_beginning:
-            command.append("--from-beginning")
+                   "--bootstrap", bootstrap(), "--consumer-property", "client.id=gregor-" + name, "--from-beginning"]
         for setting in settings:
             command += ["--consumer-property", setting]
         self._out = open(self.path, "wb")

@@ -8,6 +8,7 @@ A case gets its broker from the environment run.sh sets:
   GREGOR_SCRATCH    a directory the case may write into
 A case exits 0 when every check held; a failed check raises and prints what came back.
 """
+import json
 import logging
 import os
 import re
@@ -44,6 +45,17 @@ def check(condition, message, *args):
 def log(message, *args):
     print(("[%s] " % time.strftime("%H:%M:%S")) + (message % args if args else message),
           flush=True)
+
+
+def gregor(*args, expect_exit=0):
+    """Runs the gregor CLI against the broker under test (GREGOR_DLL); checks its exit code and returns its
+    parsed JSON output when --output json was asked, else (stdout, stderr)."""
+    command = ["dotnet", env("GREGOR_DLL")] + list(args) + ["--bootstrap", bootstrap()]
+    result = subprocess.run(command, capture_output=True)
+    check(result.returncode == expect_exit, "%s exited %d, expected %d:\n%s%s", " ".join(args),
+          result.returncode, expect_exit, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace"))
+    out = result.stdout.decode()
+    return json.loads(out) if "json" in args and expect_exit == 0 else (out, result.stderr.decode())
 
 
 def run(command, **kwargs):

@@ -7,6 +7,7 @@ const { spawnSync } = require('child_process')
 const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, logLevel } = require('kafkajs')
 const SnappyCodec = require('kafkajs-snappy')
 const LZ4Codec = require('kafkajs-lz4')
+const { log, check } = require('./members')
 
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
 CompressionCodecs[CompressionTypes.LZ4] = new LZ4Codec().codec
@@ -18,8 +19,6 @@ const dll = process.env.GREGOR_DLL
 if (!bootstrap || !dll) throw new Error('GREGOR_BOOTSTRAP and GREGOR_DLL must be set; run through tests/interop/run.sh')
 const codecs = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4 }
 
-const log = message => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`)
-const check = (condition, message) => { if (!condition) throw new Error(message) }
 const suffix = Math.random().toString(16).slice(2, 10)
 const kafka = new Kafka({ clientId: 'gregor-interop-to-gregor', brokers: [bootstrap], logLevel: logLevel.WARN })
 
