@@ -288,7 +288,7 @@ public sealed class LogCleaner : IDisposable
     /// <summary>Writes the cleaned form of a group into a <c>.cleaned</c> segment and swaps it in; false if aborted.</summary>
     private bool CleanGroup(PartitionLog log, LogSegment[] group, CleaningPlan plan, long now, PassStats stats)
     {
-        LogSegment cleaned = LogSegment.Create(log.Directory, group[0].BaseOffset, plan.Config, now, LogFileNames.CleanedSuffix);
+        LogSegment cleaned = LogSegment.Create(log.Directory, group[0].BaseOffset, plan.Config, now, log.Budgets, LogFileNames.CleanedSuffix);
         bool swapped = false;
         try
         {

@@ -19,7 +19,9 @@ public sealed record RecoveryReport(
 /// the checkpointed recovery point on is revalidated batch by batch (framing, magic, CRC, increasing offsets),
 /// its indexes are rebuilt and it is cut at the first torn or corrupt batch; segments after a cut are deleted.
 /// Segments below the recovery point were fsynced and are not rescanned.</item>
-/// <item>Indexes that are missing or fail cheap sanity checks are rebuilt from their segment.</item>
+/// <item>Indexes that are missing or fail cheap sanity checks are rebuilt from their segment. After a clean stop
+/// only the active segment's indexes are checked at once; older ones are checked when first mapped (a failed check
+/// drops their entries, so lookups scan the segment), so opening a clean log reads none of them.</item>
 /// <item><c>.deleted</c> and <c>.cleaned</c> files are removed; a <c>.swap</c> segment (a cleaned segment
 /// whose replacement was committed) replaces the old segments its offsets cover and takes its final name.</item>
 /// </list>
@@ -28,7 +30,7 @@ public static class LogRecovery
 {
     internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report);
 
-    internal static Loaded Load(string directory, LogConfig config, long nowMs)
+    internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets)
     {
         System.IO.Directory.CreateDirectory(directory);
         var problems = new List<string>();
@@ -43,7 +45,7 @@ public static class LogRecovery
         }
 
         int leftovers = RemoveLeftovers(directory, problems);
-        int swaps = CompleteSwaps(directory, config, nowMs, problems);
+        int swaps = CompleteSwaps(directory, config, nowMs, budgets, problems);
 
         List<long> bases = SegmentBases(directory, ref leftovers);
         var segments = new List<LogSegment>(bases.Count);
@@ -68,7 +70,7 @@ public static class LogRecovery
                 long baseOffset = bases[index];
                 bool indexesPresent = File.Exists(LogFileNames.OffsetIndexFile(directory, baseOffset))
                     && File.Exists(LogFileNames.TimeIndexFile(directory, baseOffset));
-                LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false);
+                LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false, budgets);
                 segments.Add(segment);
                 bool last = index == bases.Count - 1;
                 if (!clean && baseOffset >= recoverFrom)
@@ -88,6 +90,12 @@ public static class LogRecovery
                         segment.OnBecomeInactive();
                     continue;
                 }
+                if (clean && indexesPresent && !last)
+                {
+                    segment.OffsetIndex.CheckWhenMapped(segment.Size);
+                    segment.TimeIndex.CheckWhenMapped(segment.Size);
+                    continue;
+                }
                 string? indexProblem = !indexesPresent ? "index file missing" : SanityProblem(segment);
                 if (indexProblem is not null)
                 {
@@ -103,10 +111,9 @@ public static class LogRecovery
             }
 
             if (segments.Count == 0)
-                segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs));
-            LogSegment active = segments[^1];
-            active.MakeWritable(config);
-            _ = active.MaxTimestampSoFar;
+                segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs, budgets));
+            // Room for appends; the index files grow only when the first entry is written.
+            segments[^1].MakeWritable(config);
         }
         catch
         {
@@ -124,7 +131,7 @@ public static class LogRecovery
     {
         if (!segment.OffsetIndex.SanityCheck(segment.Size, out string offsetProblem))
             return "offset index " + offsetProblem;
-        if (!segment.TimeIndex.SanityCheck(out string timeProblem))
+        if (!segment.TimeIndex.SanityCheck(segment.Size, out string timeProblem))
             return "time index " + timeProblem;
         return null;
     }
@@ -156,7 +163,7 @@ public static class LogRecovery
     /// the old segments whose base offsets fall in the swap segment's offset range are deleted and the swap
     /// files take their final names.
     /// </summary>
-    private static int CompleteSwaps(string directory, LogConfig config, long nowMs, List<string> problems)
+    private static int CompleteSwaps(string directory, LogConfig config, long nowMs, StorageBudgets budgets, List<string> problems)
     {
         var swapBases = new List<long>();
         foreach (string path in System.IO.Directory.GetFiles(directory, "*" + LogFileNames.LogExtension + LogFileNames.SwapSuffix))
@@ -167,7 +174,7 @@ public static class LogRecovery
         swapBases.Sort();
         foreach (long swapBase in swapBases)
         {
-            LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, LogFileNames.SwapSuffix);
+            LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, budgets, LogFileNames.SwapSuffix);
             long next;
             try
             {

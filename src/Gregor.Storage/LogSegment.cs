@@ -19,6 +19,10 @@ public sealed partial class LogSegment
     private long _rollingBasedTimestamp = long.MinValue;
     private long _createdMs;
     private int _closed;
+    // Bytes written to the .log since its last fsync.
+    private int _unflushed;
+    // Appended, recovered or truncated since it was opened: a segment that was not has nothing to finish at close.
+    private bool _modified;
 
     private LogSegment(string directory, long baseOffset, string suffix, SafeFileHandle log, OffsetIndex offsetIndex, TimeIndex timeIndex, long nowMs)
     {
@@ -53,7 +57,7 @@ public sealed partial class LogSegment
     internal bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Creates empty files for a new segment (replacing leftovers of the same name).</summary>
-    internal static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, string suffix = "")
+    internal static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, StorageBudgets budgets, string suffix = "")
     {
         foreach (string path in (ReadOnlySpan<string>)[
             LogFileNames.LogFile(directory, baseOffset, suffix),
@@ -62,22 +66,22 @@ public sealed partial class LogSegment
         {
             File.Delete(path);
         }
-        return Open(directory, baseOffset, config, nowMs, writable: true, suffix);
+        return Open(directory, baseOffset, config, nowMs, writable: true, budgets, suffix);
     }
 
     /// <summary>
-    /// Opens a segment's files (creating missing ones). <paramref name="writable"/> preallocates the indexes
-    /// for appends; otherwise they are mapped lazily at their current length.
+    /// Opens a segment's files (creating missing ones). Its indexes are mapped when first used, under the mapping
+    /// budget; <paramref name="writable"/> gives them room for appends (preallocated when first mapped).
     /// </summary>
-    internal static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, string suffix = "")
+    internal static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, StorageBudgets budgets, string suffix = "")
     {
         SafeFileHandle log = File.OpenHandle(LogFileNames.LogFile(directory, baseOffset, suffix), FileMode.OpenOrCreate,
             FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         OffsetIndex? offsetIndex = null;
         try
         {
-            offsetIndex = new OffsetIndex(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
-            var timeIndex = new TimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
+            offsetIndex = new OffsetIndex(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable, budgets.Mappings);
+            var timeIndex = new TimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable, budgets.Mappings);
             return new LogSegment(directory, baseOffset, suffix, log, offsetIndex, timeIndex, nowMs);
         }
         catch
@@ -175,6 +179,8 @@ public sealed partial class LogSegment
         int position = _size;
         if ((long)position + batches.Length > int.MaxValue)
             throw new InvalidOperationException($"Segment {BaseOffset} would exceed 2 GiB.");
+        _modified = true;
+        Volatile.Write(ref _unflushed, 1);
         RandomAccess.Write(_log, batches, position);
         Volatile.Write(ref _size, position + batches.Length);
         IndexAppended(batches, position, indexIntervalBytes);
@@ -278,6 +284,9 @@ public sealed partial class LogSegment
     internal int Recover(LogConfig config, out string? cutReason)
     {
         cutReason = null;
+        _modified = true;
+        // What is recovered may be in the page cache only (the process died, the machine did not): fsync it before it counts as flushed.
+        Volatile.Write(ref _unflushed, 1);
         OffsetIndex.Reset(config.SegmentIndexBytes);
         TimeIndex.Reset(config.SegmentIndexBytes);
         int fileSize = checked((int)RandomAccess.GetLength(_log));
@@ -337,6 +346,7 @@ public sealed partial class LogSegment
     internal int TruncateTo(long offset, long nowMs)
     {
         bool found = TryTranslateOffset(offset, out BatchInfo cutAt);
+        _modified = true;
         OffsetIndex.TruncateTo(offset);
         TimeIndex.TruncateTo(offset);
         if (!found)
@@ -344,6 +354,7 @@ public sealed partial class LogSegment
         int before = Size;
         Volatile.Write(ref _size, cutAt.Position);
         RandomAccess.SetLength(_log, cutAt.Position);
+        Volatile.Write(ref _unflushed, 1);
         _bytesSinceLastIndexEntry = 0;
         if (cutAt.Position == 0)
         {
@@ -382,11 +393,18 @@ public sealed partial class LogSegment
         Volatile.Write(ref _maxTimestampSoFar, max);
     }
 
-    /// <summary>Writes the closing time index entry and trims both indexes to their entries.</summary>
+    /// <summary>
+    /// Writes the closing time index entry and trims both indexes to their entries. A segment not modified since
+    /// it was opened got its closing entry when it last became inactive, so only the trim is left (no I/O unless
+    /// something grew the index files).
+    /// </summary>
     internal void OnBecomeInactive()
     {
-        LoadMaxTimestamp();
-        TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        if (_modified)
+        {
+            LoadMaxTimestamp();
+            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        }
         OffsetIndex.TrimToValidSize();
         TimeIndex.TrimToValidSize();
     }
@@ -398,10 +416,21 @@ public sealed partial class LogSegment
         TimeIndex.Resize(TimeIndex.RoundedCapacity(config.SegmentIndexBytes));
     }
 
-    /// <summary>fsync the log file and both indexes.</summary>
+    /// <summary>fsync the log file and both indexes (each only if written since its last fsync).</summary>
     public void Flush()
     {
-        RandomAccess.FlushToDisk(_log);
+        if (Interlocked.Exchange(ref _unflushed, 0) != 0)
+        {
+            try
+            {
+                RandomAccess.FlushToDisk(_log);
+            }
+            catch
+            {
+                Volatile.Write(ref _unflushed, 1);
+                throw;
+            }
+        }
         OffsetIndex.Flush();
         TimeIndex.Flush();
     }

@@ -10,6 +10,7 @@ public sealed partial class PartitionLog : IDisposable
     private readonly object _writeLock = new();
     private readonly object _checkpointLock = new();
     private readonly TimeProvider _time;
+    private readonly StorageBudgets _budgets;
     private readonly List<PendingDeletion> _pendingDeletions = [];
     // Segments out of the list whose files go as soon as the writer lock is released.
     private readonly List<LogSegment> _deleteNow = [];
@@ -26,20 +27,25 @@ public sealed partial class PartitionLog : IDisposable
     private long _lastFlushMs;
     private bool _directoryDirty;
     private LogState _lastWrittenState;
+    // The clean-shutdown marker is still on disk: nothing has changed since a clean open (see MarkModified).
+    private bool _cleanMarkerPresent;
     private bool _closed;
 
-    private PartitionLog(string directory, LogConfig config, TimeProvider time, LogSegment[] segments, LogState state, RecoveryReport report)
+    private PartitionLog(string directory, LogConfig config, TimeProvider time, StorageBudgets budgets, LogSegment[] segments, LogState state, RecoveryReport report)
     {
         Directory = directory;
         _config = config;
         _appendChecks = new AppendChecks(config);
         _time = time;
+        _budgets = budgets;
         _segments = segments;
         _logStartOffset = state.LogStartOffset;
         _recoveryPoint = state.RecoveryPoint;
         _highWatermark = state.HighWatermark;
         _cleanerOffset = state.CleanerOffset;
-        _logEndOffset = segments[^1].ReadNextOffset();
+        _logEndOffset = report.HadCleanShutdown && EndOffsetFits(segments[^1], state.RecoveryPoint)
+            ? state.RecoveryPoint
+            : segments[^1].ReadNextOffset();
         _lastFlushMs = NowMs;
         Recovery = report;
         if (LogFileNames.TryParsePartitionDirectoryName(System.IO.Path.GetFileName(directory), out string topic, out int partition))
@@ -102,25 +108,42 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>The budgets of open files and mappings this log's segments count against.</summary>
+    internal StorageBudgets Budgets => _budgets;
+
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, recovering it if the last stop was unclean.
-    /// See <see cref="LogRecovery"/> for what is checked and repaired.
+    /// See <see cref="LogRecovery"/> for what is checked and repaired. A log closed cleanly is opened without
+    /// reading its segments or writing anything; its files are opened and mapped when first used, under
+    /// <paramref name="budgets"/> (the process-wide <see cref="StorageBudgets.Shared"/> by default).
     /// </summary>
-    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null)
+    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null, StorageBudgets? budgets = null)
     {
         config ??= LogConfig.Default;
         config.Validate();
         time ??= TimeProvider.System;
-        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds());
-        var log = new PartitionLog(directory, config, time, loaded.Segments, loaded.State, loaded.Report);
+        budgets ??= StorageBudgets.Shared;
+        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds(), budgets);
+        var log = new PartitionLog(directory, config, time, budgets, loaded.Segments, loaded.State, loaded.Report);
         log.FinishOpen(loaded);
         return log;
     }
 
+    /// <summary>
+    /// After a clean close the checkpoint's recovery point is the log end offset (Close moves it there), which
+    /// spares reading the active segment's tail; it must at least fit the active segment, else the tail is read.
+    /// </summary>
+    private static bool EndOffsetFits(LogSegment active, long endOffset) =>
+        active.Size == 0 ? endOffset == active.BaseOffset : endOffset > active.BaseOffset && endOffset - active.BaseOffset <= int.MaxValue;
+
     private void FinishOpen(LogRecovery.Loaded loaded)
     {
+        bool clean = loaded.Report.HadCleanShutdown;
+        _cleanMarkerPresent = clean;
+        if (clean)
+            _lastWrittenState = loaded.State;
         long leo = _logEndOffset;
         if (_logStartOffset > leo)
         {
@@ -138,10 +161,24 @@ public sealed partial class PartitionLog : IDisposable
                 segment.Flush();
             _recoveryPoint = leo;
         }
+        // Written only if it changed (a clean log's did not). The marker of a clean log stays until its first change.
         WriteCheckpoint();
-        // The marker goes last: a crash from here on must be treated as unclean.
+        if (!clean)
+            DirectorySync.Flush(Directory);
+    }
+
+    /// <summary>
+    /// Called under the writer lock before anything changes the segments: the first change after a clean open
+    /// removes the clean-shutdown marker (durably), since from then on a crash must be treated as unclean. Opening
+    /// many logs thus costs no write per log, only the logs that change pay this once.
+    /// </summary>
+    private void MarkModified()
+    {
+        if (!_cleanMarkerPresent)
+            return;
         File.Delete(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker));
         DirectorySync.Flush(Directory);
+        _cleanMarkerPresent = false;
     }
 
     /// <summary>Takes a new config live. Size and time limits apply from the next append; index sizes from the next segment.</summary>
@@ -288,8 +325,12 @@ public sealed partial class PartitionLog : IDisposable
             _closed = true;
         }
         WriteCheckpoint();
+        // A log unchanged since a clean open still has its marker; everything above was then a no-op too.
+        if (_cleanMarkerPresent)
+            return;
         File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
         DirectorySync.Flush(Directory);
+        _cleanMarkerPresent = true;
     }
 
     public void Dispose() => Close();
