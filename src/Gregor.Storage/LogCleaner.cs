@@ -205,6 +205,7 @@ public sealed class LogCleaner : IDisposable
         for (int index = plan.FirstDirtyIndex; index < plan.Segments.Length; index++)
         {
             LogSegment segment = plan.Segments[index];
+            using LogSegment.HandleLease lease = segment.Lease();
             var scanner = new SegmentScanner(segment.Handle, 0, segment.Size, OutputFlushBytes);
             try
             {
@@ -298,6 +299,7 @@ public sealed class LogCleaner : IDisposable
             {
                 LogSegment segment = group[index];
                 int size = segment.Size;
+                using LogSegment.HandleLease lease = segment.Lease();
                 var scanner = new SegmentScanner(segment.Handle, 0, size, OutputFlushBytes);
                 try
                 {

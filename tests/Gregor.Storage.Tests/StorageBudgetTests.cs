@@ -1,7 +1,10 @@
 namespace Gregor.Storage.Tests;
 
-/// <summary>Index mappings under a budget: past it idle indexes are unmapped, and every lookup still finds its batch.</summary>
-public sealed class MappingBudgetTests
+/// <summary>
+/// Open .log files and index mappings under budgets: past them idle files are closed or unmapped, leased ones never,
+/// and every read still finds its batches.
+/// </summary>
+public sealed class StorageBudgetTests
 {
     private static LogConfig Config => LogTestConfig.Small(segmentBytes: 1500, indexInterval: 100);
 
@@ -47,10 +50,10 @@ public sealed class MappingBudgetTests
     }
 
     [Fact]
-    public async Task Readers_and_a_writer_on_a_tiny_mapping_budget_only_ever_see_right_batches()
+    public async Task Readers_and_a_writer_on_tiny_budgets_only_ever_see_right_batches()
     {
         using var dir = new TempLogDirectory();
-        var budgets = new StorageBudgets(openFiles: 10_000, mappings: StorageBudgets.Minimum);
+        var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: StorageBudgets.Minimum);
         var time = new ManualTimeProvider();
         var logs = Enumerable.Range(0, 6).Select(i => PartitionLog.Open(Path.Combine(dir.Path, $"c-{i}"), Config, time, budgets)).ToList();
         // Readers pick among the batches written before they start; the writer's later batches go to a list of its own.
@@ -99,8 +102,100 @@ public sealed class MappingBudgetTests
         }
         Assert.Empty(failures);
         Assert.True(budgets.Mappings.Released > 0, "the budget never had to unmap");
+        Assert.True(budgets.OpenFiles.Released > 0, "the budget never had to close a file");
         using PartitionLog reopened = PartitionLog.Open(Path.Combine(dir.Path, "c-0"), Config, time, budgets);
         Assert.Equal(written[0].Concat(appendedBatches).ToList(), LogFixture.ReadAll(reopened));
+    }
+
+    [Fact]
+    public void Past_the_open_file_budget_idle_log_files_are_closed_and_reads_of_every_log_stay_right()
+    {
+        using var dir = new TempLogDirectory();
+        var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
+        var time = new ManualTimeProvider();
+        var logs = new List<PartitionLog>();
+        var written = new List<List<byte[]>>();
+        try
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                PartitionLog log = PartitionLog.Open(Path.Combine(dir.Path, $"t-{i}"), Config, time, budgets);
+                logs.Add(log);
+                written.Add(LogFixture.Fill(log, 40, seed: i));
+                Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum);
+            }
+            for (int i = 0; i < logs.Count; i++)
+                Assert.Equal(written[i], LogFixture.ReadAll(logs[i]));
+            Assert.True(budgets.OpenFiles.Released > 0, "nothing was closed");
+            Assert.InRange(budgets.OpenFiles.Held, 1, StorageBudgets.Minimum);
+            Assert.Equal(budgets.OpenFiles.Held, logs.SelectMany(log => log.Segments).Count(s => s.IsHandleOpen));
+            // What the kernel sees: descriptors of this directory's files.
+            Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum);
+        }
+        finally
+        {
+            foreach (PartitionLog log in logs)
+                log.Close();
+        }
+        Assert.Equal(0, budgets.OpenFiles.Held);
+        Assert.Equal(0, OpenFilesUnder(dir.Path));
+
+        // Opening cleanly closed logs holds no descriptor and maps nothing; reading one opens only what it reads.
+        var reopened = Enumerable.Range(0, 12).Select(i => PartitionLog.Open(Path.Combine(dir.Path, $"t-{i}"), Config, time, budgets)).ToList();
+        try
+        {
+            Assert.Equal(0, OpenFilesUnder(dir.Path));
+            Assert.Equal(0, MappedFilesUnder(dir.Path));
+            Assert.Equal(written[5], LogFixture.ReadAll(reopened[5]));
+            Assert.InRange(OpenFilesUnder(dir.Path), 1, reopened[5].Segments.Count);
+        }
+        finally
+        {
+            foreach (PartitionLog log in reopened)
+                log.Close();
+        }
+    }
+
+    [Fact]
+    public void A_leased_region_keeps_its_file_open_past_the_budget_and_the_file_is_closed_after_the_lease()
+    {
+        using var dir = new TempLogDirectory();
+        var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
+        var time = new ManualTimeProvider();
+        using PartitionLog leased = PartitionLog.Open(Path.Combine(dir.Path, "leased"), Config, time, budgets);
+        List<byte[]> batches = LogFixture.Fill(leased, 20);
+        leased.UpdateHighWatermark(leased.LogEndOffset);
+        var others = new List<PartitionLog>();
+        try
+        {
+            LogRegion region = leased.ReadRegion(0, 200);
+            LogSegment first = leased.Segments[0];
+            Assert.True(region.Length > 0);
+            // Every other log's segments go through the budget many times over.
+            for (int i = 0; i < 8; i++)
+            {
+                PartitionLog other = PartitionLog.Open(Path.Combine(dir.Path, $"o-{i}"), Config, time, budgets);
+                others.Add(other);
+                LogFixture.Fill(other, 30, seed: i);
+                LogFixture.ReadAll(other);
+            }
+            Assert.True(budgets.OpenFiles.Released > StorageBudgets.Minimum, $"{budgets.OpenFiles.Released} closed, {others.Sum(o => o.Segments.Count)} segments");
+            Assert.True(first.IsHandleOpen, "a leased handle was closed");
+            byte[] copied = new byte[region.Length];
+            Assert.Equal(region.Length, region.CopyTo(copied, 0));
+            Assert.Equal(batches[0], copied.AsSpan(0, batches[0].Length).ToArray());
+            region.Dispose();
+
+            foreach (PartitionLog other in others)
+                LogFixture.ReadAll(other);
+            Assert.False(first.IsHandleOpen, "an idle handle stayed open past the budget");
+            Assert.Equal(batches, LogFixture.ReadAll(leased));
+        }
+        finally
+        {
+            foreach (PartitionLog other in others)
+                other.Close();
+        }
     }
 
     [Fact]
@@ -143,6 +238,9 @@ public sealed class MappingBudgetTests
         Assert.Equal(2, budget.Held);
         Assert.Equal(4, budget.Released);
     }
+
+    private static int OpenFilesUnder(string directory) =>
+        new DirectoryInfo("/proc/self/fd").GetFiles().Count(link => link.LinkTarget?.StartsWith(directory, StringComparison.Ordinal) == true);
 
     private static int MappedFilesUnder(string directory) =>
         File.ReadLines("/proc/self/maps").Count(line => line.Contains(directory, StringComparison.Ordinal) && line.Contains("index", StringComparison.Ordinal));
