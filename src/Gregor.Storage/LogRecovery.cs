@@ -28,14 +28,16 @@ public sealed record RecoveryReport(
 /// </summary>
 public static class LogRecovery
 {
-    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report);
+    /// <param name="Created">The directory held no segment and no checkpoint: a new, empty log.</param>
+    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created);
 
     internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets)
     {
         System.IO.Directory.CreateDirectory(directory);
         var problems = new List<string>();
         bool clean = File.Exists(Path.Combine(directory, LogFileNames.CleanShutdownMarker));
-        if (!LogStateCheckpoint.TryRead(directory, out LogState state, out string? checkpointProblem))
+        bool checkpointFound = LogStateCheckpoint.TryRead(directory, out LogState state, out string? checkpointProblem);
+        if (!checkpointFound)
         {
             if (checkpointProblem is not null)
                 problems.Add(checkpointProblem);
@@ -124,7 +126,8 @@ public static class LogRecovery
 
         long logStart = Math.Max(state.LogStartOffset, segments[0].BaseOffset);
         var report = new RecoveryReport(clean, segments.Count, recovered, truncatedBytes, rebuilt, swaps, leftovers, problems);
-        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report);
+        bool created = bases.Count == 0 && !checkpointFound && checkpointProblem is null;
+        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created);
     }
 
     private static string? SanityProblem(LogSegment segment)

@@ -161,7 +161,11 @@ public sealed partial class PartitionLog : IDisposable
                 segment.Flush();
             _recoveryPoint = leo;
         }
-        // Written only if it changed (a clean log's did not). The marker of a clean log stays until its first change.
+        // A new log has nothing to checkpoint: without a checkpoint the next open recovers from 0, which in an empty
+        // log is nothing. Otherwise the checkpoint is written only if it changed (a clean log's did not), and the
+        // marker of a clean log stays until its first change.
+        if (loaded.Created)
+            return;
         WriteCheckpoint();
         if (!clean)
             DirectorySync.Flush(Directory);

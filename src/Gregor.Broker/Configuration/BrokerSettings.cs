@@ -26,6 +26,8 @@ public static class BrokerSettings
     public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
     public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
     public const string GroupMaxSize = "group.max.size";
+    /// <summary>Partition replicas one broker may host (KIP-578's name); read by <see cref="Replication.ReplicaCapacity"/>.</summary>
+    public const string MaxBrokerPartitions = "max.broker.partitions";
 
     private static readonly HashSet<string> Broker =
     [
@@ -33,6 +35,7 @@ public static class BrokerSettings
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
+        MaxBrokerPartitions,
     ];
 
     public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);

@@ -7,6 +7,23 @@ namespace Gregor.Broker.Replication;
 public sealed partial class ReplicaManager
 {
     /// <summary>
+    /// Before any log is opened: raises the open-file limit to the hard limit (as Kafka's JVM does), sizes the logs'
+    /// shared budgets of open files and index mappings from the limits, and loads every assembly the broker may
+    /// need, so nothing later needs a descriptor the logs could have taken.
+    /// </summary>
+    private void PrepareDescriptors()
+    {
+        OpenFileLimit limit = ProcessLimits.RaiseOpenFileLimit();
+        StorageBudgets budgets = StorageBudgets.Shared;
+        budgets.FitToProcessLimits();
+        int assemblies = AssemblyPreload.LoadReferencedAssemblies();
+        _logger.LogInformation(
+            "Open files: limit {Soft} (hard {Hard}{Raised}); logs keep at most {OpenFiles} .log files open and {Mappings} index files mapped (vm.max_map_count {MaxMapCount}), closing the least recently used past that; {Assemblies} assemblies preloaded",
+            limit.Soft, limit.Hard, limit.Raised ? $", raised from {limit.SoftBefore}" : "", budgets.OpenFiles.Capacity, budgets.Mappings.Capacity,
+            ProcessLimits.MaxMapCount(), assemblies);
+    }
+
+    /// <summary>
     /// Opens every partition directory under the log dirs with the broker's defaults (the image brings each
     /// topic's own configs), and removes what earlier deletions left behind.
     /// </summary>

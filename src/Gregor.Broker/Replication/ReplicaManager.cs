@@ -88,6 +88,7 @@ public sealed partial class ReplicaManager : IDisposable
                 throw new InvalidOperationException("The replica manager has already started.");
             _started = true;
             long startMs = NowMs;
+            PrepareDescriptors();
             OpenExistingLogs();
             _logger.LogInformation("Loaded {Count} partition logs ({Bytes} bytes) from {Dirs} in {Ms} ms",
                 _partitions.Count, _partitions.Values.Sum(p => p.Log.Size), string.Join(",", _config.LogDirs), NowMs - startMs);
