@@ -15,7 +15,8 @@ public sealed record RecoveryReport(
 /// Brings a partition directory to a consistent state when a log opens.
 /// <list type="bullet">
 /// <item>A clean stop leaves <see cref="LogFileNames.CleanShutdownMarker"/> in the partition directory (one
-/// marker per log, where Kafka keeps one per data directory). Without it, every segment from the one holding
+/// marker per log, where Kafka keeps one per data directory; a broker closing many logs at once writes one in
+/// the log dir instead, as Kafka does, and opens the logs with <c>closedCleanly</c>). Without it, every segment from the one holding
 /// the checkpointed recovery point on is revalidated batch by batch (framing, magic, CRC, increasing offsets),
 /// its indexes are rebuilt and it is cut at the first torn or corrupt batch; segments after a cut are deleted.
 /// Segments below the recovery point were fsynced and are not rescanned.</item>
@@ -29,14 +30,22 @@ public sealed record RecoveryReport(
 public static class LogRecovery
 {
     /// <param name="Created">The directory held no segment and no checkpoint: a new, empty log.</param>
-    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created);
+    /// <param name="MarkerPresent">The log's own clean-shutdown marker is on disk.</param>
+    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created, bool MarkerPresent);
 
-    internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets)
+    /// <param name="closedCleanly">The caller knows the log was closed cleanly though it has no marker of its own (its log dir's marker says so).</param>
+    internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets, bool closedCleanly = false)
     {
         System.IO.Directory.CreateDirectory(directory);
         var problems = new List<string>();
-        bool clean = File.Exists(Path.Combine(directory, LogFileNames.CleanShutdownMarker));
-        bool checkpointFound = LogStateCheckpoint.TryRead(directory, out LogState state, out string? checkpointProblem);
+        // One listing answers what would otherwise be a question to the file system per file.
+        var listing = DirectoryListing.Of(directory);
+        if (listing.TemporaryCheckpoint)
+            File.Delete(Path.Combine(directory, LogStateCheckpoint.TemporaryName));
+        bool clean = listing.CleanShutdownMarker || closedCleanly;
+        string? checkpointProblem = null;
+        LogState state = default;
+        bool checkpointFound = listing.Checkpoint && LogStateCheckpoint.TryRead(directory, out state, out checkpointProblem);
         if (!checkpointFound)
         {
             if (checkpointProblem is not null)
@@ -46,10 +55,14 @@ public static class LogRecovery
             clean = false;
         }
 
-        int leftovers = RemoveLeftovers(directory, problems);
-        int swaps = CompleteSwaps(directory, config, nowMs, budgets, problems);
-
-        List<long> bases = SegmentBases(directory, ref leftovers);
+        int leftovers = 0, swaps = 0;
+        if (listing.HasSuffixedSegmentFiles)
+        {
+            leftovers = RemoveLeftovers(directory, problems);
+            swaps = CompleteSwaps(directory, config, nowMs, budgets, problems);
+            listing = DirectoryListing.Of(directory);
+        }
+        List<long> bases = listing.SegmentBases(directory, ref leftovers);
         var segments = new List<LogSegment>(bases.Count);
         int recovered = 0, rebuilt = 0;
         long truncatedBytes = 0;
@@ -70,8 +83,7 @@ public static class LogRecovery
             for (int index = 0; index < bases.Count; index++)
             {
                 long baseOffset = bases[index];
-                bool indexesPresent = File.Exists(LogFileNames.OffsetIndexFile(directory, baseOffset))
-                    && File.Exists(LogFileNames.TimeIndexFile(directory, baseOffset));
+                bool indexesPresent = listing.HasIndexes(baseOffset);
                 LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false, budgets);
                 segments.Add(segment);
                 bool last = index == bases.Count - 1;
@@ -92,7 +104,8 @@ public static class LogRecovery
                         segment.OnBecomeInactive();
                     continue;
                 }
-                if (clean && indexesPresent && !last)
+                // A clean stop left every index trimmed and fsynced: each is checked only when first mapped.
+                if (clean && indexesPresent)
                 {
                     segment.OffsetIndex.CheckWhenMapped(segment.Size);
                     segment.TimeIndex.CheckWhenMapped(segment.Size);
@@ -127,7 +140,7 @@ public static class LogRecovery
         long logStart = Math.Max(state.LogStartOffset, segments[0].BaseOffset);
         var report = new RecoveryReport(clean, segments.Count, recovered, truncatedBytes, rebuilt, swaps, leftovers, problems);
         bool created = bases.Count == 0 && !checkpointFound && checkpointProblem is null;
-        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created);
+        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created, listing.CleanShutdownMarker);
     }
 
     private static string? SanityProblem(LogSegment segment)
@@ -205,32 +218,82 @@ public static class LogRecovery
     private static List<long> SegmentBases(string directory)
     {
         int ignored = 0;
-        return SegmentBases(directory, ref ignored);
+        return DirectoryListing.Of(directory).SegmentBases(directory, ref ignored);
     }
 
-    /// <summary>Base offsets of live segments (with a <c>.log</c>), sorted; index files without a log are deleted.</summary>
-    private static List<long> SegmentBases(string directory, ref int removed)
+    /// <summary>The names in a partition directory that opening the log asks about, from one enumeration.</summary>
+    private sealed class DirectoryListing
     {
-        var logs = new SortedSet<long>();
-        var indexes = new List<(long Base, string Path)>();
-        foreach (string path in System.IO.Directory.GetFiles(directory))
+        private readonly SortedSet<long> _logs = [];
+        private readonly HashSet<long> _offsetIndexes = [];
+        private readonly HashSet<long> _timeIndexes = [];
+
+        public bool CleanShutdownMarker { get; private set; }
+
+        public bool Checkpoint { get; private set; }
+
+        public bool TemporaryCheckpoint { get; private set; }
+
+        /// <summary>A <c>.deleted</c>, <c>.cleaned</c> or <c>.swap</c> file: leftovers to remove or a swap to finish.</summary>
+        public bool HasSuffixedSegmentFiles { get; private set; }
+
+        public static DirectoryListing Of(string directory)
         {
-            if (!LogFileNames.TryParseSegmentFile(Path.GetFileName(path), out long baseOffset, out string extension, out string suffix) || suffix.Length > 0)
-                continue;
-            if (extension == LogFileNames.LogExtension)
-                logs.Add(baseOffset);
-            else
-                indexes.Add((baseOffset, path));
-        }
-        foreach ((long baseOffset, string path) in indexes)
-        {
-            if (!logs.Contains(baseOffset))
+            var listing = new DirectoryListing();
+            foreach (string path in System.IO.Directory.EnumerateFiles(directory))
             {
-                File.Delete(path);
-                removed++;
+                string name = Path.GetFileName(path);
+                switch (name)
+                {
+                    case LogFileNames.CleanShutdownMarker:
+                        listing.CleanShutdownMarker = true;
+                        continue;
+                    case LogFileNames.StateCheckpoint:
+                        listing.Checkpoint = true;
+                        continue;
+                }
+                if (name == LogStateCheckpoint.TemporaryName)
+                {
+                    listing.TemporaryCheckpoint = true;
+                    continue;
+                }
+                if (!LogFileNames.TryParseSegmentFile(name, out long baseOffset, out string extension, out string suffix))
+                    continue;
+                if (suffix.Length > 0)
+                    listing.HasSuffixedSegmentFiles = true;
+                else if (extension == LogFileNames.LogExtension)
+                    listing._logs.Add(baseOffset);
+                else if (extension == LogFileNames.OffsetIndexExtension)
+                    listing._offsetIndexes.Add(baseOffset);
+                else if (extension == LogFileNames.TimeIndexExtension)
+                    listing._timeIndexes.Add(baseOffset);
             }
+            return listing;
         }
-        return [.. logs];
+
+        public bool HasIndexes(long baseOffset) => _offsetIndexes.Contains(baseOffset) && _timeIndexes.Contains(baseOffset);
+
+        /// <summary>Base offsets of live segments (with a <c>.log</c>), sorted; index files without a log are deleted.</summary>
+        public List<long> SegmentBases(string directory, ref int removed)
+        {
+            foreach (long baseOffset in _offsetIndexes)
+            {
+                if (!_logs.Contains(baseOffset))
+                {
+                    File.Delete(LogFileNames.OffsetIndexFile(directory, baseOffset));
+                    removed++;
+                }
+            }
+            foreach (long baseOffset in _timeIndexes)
+            {
+                if (!_logs.Contains(baseOffset))
+                {
+                    File.Delete(LogFileNames.TimeIndexFile(directory, baseOffset));
+                    removed++;
+                }
+            }
+            return [.. _logs];
+        }
     }
 
     private static long DeleteSegmentsAfter(string directory, List<long> bases, int index, List<string> problems)

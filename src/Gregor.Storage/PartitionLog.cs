@@ -27,7 +27,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _lastFlushMs;
     private bool _directoryDirty;
     private LogState _lastWrittenState;
-    // The clean-shutdown marker is still on disk: nothing has changed since a clean open (see MarkModified).
+    // The log's own clean-shutdown marker is on disk; the first change removes it (see MarkModified).
     private bool _cleanMarkerPresent;
     private bool _closed;
 
@@ -119,13 +119,18 @@ public sealed partial class PartitionLog : IDisposable
     /// reading its segments or writing anything; its files are opened and mapped when first used, under
     /// <paramref name="budgets"/> (the process-wide <see cref="StorageBudgets.Shared"/> by default).
     /// </summary>
-    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null, StorageBudgets? budgets = null)
+    /// <param name="closedCleanly">
+    /// The caller knows the log was closed cleanly although it has no marker of its own: a broker that closed all its
+    /// logs with <see cref="CloseWithoutMarker"/> and marked the whole log dir clean, as Kafka does.
+    /// </param>
+    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null, StorageBudgets? budgets = null,
+        bool closedCleanly = false)
     {
         config ??= LogConfig.Default;
         config.Validate();
         time ??= TimeProvider.System;
         budgets ??= StorageBudgets.Shared;
-        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds(), budgets);
+        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds(), budgets, closedCleanly);
         var log = new PartitionLog(directory, config, time, budgets, loaded.Segments, loaded.State, loaded.Report);
         log.FinishOpen(loaded);
         return log;
@@ -141,7 +146,7 @@ public sealed partial class PartitionLog : IDisposable
     private void FinishOpen(LogRecovery.Loaded loaded)
     {
         bool clean = loaded.Report.HadCleanShutdown;
-        _cleanMarkerPresent = clean;
+        _cleanMarkerPresent = loaded.MarkerPresent;
         if (clean)
             _lastWrittenState = loaded.State;
         long leo = _logEndOffset;
@@ -282,14 +287,16 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>Writes the per-log checkpoint if any of its values changed.</summary>
-    public void WriteCheckpoint()
+    public void WriteCheckpoint() => WriteCheckpoint(durable: true);
+
+    private void WriteCheckpoint(bool durable)
     {
         lock (_checkpointLock)
         {
             var state = new LogState(LogStartOffset, RecoveryPoint, HighWatermark, CleanerOffset);
             if (state == _lastWrittenState && File.Exists(LogStateCheckpoint.PathIn(Directory)))
                 return;
-            LogStateCheckpoint.Write(Directory, state);
+            LogStateCheckpoint.Write(Directory, state, durable);
             _lastWrittenState = state;
         }
     }
@@ -300,10 +307,23 @@ public sealed partial class PartitionLog : IDisposable
     /// </summary>
     public void Close()
     {
+        if (CloseWithoutMarker(durable: true))
+            WriteCleanShutdownMarker(durable: true);
+    }
+
+    /// <summary>
+    /// The first half of a clean shutdown, for many logs closing at once: everything <see cref="Close"/> does but the
+    /// clean-shutdown marker. With <paramref name="durable"/> false nothing is fsynced: the caller makes every log's
+    /// writes durable with one sync of each file system (<see cref="DirectorySync.SyncFileSystem"/>), then marks them
+    /// clean — each with <see cref="WriteCleanShutdownMarker"/>, or all at once with a marker of the log dir (then
+    /// opened with <c>closedCleanly</c>) — and syncs again. Returns false if the log was closed already.
+    /// </summary>
+    public bool CloseWithoutMarker(bool durable)
+    {
         lock (_writeLock)
         {
             if (_closed)
-                return;
+                return false;
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
@@ -315,26 +335,41 @@ public sealed partial class PartitionLog : IDisposable
             for (int index = 0; index < segments.Length; index++)
             {
                 // Segments below the recovery point were trimmed and fsynced already; the rest get their
-                // closing time index entry and trimmed indexes, fsynced before the marker says "clean".
+                // closing time index entry and trimmed indexes, made durable before the marker says "clean".
                 if (index >= firstUnflushed)
                 {
                     segments[index].OnBecomeInactive();
-                    segments[index].Flush();
+                    if (durable)
+                        segments[index].Flush();
                 }
                 segments[index].Dispose();
             }
-            if (_directoryDirty)
+            if (_directoryDirty && durable)
                 DirectorySync.Flush(Directory);
             Volatile.Write(ref _recoveryPoint, _logEndOffset);
             _closed = true;
         }
-        WriteCheckpoint();
-        // A log unchanged since a clean open still has its marker; everything above was then a no-op too.
-        if (_cleanMarkerPresent)
-            return;
-        File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
-        DirectorySync.Flush(Directory);
-        _cleanMarkerPresent = true;
+        WriteCheckpoint(durable);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the marker that lets the next open skip recovery, once what <see cref="CloseWithoutMarker"/> wrote is
+    /// durable. A log unchanged since a clean open still has its marker, and its close wrote nothing either.
+    /// </summary>
+    public void WriteCleanShutdownMarker(bool durable)
+    {
+        lock (_writeLock)
+        {
+            if (!_closed)
+                throw new InvalidOperationException($"Log {Directory} is open; the clean-shutdown marker is written after it is closed.");
+            if (_cleanMarkerPresent)
+                return;
+            File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
+            if (durable)
+                DirectorySync.Flush(Directory);
+            _cleanMarkerPresent = true;
+        }
     }
 
     public void Dispose() => Close();

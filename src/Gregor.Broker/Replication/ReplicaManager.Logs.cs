@@ -34,6 +34,9 @@ public sealed partial class ReplicaManager
         foreach (string root in _config.LogDirs)
         {
             Directory.CreateDirectory(root);
+            // The log dir's marker, written by the last clean stop, says every log in it was closed cleanly (Kafka's layout).
+            string marker = Path.Combine(root, LogFileNames.CleanShutdownMarker);
+            bool closedCleanly = File.Exists(marker);
             foreach (string directory in Directory.EnumerateDirectories(root))
             {
                 string name = Path.GetFileName(directory);
@@ -56,27 +59,35 @@ public sealed partial class ReplicaManager
                     throw new InvalidOperationException(
                         $"Partition {id} has a log in two log dirs ({duplicate.LogDirectory} and {root}); remove one before starting.");
                 }
-                HostedPartition? hosted = OpenLog(id, root, directory, PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero, defaults);
+                HostedPartition? hosted = OpenLog(id, root, directory, PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero, defaults, closedCleanly);
                 if (hosted is not null && WasRecovered(hosted.Log.Recovery))
                     recovered++;
+            }
+            if (closedCleanly)
+            {
+                // Gone (durably) before any log changes: a crash from here on must not find it.
+                File.Delete(marker);
+                DirectorySync.Flush(root);
             }
         }
         if (recovered > 0)
             _logger.LogWarning("{Count} logs were not closed cleanly and were recovered", recovered);
     }
 
-    private HostedPartition? OpenLog(TopicPartition id, string root, string directory, KafkaUuid topicId, TopicSettings settings)
+    private HostedPartition? OpenLog(TopicPartition id, string root, string directory, KafkaUuid topicId, TopicSettings settings, bool closedCleanly = false)
     {
         PartitionLog log;
         try
         {
-            log = PartitionLog.Open(directory, settings.Log, Time);
+            log = PartitionLog.Open(directory, settings.Log, Time, closedCleanly: closedCleanly);
         }
         catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
         {
             // Kafka would take the log dir offline; the partition is left unserved here and the error says why.
             _logger.LogError(error, "Could not open log {Directory}; the partition is not served", directory);
             _unopenable.Add(id);
+            // Its state is unknown: the log dir must not be marked clean over it at the next stop.
+            _rootsNotToMarkClean.Add(root);
             return null;
         }
         RecoveryReport report = log.Recovery;
@@ -166,7 +177,8 @@ public sealed partial class ReplicaManager
         string directory = hosted.Log.Directory;
         try
         {
-            hosted.Log.Close();
+            // The directory is about to go: nothing of it needs to be durable.
+            hosted.Log.CloseWithoutMarker(durable: false);
             string renamed = directory + "." + Guid.NewGuid().ToString("N") + DeleteDirectorySuffix;
             Directory.Move(directory, renamed);
             DeleteInBackground(renamed);
