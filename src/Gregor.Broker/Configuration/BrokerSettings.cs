@@ -28,6 +28,8 @@ public static class BrokerSettings
     public const string GroupMaxSize = "group.max.size";
     /// <summary>Partition replicas one broker may host (KIP-578's name); read by <see cref="Replication.ReplicaCapacity"/>.</summary>
     public const string MaxBrokerPartitions = "max.broker.partitions";
+    /// <summary>Logs of a log dir opened at once at start; read by <see cref="Replication.ReplicaManager"/>.</summary>
+    public const string NumRecoveryThreadsPerDataDir = "num.recovery.threads.per.data.dir";
 
     private static readonly HashSet<string> Broker =
     [
@@ -35,7 +37,7 @@ public static class BrokerSettings
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
-        MaxBrokerPartitions,
+        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir,
     ];
 
     public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);

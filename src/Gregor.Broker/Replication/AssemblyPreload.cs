@@ -13,6 +13,16 @@ internal static class AssemblyPreload
 {
     private static int _done;
 
+    /// <summary>
+    /// Whose references are loaded too: the broker's own assemblies and the hosting stack (Kestrel loads some of its
+    /// assemblies only as the server starts, after the logs are open). The framework's own closure is left alone:
+    /// it is large, and what of it the broker uses is reached from these.
+    /// </summary>
+    private static bool IsFollowed(string? name) =>
+        name is not null && (name.StartsWith("Gregor.", StringComparison.Ordinal)
+            || name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal)
+            || name.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal));
+
     /// <summary>Returns how many assemblies were loaded (0 after the first call).</summary>
     public static int LoadReferencedAssemblies()
     {
@@ -36,8 +46,7 @@ internal static class AssemblyPreload
                 {
                     Assembly referenced = Assembly.Load(reference);
                     loaded++;
-                    // The broker's own assemblies are followed further; a library's own dependencies load when they are used, at start.
-                    if (reference.Name?.StartsWith("Gregor.", StringComparison.Ordinal) == true)
+                    if (IsFollowed(reference.Name))
                         pending.Push(referenced);
                 }
                 catch (Exception error) when (error is FileNotFoundException or FileLoadException or BadImageFormatException)

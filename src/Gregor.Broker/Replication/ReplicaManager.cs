@@ -22,6 +22,12 @@ public sealed partial class ReplicaManager : IDisposable
     /// <summary>Kafka's default for <see cref="RetentionCheckIntervalMsName"/>: five minutes.</summary>
     public const long DefaultRetentionCheckIntervalMs = 300_000;
 
+    /// <summary>Kafka's <c>num.recovery.threads.per.data.dir</c>: how many logs of a log dir open (and recover) at once at start.</summary>
+    public const string RecoveryThreadsPerDataDirName = BrokerSettings.NumRecoveryThreadsPerDataDir;
+
+    /// <summary>Kafka's default for <see cref="RecoveryThreadsPerDataDirName"/> since 4.0.</summary>
+    public const int DefaultRecoveryThreadsPerDataDir = 2;
+
     internal const string DeleteDirectorySuffix = "-delete";
     internal const string StrayDirectorySuffix = "-stray";
     internal const string FutureDirectorySuffix = "-future";
@@ -34,6 +40,8 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly List<Task> _deletions = [];
     // Logs on disk that would not open: never recreated over, so an operator can inspect and repair them.
     private readonly HashSet<TopicPartition> _unopenable = [];
+    // Logs per log dir, for placing new ones; changed under _lifecycle.
+    private readonly Dictionary<string, int> _logsPerRoot = new(StringComparer.Ordinal);
     // Log dirs holding a log that would not open or did not close: never marked clean as a whole.
     private readonly HashSet<string> _rootsNotToMarkClean = new(StringComparer.Ordinal);
     private LogCleaner? _cleaner;
@@ -51,6 +59,7 @@ public sealed partial class ReplicaManager : IDisposable
         _logger = logger;
         Time = time;
         RetentionCheckInterval = TimeSpan.FromMilliseconds(ReadRetentionCheckInterval(config));
+        RecoveryThreadsPerDataDir = ReadRecoveryThreads(config);
     }
 
     public int NodeId => _config.NodeId;
@@ -63,6 +72,9 @@ public sealed partial class ReplicaManager : IDisposable
 
     /// <summary>How often <see cref="RunMaintenance"/> runs (<c>log.retention.check.interval.ms</c>).</summary>
     public TimeSpan RetentionCheckInterval { get; }
+
+    /// <summary>Logs of one log dir opened at once at start (<c>num.recovery.threads.per.data.dir</c>).</summary>
+    public int RecoveryThreadsPerDataDir { get; }
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -331,6 +343,15 @@ public sealed partial class ReplicaManager : IDisposable
             cleaner.Start();
         _cleaner = cleaner;
         return cleaner;
+    }
+
+    private static int ReadRecoveryThreads(BrokerConfig config)
+    {
+        if (!config.Explicit.TryGetValue(RecoveryThreadsPerDataDirName, out string? text))
+            return DefaultRecoveryThreadsPerDataDir;
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+            throw new InvalidLogConfigException(RecoveryThreadsPerDataDirName, $"'{text}' is not a positive number of threads");
+        return threads;
     }
 
     private static long ReadRetentionCheckInterval(BrokerConfig config)
