@@ -113,6 +113,11 @@ internal sealed class KafkaConnection
             ConnectionLog.Malformed(_log, _id, _peer, apiKey, apiVersion, e.Message);
             return false;
         }
+        catch (ResponseCutShortException e)
+        {
+            ConnectionLog.Refused(_log, _id, _peer, $"{(ApiKey)apiKey} v{apiVersion} response cut short: {e.Message}");
+            return false;
+        }
         catch (OperationCanceledException) when (_connection.ConnectionClosed.IsCancellationRequested)
         {
             return false;

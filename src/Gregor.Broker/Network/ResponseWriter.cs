@@ -128,7 +128,7 @@ internal sealed class ResponseWriter
             int step = Math.Min(block.Length, entry.Length - copied);
             int read = entry.Source.CopyTo(block.Span[..step], entry.Start + copied);
             if (read <= 0)
-                throw new IOException($"records ended after {copied} of the {entry.Length} bytes promised (the log was truncated under the response)");
+                throw new ResponseCutShortException($"records ended after {copied} of the {entry.Length} bytes promised (the log was truncated under the response)");
             _output.Advance(read);
             copied += read;
             if (!await FlushAsync(cancellationToken).ConfigureAwait(false))
