@@ -32,6 +32,9 @@ public sealed partial class LogSegment : IBudgetedResource
     /// <summary>Whether the .log descriptor is open now.</summary>
     public bool IsHandleOpen => Volatile.Read(ref _log) is not null;
 
+    /// <summary>More .log files are open than the budget allows: every one left is leased, none could be closed.</summary>
+    internal bool OpenFilesOverBudget => _openFiles.Held > _openFiles.Capacity;
+
     /// <summary>The open .log handle; only under a lease (<see cref="TryAcquireLease"/> or <see cref="Lease"/>).</summary>
     internal SafeFileHandle Handle => Volatile.Read(ref _log) ?? throw new InvalidOperationException($"{this}: the .log handle is used without a lease.");
 

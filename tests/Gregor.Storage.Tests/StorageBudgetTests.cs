@@ -199,6 +199,46 @@ public sealed class StorageBudgetTests
     }
 
     [Fact]
+    public void Regions_past_a_budget_full_of_leased_files_hold_their_bytes_instead_of_a_descriptor()
+    {
+        using var dir = new TempLogDirectory();
+        var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
+        var time = new ManualTimeProvider();
+        var logs = new List<PartitionLog>();
+        var regions = new List<LogRegion>();
+        try
+        {
+            for (int i = 0; i < 3 * StorageBudgets.Minimum; i++)
+            {
+                PartitionLog log = PartitionLog.Open(Path.Combine(dir.Path, $"r-{i}"), LogTestConfig.Small(), time, budgets);
+                log.Append(TestBatches.Simple(2, 1_000 + i));
+                log.UpdateHighWatermark(log.LogEndOffset);
+                logs.Add(log);
+            }
+            // A fetch of every partition holds every region until its response is written.
+            foreach (PartitionLog log in logs)
+                regions.Add(log.ReadRegion(0, 1 << 20));
+
+            Assert.InRange(budgets.OpenFiles.Held, 1, StorageBudgets.Minimum + 1);
+            Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum + 1);
+            for (int i = 0; i < logs.Count; i++)
+            {
+                byte[] copied = new byte[regions[i].Length];
+                Assert.Equal(copied.Length, regions[i].CopyTo(copied, 0));
+                Assert.Equal(LogFixture.ReadAll(logs[i]).Single(), copied);
+            }
+        }
+        finally
+        {
+            foreach (LogRegion region in regions)
+                region.Dispose();
+            foreach (PartitionLog log in logs)
+                log.Close();
+        }
+        Assert.Equal(0, OpenFilesUnder(dir.Path));
+    }
+
+    [Fact]
     public void The_clock_spares_a_holder_used_since_the_hand_passed_and_never_takes_one_in_use()
     {
         var budget = new ResourceBudget("test", 2);
