@@ -10,22 +10,10 @@ public static partial class DirectorySync
 {
     private const int ReadOnly = 0;
 
-    public static void Flush(string directory)
+    public static unsafe void Flush(string directory)
     {
-        if (OperatingSystem.IsWindows())
-            return;
-        int fd = Open(directory, ReadOnly);
-        if (fd < 0)
-            throw new IOException($"Cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()}).");
-        try
-        {
-            if (Fsync(fd) != 0)
-                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
+        if (!OperatingSystem.IsWindows())
+            OnDirectory(directory, &Fsync, "fsync of directory");
     }
 
     /// <summary>
@@ -33,22 +21,26 @@ public static partial class DirectorySync
     /// metadata alike (Linux syncfs; elsewhere sync, which flushes every file system). One call replaces the fsyncs of
     /// many logs closing at once. Throws IOException when the kernel reports a writeback error (Linux 5.8 and later).
     /// </summary>
-    public static void SyncFileSystem(string directory)
+    public static unsafe void SyncFileSystem(string directory)
     {
         if (OperatingSystem.IsWindows())
             return;
-        if (!OperatingSystem.IsLinux())
-        {
+        if (OperatingSystem.IsLinux())
+            OnDirectory(directory, &SyncFs, "syncfs of the file system holding");
+        else
             Sync();
-            return;
-        }
+    }
+
+    /// <summary>Opens the directory, calls <paramref name="call"/> on its descriptor and closes it; IOException on failure.</summary>
+    private static unsafe void OnDirectory(string directory, delegate*<int, int> call, string what)
+    {
         int fd = Open(directory, ReadOnly);
         if (fd < 0)
-            throw new IOException($"Cannot open directory {directory} to sync its file system (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Cannot open directory {directory} ({what} it): errno {Marshal.GetLastPInvokeError()}.");
         try
         {
-            if (SyncFs(fd) != 0)
-                throw new IOException($"syncfs of the file system holding {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+            if (call(fd) != 0)
+                throw new IOException($"{what} {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
         }
         finally
         {

@@ -13,37 +13,19 @@ public sealed class StorageBudgetTests
     {
         using var dir = new TempLogDirectory();
         var budgets = new StorageBudgets(openFiles: 10_000, mappings: StorageBudgets.Minimum);
-        var time = new ManualTimeProvider();
-        var logs = new List<PartitionLog>();
-        var written = new List<List<byte[]>>();
-        try
+        using (var logs = new LogSet(dir.Path, budgets))
         {
-            for (int i = 0; i < 12; i++)
-            {
-                PartitionLog log = PartitionLog.Open(Path.Combine(dir.Path, $"t-{i}"), Config, time, budgets);
-                logs.Add(log);
-                written.Add(LogFixture.Fill(log, 40, seed: i));
-            }
-            Assert.All(logs, log => Assert.True(log.Segments.Count > 3, "each log needs several segments"));
-
-            for (int pass = 0; pass < 2; pass++)
-            {
-                for (int i = 0; i < logs.Count; i++)
-                    Assert.Equal(written[i], LogFixture.ReadAll(logs[i]));
-            }
+            logs.OpenFilled(12, batches: 40);
+            Assert.All(logs.Logs, log => Assert.True(log.Segments.Count > 3, "each log needs several segments"));
+            logs.ReadEachBack(passes: 2);
 
             // 12 logs of several segments have far more than 16 indexes, each mapped while it was read.
             Assert.True(budgets.Mappings.Released > 0, "nothing was unmapped");
             Assert.InRange(budgets.Mappings.Held, 1, StorageBudgets.Minimum);
-            int mapped = logs.SelectMany(log => log.Segments).Count(s => s.OffsetIndex.IsMapped) + logs.SelectMany(log => log.Segments).Count(s => s.TimeIndex.IsMapped);
-            Assert.Equal(budgets.Mappings.Held, mapped);
+            IEnumerable<LogSegment> segments = logs.Logs.SelectMany(log => log.Segments);
+            Assert.Equal(budgets.Mappings.Held, segments.Count(s => s.OffsetIndex.IsMapped) + segments.Count(s => s.TimeIndex.IsMapped));
             // What the kernel sees: the index files of this directory mapped into the process.
             Assert.InRange(MappedFilesUnder(dir.Path), 1, StorageBudgets.Minimum);
-        }
-        finally
-        {
-            foreach (PartitionLog log in logs)
-                log.Close();
         }
         Assert.Equal(0, budgets.Mappings.Held);
         Assert.Equal(0, MappedFilesUnder(dir.Path));
@@ -54,10 +36,9 @@ public sealed class StorageBudgetTests
     {
         using var dir = new TempLogDirectory();
         var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: StorageBudgets.Minimum);
-        var time = new ManualTimeProvider();
-        var logs = Enumerable.Range(0, 6).Select(i => PartitionLog.Open(Path.Combine(dir.Path, $"c-{i}"), Config, time, budgets)).ToList();
+        var logs = new LogSet(dir.Path, budgets);
         // Readers pick among the batches written before they start; the writer's later batches go to a list of its own.
-        var written = logs.Select((log, i) => LogFixture.Fill(log, 30, seed: 100 + i)).ToList();
+        logs.OpenFilled(6, batches: 30, seed: 100);
         var appendedBatches = new List<byte[]>();
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -68,11 +49,11 @@ public sealed class StorageBudgetTests
             var random = new Random(seed);
             while (!stop.IsCancellationRequested)
             {
-                int which = random.Next(logs.Count);
-                List<byte[]> expected = written[which];
+                int which = random.Next(logs.Logs.Count);
+                List<byte[]> expected = logs.Written[which];
                 int index = random.Next(expected.Count);
                 long offset = TestBatches.Headers(expected[index]).Single().BaseOffset;
-                using LogReadResult read = logs[which].Read(offset, 1);
+                using LogReadResult read = logs.Logs[which].Read(offset, 1);
                 byte[] got = read.Records.ToArray();
                 if (!got.AsSpan().SequenceEqual(expected[index]))
                     failures.Enqueue($"log {which} offset {offset}: got {got.Length} bytes, expected batch {index}");
@@ -84,7 +65,7 @@ public sealed class StorageBudgetTests
         try
         {
             // The writer keeps adding to one log (its active index maps and grows) while readers churn the budget.
-            PartitionLog appended = logs[0];
+            PartitionLog appended = logs.Logs[0];
             for (int round = 0; round < 400; round++)
             {
                 byte[] batch = TestBatches.Simple(2, 50_000 + round, valueBytes: 40);
@@ -97,14 +78,13 @@ public sealed class StorageBudgetTests
         {
             stop.Cancel();
             await Task.WhenAll(readers);
-            foreach (PartitionLog log in logs)
-                log.Close();
+            logs.Dispose();
         }
         Assert.Empty(failures);
         Assert.True(budgets.Mappings.Released > 0, "the budget never had to unmap");
         Assert.True(budgets.OpenFiles.Released > 0, "the budget never had to close a file");
-        using PartitionLog reopened = PartitionLog.Open(Path.Combine(dir.Path, "c-0"), Config, time, budgets);
-        Assert.Equal(written[0].Concat(appendedBatches).ToList(), LogFixture.ReadAll(reopened));
+        using var reopened = new LogSet(dir.Path, budgets);
+        Assert.Equal(logs.Written[0].Concat(appendedBatches).ToList(), LogFixture.ReadAll(reopened.Open("log-0")));
     }
 
     [Fact]
@@ -112,48 +92,33 @@ public sealed class StorageBudgetTests
     {
         using var dir = new TempLogDirectory();
         var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
-        var time = new ManualTimeProvider();
-        var logs = new List<PartitionLog>();
-        var written = new List<List<byte[]>>();
-        try
+        List<List<byte[]>> written;
+        using (var logs = new LogSet(dir.Path, budgets))
         {
             for (int i = 0; i < 12; i++)
             {
-                PartitionLog log = PartitionLog.Open(Path.Combine(dir.Path, $"t-{i}"), Config, time, budgets);
-                logs.Add(log);
-                written.Add(LogFixture.Fill(log, 40, seed: i));
+                logs.OpenFilled(1, batches: 40, seed: i);
                 Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum);
             }
-            for (int i = 0; i < logs.Count; i++)
-                Assert.Equal(written[i], LogFixture.ReadAll(logs[i]));
+            logs.ReadEachBack();
             Assert.True(budgets.OpenFiles.Released > 0, "nothing was closed");
             Assert.InRange(budgets.OpenFiles.Held, 1, StorageBudgets.Minimum);
-            Assert.Equal(budgets.OpenFiles.Held, logs.SelectMany(log => log.Segments).Count(s => s.IsHandleOpen));
+            Assert.Equal(budgets.OpenFiles.Held, logs.Logs.SelectMany(log => log.Segments).Count(s => s.IsHandleOpen));
             // What the kernel sees: descriptors of this directory's files.
             Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum);
-        }
-        finally
-        {
-            foreach (PartitionLog log in logs)
-                log.Close();
+            written = logs.Written;
         }
         Assert.Equal(0, budgets.OpenFiles.Held);
         Assert.Equal(0, OpenFilesUnder(dir.Path));
 
         // Opening cleanly closed logs holds no descriptor and maps nothing; reading one opens only what it reads.
-        var reopened = Enumerable.Range(0, 12).Select(i => PartitionLog.Open(Path.Combine(dir.Path, $"t-{i}"), Config, time, budgets)).ToList();
-        try
-        {
-            Assert.Equal(0, OpenFilesUnder(dir.Path));
-            Assert.Equal(0, MappedFilesUnder(dir.Path));
-            Assert.Equal(written[5], LogFixture.ReadAll(reopened[5]));
-            Assert.InRange(OpenFilesUnder(dir.Path), 1, reopened[5].Segments.Count);
-        }
-        finally
-        {
-            foreach (PartitionLog log in reopened)
-                log.Close();
-        }
+        using var reopened = new LogSet(dir.Path, budgets);
+        for (int i = 0; i < 12; i++)
+            reopened.Open($"log-{i}");
+        Assert.Equal(0, OpenFilesUnder(dir.Path));
+        Assert.Equal(0, MappedFilesUnder(dir.Path));
+        Assert.Equal(written[5], LogFixture.ReadAll(reopened.Logs[5]));
+        Assert.InRange(OpenFilesUnder(dir.Path), 1, reopened.Logs[5].Segments.Count);
     }
 
     [Fact]
@@ -161,41 +126,26 @@ public sealed class StorageBudgetTests
     {
         using var dir = new TempLogDirectory();
         var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
-        var time = new ManualTimeProvider();
-        using PartitionLog leased = PartitionLog.Open(Path.Combine(dir.Path, "leased"), Config, time, budgets);
-        List<byte[]> batches = LogFixture.Fill(leased, 20);
+        using var logs = new LogSet(dir.Path, budgets);
+        PartitionLog leased = logs.OpenFilled(1, batches: 20)[0];
+        List<byte[]> batches = logs.Written[0];
         leased.UpdateHighWatermark(leased.LogEndOffset);
-        var others = new List<PartitionLog>();
-        try
-        {
-            LogRegion region = leased.ReadRegion(0, 200);
-            LogSegment first = leased.Segments[0];
-            Assert.True(region.Length > 0);
-            // Every other log's segments go through the budget many times over.
-            for (int i = 0; i < 8; i++)
-            {
-                PartitionLog other = PartitionLog.Open(Path.Combine(dir.Path, $"o-{i}"), Config, time, budgets);
-                others.Add(other);
-                LogFixture.Fill(other, 30, seed: i);
-                LogFixture.ReadAll(other);
-            }
-            Assert.True(budgets.OpenFiles.Released > StorageBudgets.Minimum, $"{budgets.OpenFiles.Released} closed, {others.Sum(o => o.Segments.Count)} segments");
-            Assert.True(first.IsHandleOpen, "a leased handle was closed");
-            byte[] copied = new byte[region.Length];
-            Assert.Equal(region.Length, region.CopyTo(copied, 0));
-            Assert.Equal(batches[0], copied.AsSpan(0, batches[0].Length).ToArray());
-            region.Dispose();
 
-            foreach (PartitionLog other in others)
-                LogFixture.ReadAll(other);
-            Assert.False(first.IsHandleOpen, "an idle handle stayed open past the budget");
-            Assert.Equal(batches, LogFixture.ReadAll(leased));
-        }
-        finally
-        {
-            foreach (PartitionLog other in others)
-                other.Close();
-        }
+        LogRegion region = leased.ReadRegion(0, 200);
+        LogSegment first = leased.Segments[0];
+        Assert.True(region.Length > 0);
+        // Every other log's segments go through the budget many times over.
+        logs.OpenFilled(8, batches: 30);
+        logs.ReadEachBack();
+        Assert.True(budgets.OpenFiles.Released > StorageBudgets.Minimum, $"{budgets.OpenFiles.Released} closed");
+        Assert.True(first.IsHandleOpen, "a leased handle was closed");
+        byte[] copied = new byte[region.Length];
+        Assert.Equal(region.Length, region.CopyTo(copied, 0));
+        Assert.Equal(batches[0], copied.AsSpan(0, batches[0].Length).ToArray());
+        region.Dispose();
+
+        logs.ReadEachBack();
+        Assert.False(first.IsHandleOpen, "an idle handle stayed open past the budget");
     }
 
     [Fact]
@@ -203,37 +153,31 @@ public sealed class StorageBudgetTests
     {
         using var dir = new TempLogDirectory();
         var budgets = new StorageBudgets(openFiles: StorageBudgets.Minimum, mappings: 10_000);
-        var time = new ManualTimeProvider();
-        var logs = new List<PartitionLog>();
         var regions = new List<LogRegion>();
-        try
+        using (var logs = new LogSet(dir.Path, budgets))
         {
-            for (int i = 0; i < 3 * StorageBudgets.Minimum; i++)
-            {
-                PartitionLog log = PartitionLog.Open(Path.Combine(dir.Path, $"r-{i}"), LogTestConfig.Small(), time, budgets);
-                log.Append(TestBatches.Simple(2, 1_000 + i));
+            foreach (PartitionLog log in logs.OpenFilled(3 * StorageBudgets.Minimum, batches: 1))
                 log.UpdateHighWatermark(log.LogEndOffset);
-                logs.Add(log);
-            }
-            // A fetch of every partition holds every region until its response is written.
-            foreach (PartitionLog log in logs)
-                regions.Add(log.ReadRegion(0, 1 << 20));
-
-            Assert.InRange(budgets.OpenFiles.Held, 1, StorageBudgets.Minimum + 1);
-            Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum + 1);
-            for (int i = 0; i < logs.Count; i++)
+            try
             {
-                byte[] copied = new byte[regions[i].Length];
-                Assert.Equal(copied.Length, regions[i].CopyTo(copied, 0));
-                Assert.Equal(LogFixture.ReadAll(logs[i]).Single(), copied);
+                // A fetch of every partition holds every region until its response is written.
+                foreach (PartitionLog log in logs.Logs)
+                    regions.Add(log.ReadRegion(0, 1 << 20));
+
+                Assert.InRange(budgets.OpenFiles.Held, 1, StorageBudgets.Minimum + 1);
+                Assert.InRange(OpenFilesUnder(dir.Path), 1, StorageBudgets.Minimum + 1);
+                for (int i = 0; i < logs.Logs.Count; i++)
+                {
+                    byte[] copied = new byte[regions[i].Length];
+                    Assert.Equal(copied.Length, regions[i].CopyTo(copied, 0));
+                    Assert.Equal(logs.Written[i].Single(), copied);
+                }
             }
-        }
-        finally
-        {
-            foreach (LogRegion region in regions)
-                region.Dispose();
-            foreach (PartitionLog log in logs)
-                log.Close();
+            finally
+            {
+                foreach (LogRegion region in regions)
+                    region.Dispose();
+            }
         }
         Assert.Equal(0, OpenFilesUnder(dir.Path));
     }
@@ -277,6 +221,52 @@ public sealed class StorageBudgetTests
         Assert.False(b.Holding);
         Assert.Equal(2, budget.Held);
         Assert.Equal(4, budget.Released);
+    }
+
+    /// <summary>The logs of one test, under one pair of budgets, named log-0, log-1, ... and closed together.</summary>
+    private sealed class LogSet(string root, StorageBudgets budgets) : IDisposable
+    {
+        private readonly ManualTimeProvider _time = new();
+
+        public List<PartitionLog> Logs { get; } = [];
+
+        /// <summary>The batches each log was filled with, by index.</summary>
+        public List<List<byte[]>> Written { get; } = [];
+
+        public PartitionLog Open(string name)
+        {
+            PartitionLog log = PartitionLog.Open(Path.Combine(root, name), Config, _time, budgets);
+            Logs.Add(log);
+            return log;
+        }
+
+        /// <summary>Opens <paramref name="count"/> more logs and fills each with batches of varied sizes; returns them.</summary>
+        public List<PartitionLog> OpenFilled(int count, int batches, int seed = 0)
+        {
+            var opened = new List<PartitionLog>();
+            for (int i = 0; i < count; i++)
+            {
+                PartitionLog log = Open($"log-{Logs.Count}");
+                Written.Add(LogFixture.Fill(log, batches, seed: seed + i));
+                opened.Add(log);
+            }
+            return opened;
+        }
+
+        public void ReadEachBack(int passes = 1)
+        {
+            for (int pass = 0; pass < passes; pass++)
+            {
+                for (int i = 0; i < Written.Count; i++)
+                    Assert.Equal(Written[i], LogFixture.ReadAll(Logs[i]));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (PartitionLog log in Logs)
+                log.Close();
+        }
     }
 
     private static int OpenFilesUnder(string directory) =>
