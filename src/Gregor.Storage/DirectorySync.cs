@@ -36,7 +36,7 @@ public static partial class DirectorySync
     {
         int fd = Open(directory, ReadOnly);
         if (fd < 0)
-            throw new IOException($"Cannot open directory {directory} ({what} it): errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"Cannot open directory {directory} to sync it: errno {Marshal.GetLastPInvokeError()}.");
         try
         {
             if (call(fd) != 0)
