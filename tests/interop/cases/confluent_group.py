@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
+from groups import committed_at, settled, wait_until  # noqa: E402
 from interop import bootstrap, check, log, scratch, unique_topic  # noqa: E402
 
 if len(sys.argv) > 1 and sys.argv[1] == "member":
@@ -55,6 +56,7 @@ create_topic(topic, partitions)
 members = {}
 def start(name):
     path = scratch("%s-%s.out" % (topic, name))
+    open(path, "w").close()  # there to be read before the member writes to it
     members[name] = (path, subprocess.Popen([sys.executable, os.path.abspath(__file__), "member", topic, group, strategy, path]))
 
 producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 5})
@@ -66,24 +68,32 @@ def produce(count):
         produced += 1
     producer.flush(10)
 
-start("a")
-produce(600)
-time.sleep(6)
-start("b")
-produce(600)
-time.sleep(6)
-start("c")
-produce(600)
-time.sleep(8)
-
 def read(name):
     records = []
     with open(members[name][0]) as f:
         for line in f:
             parts = line.split()
-            if len(parts) >= 3:
+            if len(parts) >= 3 and line.endswith("\n"):
                 records.append((parts[0], int(parts[1]), int(parts[2])))
     return records
+
+
+def has(name, kind):
+    return any(k == kind for k, _, _ in read(name))
+
+
+# Each member joins while the ones before it are reading what was just produced.
+start("a")
+produce(600)
+wait_until("a reading", lambda: has("a", "R"), 30)
+start("b")
+produce(600)
+wait_until("b reading", lambda: has("b", "R"), 30)
+start("c")
+produce(600)
+# The victim must die holding partitions and having committed on them, in a generation of all three.
+wait_until("a generation of all three, c reading and b committing",
+           lambda: settled(group, 3, partitions) and has("c", "R") and has("b", "C"), 30)
 
 
 def refused(name):
@@ -105,14 +115,16 @@ log("killed member %s after it read %d messages; its last commits %s", victim,
 produce(600)
 end = {p: sum(1 for i in range(produced) if i % partitions == p) for p in range(partitions)}
 
-deadline = time.time() + 40
-while time.time() < deadline:
-    consumed = set()
-    for name in ("a", "b", "c"):
-        consumed |= set((p, o) for k, p, o in read(name) if k == "R")
-    if all((p, end[p] - 1) in consumed for p in range(partitions)):
-        break
-    time.sleep(0.5)
+
+def consumed_everything():
+    consumed = set((p, o) for name in ("a", "b", "c") for k, p, o in read(name) if k == "R")
+    return all((p, o) in consumed for p in range(partitions) for o in range(end[p]))
+
+
+# Once the survivors have read and committed the end of every partition, nothing more can be read:
+# the duplicate count below is final.
+wait_until("every message consumed and committed by the survivors",
+           lambda: consumed_everything() and committed_at(group, topic, end), 60, interval=0.5)
 for name in ("a", "c"):
     members[name][1].terminate()
 for name in ("a", "c"):
