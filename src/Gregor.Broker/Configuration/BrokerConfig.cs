@@ -40,6 +40,9 @@ public sealed record BrokerConfig
     /// <summary><c>log.cleaner.backoff.ms</c>: how long the log cleaner sleeps when no compacted log needs cleaning.</summary>
     public long LogCleanerBackoffMs { get; init; } = 15 * 1000;
 
+    /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
+    public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
+
     /// <summary>The group coordinator's settings (<c>offsets.*</c>, <c>group.*</c>).</summary>
     public GroupCoordinatorConfig Groups { get; init; } = new();
 
