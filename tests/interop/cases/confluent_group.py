@@ -5,6 +5,7 @@ committed offsets. Checked: every offset of every partition is consumed (no gap)
 over from the killed member resumes at or before the member's last logged commit and never skips
 past the committed offset, and at every moment no two live members read the same partition at
 the same generation (each message is read at most twice: once before the kill, once after)."""
+import atexit
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
+from gregor_member import kill_at_exit  # noqa: E402
 from groups import committed_at, settled, wait_until  # noqa: E402
 from interop import bootstrap, check, log, scratch, unique_topic  # noqa: E402
 
@@ -58,6 +60,7 @@ def start(name):
     path = scratch("%s-%s.out" % (topic, name))
     open(path, "w").close()  # there to be read before the member writes to it
     members[name] = (path, subprocess.Popen([sys.executable, os.path.abspath(__file__), "member", topic, group, strategy, path]))
+    atexit.register(kill_at_exit, members[name][1])  # a failed check must not leave members running
 
 producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 5})
 produced = 0
