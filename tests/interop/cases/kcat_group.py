@@ -1,11 +1,13 @@
 """Two `kcat -G` consumers in one group share a 4-partition topic: each partition goes to exactly
 one of them, both get some, and every message produced after they joined is read exactly once."""
+import atexit
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
+from gregor_member import kill_at_exit  # noqa: E402
 from groups import committed_at, settled, wait_until  # noqa: E402
 from interop import bootstrap, check, log, run, scratch, unique_topic  # noqa: E402
 
@@ -20,6 +22,7 @@ for name in ("a", "b"):
         ["kcat", "-b", bootstrap(), "-G", group, "-f", "%p %o\\n", "-q", "-u",
          "-X", "auto.offset.reset=earliest", topic],
         stdout=out, stderr=subprocess.DEVNULL)))
+    atexit.register(kill_at_exit, consumers[-1][1])  # a failed wait must not leave kcat running
 # The group's first rebalance waits group.initial.rebalance.delay.ms (3 s) for more members.
 wait_until("both kcat consumers sharing the topic", lambda: settled(group, 2, 4), 30)
 
