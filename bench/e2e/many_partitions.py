@@ -19,6 +19,7 @@ with SIGTERM and starts it again on the same data dir. Prints one JSON line of w
 The broker's log is kept in WORKDIR.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -119,7 +120,14 @@ def create(admin, broker, partitions, per_topic, result):
         futures = admin.create_topics(batch, operation_timeout=READY_TIMEOUT_S, request_timeout=READY_TIMEOUT_S)
         for topic in batch:
             try:
-                futures[topic.topic].result()
+                # Polled, so a broker that died is noticed at once rather than after the request timeout.
+                while True:
+                    try:
+                        futures[topic.topic].result(timeout=1)
+                        break
+                    except concurrent.futures.TimeoutError:
+                        if not broker.alive():
+                            raise RuntimeError("the broker died (exit %s)" % broker.process.returncode)
                 created += topic.num_partitions
                 names.append((topic.topic, topic.num_partitions))
             except Exception as error:  # noqa: BLE001 - a failed topic is a result here, not a crash
@@ -193,6 +201,8 @@ def main():
         admin = AdminClient({"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 300_000})
         names = create(admin, broker, args.partitions, args.per_topic, result)
         result["alive_after_create"] = broker.alive()
+        if not broker.alive():
+            result["exit_code_in_create"] = broker.process.returncode
         if broker.alive() and names and not args.no_produce:
             produce(broker, names, result)
         result["rss_mib"], result["fds"], result["maps"] = proc_figures(broker.process.pid)

@@ -26,10 +26,11 @@ public static class BrokerSettings
     public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
     public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
     public const string GroupMaxSize = "group.max.size";
-    /// <summary>Partition replicas one broker may host (KIP-578's name); read by <see cref="Replication.ReplicaCapacity"/>.</summary>
-    public const string MaxBrokerPartitions = "max.broker.partitions";
-    /// <summary>Logs of a log dir opened at once at start; read by <see cref="Replication.ReplicaManager"/>.</summary>
+    public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
+    public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
     public const string NumRecoveryThreadsPerDataDir = "num.recovery.threads.per.data.dir";
+    /// <summary>KIP-578's name (Kafka sets no such limit).</summary>
+    public const string MaxBrokerPartitions = "max.broker.partitions";
 
     private static readonly HashSet<string> Broker =
     [
@@ -37,6 +38,7 @@ public static class BrokerSettings
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
+        LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
         MaxBrokerPartitions, NumRecoveryThreadsPerDataDir,
     ];
 

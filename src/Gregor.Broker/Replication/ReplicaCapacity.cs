@@ -52,10 +52,8 @@ public sealed class ReplicaCapacity : IReplicaCapacity
         _config = config;
         _space = space;
         _descriptors = descriptors;
-        if (config.Explicit.TryGetValue(MaxBrokerPartitionsName, out string? text))
+        if (config.MaxBrokerPartitions is int max)
         {
-            if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int max) || max < 1)
-                throw BrokerConfigException.InvalidValue(MaxBrokerPartitionsName, text, "must be a positive number of partitions");
             MaxBrokerPartitions = max;
             _basis = "";
         }

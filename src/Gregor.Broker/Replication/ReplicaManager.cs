@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gregor.Broker.Configuration;
 using Gregor.Metadata;
 using Gregor.Protocol.Primitives;
@@ -16,18 +15,6 @@ namespace Gregor.Broker.Replication;
 /// </summary>
 public sealed partial class ReplicaManager : IDisposable
 {
-    /// <summary>Kafka's <c>log.retention.check.interval.ms</c>: how often retention and the other log chores run.</summary>
-    public const string RetentionCheckIntervalMsName = "log.retention.check.interval.ms";
-
-    /// <summary>Kafka's default for <see cref="RetentionCheckIntervalMsName"/>: five minutes.</summary>
-    public const long DefaultRetentionCheckIntervalMs = 300_000;
-
-    /// <summary>Kafka's <c>num.recovery.threads.per.data.dir</c>: how many logs of a log dir open (and recover) at once at start.</summary>
-    public const string RecoveryThreadsPerDataDirName = BrokerSettings.NumRecoveryThreadsPerDataDir;
-
-    /// <summary>Kafka's default for <see cref="RecoveryThreadsPerDataDirName"/> since 4.0.</summary>
-    public const int DefaultRecoveryThreadsPerDataDir = 2;
-
     internal const string DeleteDirectorySuffix = "-delete";
     internal const string StrayDirectorySuffix = "-stray";
     internal const string FutureDirectorySuffix = "-future";
@@ -58,8 +45,8 @@ public sealed partial class ReplicaManager : IDisposable
         _metadata = metadata;
         _logger = logger;
         Time = time;
-        RetentionCheckInterval = TimeSpan.FromMilliseconds(ReadRetentionCheckInterval(config));
-        RecoveryThreadsPerDataDir = ReadRecoveryThreads(config);
+        RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs);
+        RecoveryThreadsPerDataDir = config.NumRecoveryThreadsPerDataDir;
     }
 
     public int NodeId => _config.NodeId;
@@ -335,7 +322,7 @@ public sealed partial class ReplicaManager : IDisposable
     {
         if (_cleaner is not null)
             return _cleaner;
-        var cleaner = new LogCleaner(Time);
+        var cleaner = new LogCleaner(Time, backoff: TimeSpan.FromMilliseconds(_config.LogCleanerBackoffMs));
         cleaner.CleaningFailed += (log, error) => _logger.LogError(error, "Compacting log {Directory} failed", log.Directory);
         foreach (HostedPartition hosted in _partitions.Values)
             cleaner.Register(hosted.Log);
@@ -343,23 +330,5 @@ public sealed partial class ReplicaManager : IDisposable
             cleaner.Start();
         _cleaner = cleaner;
         return cleaner;
-    }
-
-    private static int ReadRecoveryThreads(BrokerConfig config)
-    {
-        if (!config.Explicit.TryGetValue(RecoveryThreadsPerDataDirName, out string? text))
-            return DefaultRecoveryThreadsPerDataDir;
-        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
-            throw new InvalidLogConfigException(RecoveryThreadsPerDataDirName, $"'{text}' is not a positive number of threads");
-        return threads;
-    }
-
-    private static long ReadRetentionCheckInterval(BrokerConfig config)
-    {
-        if (!config.Explicit.TryGetValue(RetentionCheckIntervalMsName, out string? text))
-            return DefaultRetentionCheckIntervalMs;
-        if (!long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long ms) || ms < 1)
-            throw new InvalidLogConfigException(RetentionCheckIntervalMsName, $"'{text}' is not a positive number of milliseconds");
-        return ms;
     }
 }

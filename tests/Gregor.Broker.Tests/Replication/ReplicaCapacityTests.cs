@@ -43,7 +43,7 @@ public sealed class ReplicaCapacityTests
     [InlineData("lots")]
     public void A_bad_max_broker_partitions_stops_the_start(string value)
     {
-        var error = Assert.Throws<BrokerConfigException>(() => Capacity(new Dictionary<string, string> { ["max.broker.partitions"] = value }));
+        var error = Assert.Throws<BrokerConfigException>(() => BrokerConfigParser.Parse([new("max.broker.partitions", value)]));
         Assert.Contains("max.broker.partitions", error.Message, StringComparison.Ordinal);
     }
 
@@ -86,7 +86,7 @@ public sealed class ReplicaCapacityTests
     private static ReplicaCapacity Capacity(Dictionary<string, string>? settings = null, long memory = 16 * GiB,
         (int Open, long Limit)? descriptors = null, FileSystemSpace? space = null)
     {
-        var config = new BrokerConfig { NodeId = 1, Explicit = settings ?? [], LogDirs = [Path.GetTempPath()] };
+        var config = BrokerConfigParser.Parse(settings ?? []) with { NodeId = 1, LogDirs = [Path.GetTempPath()] };
         return new ReplicaCapacity(config, _ => space ?? Roomy, () => descriptors ?? (100, 20_000), memory);
     }
 
