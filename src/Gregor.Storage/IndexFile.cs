@@ -234,6 +234,37 @@ public abstract unsafe class IndexFile : IBudgetedResource
         Volatile.Write(ref _entries, slot + 1);
     }
 
+    /// <summary>
+    /// Writes the next entry with a plain file write when the file is not mapped, rather than mapping (and
+    /// preallocating) it for one entry: the closing entry of a segment that becomes inactive. False when mapped (the
+    /// caller then appends through the mapping). Only the single writer calls this.
+    /// </summary>
+    protected bool TryAppendEntryUnmapped(ReadOnlySpan<byte> entry)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            if (_pointer != null)
+                return false;
+            int slot = _entries;
+            if (slot >= MaxEntries)
+                throw new InvalidOperationException($"Index {FilePath} is full ({slot} entries).");
+            long end = (long)(slot + 1) * EntrySize;
+            using (SafeFileHandle file = OpenFile())
+                RandomAccess.Write(file, entry, end - EntrySize);
+            if (end > _fileLength)
+                Volatile.Write(ref _fileLength, end);
+            Volatile.Write(ref _dirty, 1);
+            Volatile.Write(ref _entries, slot + 1);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
     /// <summary>Forgets entries from <paramref name="entries"/> on (the bytes stay until overwritten or trimmed).</summary>
     protected void SetEntries(int entries) => Volatile.Write(ref _entries, entries);
 

@@ -73,6 +73,9 @@ public sealed class TimeIndex : IndexFile
         Span<byte> entry = stackalloc byte[Size];
         BinaryPrimitives.WriteInt64BigEndian(entry, timestamp);
         BinaryPrimitives.WriteInt32BigEndian(entry[8..], (int)(offset - BaseOffset));
+        // The closing entry goes in with a plain write if nothing mapped the index meanwhile.
+        if (skipFullCheck && TryAppendEntryUnmapped(entry))
+            return;
         EnterAppend();
         try
         {
