@@ -32,7 +32,9 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$after" ] || dotnet build src/Gregor.Cli -c Release -v q -nologo >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/gregor-many-partitions.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+run_pid=
+# The measuring script stops its broker when it ends (SIGTERM included); wait for that before removing its data.
+trap '[ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null && wait "$run_pid"; rm -rf "$work"' EXIT
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), open files $(ulimit -Sn)/$(ulimit -Hn), vm.max_map_count $(cat /proc/sys/vm/max_map_count), load $(cut -d' ' -f1-3 /proc/loadavg)"
 results=$work/results.jsonl
@@ -42,7 +44,11 @@ for count in $counts; do
     [ "$build" = after ] && dll=$after
     [ -f "$dll" ] || { echo "skip $build: no $dll" >&2; continue; }
     /usr/bin/python3 bench/e2e/many_partitions.py "$dll" "$count" "$work/$build-$count" \
-      --per-topic "$per_topic" --nofile "$nofile" --label "$build" 2>"$work/$build-$count.err" | tee -a "$results"
+      --per-topic "$per_topic" --nofile "$nofile" --label "$build" >>"$results" 2>"$work/$build-$count.err" &
+    run_pid=$!
+    wait "$run_pid" || true
+    run_pid=
+    tail -1 "$results"
     rm -rf "$work/$build-$count/data"
   done
 done

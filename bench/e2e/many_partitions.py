@@ -179,6 +179,8 @@ def loaded_ms(log_path):
 
 
 def main():
+    # A SIGTERM (the calling script stopping) unwinds through the finally below, which stops the broker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser()
     parser.add_argument("dll")
     parser.add_argument("partitions", type=int)
