@@ -346,7 +346,7 @@ public abstract unsafe class IndexFile : IBudgetedResource
             }
             // Outside this index's lock: trimming may try-lock other indexes (and, rarely, this one).
             if (mapped)
-                _mappings.TrimToCapacity();
+                _mappings.TrimToCapacity(spare: this);
         }
     }
 

@@ -124,8 +124,7 @@ public sealed partial class LogSegment : IBudgetedResource
             return;
         }
         _openFiles.Join(this);
-        // This lease keeps our own handle from being chosen.
-        _openFiles.TrimToCapacity();
+        _openFiles.TrimToCapacity(spare: this);
     }
 
     private SafeFileHandle OpenLogFile()

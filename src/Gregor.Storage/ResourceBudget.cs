@@ -120,7 +120,13 @@ public sealed class ResourceBudget
     }
 
     /// <summary>While over capacity, asks idle holders to let go: at most two turns of the hand, then gives up (all in use).</summary>
-    public void TrimToCapacity()
+    public void TrimToCapacity() => TrimToCapacity(spare: null);
+
+    /// <summary>
+    /// <see cref="TrimToCapacity()"/> sparing <paramref name="spare"/>: a holder that has just taken its resource to use
+    /// it, which must not be the one chosen when everything else is in use (it would take it again, and again).
+    /// </summary>
+    internal void TrimToCapacity(IBudgetedResource? spare)
     {
         if (Volatile.Read(ref _held) <= Volatile.Read(ref _capacity))
             return;
@@ -137,7 +143,7 @@ public sealed class ResourceBudget
                     link.Referenced = false;
                     continue;
                 }
-                if (candidate.TryRelease())
+                if (!ReferenceEquals(candidate, spare) && candidate.TryRelease())
                 {
                     Unlink(candidate);
                     _released++;

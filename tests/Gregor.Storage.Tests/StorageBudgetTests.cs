@@ -272,6 +272,27 @@ public sealed class StorageBudgetTests
     private static int OpenFilesUnder(string directory) =>
         new DirectoryInfo("/proc/self/fd").GetFiles().Count(link => link.LinkTarget?.StartsWith(directory, StringComparison.Ordinal) == true);
 
+    [Fact]
+    public void The_holder_that_just_took_its_resource_is_spared_when_everything_else_is_in_use()
+    {
+        var budget = new ResourceBudget("test", 2);
+        var a = new Holder(budget) { InUse = true };
+        var b = new Holder(budget) { InUse = true };
+        var newcomer = new Holder(budget);
+        a.Take();
+        b.Take();
+        newcomer.Take();
+        budget.TrimToCapacity(spare: newcomer);
+        // Taking the newcomer's resource would only make it take it again: the count stays over until a or b is done.
+        Assert.True(newcomer.Holding);
+        Assert.Equal(3, budget.Held);
+        b.InUse = false;
+        budget.TrimToCapacity(spare: newcomer);
+        Assert.False(b.Holding);
+        Assert.True(newcomer.Holding);
+        Assert.Equal(2, budget.Held);
+    }
+
     private static int MappedFilesUnder(string directory) =>
         File.ReadLines("/proc/self/maps").Count(line => line.Contains(directory, StringComparison.Ordinal) && line.Contains("index", StringComparison.Ordinal));
 
