@@ -31,6 +31,7 @@ public abstract unsafe class IndexFile : IBudgetedResource
     private int _dirty;
     // At least 0: the entries are checked against a log of this size when the file is first mapped.
     private long _checkOnMapLogSize = -1;
+    private bool _wholeEntriesWhenOpened;
     private bool _disposed;
 
     private protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, ResourceBudget? mappings = null)
@@ -115,7 +116,12 @@ public abstract unsafe class IndexFile : IBudgetedResource
     /// was closed cleanly: opening many logs then reads none of their older indexes. A failed check drops the
     /// entries (lookups then scan the segment) and sets <see cref="Problem"/>.
     /// </summary>
-    internal void CheckWhenMapped(long logSize) => Volatile.Write(ref _checkOnMapLogSize, logSize);
+    internal void CheckWhenMapped(long logSize)
+    {
+        // Judged now: an active index's file grows to its capacity when it is mapped.
+        _wholeEntriesWhenOpened = HasWholeEntries;
+        Volatile.Write(ref _checkOnMapLogSize, logSize);
+    }
 
     /// <summary>fsyncs what was written since the last flush, through a descriptor opened for it (the mapping's writes included).</summary>
     public void Flush()
@@ -374,8 +380,8 @@ public abstract unsafe class IndexFile : IBudgetedResource
     private void CheckMappedEntries(long logSize)
     {
         int entries = _entries;
-        string problem = $"length {FileLength} is not a multiple of {EntrySize}";
-        bool good = HasWholeEntries
+        string problem = $"its length was not a multiple of {EntrySize}";
+        bool good = _wholeEntriesWhenOpened
             && (entries == 0 || CheckFirstAndLast(EntryBytes(0), EntryBytes(entries - 1), entries, logSize, out problem));
         if (!good)
         {

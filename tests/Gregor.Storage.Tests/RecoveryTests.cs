@@ -220,6 +220,26 @@ public sealed class RecoveryTests
         Assert.Equal(batches, LogFixture.ReadAll(reopened));
     }
 
+    [Fact]
+    public void A_torn_active_index_of_a_cleanly_closed_log_is_found_at_the_first_append_and_the_log_takes_appends()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        var log = PartitionLog.Open(dir.Path, Config, time);
+        List<byte[]> batches = LogFixture.Fill(log, 60);
+        string indexPath = log.ActiveSegment.OffsetIndex.FilePath;
+        log.Close();
+        byte[] original = File.ReadAllBytes(indexPath);
+        Assert.True(original.Length >= 16, "the active index needs entries");
+        Damage(indexPath, original, "torn");
+
+        using var reopened = PartitionLog.Open(dir.Path, Config, time);
+        // Appends map the active index (growing it to its capacity), which is when its check runs.
+        List<byte[]> more = LogFixture.Fill(reopened, 20, firstTimestamp: 90_000, seed: 7);
+        Assert.NotNull(reopened.Segments.First(s => s.OffsetIndex.FilePath == indexPath).OffsetIndex.Problem);
+        Assert.Equal(batches.Concat(more).ToList(), LogFixture.ReadAll(reopened));
+    }
+
     private static void Damage(string indexPath, byte[] original, string damage)
     {
         switch (damage)
