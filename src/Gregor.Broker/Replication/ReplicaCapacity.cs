@@ -39,6 +39,9 @@ public sealed class ReplicaCapacity : IReplicaCapacity
     private readonly Func<string, FileSystemSpace> _space;
     private readonly Func<(int Open, long Limit)> _descriptors;
     private readonly string _basis;
+    // The controller asks one topic at a time, from one thread.
+    private (int Open, long Limit) _descriptorSample;
+    private long _descriptorsSampledAt;
 
     public ReplicaCapacity(BrokerConfig config)
         : this(config, FileSystemSpace.Of, () => (ProcessLimits.OpenDescriptorCount(), ProcessLimits.OpenFileSoftLimit()), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
@@ -105,7 +108,14 @@ public sealed class ReplicaCapacity : IReplicaCapacity
 
     private string? DescriptorRefusal()
     {
-        (int open, long limit) = _descriptors();
+        // Counting descriptors lists /proc/self/fd: once a second at most, not for every topic of a request.
+        long now = Environment.TickCount64;
+        if (_descriptorsSampledAt == 0 || now - _descriptorsSampledAt >= 1000)
+        {
+            _descriptorSample = _descriptors();
+            _descriptorsSampledAt = now;
+        }
+        (int open, long limit) = _descriptorSample;
         if (open < 0 || limit <= 0 || open + DescriptorHeadroom <= limit)
             return null;
         return string.Create(CultureInfo.InvariantCulture,
