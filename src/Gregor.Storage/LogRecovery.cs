@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.IO.Enumeration;
+
 namespace Gregor.Storage;
 
 /// <summary>What opening a log found and repaired.</summary>
@@ -240,35 +243,41 @@ public static class LogRecovery
         public static DirectoryListing Of(string directory)
         {
             var listing = new DirectoryListing();
-            foreach (string path in System.IO.Directory.EnumerateFiles(directory))
+            // Names as spans, no path string per file; dot files (the marker) included, which the default options skip.
+            var names = new FileSystemEnumerable<bool>(directory, (ref FileSystemEntry entry) => listing.Add(entry.FileName),
+                new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false })
             {
-                string name = Path.GetFileName(path);
-                switch (name)
-                {
-                    case LogFileNames.CleanShutdownMarker:
-                        listing.CleanShutdownMarker = true;
-                        continue;
-                    case LogFileNames.StateCheckpoint:
-                        listing.Checkpoint = true;
-                        continue;
-                }
-                if (name == LogStateCheckpoint.TemporaryName)
-                {
-                    listing.TemporaryCheckpoint = true;
-                    continue;
-                }
-                if (!LogFileNames.TryParseSegmentFile(name, out long baseOffset, out string extension, out string suffix))
-                    continue;
-                if (suffix.Length > 0)
-                    listing.HasSuffixedSegmentFiles = true;
-                else if (extension == LogFileNames.LogExtension)
-                    listing._logs.Add(baseOffset);
-                else if (extension == LogFileNames.OffsetIndexExtension)
-                    listing._offsetIndexes.Add(baseOffset);
-                else if (extension == LogFileNames.TimeIndexExtension)
-                    listing._timeIndexes.Add(baseOffset);
+                ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
+            };
+            foreach (bool _ in names)
+            {
             }
             return listing;
+        }
+
+        private bool Add(ReadOnlySpan<char> name)
+        {
+            if (name.SequenceEqual(LogFileNames.CleanShutdownMarker))
+                CleanShutdownMarker = true;
+            else if (name.SequenceEqual(LogFileNames.StateCheckpoint))
+                Checkpoint = true;
+            else if (name.SequenceEqual(LogStateCheckpoint.TemporaryName))
+                TemporaryCheckpoint = true;
+            else if (name.Length > 20 && name[20] == '.'
+                && long.TryParse(name[..20], NumberStyles.None, CultureInfo.InvariantCulture, out long baseOffset))
+            {
+                ReadOnlySpan<char> rest = name[20..];
+                if (rest.SequenceEqual(LogFileNames.LogExtension))
+                    _logs.Add(baseOffset);
+                else if (rest.SequenceEqual(LogFileNames.OffsetIndexExtension))
+                    _offsetIndexes.Add(baseOffset);
+                else if (rest.SequenceEqual(LogFileNames.TimeIndexExtension))
+                    _timeIndexes.Add(baseOffset);
+                else if (rest.StartsWith(LogFileNames.LogExtension) || rest.StartsWith(LogFileNames.OffsetIndexExtension)
+                    || rest.StartsWith(LogFileNames.TimeIndexExtension))
+                    HasSuffixedSegmentFiles = true;
+            }
+            return true;
         }
 
         public bool HasIndexes(long baseOffset) => _offsetIndexes.Contains(baseOffset) && _timeIndexes.Contains(baseOffset);
