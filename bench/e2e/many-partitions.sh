@@ -59,12 +59,12 @@ rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 def show(value, unit=""):
     return "-" if value is None else ("%.1f%s" % (value, unit) if isinstance(value, float) else "%s%s" % (value, unit))
 print()
-print("| partitions | build | created | create s | RSS MiB | fds | stop s | restart: answers s | all served s | logs loaded (ms) | RSS after restart MiB (settled) |")
+print("| partitions | build | logs created (failed) | create s | RSS MiB | fds | stop s | restart: answers s | all served s | logs loaded (ms) | RSS after restart MiB (settled) |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) |" % (
-        r["partitions"], r["label"], r.get("created"), show(r.get("create_s")), show(r.get("rss_mib")), show(r.get("fds")),
-        show(r.get("stop_s")), show(r.get("start_answer_s")), show(r.get("start_ready_s")), show(r.get("loaded_logs")),
+    print("| %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) |" % (
+        r["partitions"], r["label"], show(r.get("logs_created")), show(r.get("logs_failed")), show(r.get("create_s")), show(r.get("rss_mib")),
+        show(r.get("fds")), show(r.get("stop_s")), show(r.get("start_answer_s")), show(r.get("start_ready_s")), show(r.get("loaded_logs")),
         show(r.get("loaded_ms")), show(r.get("rss_after_start_mib")), show(r.get("rss_settled_mib"))))
 print()
 for count in sorted({r["partitions"] for r in rows}):
@@ -72,11 +72,14 @@ for count in sorted({r["partitions"] for r in rows}):
     b, a = pair.get("before"), pair.get("after")
     if not a or not b:
         continue
-    def ratio(key):
-        return "%.2f" % (a[key] / b[key]) if a.get(key) and b.get(key) else "n/a (before: %s)" % b.get(key)
-    print("%d partitions, after/before: restart to all served %s, logs loaded ms %s, RSS after restart %s, created %s/%s" % (
-        count, ratio("start_ready_s"), ratio("loaded_ms"), ratio("rss_after_start_mib"), a.get("created"), b.get("created")))
+    if b.get("served_after_start") == count and a.get("served_after_start") == count:
+        print("%d partitions, after/before: restart to all served %.2f, logs loaded ms %.2f, RSS after restart %.2f" % (
+            count, a["start_ready_s"] / b["start_ready_s"], a["loaded_ms"] / b["loaded_ms"], a["rss_after_start_mib"] / b["rss_after_start_mib"]))
+    else:
+        print("%d partitions: no ratio, not both builds served every partition after the restart (before %s, after %s)" % (
+            count, b.get("served_after_start"), a.get("served_after_start")))
     for label, r in (("before", b), ("after", a)):
-        if r.get("errors"):
-            print("  %s errors: %s" % (label, r["errors"]))
+        for key in ("errors", "first_run_ended", "restart_ended"):
+            if r.get(key):
+                print("  %s %s: %s" % (label, key, r[key]))
 PY

@@ -6,14 +6,16 @@ Starts the broker on an empty data dir, creates PARTITIONS partitions through Cr
 --per-topic partitions, up to 10,000 partitions a request), writes one record into each partition, stops it
 with SIGTERM and starts it again on the same data dir. Prints one JSON line of what it measured:
 
-  created / refused / errors   partitions created, CreateTopics errors (first messages kept)
+  created / refused / errors   partitions CreateTopics reported created, refused (first messages kept)
+  logs_created / logs_failed   partition logs the broker created / failed to open in its first run
   create_s                     seconds for the CreateTopics requests (logs are created before the answer)
   produce_s                    seconds to write one record per partition (acks=1, librdkafka)
   rss_mib / fds / maps         the broker's VmRSS, open descriptors and memory mappings after that
   stop_s                       SIGTERM to exit
   start_answer_s               exec to the first ApiVersions answer on restart
   start_ready_s                exec to a Metadata answer listing every created partition with a leader
-  loaded_ms                    the broker's own "Loaded N partition logs ... in X ms" line (logs opened)
+  loaded_logs / loaded_ms      the restarted broker's own "Loaded N partition logs ... in X ms" line (logs opened)
+  first_run_ended / restart_ended   when the broker died: the last lines it logged
   rss_after_start_mib          VmRSS once ready, and again 10 s later (settled)
   alive                        whether the broker was still running at each step
 The broker's log is kept in WORKDIR.
@@ -177,10 +179,22 @@ def wait_ready(admin, broker, names, result):
     return None
 
 
-def loaded_ms(log_path):
+def runs(log_path):
+    """The broker's log, split at the line this script writes before each start."""
     with open(log_path, errors="replace") as log:
-        found = re.findall(r"Loaded (\d+) partition logs \(\d+ bytes\) from .* in (\d+) ms", log.read())
+        return ("\n" + log.read()).split("\n--- ")[1:]
+
+
+def loaded(run):
+    """The broker's own "Loaded N partition logs ... in X ms" line of one run, as (N, X), or (None, None)."""
+    found = re.findall(r"Loaded (\d+) partition logs \(\d+ bytes\) from .* in (\d+) ms", run)
     return (int(found[-1][0]), int(found[-1][1])) if found else (None, None)
+
+
+def last_lines(run, count=3):
+    """The last lines of a run that are not per-log chatter: why a broker stopped, when it did."""
+    kept = [line[:300] for line in run.splitlines() if not re.search(r"Created log|Could not open log|Recovered log", line)]
+    return kept[-count:]
 
 
 def main():
@@ -221,13 +235,22 @@ def main():
             result["rss_after_start_mib"], result["fds_after_start"], result["maps_after_start"] = proc_figures(broker.process.pid)
             time.sleep(10)
             result["rss_settled_mib"], _, _ = proc_figures(broker.process.pid)
-        result["loaded_logs"], result["loaded_ms"] = loaded_ms(log_path)
         result["alive_at_end"] = broker.alive()
         result["stop_again_s"] = broker.stop()
     finally:
         if broker.alive():
             broker.process.kill()
             broker.process.wait()
+        if os.path.exists(log_path):
+            started = runs(log_path)
+            # What the first run really made: CreateTopics may answer before (or without) a log.
+            result["logs_created"] = started[0].count("Created log") if started else None
+            result["logs_failed"] = started[0].count("Could not open log") if started else None
+            if len(started) > 1:
+                result["loaded_logs"], result["loaded_ms"] = loaded(started[1])
+            if started and (not result.get("alive_before_stop", True) or not result.get("alive_at_end", True)):
+                result["first_run_ended"] = last_lines(started[0])
+                result["restart_ended"] = last_lines(started[1]) if len(started) > 1 else None
         print(json.dumps(result), flush=True)
 
 
