@@ -376,7 +376,7 @@ internal sealed class CodecEmitter
         }
         if (f.Primitive == PrimitiveKind.Records)
         {
-            L(d, "writer.WriteBytes(" + v + ".HasValue ? " + v + ".Value.Span : default, !" + v + ".HasValue, " + compact + ");");
+            L(d, "writer.WriteRecords(" + v + ", " + compact + ");");
             return;
         }
         L(d, WriteElement(v, f, compact) + ";");

@@ -41,6 +41,9 @@ public sealed record BrokerConfig
     /// </summary>
     public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
 
+    /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
+    public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
+
     /// <summary>The group coordinator's settings (<c>offsets.*</c>, <c>group.*</c>).</summary>
     public GroupCoordinatorConfig Groups { get; init; } = new();
 

@@ -18,6 +18,7 @@ public static class BrokerSettings
     public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
     /// <summary>Gregor's own: the most array entries one request may decode (Kafka has no such cap).</summary>
     public const string MaxRequestPartitions = "max.request.partitions";
+    public const string FetchMaxBytes = "fetch.max.bytes";
     public const string OffsetsTopicNumPartitions = "offsets.topic.num.partitions";
     public const string OffsetsTopicReplicationFactor = "offsets.topic.replication.factor";
     public const string OffsetsTopicSegmentBytes = "offsets.topic.segment.bytes";
@@ -31,7 +32,7 @@ public static class BrokerSettings
     private static readonly HashSet<string> Broker =
     [
         NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
-        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions,
+        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
     ];

@@ -49,6 +49,12 @@ public sealed class RequestContext
     /// </summary>
     public Memory<byte> Frame { get; }
 
+    /// <summary>
+    /// Bytes of the response's records fields that are <see cref="Gregor.Protocol.Records.DeferredRecords"/> (a fetch's
+    /// file regions): the response writer encodes the rest and copies these from their sources while sending.
+    /// </summary>
+    public long DeferredResponseBytes { get; set; }
+
     /// <summary>Releases <paramref name="resource"/> after the response has been written (or the connection dropped).</summary>
     public void ReleaseAfterResponse(IDisposable resource) => (_releaseAfterResponse ??= new List<IDisposable>()).Add(resource);
 

@@ -116,11 +116,16 @@ internal sealed class KafkaConnection
             }
             if (response is null) return true; // e.g. Produce with acks=0
             short headerVersion = RequestFraming.ResponseHeaderVersion(apiKey, apiVersion);
-            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, _connection.ConnectionClosed).ConfigureAwait(false);
+            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, context.DeferredResponseBytes, _connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (MalformedMessageException e)
         {
             ConnectionLog.Malformed(_log, _id, _peer, apiKey, apiVersion, e.Message);
+            return false;
+        }
+        catch (ResponseCutShortException e)
+        {
+            ConnectionLog.Refused(_log, _id, _peer, $"{(ApiKey)apiKey} v{apiVersion} response cut short: {e.Message}");
             return false;
         }
         catch (OperationCanceledException) when (_connection.ConnectionClosed.IsCancellationRequested)
@@ -157,6 +162,6 @@ internal sealed class KafkaConnection
             ConnectionLog.Refused(_log, _id, _peer, $"{handler.Api} v{header.RequestApiVersion} is not supported (v{handler.LowestVersion}-v{handler.HighestVersion})");
             return false;
         }
-        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, _connection.ConnectionClosed).ConfigureAwait(false);
+        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, 0, _connection.ConnectionClosed).ConfigureAwait(false);
     }
 }
