@@ -12,8 +12,9 @@ internal readonly record struct ServedApi(short ApiKey, short Lowest, short High
 
 /// <summary>
 /// The frames a run mutates: every golden capture of a served API, and from the codec round-trip corpus a few
-/// random valid requests of every served API at every advertised version, plus some with many entries, near and
-/// past the broker's fan-out cap. The same seed gives the same corpus.
+/// random valid requests of every served API at every advertised version (some aimed at the broker's own topics,
+/// groups and partitions), plus some with many entries, near and past the broker's fan-out cap. The same seed
+/// gives the same corpus.
 /// </summary>
 internal static class SeedCorpus
 {
@@ -42,7 +43,9 @@ internal static class SeedCorpus
                 {
                     int messageSeed = HashCode.Combine(seed, api.ApiKey, version, i);
                     var message = (IProtocolStruct)new RandomMessages(descriptor, messageSeed).Create(version);
-                    frames.Add(new SeedFrame($"random {descriptor.Name} v{version} #{i}", api.ApiKey, version, Frame(api.ApiKey, version, message)));
+                    bool aimed = i % 2 == 0;
+                    if (aimed) KnownNames.Apply(descriptor, message, new Random(messageSeed));
+                    frames.Add(new SeedFrame($"random{(aimed ? " aimed" : "")} {descriptor.Name} v{version} #{i}", api.ApiKey, version, Frame(api.ApiKey, version, message)));
                 }
                 if (version == api.Highest)
                 {
