@@ -6,7 +6,8 @@ namespace Gregor.Broker.Dispatch;
 
 /// <summary>
 /// The typed base of every handler: decoding the request with its generated codec is done here
-/// once, so a handler only sees a decoded request of a version it advertised.
+/// once, within the request's element budget (<c>max.request.partitions</c>), so a handler only
+/// sees a decoded request of a version it advertised and of a size the broker serves.
 /// </summary>
 public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
     where TRequest : IProtocolMessage<TRequest>
