@@ -41,6 +41,12 @@ public sealed record BrokerConfig
     /// </summary>
     public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
 
+    /// <summary><c>log.retention.check.interval.ms</c>: how often retention and the other periodic log chores run.</summary>
+    public long LogRetentionCheckIntervalMs { get; init; } = 5 * 60 * 1000;
+
+    /// <summary><c>log.cleaner.backoff.ms</c>: how long the log cleaner sleeps when no compacted log needs cleaning.</summary>
+    public long LogCleanerBackoffMs { get; init; } = 15 * 1000;
+
     /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
     public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
 

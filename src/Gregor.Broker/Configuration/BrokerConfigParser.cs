@@ -76,6 +76,10 @@ public static class BrokerConfigParser
             config = config with { ConnectionsMaxIdleMs = SettingValue.Long(BrokerSettings.ConnectionsMaxIdleMs, idle, 1) };
         if (given.TryGetValue(BrokerSettings.MaxRequestPartitions, out string? maxEntries))
             config = config with { MaxRequestPartitions = SettingValue.Int(BrokerSettings.MaxRequestPartitions, maxEntries, 1) };
+        if (given.TryGetValue(BrokerSettings.LogRetentionCheckIntervalMs, out string? check))
+            config = config with { LogRetentionCheckIntervalMs = SettingValue.Long(BrokerSettings.LogRetentionCheckIntervalMs, check, 1) };
+        if (given.TryGetValue(BrokerSettings.LogCleanerBackoffMs, out string? backoff))
+            config = config with { LogCleanerBackoffMs = SettingValue.Long(BrokerSettings.LogCleanerBackoffMs, backoff, 0) };
         if (given.TryGetValue(BrokerSettings.FetchMaxBytes, out string? fetchMax))
             config = config with { FetchMaxBytes = SettingValue.Int(BrokerSettings.FetchMaxBytes, fetchMax, 1024) };
         return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };

@@ -28,6 +28,8 @@ public static class BrokerSettings
     public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
     public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
     public const string GroupMaxSize = "group.max.size";
+    public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
+    public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
 
     private static readonly HashSet<string> Broker =
     [
@@ -35,6 +37,7 @@ public static class BrokerSettings
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
+        LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
     ];
 
     public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);
