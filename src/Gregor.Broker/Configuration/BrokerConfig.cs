@@ -34,6 +34,13 @@ public sealed record BrokerConfig
 
     public long ConnectionsMaxIdleMs { get; init; } = 10 * 60 * 1000;
 
+    /// <summary>
+    /// <c>max.request.partitions</c> (Gregor's own): the most partitions one request may name, counted
+    /// with every other array entry of the request (topics, groups, config names), so it also caps the
+    /// topics of a Metadata request. Enforced while decoding, before the entries exist.
+    /// </summary>
+    public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
+
     /// <summary><c>log.retention.check.interval.ms</c>: how often retention and the other periodic log chores run.</summary>
     public long LogRetentionCheckIntervalMs { get; init; } = 5 * 60 * 1000;
 

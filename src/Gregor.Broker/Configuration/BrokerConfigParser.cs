@@ -74,6 +74,8 @@ public static class BrokerConfigParser
             config = config with { SocketRequestMaxBytes = SettingValue.Int(BrokerSettings.SocketRequestMaxBytes, maxRequest, RequestLimits.MinimumFrameBytes) };
         if (given.TryGetValue(BrokerSettings.ConnectionsMaxIdleMs, out string? idle))
             config = config with { ConnectionsMaxIdleMs = SettingValue.Long(BrokerSettings.ConnectionsMaxIdleMs, idle, 1) };
+        if (given.TryGetValue(BrokerSettings.MaxRequestPartitions, out string? maxEntries))
+            config = config with { MaxRequestPartitions = SettingValue.Int(BrokerSettings.MaxRequestPartitions, maxEntries, 1) };
         if (given.TryGetValue(BrokerSettings.LogRetentionCheckIntervalMs, out string? check))
             config = config with { LogRetentionCheckIntervalMs = SettingValue.Long(BrokerSettings.LogRetentionCheckIntervalMs, check, 1) };
         if (given.TryGetValue(BrokerSettings.LogCleanerBackoffMs, out string? backoff))

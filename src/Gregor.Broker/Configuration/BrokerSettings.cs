@@ -16,6 +16,8 @@ public static class BrokerSettings
     public const string MessageMaxBytes = "message.max.bytes";
     public const string SocketRequestMaxBytes = "socket.request.max.bytes";
     public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
+    /// <summary>Gregor's own: the most array entries one request may decode (Kafka has no such cap).</summary>
+    public const string MaxRequestPartitions = "max.request.partitions";
     public const string FetchMaxBytes = "fetch.max.bytes";
     public const string OffsetsTopicNumPartitions = "offsets.topic.num.partitions";
     public const string OffsetsTopicReplicationFactor = "offsets.topic.replication.factor";
@@ -35,7 +37,7 @@ public static class BrokerSettings
     private static readonly HashSet<string> Broker =
     [
         NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
-        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, FetchMaxBytes,
+        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions, FetchMaxBytes,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
         LogRetentionCheckIntervalMs, LogCleanerBackoffMs,

@@ -1,4 +1,5 @@
 using System.Net;
+using Gregor.Broker.Configuration;
 using Gregor.Protocol;
 
 namespace Gregor.Broker.Dispatch;
@@ -34,6 +35,12 @@ public sealed class RequestContext
     public EndPoint? Peer { get; }
 
     public long ConnectionId { get; }
+
+    /// <summary>
+    /// The element budget the request is decoded with (<c>max.request.partitions</c>): the connection
+    /// sets the broker's; a context made without one gets the default.
+    /// </summary>
+    public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
 
     /// <summary>
     /// The whole request frame, owned by this request until its response is written. Records

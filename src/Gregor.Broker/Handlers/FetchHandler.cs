@@ -7,6 +7,7 @@ using Gregor.Protocol.Messages;
 using Gregor.Storage;
 using Microsoft.Extensions.Logging;
 using static Gregor.Protocol.Messages.FetchResponse;
+using PartitionKey = (string? Name, Gregor.Protocol.Primitives.KafkaUuid Id, int Partition);
 
 namespace Gregor.Broker.Handlers;
 
@@ -116,6 +117,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             foreach (FetchRequest.FetchTopic topic in request.Topics)
                 total += topic.Partitions.Count;
             var entries = new Entry[total];
+            var seen = new SeenPartitions(total);
             int next = 0;
             foreach (FetchRequest.FetchTopic topic in request.Topics)
             {
@@ -124,6 +126,13 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 response.Responses.Add(topicResponse);
                 foreach (FetchRequest.FetchPartition partition in topic.Partitions)
                 {
+                    // A partition named twice is fetched once, with what the last naming asked (Kafka keeps a map too).
+                    var key = (version >= FirstTopicIdVersion ? null : topic.Topic, topic.TopicId, partition.Partition);
+                    if (seen.TryGetEarlier(key, next, out int earlier))
+                    {
+                        entries[earlier] = entries[earlier] with { Request = partition };
+                        continue;
+                    }
                     var partitionResponse = new PartitionData { PartitionIndex = partition.Partition, Records = ReadOnlyMemory<byte>.Empty };
                     topicResponse.Partitions.Add(partitionResponse);
                     ErrorCode error = ErrorCode.None;
@@ -139,6 +148,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                     entries[next++] = new Entry(error == ErrorCode.None ? hosted : null, partition, partitionResponse, error);
                 }
             }
+            if (next < entries.Length)
+                Array.Resize(ref entries, next);
             return new FetchPlan(entries);
         }
 
@@ -250,13 +261,48 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
 
         public void Dispose() => ReleaseReads();
 
-        private struct Entry(HostedPartition? partition, FetchRequest.FetchPartition request, PartitionData response, ErrorCode resolveError)
+        private record struct Entry(HostedPartition? Partition, FetchRequest.FetchPartition Request, PartitionData Response, ErrorCode ResolveError)
         {
-            public readonly HostedPartition? Partition = partition;
-            public readonly FetchRequest.FetchPartition Request = request;
-            public readonly PartitionData Response = response;
-            public readonly ErrorCode ResolveError = resolveError;
-            public long ObservedHighWatermark = -1;
+            public long ObservedHighWatermark { get; set; } = -1;
+        }
+
+        /// <summary>
+        /// The partitions a request has named so far, by (name, id, partition): a scan of the few of a consumer's
+        /// usual request, a dictionary once there are many.
+        /// </summary>
+        private struct SeenPartitions(int total)
+        {
+            private const int ScanUpTo = 16;
+            private readonly PartitionKey[] _keys = new PartitionKey[Math.Min(total, ScanUpTo)];
+            private Dictionary<PartitionKey, int>? _many;
+
+            /// <summary>True with the entry that named <paramref name="key"/> first; otherwise records it as entry <paramref name="index"/>.</summary>
+            public bool TryGetEarlier(PartitionKey key, int index, out int earlier)
+            {
+                if (_many is not null)
+                {
+                    if (_many.TryGetValue(key, out earlier))
+                        return true;
+                    _many[key] = index;
+                    return false;
+                }
+                for (earlier = 0; earlier < index; earlier++)
+                {
+                    if (_keys[earlier] == key)
+                        return true;
+                }
+                if (index < _keys.Length)
+                {
+                    _keys[index] = key;
+                    return false;
+                }
+                _many = new Dictionary<PartitionKey, int>(total);
+                for (int known = 0; known < index; known++)
+                    _many[_keys[known]] = known;
+                _many[key] = index;
+                earlier = -1;
+                return false;
+            }
         }
     }
 }
