@@ -18,6 +18,7 @@ public sealed partial class PartitionLog
             (count, _) = RetentionPolicy.DeletableSegments(segments, _config, now, _highWatermark, _logStartOffset);
             if (count == 0)
                 return 0;
+            MarkModified();
             // The start offset moves before the segments go, so a reader never passes the range check and
             // then finds its offset missing (readers also check their snapshot, for the other interleaving).
             long firstBase = segments[count].BaseOffset;
