@@ -97,7 +97,7 @@ public static class BrokerConfigParser
         if (given.TryGetValue(BrokerSettings.OffsetsTopicReplicationFactor, out v))
             groups = groups with { OffsetsTopicReplicationFactor = (short)SettingValue.Int(BrokerSettings.OffsetsTopicReplicationFactor, v, 1, short.MaxValue) };
         if (given.TryGetValue(BrokerSettings.OffsetsTopicSegmentBytes, out v))
-            groups = groups with { OffsetsTopicSegmentBytes = SettingValue.Int(BrokerSettings.OffsetsTopicSegmentBytes, v, 1) };
+            groups = groups with { OffsetsTopicSegmentBytes = SettingValue.Int(BrokerSettings.OffsetsTopicSegmentBytes, v, LogConfig.MinPublicSegmentBytes) };
         if (given.TryGetValue(BrokerSettings.OffsetsRetentionMinutes, out v))
             groups = groups with { OffsetsRetentionMinutes = SettingValue.Long(BrokerSettings.OffsetsRetentionMinutes, v, 1, long.MaxValue / 60_000) };
         if (given.TryGetValue(BrokerSettings.OffsetsRetentionCheckIntervalMs, out v))

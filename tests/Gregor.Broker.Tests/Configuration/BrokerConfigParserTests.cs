@@ -150,6 +150,8 @@ public sealed class BrokerConfigParserTests
     [InlineData("log.message.timestamp.type=Now", "log.message.timestamp.type", "Now")]
     [InlineData("log.cleaner.min.cleanable.ratio=2", "log.cleaner.min.cleanable.ratio", "2")]
     [InlineData("log.dirs=,,", "log.dirs", ",,")]
+    // The offsets topic is created with it as segment.bytes, which a topic may not set below 1 MiB.
+    [InlineData("offsets.topic.segment.bytes=1048575", "offsets.topic.segment.bytes", "1048575")]
     public void Bad_values_name_the_setting_and_the_value(string setting, string name, string value)
     {
         var e = Fails(setting);
