@@ -1,4 +1,4 @@
-using System.Buffers;
+using Gregor.Broker.Configuration;
 using System.Net;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
@@ -13,11 +13,14 @@ namespace Gregor.Broker.Network;
 /// <summary>
 /// One client connection: reads a request, hands it to its API's handler, writes the response, then
 /// reads the next. Kafka answers a connection's requests strictly in order, and handling them one
-/// at a time gives that for free; pipelined requests simply wait in the input buffer. A handler
-/// that awaits (a Fetch long poll) holds only its own connection.
+/// at a time gives that for free; pipelined requests wait in the transport's small input buffer and
+/// then in the kernel's socket buffer, never in memory of their own. A handler that awaits (a Fetch
+/// long poll) holds only its own connection.
 /// </summary>
-internal sealed class KafkaConnection
+internal sealed class KafkaConnection : IDisposable
 {
+    private const int Running = 0, BrokerStopping = 1, Idle = 2, ClosedForMemory = 3;
+
     private readonly ConnectionContext _connection;
     private readonly long _id;
     private readonly EndPoint? _peer;
@@ -25,21 +28,34 @@ internal sealed class KafkaConnection
     private readonly ILogger _log;
     private readonly FrameReader _frames;
     private readonly ResponseWriter _responses;
-    private readonly IdleWatch _idle;
+    private readonly RequestDeadline _deadline;
+    private readonly WriteDeadline _writeDeadline;
+    private readonly RequestMemory _memory;
+    private readonly MemoryTrimmer _trimmer;
+    private readonly CancellationTokenSource _stop = new();
     private readonly long _idleMs;
+    private int _stopReason = Running;
 
-    public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, IdleWatch idle, long idleMs, int maxFrameBytes, ILogger log)
+    public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time,
+        RequestMemory memory, FrameBufferPool buffers, MemoryTrimmer trimmer, ILogger log)
     {
         _connection = connection;
         _id = id;
         _peer = connection.RemoteEndPoint;
         _handlers = handlers;
-        _idle = idle;
-        _idleMs = idleMs;
+        _memory = memory;
+        _trimmer = trimmer;
+        _idleMs = config.ConnectionsMaxIdleMs;
         _log = log;
-        _frames = new FrameReader(connection.Transport.Input, maxFrameBytes, idle);
-        _responses = new ResponseWriter(connection.Transport.Output);
+        _deadline = new RequestDeadline(time, config.ConnectionsMaxIdleMs, () => Stop(Idle));
+        _writeDeadline = new WriteDeadline(config.SocketWriteTimeoutMs, time, connection.ConnectionClosed);
+        var reservation = new FrameReservation(OnClosedForMemory);
+        _frames = new FrameReader(connection.Transport.Input, config.SocketRequestMaxBytes, memory, buffers, reservation, time, _stop.Token);
+        _responses = new ResponseWriter(connection.Transport.Output, _writeDeadline);
     }
+
+    /// <summary>The broker is stopping: the request in hand is finished, no further one is read.</summary>
+    public void RequestClose() => Stop(BrokerStopping);
 
     public async Task RunAsync()
     {
@@ -47,13 +63,15 @@ internal sealed class KafkaConnection
         string reason = "closed by peer";
         try
         {
-            while (!_idle.CloseRequested)
+            while (!_stop.IsCancellationRequested)
             {
+                _deadline.Start();
                 var frame = await _frames.ReadAsync().ConfigureAwait(false);
-                if (frame is not (byte[] array, int length))
+                if (frame is not (byte[] array, int length)) break;
+                _trimmer.Received(length);
+                if (!_deadline.Stop())
                 {
-                    if (_idle.IdleExpired) ConnectionLog.IdleTimeout(_log, _id, _peer, _idleMs);
-                    reason = _idle.IdleExpired ? "idle" : _idle.CloseRequested ? "broker stopping" : "closed by peer";
+                    _frames.Release(array); // it completed only after the deadline had fired
                     break;
                 }
                 if (!await ServeAsync(array, length).ConfigureAwait(false))
@@ -63,10 +81,21 @@ internal sealed class KafkaConnection
                 }
             }
         }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped: the reason is logged below.
+        }
         catch (FrameRejectedException e)
         {
             reason = "bad frame";
             ConnectionLog.Refused(_log, _id, _peer, e.Message);
+        }
+        catch (WriteTimeoutException e)
+        {
+            reason = "write timeout";
+            ConnectionLog.Refused(_log, _id, _peer, e.Message);
+            // Drop what the client never read instead of waiting to send it on close.
+            _connection.Abort(new ConnectionAbortedException(e.Message));
         }
         catch (Exception e) when (e is ConnectionResetException or IOException or OperationCanceledException)
         {
@@ -79,8 +108,42 @@ internal sealed class KafkaConnection
         }
         finally
         {
+            switch (Volatile.Read(ref _stopReason))
+            {
+                case Idle:
+                    reason = "idle";
+                    ConnectionLog.IdleTimeout(_log, _id, _peer, _idleMs);
+                    break;
+                case BrokerStopping:
+                    reason = "broker stopping";
+                    break;
+                case ClosedForMemory:
+                    reason = "closed for memory";
+                    break;
+            }
             ConnectionLog.Closed(_log, _id, _peer, reason);
         }
+    }
+
+    private void Stop(int reason)
+    {
+        if (Interlocked.CompareExchange(ref _stopReason, reason, Running) != Running) return;
+        _stop.Cancel();
+    }
+
+    /// <summary>The budget chose this connection's unfinished request to make room for others (see <see cref="RequestMemory"/>).</summary>
+    private void OnClosedForMemory(FrameReservation reservation)
+    {
+        ConnectionLog.ClosedForMemory(_log, _id, _peer, reservation.FrameSize, reservation.Received, reservation.Reserved,
+            _memory.Capacity, (long)RequestMemory.EvictAfter.TotalMilliseconds);
+        Stop(ClosedForMemory);
+    }
+
+    public void Dispose()
+    {
+        _deadline.Dispose();
+        _writeDeadline.Dispose();
+        _stop.Dispose();
     }
 
     /// <summary>Serves one request; false means the connection must close.</summary>
@@ -106,7 +169,7 @@ internal sealed class KafkaConnection
             IProtocolStruct? response = await handler.HandleAsync(context, frame[bodyOffset..], _connection.ConnectionClosed).ConfigureAwait(false);
             if (response is null) return true; // e.g. Produce with acks=0
             short headerVersion = RequestFraming.ResponseHeaderVersion(apiKey, apiVersion);
-            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, _connection.ConnectionClosed).ConfigureAwait(false);
+            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion).ConfigureAwait(false);
         }
         catch (MalformedMessageException e)
         {
@@ -125,7 +188,7 @@ internal sealed class KafkaConnection
         finally
         {
             context?.ReleaseResources();
-            ArrayPool<byte>.Shared.Return(array);
+            _frames.Release(array);
         }
     }
 
@@ -147,6 +210,6 @@ internal sealed class KafkaConnection
             ConnectionLog.Refused(_log, _id, _peer, $"{handler.Api} v{header.RequestApiVersion} is not supported (v{handler.LowestVersion}-v{handler.HighestVersion})");
             return false;
         }
-        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, _connection.ConnectionClosed).ConfigureAwait(false);
+        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0).ConfigureAwait(false);
     }
 }

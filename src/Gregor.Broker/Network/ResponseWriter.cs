@@ -12,16 +12,20 @@ namespace Gregor.Broker.Network;
 internal sealed class ResponseWriter
 {
     private readonly PipeWriter _output;
+    private readonly WriteDeadline _deadline;
     private readonly ResponseHeader _header = new(); // reused: one response at a time per connection
 
-    public ResponseWriter(PipeWriter output) => _output = output;
+    public ResponseWriter(PipeWriter output, WriteDeadline deadline)
+    {
+        _output = output;
+        _deadline = deadline;
+    }
 
-    /// <summary>Writes and flushes; false when the peer has gone and nothing more can be sent.</summary>
-    public async ValueTask<bool> WriteAsync(int correlationId, short headerVersion, IProtocolStruct body, short version, CancellationToken cancellationToken)
+    /// <summary>Writes and flushes (within socket.write.timeout.ms); false when the peer has gone and nothing more can be sent.</summary>
+    public ValueTask<bool> WriteAsync(int correlationId, short headerVersion, IProtocolStruct body, short version)
     {
         Encode(correlationId, headerVersion, body, version);
-        FlushResult flushed = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return !flushed.IsCompleted && !flushed.IsCanceled;
+        return _deadline.FlushAsync(_output);
     }
 
     private void Encode(int correlationId, short headerVersion, IProtocolStruct body, short version)

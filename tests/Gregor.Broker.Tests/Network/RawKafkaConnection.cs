@@ -13,11 +13,27 @@ internal sealed class RawKafkaConnection : IDisposable
 
     private RawKafkaConnection(Socket socket) => _socket = socket;
 
-    public static async Task<RawKafkaConnection> ConnectAsync(int port)
+    /// <summary>Connects to the broker on 127.0.0.1, from <paramref name="from"/> (another loopback address, e.g. 127.0.0.2) when given.</summary>
+    public static async Task<RawKafkaConnection> ConnectAsync(int port, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (from is not null) socket.Bind(new IPEndPoint(from, 0));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return new RawKafkaConnection(socket);
+    }
+
+    /// <summary>True when an ApiVersions request on this connection is answered (false when the broker closed it instead).</summary>
+    public async Task<bool> IsServedAsync(int correlationId = 1)
+    {
+        try
+        {
+            await SendAsync(ApiVersionsFrame(3, correlationId));
+            return await ReceiveAsync() is not null;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A whole request frame (size prefix, header in the version the API implies, body).</summary>
