@@ -38,17 +38,17 @@ internal sealed class FrameReader
     }
 
     /// <summary>
-    /// The next frame in an array from <see cref="FrameBufferPool"/> whose memory the reservation holds (the
+    /// The next frame in a buffer from <see cref="FrameBufferPool"/> whose memory the reservation holds (the
     /// caller gives both back with <see cref="Release"/> once answered), or null when the peer closed between
     /// frames. Throws <see cref="FrameRejectedException"/> for a bad frame and <see cref="OperationCanceledException"/>
     /// when the connection's stop token fires (idle, closed for memory, broker stopping).
     /// </summary>
-    public async ValueTask<(byte[] Array, int Length)?> ReadAsync()
+    public async ValueTask<(Memory<byte> Buffer, int Length)?> ReadAsync()
     {
         int size = await ReadSizeAsync().ConfigureAwait(false);
         if (size < 0) return null;
-        byte[]? array = null;
-        int capacity = 0; // the part of array reserved and used: a shared-pool array may be longer
+        Memory<byte> buffer = default;
+        int capacity = 0; // the part of the buffer reserved and used: a shared-pool array may be longer
         _reservation.Begin(size, _time.GetTimestamp());
         _memory.BeginReceiving(_reservation);
         try
@@ -57,36 +57,36 @@ internal sealed class FrameReader
             while (copied < size)
             {
                 ReadResult result = await _input.ReadAsync(_stop).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
+                ReadOnlySequence<byte> input = result.Buffer;
                 if (copied == capacity)
                 {
-                    int grown = NextCapacity(capacity, size, copied + buffer.Length);
-                    array = await GrowAsync(array, capacity, grown, copied).ConfigureAwait(false);
+                    int grown = NextCapacity(capacity, size, copied + input.Length);
+                    buffer = await GrowAsync(buffer, capacity, grown, copied).ConfigureAwait(false);
                     capacity = grown;
                 }
-                var take = buffer.Slice(0, Math.Min(buffer.Length, Math.Min(size, capacity) - copied));
-                take.CopyTo(array.AsSpan(copied));
+                var take = input.Slice(0, Math.Min(input.Length, Math.Min(size, capacity) - copied));
+                take.CopyTo(buffer.Span[copied..]);
                 copied += (int)take.Length;
                 _reservation.Received = copied;
                 _input.AdvanceTo(take.End);
-                if (copied < size && result.IsCompleted && take.Length == buffer.Length)
+                if (copied < size && result.IsCompleted && take.Length == input.Length)
                     throw new FrameRejectedException($"connection closed after {copied} of a {size}-byte request");
             }
             _memory.EndReceiving(_reservation);
-            return (array!, size);
+            return (buffer, size);
         }
         catch
         {
-            Release(array);
+            Release(buffer);
             throw;
         }
     }
 
-    /// <summary>Gives a frame's array back to the pool and its memory back to the budget.</summary>
-    public void Release(byte[]? array)
+    /// <summary>Gives a frame's buffer back to the pool and its memory back to the budget.</summary>
+    public void Release(Memory<byte> buffer)
     {
         _memory.Release(_reservation);
-        if (array is not null) _pool.Return(array);
+        if (!buffer.IsEmpty) _pool.Return(buffer);
     }
 
     /// <summary>The size prefix, or -1 when the peer closed cleanly between frames.</summary>
@@ -128,10 +128,10 @@ internal sealed class FrameReader
     /// <paramref name="current"/>, the growth reserved first (waiting for it if need be). The budget counts each
     /// request's current buffer; the old one, at most half the new, overlaps it only for the copy.
     /// </summary>
-    private async ValueTask<byte[]> GrowAsync(byte[]? current, int held, int capacity, int copied)
+    private async ValueTask<Memory<byte>> GrowAsync(Memory<byte> current, int held, int capacity, int copied)
     {
         await _memory.GrowAsync(_reservation, capacity - held, _stop).ConfigureAwait(false);
-        byte[] bigger;
+        Memory<byte> bigger;
         try
         {
             bigger = _pool.Rent(capacity);
@@ -141,8 +141,8 @@ internal sealed class FrameReader
             _memory.Shrink(_reservation, capacity - held);
             throw;
         }
-        if (current is null) return bigger;
-        current.AsSpan(0, copied).CopyTo(bigger);
+        if (current.IsEmpty) return bigger;
+        current.Span[..copied].CopyTo(bigger.Span);
         _pool.Return(current);
         return bigger;
     }

@@ -31,20 +31,18 @@ internal sealed class KafkaConnection : IDisposable
     private readonly RequestDeadline _deadline;
     private readonly WriteDeadline _writeDeadline;
     private readonly RequestMemory _memory;
-    private readonly MemoryTrimmer _trimmer;
     private readonly CancellationTokenSource _stop = new();
     private readonly long _idleMs;
     private int _stopReason = Running;
 
     public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time,
-        RequestMemory memory, FrameBufferPool buffers, MemoryTrimmer trimmer, ILogger log)
+        RequestMemory memory, FrameBufferPool buffers, ILogger log)
     {
         _connection = connection;
         _id = id;
         _peer = connection.RemoteEndPoint;
         _handlers = handlers;
         _memory = memory;
-        _trimmer = trimmer;
         _idleMs = config.ConnectionsMaxIdleMs;
         _log = log;
         _deadline = new RequestDeadline(time, config.ConnectionsMaxIdleMs, () => Stop(Idle));
@@ -67,14 +65,13 @@ internal sealed class KafkaConnection : IDisposable
             {
                 _deadline.Start();
                 var frame = await _frames.ReadAsync().ConfigureAwait(false);
-                if (frame is not (byte[] array, int length)) break;
-                _trimmer.Received(length);
+                if (frame is not (Memory<byte> buffer, int length)) break;
                 if (!_deadline.Stop())
                 {
-                    _frames.Release(array); // it completed only after the deadline had fired
+                    _frames.Release(buffer); // it completed only after the deadline had fired
                     break;
                 }
-                if (!await ServeAsync(array, length).ConfigureAwait(false))
+                if (!await ServeAsync(buffer, length).ConfigureAwait(false))
                 {
                     reason = "request refused";
                     break;
@@ -88,6 +85,11 @@ internal sealed class KafkaConnection : IDisposable
         catch (FrameRejectedException e)
         {
             reason = "bad frame";
+            ConnectionLog.Refused(_log, _id, _peer, e.Message);
+        }
+        catch (RequestMemoryTimeoutException e)
+        {
+            reason = "no request memory";
             ConnectionLog.Refused(_log, _id, _peer, e.Message);
         }
         catch (WriteTimeoutException e)
@@ -147,13 +149,13 @@ internal sealed class KafkaConnection : IDisposable
     }
 
     /// <summary>Serves one request; false means the connection must close.</summary>
-    private async ValueTask<bool> ServeAsync(byte[] array, int length)
+    private async ValueTask<bool> ServeAsync(Memory<byte> buffer, int length)
     {
         RequestContext? context = null;
         short apiKey = 0, apiVersion = 0;
         try
         {
-            Memory<byte> frame = array.AsMemory(0, length);
+            Memory<byte> frame = buffer[..length];
             RequestFraming.TryPeekApi(frame.Span, out apiKey, out apiVersion);
             var (header, bodyOffset) = ReadHeader(frame);
             IApiHandler? handler = _handlers.Find(apiKey);
@@ -188,7 +190,7 @@ internal sealed class KafkaConnection : IDisposable
         finally
         {
             context?.ReleaseResources();
-            _frames.Release(array);
+            _frames.Release(buffer);
         }
     }
 

@@ -22,20 +22,18 @@ internal sealed class KafkaConnectionHandler
     private readonly TimeProvider _time;
     private readonly RequestMemory _memory;
     private readonly FrameBufferPool _frames;
-    private readonly MemoryTrimmer _trimmer;
     private readonly ConnectionQuotas _quotas;
     private readonly ConnectionRateLimiter _rate;
     private readonly ILogger<KafkaConnectionHandler> _log;
 
     public KafkaConnectionHandler(ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time, RequestMemory memory, FrameBufferPool frames,
-        MemoryTrimmer trimmer, ConnectionQuotas quotas, ConnectionRateLimiter rate, ILogger<KafkaConnectionHandler> log)
+        ConnectionQuotas quotas, ConnectionRateLimiter rate, ILogger<KafkaConnectionHandler> log)
     {
         _handlers = handlers;
         _config = config;
         _time = time;
         _memory = memory;
         _frames = frames;
-        _trimmer = trimmer;
         _quotas = quotas;
         _rate = rate;
         _log = log;
@@ -60,7 +58,7 @@ internal sealed class KafkaConnectionHandler
                 ConnectionLog.Throttled(_log, id, connection.RemoteEndPoint, (long)delay.TotalMilliseconds);
                 if (!await WaitAsync(delay, connection.ConnectionClosed, lifetime?.ConnectionClosedRequested ?? default).ConfigureAwait(false)) return;
             }
-            using var session = new KafkaConnection(connection, id, _handlers, _config, _time, _memory, _frames, _trimmer, _log);
+            using var session = new KafkaConnection(connection, id, _handlers, _config, _time, _memory, _frames, _log);
             using var closeRequested = lifetime?.ConnectionClosedRequested.Register(static s => ((KafkaConnection)s!).RequestClose(), session);
             await session.RunAsync().ConfigureAwait(false);
         }

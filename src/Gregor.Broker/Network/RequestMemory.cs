@@ -9,8 +9,13 @@ namespace Gregor.Broker.Network;
 /// requests larger than <see cref="LargeFrameBytes"/> may together hold at most <see cref="LargeCapacity"/>
 /// (three quarters, so ordinary produce requests always find room); waiters are served smallest first; and a
 /// request that has waited <see cref="EvictAfter"/> makes the broker close the connection holding the largest
-/// request still being received (possibly its own), logged with the peer. Requests already received and being
-/// handled are never closed for memory: they finish and release it.
+/// request still being received, if that request is larger than the waiting one, logged with the peer: big
+/// unfinished requests yield to smaller ones, never the other way, and equals never close each other (so
+/// many attackers sending the same large body do not churn each other's buffers). At most one connection is
+/// closed per <see cref="EvictAfter"/>. Requests already received and being handled are never closed for
+/// memory: they finish and release it. A request that has waited <see cref="MaxWait"/> gives up (its
+/// connection closes): a client that sent it has timed it out by then, and a connection whose peer has gone
+/// while the broker was not reading it cannot be told from a slow one any other way.
 /// </para>
 /// </summary>
 internal sealed class RequestMemory
@@ -21,6 +26,9 @@ internal sealed class RequestMemory
     /// <summary>How long a request waits for memory before the largest unfinished request is closed to make room.</summary>
     public static readonly TimeSpan EvictAfter = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The longest a request waits for memory: Kafka clients' default request.timeout.ms.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly SortedSet<Waiter> _waiters = new(WaiterOrder.Instance);
@@ -28,6 +36,7 @@ internal sealed class RequestMemory
     private long _used;
     private long _largeUsed;
     private long _nextWaiter;
+    private long _lastEviction;
 
     /// <param name="capacity">Bytes request frames may hold; 0 or less for no limit (Kafka's -1).</param>
     /// <param name="largestFrame">The largest frame's capacity, which must always be able to fit.</param>
@@ -114,6 +123,7 @@ internal sealed class RequestMemory
 
     private async Task WaitAsync(Waiter waiter, CancellationToken stop)
     {
+        long since = _time.GetTimestamp();
         try
         {
             while (true)
@@ -123,39 +133,46 @@ internal sealed class RequestMemory
                     await waiter.Granted.Task.WaitAsync(EvictAfter, _time, stop).ConfigureAwait(false);
                     return;
                 }
-                catch (TimeoutException)
+                catch (TimeoutException) when (_time.GetElapsedTime(since) < MaxWait)
                 {
-                    EvictLargestUnfinished();
+                    EvictLargerUnfinished(waiter.Reservation);
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
             lock (_gate)
             {
                 // Granted at the same moment: the bytes are in the reservation and go back with it.
                 _waiters.Remove(waiter);
             }
+            if (e is TimeoutException) throw new RequestMemoryTimeoutException(waiter.Bytes, Capacity, MaxWait);
             throw;
         }
     }
 
-    /// <summary>Closes the connection whose request, still arriving, holds the most memory (the oldest of equals).</summary>
-    private void EvictLargestUnfinished()
+    /// <summary>
+    /// Closes the connection whose request, still arriving, holds the most memory (the oldest of equals), when
+    /// that request is larger than the waiting one's and no other was closed in the last <see cref="EvictAfter"/>.
+    /// </summary>
+    private void EvictLargerUnfinished(FrameReservation waiting)
     {
         FrameReservation? victim = null;
         lock (_gate)
         {
+            long now = _time.GetTimestamp();
+            if (_lastEviction != 0 && _time.GetElapsedTime(_lastEviction, now) < EvictAfter) return;
             foreach (var candidate in _receiving)
             {
-                if (candidate.Evicted || candidate.Reserved == 0) continue;
+                if (candidate.Evicted || candidate.Reserved == 0 || candidate.FrameSize <= waiting.FrameSize) continue;
                 if (victim is null || candidate.Reserved > victim.Reserved
                     || (candidate.Reserved == victim.Reserved && candidate.StartedAt < victim.StartedAt))
                     victim = candidate;
             }
-            if (victim is null) return; // all of it is held by requests being handled: they will finish
+            if (victim is null) return; // nothing larger is arriving: the rest is held by requests being handled, or by equals
             victim.Evicted = true;
             _receiving.Remove(victim);
+            _lastEviction = now;
         }
         victim.Evict();
     }
@@ -224,3 +241,7 @@ internal sealed class RequestMemory
         }
     }
 }
+
+/// <summary>A request waited <see cref="RequestMemory.MaxWait"/> for memory: its connection closes.</summary>
+internal sealed class RequestMemoryTimeoutException(long bytes, long capacity, TimeSpan waited)
+    : Exception($"its request waited {(long)waited.TotalSeconds} s for {bytes} bytes of request memory (queued.max.request.bytes={capacity})");

@@ -1,9 +1,12 @@
+using System.Runtime.InteropServices;
 using Gregor.Broker.Network;
 
 namespace Gregor.Broker.Tests.Network;
 
 public sealed class FrameBufferPoolTests
 {
+    private static bool Same(Memory<byte> a, Memory<byte> b) => a.Equals(b);
+
     [Theory]
     [InlineData(10, 16)]
     [InlineData(1000, 1024)]
@@ -19,29 +22,47 @@ public sealed class FrameBufferPoolTests
         Assert.True(capacity - bytes <= Math.Max(bytes / 4, 16));
     }
 
-    [Fact]
-    public void Large_arrays_are_reused_up_to_the_retention_limit()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Large_buffers_are_reused_up_to_the_retention_limit(bool mapped)
     {
-        var pool = new FrameBufferPool(3 << 20, new ManualClock());
-        byte[] a = pool.Rent(1 << 20), b = pool.Rent(1 << 20), c = pool.Rent(1 << 20), d = pool.Rent(1 << 20);
-        foreach (var array in new[] { a, b, c, d }) pool.Return(array);
-        Assert.Equal(3L << 20, pool.IdleBytes); // the fourth went to the GC
-        Assert.Same(c, pool.Rent(1 << 20));
-        Assert.NotSame(a, pool.Rent(81920)); // another size class
+        var pool = new FrameBufferPool(3 << 20, new ManualClock(), mapped);
+        var rented = Enumerable.Range(0, 4).Select(_ => pool.Rent(1 << 20)).ToList();
+        Assert.All(rented, b => Assert.Equal(1 << 20, b.Length));
+        rented[3].Span.Fill(1); // writable end to end
+        Assert.Equal(mapped && MappedBuffer.IsSupported, MemoryMarshal.TryGetMemoryManager<byte, MappedBuffer>(rented[0], out _));
+        foreach (var buffer in rented) pool.Return(buffer);
+        Assert.Equal(3L << 20, pool.IdleBytes); // the fourth was let go
+        Assert.True(Same(rented[2], pool.Rent(1 << 20)));
+        Assert.False(Same(rented[1], pool.Rent(81920))); // another size class
+        Assert.Equal(1L << 20, pool.Trim(TimeSpan.FromHours(1))); // what went past the limit counts as let go
     }
 
-    [Fact]
-    public void Trimming_drops_arrays_unused_for_a_while()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Trimming_lets_go_of_buffers_unused_for_a_while(bool mapped)
     {
         var clock = new ManualClock();
-        var pool = new FrameBufferPool(100 << 20, clock);
-        byte[] stale = pool.Rent(1 << 20), fresh = pool.Rent(1 << 20);
+        var pool = new FrameBufferPool(100 << 20, clock, mapped);
+        Memory<byte> stale = pool.Rent(1 << 20), fresh = pool.Rent(1 << 20);
         pool.Return(stale);
         clock.Advance(TimeSpan.FromSeconds(30));
         pool.Return(fresh);
         Assert.Equal(1L << 20, pool.Trim(TimeSpan.FromSeconds(10)));
         Assert.Equal(1L << 20, pool.IdleBytes);
-        Assert.Same(fresh, pool.Rent(1 << 20));
-        Assert.NotSame(stale, pool.Rent(1 << 20));
+        Assert.True(Same(fresh, pool.Rent(1 << 20)));
+        Assert.False(Same(stale, pool.Rent(1 << 20)));
+    }
+
+    [Fact]
+    public void Small_frames_come_from_the_shared_array_pool()
+    {
+        var pool = new FrameBufferPool(1 << 20, new ManualClock());
+        var small = pool.Rent(1000);
+        Assert.True(MemoryMarshal.TryGetArray<byte>(small, out var segment) && segment.Array!.Length == 1024);
+        pool.Return(small);
+        Assert.Equal(0, pool.IdleBytes);
     }
 }

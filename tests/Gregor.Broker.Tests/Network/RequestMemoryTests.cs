@@ -107,6 +107,48 @@ public sealed class RequestMemoryTests
     }
 
     [Fact]
+    public async Task Requests_of_the_same_size_never_close_each_other_and_a_long_wait_gives_up()
+    {
+        var clock = new ManualClock();
+        var memory = new RequestMemory(1000, 1000, clock);
+        var evicted = new List<FrameReservation>();
+        var (holder, _) = Receiving(memory, 800, evicted);
+        await memory.GrowAsync(holder, 800, default);
+        var (same, _) = Receiving(memory, 800, evicted);
+        Task waiting = memory.GrowAsync(same, 800, default).AsTask();
+        for (var waited = TimeSpan.Zero; waited < RequestMemory.MaxWait; waited += RequestMemory.EvictAfter)
+        {
+            Assert.True(await clock.WaitForTimerAsync(RequestMemory.EvictAfter));
+            clock.Advance(RequestMemory.EvictAfter);
+        }
+        var e = await Assert.ThrowsAsync<RequestMemoryTimeoutException>(() => waiting);
+        Assert.Contains("waited 30 s for 800 bytes of request memory (queued.max.request.bytes=1000)", e.Message, StringComparison.Ordinal);
+        Assert.Empty(evicted);
+        Assert.Equal(0, memory.Waiting);
+    }
+
+    [Fact]
+    public async Task At_most_one_connection_is_closed_per_eviction_interval()
+    {
+        var clock = new ManualClock();
+        var memory = new RequestMemory(1000, 1000, clock);
+        var evicted = new List<FrameReservation>();
+        for (int i = 0; i < 2; i++)
+        {
+            var (hog, _) = Receiving(memory, 900, evicted, at: i);
+            await memory.GrowAsync(hog, 500, default);
+        }
+        var waiters = Enumerable.Range(0, 2).Select(_ => memory.GrowAsync(Receiving(memory, 100, evicted).Reservation, 100, default).AsTask()).ToList();
+        Assert.True(await clock.WaitForTimerAsync(RequestMemory.EvictAfter));
+        clock.Advance(RequestMemory.EvictAfter); // both waiters time out together
+        Assert.True(SpinWait.SpinUntil(() => evicted.Count == 1, TimeSpan.FromSeconds(10)));
+        Assert.True(await clock.WaitForTimerAsync(RequestMemory.EvictAfter));
+        Assert.Single(evicted);
+        memory.Release(evicted[0]);
+        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task A_waiter_whose_connection_stops_leaves_the_queue()
     {
         var memory = new RequestMemory(100, 100, new ManualClock());
