@@ -292,3 +292,16 @@ def api_versions_ok(bootstrap, timeout=2.0):
             return correlation_id == 7 and error == NONE and API_PRODUCE in keys
     except (OSError, ValueError, struct.error):
         return False
+
+
+API_FETCH = 1
+
+
+def fetch_v4(correlation_id, topic, partition, offset, max_bytes, partition_max_bytes, max_wait_ms=0,
+             min_bytes=1):
+    """Fetch v4 (the oldest Kafka 4 serves) of one partition; the response is not parsed here
+    (a client that asks for everything and then does not read it is what it is for)."""
+    body = (struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, 0)
+            + struct.pack(">i", 1) + string(topic)
+            + struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, partition_max_bytes))
+    return request(API_FETCH, 4, correlation_id, body)
