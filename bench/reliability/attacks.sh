@@ -56,6 +56,9 @@ for entry in "${attacks[@]}"; do
 import json, sys
 attack, build = sys.argv[1], sys.argv[2]
 f = json.loads(open(sys.argv[3]).read().strip().splitlines()[-1])
+if "acked_per_s_during" not in f:
+    print("%-13s %-7s the broker died while the attack was set up (RSS peak %s MiB)" % (attack, build, f.get("rss_peak_mib")))
+    sys.exit(0)
 print("%-13s %-7s %14d %14d %9s %9d %9d %10s %9d %6s %s" % (
     attack, build, f["acked_per_s_before"], f["acked_per_s_during"], f["acked_slowest_second"], f["rss_baseline_mib"],
     f["rss_over_baseline_mib"],

@@ -1,5 +1,5 @@
-using Gregor.Broker.Configuration;
 using System.Net;
+using Gregor.Broker.Configuration;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
 using Gregor.Protocol;
@@ -46,7 +46,7 @@ internal sealed class KafkaConnection : IDisposable
         _idleMs = config.ConnectionsMaxIdleMs;
         _log = log;
         _deadline = new RequestDeadline(time, config.ConnectionsMaxIdleMs, () => Stop(Idle));
-        _writeDeadline = new WriteDeadline(config.SocketWriteTimeoutMs, time, connection.ConnectionClosed);
+        _writeDeadline = new WriteDeadline(config.SocketWriteTimeoutMs, time);
         var reservation = new FrameReservation(OnClosedForMemory);
         _frames = new FrameReader(connection.Transport.Input, config.SocketRequestMaxBytes, memory, buffers, reservation, time, _stop.Token);
         _responses = new ResponseWriter(connection.Transport.Output, _writeDeadline);
@@ -130,7 +130,14 @@ internal sealed class KafkaConnection : IDisposable
     private void Stop(int reason)
     {
         if (Interlocked.CompareExchange(ref _stopReason, reason, Running) != Running) return;
-        _stop.Cancel();
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A timer or another connection's eviction arrived as this one finished: nothing left to stop.
+        }
     }
 
     /// <summary>The budget chose this connection's unfinished request to make room for others (see <see cref="RequestMemory"/>).</summary>
@@ -171,7 +178,7 @@ internal sealed class KafkaConnection : IDisposable
             IProtocolStruct? response = await handler.HandleAsync(context, frame[bodyOffset..], _connection.ConnectionClosed).ConfigureAwait(false);
             if (response is null) return true; // e.g. Produce with acks=0
             short headerVersion = RequestFraming.ResponseHeaderVersion(apiKey, apiVersion);
-            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion).ConfigureAwait(false);
+            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, _connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (MalformedMessageException e)
         {
@@ -212,6 +219,6 @@ internal sealed class KafkaConnection : IDisposable
             ConnectionLog.Refused(_log, _id, _peer, $"{handler.Api} v{header.RequestApiVersion} is not supported (v{handler.LowestVersion}-v{handler.HighestVersion})");
             return false;
         }
-        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0).ConfigureAwait(false);
+        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, _connection.ConnectionClosed).ConfigureAwait(false);
     }
 }

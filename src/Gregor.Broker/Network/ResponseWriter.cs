@@ -21,12 +21,15 @@ internal sealed class ResponseWriter
         _deadline = deadline;
     }
 
-    /// <summary>Writes and flushes (within socket.write.timeout.ms); false when the peer has gone and nothing more can be sent.</summary>
-    public ValueTask<bool> WriteAsync(int correlationId, short headerVersion, IProtocolStruct body, short version)
+    /// <summary>Writes and flushes; false when the peer has gone and nothing more can be sent.</summary>
+    public ValueTask<bool> WriteAsync(int correlationId, short headerVersion, IProtocolStruct body, short version, CancellationToken cancellationToken)
     {
         Encode(correlationId, headerVersion, body, version);
-        return _deadline.FlushAsync(_output);
+        return FlushAsync(cancellationToken);
     }
+
+    /// <summary>Every flush goes through the connection's write deadline (socket.write.timeout.ms).</summary>
+    private ValueTask<bool> FlushAsync(CancellationToken cancellationToken) => _deadline.FlushAsync(_output, cancellationToken);
 
     private void Encode(int correlationId, short headerVersion, IProtocolStruct body, short version)
     {

@@ -6,29 +6,27 @@ namespace Gregor.Broker.Network;
 /// <c>socket.write.timeout.ms</c> for one connection: every flush of response bytes to the socket must finish
 /// within it, or <see cref="WriteTimeoutException"/> is thrown and the connection is aborted (its unsent output
 /// dropped), so a client that stops reading holds neither the connection nor the response's memory. A flush
-/// that completes at once arms nothing; a pending one arms the connection's single reusable timer.
-/// Every writer of responses flushes through <see cref="FlushAsync"/>.
+/// that completes at once arms nothing; a pending one arms the connection's single reusable timer. Every writer
+/// of responses flushes through <see cref="FlushAsync"/>.
 /// </summary>
 internal sealed class WriteDeadline : IDisposable
 {
     private readonly CancellationTokenSource _timeout;
-    private readonly CancellationToken _connectionClosed;
-    private readonly CancellationTokenRegistration _closedRegistration;
     private readonly TimeSpan _limit;
 
-    public WriteDeadline(long timeoutMs, TimeProvider time, CancellationToken connectionClosed)
+    public WriteDeadline(long timeoutMs, TimeProvider time)
     {
         _limit = TimeSpan.FromMilliseconds(timeoutMs);
-        _connectionClosed = connectionClosed;
         _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        // A peer that goes away ends a pending flush too, through the same token.
-        _closedRegistration = connectionClosed.Register(static t => ((CancellationTokenSource)t!).Cancel(), _timeout);
     }
 
     public long TimeoutMs => (long)_limit.TotalMilliseconds;
 
-    /// <summary>Flushes <paramref name="output"/>; false when the peer has gone and nothing more can be sent.</summary>
-    public async ValueTask<bool> FlushAsync(PipeWriter output)
+    /// <summary>
+    /// Flushes <paramref name="output"/>; false when the peer has gone and nothing more can be sent.
+    /// <paramref name="cancellationToken"/> (the connection closing) ends a pending flush too.
+    /// </summary>
+    public async ValueTask<bool> FlushAsync(PipeWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         ValueTask<FlushResult> flush = output.FlushAsync(_timeout.Token);
@@ -40,11 +38,12 @@ internal sealed class WriteDeadline : IDisposable
         else
         {
             _timeout.CancelAfter(_limit);
+            using var closed = cancellationToken.UnsafeRegister(static t => ((CancellationTokenSource)t!).Cancel(), _timeout);
             try
             {
                 result = await flush.ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!_connectionClosed.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new WriteTimeoutException(TimeoutMs);
             }
@@ -56,11 +55,7 @@ internal sealed class WriteDeadline : IDisposable
         return !result.IsCompleted && !result.IsCanceled;
     }
 
-    public void Dispose()
-    {
-        _closedRegistration.Dispose();
-        _timeout.Dispose();
-    }
+    public void Dispose() => _timeout.Dispose();
 }
 
 /// <summary>A response could not be written within <c>socket.write.timeout.ms</c>: the client is not reading.</summary>

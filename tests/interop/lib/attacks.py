@@ -104,18 +104,22 @@ class Prefixes:
     def __init__(self, bootstrap, count=900, size=100 << 20):
         self.bootstrap, self.count, self.size = bootstrap, count, size
         self.watcher = Watcher()
+        self.failed = 0
 
     def start(self):
         for _ in range(self.count):
-            sock = connect(self.bootstrap)
-            sock.sendall(struct.pack(">i", self.size))
-            self.watcher.add(sock)
+            try:
+                sock = connect(self.bootstrap)
+                sock.sendall(struct.pack(">i", self.size))
+                self.watcher.add(sock)
+            except OSError:
+                self.failed += 1  # refused, or the broker is gone
 
     def stop(self):
         self.watcher.close_all()
 
     def stats(self):
-        return dict(self.watcher.summary(), connections=self.count)
+        return dict(self.watcher.summary(), connections=self.count, connect_failed=self.failed)
 
 
 class BigBodies:

@@ -159,8 +159,13 @@ class Siege:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             attack_start = time.monotonic()
             ready = attacker.stdout.readline().strip()
+            if ready != "ready" and not broker.alive():
+                # The attack killed the broker while it was being set up: that is the finding.
+                figures.update(broker_alive=False, attack_stats={"setup": "the broker died"},
+                               rss_peak_mib=round(max(sampler.between(attack_start, time.monotonic()) or [0]) / MIB))
+                return figures
             if ready != "ready":
-                raise AssertionError("the attack did not start: %r (exit %s)" % (ready, attacker.poll()))
+                raise AssertionError("the attack did not start: %r (exit %s)" % (ready, attacker.wait(10)))
             figures["attack_setup_s"] = round(time.monotonic() - attack_start, 1)
             during_start, during = time.monotonic(), legit.totals()
             seconds = []  # the normal client's acknowledged messages in each second of the attack
