@@ -52,6 +52,8 @@ internal sealed class CodecEmitter
         L(1, "public const short FirstFlexibleVersion = " + flexLow + ";");
         L(1, "/// <summary>Upper bound on bytes allocated while decoding, per byte of input (see MessageDescriptor).</summary>");
         L(1, "public const int MaxAllocationPerWireByte = " + MaxAllocationPerWireByte() + ";");
+        L(1, "/// <summary>Upper bound on bytes allocated while decoding, per array element read (see MessageDescriptor).</summary>");
+        L(1, "public const int MaxAllocationPerElement = " + MaxAllocationPerElement() + ";");
         L(1, "public static short LowestVersion => LowestSupportedVersion;");
         L(1, "public static short HighestVersion => HighestSupportedVersion;");
         L(1, "public static bool IsFlexible(short version) => FirstFlexibleVersion >= 0 && version >= FirstFlexibleVersion;");
@@ -131,9 +133,11 @@ internal sealed class CodecEmitter
         L(d + 1, "if (_flexible)");
         L(d + 1, "{");
         L(d + 2, "int _tagCount = reader.ReadTaggedFieldCount();");
+        L(d + 2, "long _previousTag = -1;");
         L(d + 2, "for (int _t = 0; _t < _tagCount; _t++)");
         L(d + 2, "{");
-        L(d + 3, "uint _tag = reader.ReadUnsignedVarint();");
+        L(d + 3, "uint _tag = reader.ReadTaggedFieldTag(_previousTag);");
+        L(d + 3, "_previousTag = _tag;");
         L(d + 3, "int _tagSize = reader.ReadTaggedFieldSize();");
         L(d + 3, "int _tagEnd = reader.Position + _tagSize;");
         L(d + 3, "switch (_tag)");
@@ -372,7 +376,7 @@ internal sealed class CodecEmitter
         }
         if (f.Primitive == PrimitiveKind.Records)
         {
-            L(d, "writer.WriteBytes(" + v + ".HasValue ? " + v + ".Value.Span : default, !" + v + ".HasValue, " + compact + ");");
+            L(d, "writer.WriteRecords(" + v + ", " + compact + ");");
             return;
         }
         L(d, WriteElement(v, f, compact) + ";");
@@ -604,37 +608,94 @@ internal sealed class CodecEmitter
         return Math.Max(24, obj) + children;
     }
 
+    // What one Read allocates, in a coarse 64-bit model (16 bytes of object header, 8 per reference):
+    // a List is 32 bytes and its backing array 24 plus its slots (8 more for rounding); a string or
+    // byte array is at most 32 bytes plus its payload (2 bytes per UTF-8 byte for a string, 1 for
+    // bytes; an empty one is the shared empty instance); records are slices. Each known tagged
+    // field is read at most once per struct, because tags must rise (ProtocolReader).
+    private const int ListOverhead = 32 + 24 + 8;
+    private const int BlobOverhead = 32;
+    private const int StringCharBytesPerWireByte = 2;
+
     /// <summary>
-    /// An upper bound on bytes allocated per byte of input: every allocation a decoder makes is
-    /// paid for by wire bytes the reader has already checked are present (array counts are
-    /// bounded by remaining bytes / smallest element). Strings and byte arrays cost at most 32
-    /// bytes per wire byte; a struct element costs its initial allocation plus its slot in the
-    /// list, spread over its smallest wire size.
+    /// Bytes one struct's Read allocates besides the elements of its arrays (which are charged
+    /// per element): the instance with its initializers, each array's list, each string's or
+    /// byte array's object, and the nested structs it reads in place. The worst over versions.
     /// </summary>
-    private int MaxAllocationPerWireByte()
+    private int ReadCost(StructSpec s, int depth)
     {
-        int worst = 64;
-        foreach (var s in _m.Structs)
+        if (depth > 16) return 0;
+        int worst = 0;
+        for (int v = _m.Versions.Lowest; v <= _m.Versions.Highest; v++)
         {
-            int minWire = int.MaxValue;
-            for (int v = _m.Versions.Lowest; v <= _m.Versions.Highest; v++)
-                minWire = Math.Min(minWire, MinStructWire(s.Name, v, 0));
-            minWire = Math.Max(1, minWire);
-            int perByte = (InitialAllocation(s, 0) + 8 + minWire - 1) / minWire;
-            worst = Math.Max(worst, perByte);
+            int cost = InitialAllocation(s, 0);
+            foreach (var f in s.Fields)
+            {
+                bool present = f.IsTagged ? f.TaggedVersions.Contains(v) && _m.Flexible.Contains(v) : f.Versions.Contains(v);
+                if (!present) continue;
+                if (f.IsArray) cost += ListOverhead;
+                else if (f.Primitive == PrimitiveKind.String || f.Primitive == PrimitiveKind.Bytes) cost += BlobOverhead;
+                else if (f.Primitive == PrimitiveKind.None && _structs.TryGetValue(f.StructName, out var child)) cost += ReadCost(child, depth + 1);
+            }
+            worst = Math.Max(worst, cost);
         }
         return worst;
     }
 
-    /// <summary>Bytes allocated by creating the root message before reading anything.</summary>
-    private int RootInitialAllocation() => InitialAllocation(_m.Root, 0);
+    /// <summary>Bytes one element of an array field costs: its slot in the list, and what reading it allocates.</summary>
+    private int ElementCost(FieldSpec f)
+    {
+        switch (f.Primitive)
+        {
+            case PrimitiveKind.None: return 8 + (_structs.TryGetValue(f.StructName, out var s) ? ReadCost(s, 0) : 0);
+            case PrimitiveKind.String:
+            case PrimitiveKind.Bytes: return 8 + BlobOverhead;
+            case PrimitiveKind.Records: return 16;
+            default: return Math.Max(1, FixedWidth(f.Primitive));
+        }
+    }
+
+    private IEnumerable<FieldSpec> ArrayFields() =>
+        new[] { _m.Root }.Concat(_m.Structs).SelectMany(s => s.Fields).Where(f => f.IsArray);
+
+    /// <summary>
+    /// An upper bound on bytes allocated per array element read: decoding a message whose arrays
+    /// hold E elements in all, from N bytes, allocates at most RootAllocation + E * this + 2 * N
+    /// (the 2 * N is string and byte payloads). This is what makes an element budget a memory bound.
+    /// </summary>
+    private int MaxAllocationPerElement()
+    {
+        int worst = 1;
+        foreach (var f in ArrayFields()) worst = Math.Max(worst, ElementCost(f));
+        return worst;
+    }
+
+    /// <summary>
+    /// An upper bound on bytes allocated per byte of input, from the same model: array counts are
+    /// bounded by remaining bytes / smallest element, so an element costs at most its cost over its
+    /// smallest wire size; a non-empty string or byte array at most (32 + 2 * length) over its
+    /// 1 + length wire bytes (17 per byte at worst).
+    /// </summary>
+    private int MaxAllocationPerWireByte()
+    {
+        int worst = BlobOverhead / 2 + 1;
+        foreach (var f in ArrayFields())
+        {
+            int minWire = MinElementSize(f);
+            worst = Math.Max(worst, (ElementCost(f) + minWire - 1) / minWire);
+        }
+        return Math.Max(worst, StringCharBytesPerWireByte);
+    }
+
+    /// <summary>Bytes allocated by reading the root itself, apart from its arrays' elements and payloads.</summary>
+    private int RootAllocation() => ReadCost(_m.Root, 0);
 
     // ---------------------------------------------------------------- descriptor
 
     private void EmitDescriptor()
     {
         L(1, "/// <summary>The schema this class was generated from, for tests, tools and documentation.</summary>");
-        L(1, "public static MessageDescriptor Descriptor { get; } = new MessageDescriptor(\"" + _m.ClassName + "\", \"" + _m.Kind + "\", ApiKeyId, LowestSupportedVersion, HighestSupportedVersion, FirstFlexibleVersion, MaxAllocationPerWireByte, " + RootInitialAllocation() + ",");
+        L(1, "public static MessageDescriptor Descriptor { get; } = new MessageDescriptor(\"" + _m.ClassName + "\", \"" + _m.Kind + "\", ApiKeyId, LowestSupportedVersion, HighestSupportedVersion, FirstFlexibleVersion, MaxAllocationPerWireByte, MaxAllocationPerElement, " + RootAllocation() + ",");
         L(2, StructDescriptor(_m.Root, _m.ClassName) + ",");
         L(2, "new StructDescriptor[] {");
         foreach (var s in _m.Structs) L(3, StructDescriptor(s, _m.ClassName + "." + s.Name) + ",");

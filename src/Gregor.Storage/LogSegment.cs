@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Gregor.Protocol.Records;
 using Microsoft.Win32.SafeHandles;
 
@@ -19,6 +20,10 @@ public sealed partial class LogSegment
     private long _rollingBasedTimestamp = long.MinValue;
     private long _createdMs;
     private int _closed;
+
+    /// <summary>Read leases holding the .log handle open, plus <see cref="ClosedFlag"/> once the segment is closed.</summary>
+    private int _leases;
+    private const int ClosedFlag = 1 << 30;
 
     private LogSegment(string directory, long baseOffset, string suffix, SafeFileHandle log, OffsetIndex offsetIndex, TimeIndex timeIndex, long nowMs)
     {
@@ -434,7 +439,34 @@ public sealed partial class LogSegment
             return;
         OffsetIndex.Dispose();
         TimeIndex.Dispose();
-        _log.Dispose();
+        // A reader still streaming this segment's bytes (a read lease) keeps the .log handle open; the last one closes it.
+        if (Interlocked.Add(ref _leases, ClosedFlag) == ClosedFlag)
+            _log.Dispose();
+    }
+
+    /// <summary>
+    /// Pins the .log handle open for a reader that reads after the log's locks are released (a fetch response
+    /// streamed to a socket): closing or deleting the segment meanwhile leaves the handle to the last lease.
+    /// False once the segment is closed. Every true is paired with one <see cref="ReleaseLease"/>.
+    /// </summary>
+    internal bool TryAcquireLease()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _leases);
+            if ((state & ClosedFlag) != 0)
+                return false;
+            if (Interlocked.CompareExchange(ref _leases, state + 1, state) == state)
+                return true;
+        }
+    }
+
+    internal void ReleaseLease()
+    {
+        int state = Interlocked.Decrement(ref _leases);
+        Debug.Assert((state & (ClosedFlag - 1)) != ClosedFlag - 1, "a lease was released twice");
+        if (state == ClosedFlag)
+            _log.Dispose();
     }
 
     /// <summary>Releases handles and removes the files.</summary>

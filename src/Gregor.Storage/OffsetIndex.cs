@@ -101,6 +101,35 @@ public sealed class OffsetIndex : IndexFile
         }
     }
 
+    /// <summary>
+    /// The entry with the largest position at or below <paramref name="position"/> (positions grow with offsets), or
+    /// (base, 0) when there is none: a batch boundary at or before that position, from which a walk over batch headers
+    /// finds the last boundary below it.
+    /// </summary>
+    internal OffsetPosition FloorByPosition(int position, out bool isEntry)
+    {
+        EnterRead();
+        try
+        {
+            int entries = Entries;
+            int low = -1, high = entries - 1;
+            while (low < high)
+            {
+                int middle = (int)(((long)low + high + 1) / 2);
+                if (EntryAt(middle).Position <= position)
+                    low = middle;
+                else
+                    high = middle - 1;
+            }
+            isEntry = low >= 0;
+            return low < 0 ? new OffsetPosition(BaseOffset, 0) : EntryAt(low);
+        }
+        finally
+        {
+            ExitRead();
+        }
+    }
+
     /// <summary>The entry at a slot, for tests and diagnostics.</summary>
     public OffsetPosition Entry(int slot)
     {

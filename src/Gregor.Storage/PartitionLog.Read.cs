@@ -28,6 +28,74 @@ public sealed partial class PartitionLog
     public LogReadResult Read(long startOffset, int maxBytes, long maxOffset = long.MaxValue, bool minOneBatch = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return ReadConsistent<CopyingRead, LogReadResult>(startOffset, maxBytes, maxOffset, minOneBatch);
+    }
+
+    /// <summary>
+    /// The same batches as <see cref="Read"/> would return, located in their segment file instead of copied: the
+    /// region holds a read lease on the segment and its bytes are copied out later, a chunk at a time (a fetch
+    /// response streamed to a socket). Dispose the region once, after its bytes are sent.
+    /// </summary>
+    public LogRegion ReadRegion(long startOffset, int maxBytes, long maxOffset = long.MaxValue, bool minOneBatch = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return ReadConsistent<LocatingRead, LogRegion>(startOffset, maxBytes, maxOffset, minOneBatch);
+    }
+
+    /// <summary>How a read takes its batches from the segment that has them (copied, or located and leased).</summary>
+    private interface IReadKind<TResult>
+    {
+        static abstract TResult Empty(in LogOffsets offsets);
+
+        /// <summary>False if no batch of the segment ends at or after the start offset (the next segment has it).</summary>
+        static abstract bool TryRead(LogSegment segment, in ReadLimits limits, bool segmentBelowBound, in LogOffsets offsets, out TResult result);
+
+        /// <summary>Gives back what a read that lost a race with truncation holds.</summary>
+        static abstract void Abandon(in TResult result);
+    }
+
+    private readonly record struct ReadLimits(long StartOffset, int MaxBytes, long Bound, bool MinOneBatch);
+
+    private readonly record struct LogOffsets(long HighWatermark, long LogStart, long LogEnd);
+
+    private readonly struct CopyingRead : IReadKind<LogReadResult>
+    {
+        public static LogReadResult Empty(in LogOffsets offsets) => new(default, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
+
+        public static bool TryRead(LogSegment segment, in ReadLimits limits, bool segmentBelowBound, in LogOffsets offsets, out LogReadResult result)
+        {
+            bool found = segment.TryRead(limits.StartOffset, limits.MaxBytes, limits.Bound, limits.MinOneBatch, out SegmentRead read);
+            result = new LogReadResult(read, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
+            return found;
+        }
+
+        public static void Abandon(in LogReadResult result) => result.Dispose();
+    }
+
+    private readonly struct LocatingRead : IReadKind<LogRegion>
+    {
+        public static LogRegion Empty(in LogOffsets offsets) => new(null, default, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
+
+        public static bool TryRead(LogSegment segment, in ReadLimits limits, bool segmentBelowBound, in LogOffsets offsets, out LogRegion result)
+        {
+            bool found = segment.TryLocate(limits.StartOffset, limits.MaxBytes, limits.Bound, limits.MinOneBatch, segmentBelowBound, out SegmentRegion region);
+            // A segment closed since the snapshot was taken has been replaced: the read is retried on a new snapshot.
+            if (region.Length > 0 && !segment.TryAcquireLease())
+                throw new ObjectDisposedException(segment.ToString());
+            result = new LogRegion(segment, region, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
+            return found;
+        }
+
+        public static void Abandon(in LogRegion result) => result.Dispose();
+    }
+
+    /// <summary>
+    /// One read against a consistent view: the offsets and the segment list are taken between truncations (a read that
+    /// overlaps one is thrown away and retried), and a segment removed under the read sends it to the next snapshot.
+    /// </summary>
+    private TResult ReadConsistent<TKind, TResult>(long startOffset, int maxBytes, long maxOffset, bool minOneBatch)
+        where TKind : struct, IReadKind<TResult>
+    {
         for (int attempt = 0; ; attempt++)
         {
             long sequence = Volatile.Read(ref _truncationSequence);
@@ -36,15 +104,15 @@ public sealed partial class PartitionLog
                 Thread.Yield();
                 continue;
             }
-            long logStart = LogStartOffset, logEnd = LogEndOffset, highWatermark = HighWatermark;
-            if (startOffset < logStart || startOffset > logEnd)
+            var offsets = new LogOffsets(HighWatermark, LogStartOffset, LogEndOffset);
+            if (startOffset < offsets.LogStart || startOffset > offsets.LogEnd)
             {
                 throw new OffsetOutOfRangeException(
-                    $"Offset {startOffset} is outside [{logStart}, {logEnd}] of {Directory}.");
+                    $"Offset {startOffset} is outside [{offsets.LogStart}, {offsets.LogEnd}] of {Directory}.");
             }
-            long bound = Math.Min(maxOffset, logEnd);
-            if (startOffset >= bound)
-                return new LogReadResult(default, highWatermark, logStart, logEnd);
+            var limits = new ReadLimits(startOffset, maxBytes, Math.Min(maxOffset, offsets.LogEnd), minOneBatch);
+            if (startOffset >= limits.Bound)
+                return TKind.Empty(offsets);
             try
             {
                 LogSegment[] segments = Volatile.Read(ref _segments);
@@ -54,13 +122,13 @@ public sealed partial class PartitionLog
                     throw new OffsetOutOfRangeException(
                         $"Offset {startOffset} is below the log start offset {Math.Max(LogStartOffset, segments[0].BaseOffset)} of {Directory}.");
                 }
-                SegmentRead read = ReadFromSegments(segments, startOffset, maxBytes, bound, minOneBatch);
+                TResult result = ReadFromSegments<TKind, TResult>(segments, limits, offsets);
                 if (Volatile.Read(ref _truncationSequence) != sequence)
                 {
-                    read.Release();
+                    TKind.Abandon(result);
                     continue;
                 }
-                return new LogReadResult(read, highWatermark, logStart, logEnd);
+                return result;
             }
             catch (ObjectDisposedException) when (attempt < MaxReadAttempts)
             {
@@ -71,17 +139,19 @@ public sealed partial class PartitionLog
         }
     }
 
-    private static SegmentRead ReadFromSegments(LogSegment[] segments, long startOffset, int maxBytes, long bound, bool minOneBatch)
+    private static TResult ReadFromSegments<TKind, TResult>(LogSegment[] segments, in ReadLimits limits, in LogOffsets offsets)
+        where TKind : struct, IReadKind<TResult>
     {
         // Segments may hold no batch at or after the offset (compaction leaves gaps); the next one then has it.
-        for (int index = Math.Max(0, FloorIndex(segments, startOffset)); index < segments.Length; index++)
+        for (int index = Math.Max(0, FloorIndex(segments, limits.StartOffset)); index < segments.Length; index++)
         {
-            if (segments[index].BaseOffset >= bound)
+            if (segments[index].BaseOffset >= limits.Bound)
                 break;
-            if (segments[index].TryRead(startOffset, maxBytes, bound, minOneBatch, out SegmentRead read))
-                return read;
+            bool segmentBelowBound = index + 1 < segments.Length && segments[index + 1].BaseOffset <= limits.Bound;
+            if (TKind.TryRead(segments[index], limits, segmentBelowBound, offsets, out TResult result))
+                return result;
         }
-        return default;
+        return TKind.Empty(offsets);
     }
 
     /// <summary>

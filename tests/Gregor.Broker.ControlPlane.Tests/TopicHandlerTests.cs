@@ -63,6 +63,20 @@ public sealed class TopicHandlerTests : IDisposable
         Assert.Equal("auto", Assert.Single((await BrokerFixture.Call<MetadataRequest, MetadataResponse>(Metadata(), byId, 12)).Topics).Name);
     }
 
+    [Theory]
+    [InlineData(10, true)]
+    [InlineData(11, false)]
+    public async Task Metadata_before_v12_refuses_topic_ids_and_null_names_as_kafka_does(short version, bool nullName)
+    {
+        // Found by the request fuzzer: a null name by id in v10 made the handler build a response v10 cannot encode.
+        var wanted = new MetadataRequest.MetadataRequestTopic { TopicId = new Gregor.Protocol.Primitives.KafkaUuid(1, 2), Name = nullName ? null : "named" };
+        var request = new MetadataRequest { Topics = [wanted, new MetadataRequest.MetadataRequestTopic { Name = "other" }], AllowAutoTopicCreation = true };
+        var response = await BrokerFixture.Call<MetadataRequest, MetadataResponse>(Metadata(), request, version);
+        Assert.Equal([nullName ? "" : "named", "other"], response.Topics.Select(t => t.Name));
+        Assert.All(response.Topics, t => Assert.Equal((short)ErrorCode.InvalidRequest, t.ErrorCode));
+        Assert.Null(_f.Publisher.Current.Topic("other"));
+    }
+
     [Fact]
     public async Task Metadata_without_auto_create_reports_unknown_topics()
     {

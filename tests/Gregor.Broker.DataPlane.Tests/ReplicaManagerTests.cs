@@ -1,3 +1,4 @@
+using Gregor.Broker.Configuration;
 using Gregor.Broker.Replication;
 using Gregor.Protocol;
 using Gregor.Storage;
@@ -190,7 +191,7 @@ public sealed class ReplicaManagerTests
         Assert.Equal(start, earliest.Offset);
         var gone = (await broker.FetchAsync("short", 0, 0)).Responses[0].Partitions[0];
         Assert.Equal((short)ErrorCode.OffsetOutOfRange, gone.ErrorCode);
-        Assert.Equal(ReplicaManager.DefaultRetentionCheckIntervalMs, (long)broker.Replicas.RetentionCheckInterval.TotalMilliseconds);
+        Assert.Equal(TimeSpan.FromMinutes(5), broker.Replicas.RetentionCheckInterval);
     }
 
     [Fact]
@@ -198,7 +199,7 @@ public sealed class ReplicaManagerTests
     {
         await using var broker = new DataPlaneFixture(config => config with
         {
-            Explicit = new Dictionary<string, string> { [ReplicaManager.RetentionCheckIntervalMsName] = "1234" },
+            LogRetentionCheckIntervalMs = BrokerConfigParser.Parse([new("log.retention.check.interval.ms", "1234")]).LogRetentionCheckIntervalMs,
         });
 
         Assert.Equal(1234, broker.Replicas.RetentionCheckInterval.TotalMilliseconds);

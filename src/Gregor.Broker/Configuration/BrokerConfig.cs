@@ -77,6 +77,21 @@ public sealed record BrokerConfig
     /// stops reading cannot hold its responses' memory.
     /// </summary>
     public long SocketWriteTimeoutMs { get; init; } = 60_000;
+    /// <summary>
+    /// <c>max.request.partitions</c> (Gregor's own): the most partitions one request may name, counted
+    /// with every other array entry of the request (topics, groups, config names), so it also caps the
+    /// topics of a Metadata request. Enforced while decoding, before the entries exist.
+    /// </summary>
+    public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
+
+    /// <summary><c>log.retention.check.interval.ms</c>: how often retention and the other periodic log chores run.</summary>
+    public long LogRetentionCheckIntervalMs { get; init; } = 5 * 60 * 1000;
+
+    /// <summary><c>log.cleaner.backoff.ms</c>: how long the log cleaner sleeps when no compacted log needs cleaning.</summary>
+    public long LogCleanerBackoffMs { get; init; } = 15 * 1000;
+
+    /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
+    public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
 
     /// <summary>The group coordinator's settings (<c>offsets.*</c>, <c>group.*</c>).</summary>
     public GroupCoordinatorConfig Groups { get; init; } = new();

@@ -71,6 +71,14 @@ public static class BrokerConfigParser
         if (given.TryGetValue(BrokerSettings.MessageMaxBytes, out string? maxMessage))
             config = config with { MessageMaxBytes = SettingValue.Int(BrokerSettings.MessageMaxBytes, maxMessage, 0) };
         config = NetworkSettingsParser.Apply(config, given);
+        if (given.TryGetValue(BrokerSettings.MaxRequestPartitions, out string? maxEntries))
+            config = config with { MaxRequestPartitions = SettingValue.Int(BrokerSettings.MaxRequestPartitions, maxEntries, 1) };
+        if (given.TryGetValue(BrokerSettings.LogRetentionCheckIntervalMs, out string? check))
+            config = config with { LogRetentionCheckIntervalMs = SettingValue.Long(BrokerSettings.LogRetentionCheckIntervalMs, check, 1) };
+        if (given.TryGetValue(BrokerSettings.LogCleanerBackoffMs, out string? backoff))
+            config = config with { LogCleanerBackoffMs = SettingValue.Long(BrokerSettings.LogCleanerBackoffMs, backoff, 0) };
+        if (given.TryGetValue(BrokerSettings.FetchMaxBytes, out string? fetchMax))
+            config = config with { FetchMaxBytes = SettingValue.Int(BrokerSettings.FetchMaxBytes, fetchMax, 1024) };
         return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
     }
 

@@ -23,6 +23,9 @@ public static class BrokerSettings
     public const string MaxConnectionsPerIpOverrides = "max.connections.per.ip.overrides";
     public const string MaxConnectionCreationRate = "max.connection.creation.rate";
     public const string SocketWriteTimeoutMs = "socket.write.timeout.ms";
+    /// <summary>Gregor's own: the most array entries one request may decode (Kafka has no such cap).</summary>
+    public const string MaxRequestPartitions = "max.request.partitions";
+    public const string FetchMaxBytes = "fetch.max.bytes";
     public const string OffsetsTopicNumPartitions = "offsets.topic.num.partitions";
     public const string OffsetsTopicReplicationFactor = "offsets.topic.replication.factor";
     public const string OffsetsTopicSegmentBytes = "offsets.topic.segment.bytes";
@@ -32,15 +35,18 @@ public static class BrokerSettings
     public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
     public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
     public const string GroupMaxSize = "group.max.size";
+    public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
+    public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
 
     private static readonly HashSet<string> Broker =
     [
         NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
-        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs,
+        AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions, FetchMaxBytes,
         MemoryBudgetBytes, QueuedMaxRequestBytes, MaxConnections, MaxConnectionsPerIp, MaxConnectionsPerIpOverrides,
         MaxConnectionCreationRate, SocketWriteTimeoutMs,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
+        LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
     ];
 
     public static bool IsKnown(string name) =>

@@ -6,7 +6,8 @@ namespace Gregor.Broker.Dispatch;
 
 /// <summary>
 /// The typed base of every handler: decoding the request with its generated codec is done here
-/// once, so a handler only sees a decoded request of a version it advertised.
+/// once, within the request's element budget (<c>max.request.partitions</c>), so a handler only
+/// sees a decoded request of a version it advertised and of a size the broker serves.
 /// </summary>
 public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
     where TRequest : IProtocolMessage<TRequest>
@@ -20,13 +21,16 @@ public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
 
     public async ValueTask<IProtocolStruct?> HandleAsync(RequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        TRequest request = Decode(body, context.ApiVersion);
+        TRequest request = Decode(body, context.ApiVersion, context.MaxRequestPartitions);
         return await HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
     }
 
-    private static TRequest Decode(ReadOnlyMemory<byte> body, short version)
+    /// <summary>By default, a response with only its top-level error code set, where the version has one (Fetch v7+, JoinGroup, ...).</summary>
+    public virtual IProtocolStruct? RefusalResponse(short version, ErrorCode error) => TopLevelErrorResponse<TResponse>.Create(version, error);
+
+    private static TRequest Decode(ReadOnlyMemory<byte> body, short version, int maxElements)
     {
-        var reader = new ProtocolReader(body);
+        var reader = new ProtocolReader(body, maxElements);
         TRequest request = TRequest.Read(ref reader, version);
         if (reader.Remaining != 0)
             throw new MalformedMessageException($"{reader.Remaining} bytes left over after the {typeof(TRequest).Name} v{version} body");

@@ -1,18 +1,30 @@
+using Gregor.Broker.Configuration;
 using Gregor.Protocol;
 
 namespace Gregor.Broker.Dispatch;
 
 /// <summary>
-/// The registered handlers by API key, looked up once per request. Two handlers for one key is a
-/// wiring mistake and stops start-up.
+/// The registered handlers by API key, looked up once per request, with the decoding budget every
+/// request gets. Two handlers for one key is a wiring mistake and stops start-up.
 /// </summary>
 public sealed class ApiHandlerRegistry
 {
     private readonly IApiHandler?[] _byKey;
 
     public ApiHandlerRegistry(IEnumerable<IApiHandler> handlers)
+        : this(handlers, RequestLimits.DefaultMaxRequestPartitions)
+    {
+    }
+
+    public ApiHandlerRegistry(IEnumerable<IApiHandler> handlers, BrokerConfig config)
+        : this(handlers, (config ?? throw new ArgumentNullException(nameof(config))).MaxRequestPartitions)
+    {
+    }
+
+    private ApiHandlerRegistry(IEnumerable<IApiHandler> handlers, int maxRequestPartitions)
     {
         ArgumentNullException.ThrowIfNull(handlers);
+        MaxRequestPartitions = maxRequestPartitions;
         var all = handlers.OrderBy(h => (short)h.Api).ToList();
         int size = all.Count == 0 ? 0 : all.Max(h => (short)h.Api) + 1;
         _byKey = new IApiHandler?[size];
@@ -29,6 +41,9 @@ public sealed class ApiHandlerRegistry
         }
         Handlers = all;
     }
+
+    /// <summary><c>max.request.partitions</c>: the element budget every request is decoded with.</summary>
+    public int MaxRequestPartitions { get; }
 
     /// <summary>Every handler, by ascending API key.</summary>
     public IReadOnlyList<IApiHandler> Handlers { get; }

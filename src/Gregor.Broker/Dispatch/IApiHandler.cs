@@ -20,4 +20,11 @@ public interface IApiHandler
     /// and returns the response, or null when the request wants none (Produce with acks=0).
     /// </summary>
     ValueTask<IProtocolStruct?> HandleAsync(RequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The answer to a request that could not be decoded because it fans out past the broker's cap:
+    /// a response of <paramref name="version"/> carrying <paramref name="error"/> in a top-level error
+    /// code, or null when that version's response has none (the connection is then closed).
+    /// </summary>
+    IProtocolStruct? RefusalResponse(short version, ErrorCode error) => null;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Gregor.Broker.Configuration;
 using Gregor.Protocol;
 
 namespace Gregor.Broker.Dispatch;
@@ -36,11 +37,23 @@ public sealed class RequestContext
     public long ConnectionId { get; }
 
     /// <summary>
+    /// The element budget the request is decoded with (<c>max.request.partitions</c>): the connection
+    /// sets the broker's; a context made without one gets the default.
+    /// </summary>
+    public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
+
+    /// <summary>
     /// The whole request frame, owned by this request until its response is written. Records
     /// fields of the decoded request are slices of it, so Produce may rewrite batch headers in
     /// place (offsets, timestamps) without copying.
     /// </summary>
     public Memory<byte> Frame { get; }
+
+    /// <summary>
+    /// Bytes of the response's records fields that are <see cref="Gregor.Protocol.Records.DeferredRecords"/> (a fetch's
+    /// file regions): the response writer encodes the rest and copies these from their sources while sending.
+    /// </summary>
+    public long DeferredResponseBytes { get; set; }
 
     /// <summary>Releases <paramref name="resource"/> after the response has been written (or the connection dropped).</summary>
     public void ReleaseAfterResponse(IDisposable resource) => (_releaseAfterResponse ??= new List<IDisposable>()).Add(resource);

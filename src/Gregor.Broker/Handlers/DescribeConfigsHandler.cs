@@ -12,7 +12,8 @@ namespace Gregor.Broker.Handlers;
 /// <summary>
 /// DescribeConfigs for topics and brokers: each config's value and where it came from (topic override,
 /// dynamic broker or cluster default, static server.properties, built-in default), with synonyms (v1+ when
-/// asked), is_default (v0), config type and documentation (v3+).
+/// asked), is_default (v0), config type and documentation (v3+). A resource named twice is described once; the
+/// repeat gets INVALID_REQUEST, as AlterConfigs answers repeats.
 /// </summary>
 public sealed class DescribeConfigsHandler(IMetadataView view, BrokerConfig config) : ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse>
 {
@@ -24,10 +25,17 @@ public sealed class DescribeConfigsHandler(IMetadataView view, BrokerConfig conf
         var image = view.Current;
         var staticConfigs = StaticBrokerConfigs.Of(config);
         var response = new DescribeConfigsResponse();
+        var described = new HashSet<(sbyte, string)>();
         foreach (var resource in request.Resources)
         {
             var result = new DescribeConfigsResponse.DescribeConfigsResult { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
             response.Results.Add(result);
+            // Each description holds every config of the resource; a resource repeated N times must not make the answer N times that.
+            if (!described.Add((resource.ResourceType, resource.ResourceName)))
+            {
+                Fail(result, ErrorCode.InvalidRequest, "Duplicate resource in request.");
+                continue;
+            }
             IReadOnlyList<DescribedConfig> configs;
             switch ((ConfigResourceType)resource.ResourceType)
             {

@@ -5,7 +5,10 @@ using Gregor.Protocol.Messages;
 
 namespace Gregor.Broker.Handlers;
 
-/// <summary>DescribeGroups v0-5. Without ACLs every operation is allowed, so authorized operations are all a group has.</summary>
+/// <summary>
+/// DescribeGroups v0-5. Without ACLs every operation is allowed, so authorized operations are all a group has.
+/// A group named twice is described once; the repeat gets INVALID_REQUEST, so the answer stays bounded by the groups.
+/// </summary>
 public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse>
 {
     // READ, DESCRIBE, DELETE (Kafka's AclOperation codes 3, 8, 6) as a bit set.
@@ -16,8 +19,15 @@ public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : ApiHan
     protected override ValueTask<DescribeGroupsResponse?> HandleAsync(RequestContext context, DescribeGroupsRequest request, CancellationToken cancellationToken)
     {
         var response = new DescribeGroupsResponse();
+        var described = new HashSet<string>(StringComparer.Ordinal);
         foreach (string groupId in request.Groups)
         {
+            // A description carries every member's metadata and assignment; a repeat would copy them again.
+            if (!described.Add(groupId))
+            {
+                response.Groups.Add(new DescribeGroupsResponse.DescribedGroup { ErrorCode = (short)ErrorCode.InvalidRequest, GroupId = groupId, AuthorizedOperations = int.MinValue });
+                continue;
+            }
             GroupDescription d = coordinator.DescribeGroup(groupId);
             response.Groups.Add(new DescribeGroupsResponse.DescribedGroup
             {

@@ -1,3 +1,4 @@
+using Gregor.Broker.Configuration;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Replication;
 using Gregor.Metadata;
@@ -6,20 +7,24 @@ using Gregor.Protocol.Messages;
 using Gregor.Storage;
 using Microsoft.Extensions.Logging;
 using static Gregor.Protocol.Messages.FetchResponse;
+using PartitionKey = (string? Name, Gregor.Protocol.Primitives.KafkaUuid Id, int Partition);
 
 namespace Gregor.Broker.Handlers;
 
 /// <summary>
-/// Fetch, every version of the schema (v13+ name topics by id). Reads whole batches from each partition up to
-/// its partition_max_bytes and what is left of max_bytes, the first non-empty partition getting at least one
-/// whole batch even past both limits (Kafka's rule from v3; v0-v2 limits are hard). Consumers read below the
-/// high watermark (read_committed: below the last stable offset, the same without transactions). When less
-/// than min_bytes is there, the request waits for a high watermark to move or max_wait_ms to pass, awaiting a
-/// completion rather than holding a thread. The response's records point into the pooled read buffers, given
-/// back after the response is written. Fetch sessions are not kept: every response is sessionless (session id
-/// 0), which clients treat as "send full fetches" — legal, and what librdkafka and kafkajs ask for anyway.
+/// Fetch, every version of the schema (v13+ name topics by id). Takes whole batches from each partition up to
+/// its partition_max_bytes and what is left of max_bytes — itself capped at the broker's fetch.max.bytes, whatever
+/// the client asks — the first non-empty partition getting at least one whole batch even past both limits (Kafka's
+/// rule from v3; v0-v2 limits are hard). Consumers read below the high watermark (read_committed: below the last
+/// stable offset, the same without transactions). When less than min_bytes is there, the request waits for a high
+/// watermark to move or max_wait_ms to pass, awaiting a completion rather than holding a thread.
+/// The records are not read here: each partition's batches are located in their segment file (a leased region), and
+/// the response writer copies them to the socket a chunk at a time as the client takes them, so a response costs
+/// memory for its partition headers only, however many bytes it carries. Fetch sessions are not kept: every response
+/// is sessionless (session id 0), which clients treat as "send full fetches" — legal, and what librdkafka and kafkajs
+/// ask for anyway.
 /// </summary>
-public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> logger) : ApiHandler<FetchRequest, FetchResponse>
+public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, ILogger<FetchHandler> logger) : ApiHandler<FetchRequest, FetchResponse>
 {
     private const short FirstSoftLimitVersion = 3;
     private const short FirstSessionVersion = 7;
@@ -48,10 +53,12 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
         var plan = FetchPlan.Resolve(request, response, version, replicas, replicaId >= 0);
         context.ReleaseAfterResponse(plan);
 
-        int minBytes = Math.Max(0, request.MinBytes);
+        // v0-v2 name no response limit: Kafka caps them at fetch.max.bytes too. Waiting for more than the cap could never end early.
+        int maxBytes = Math.Min(version >= FirstSoftLimitVersion ? request.MaxBytes : int.MaxValue, config.FetchMaxBytes);
+        int minBytes = Math.Clamp(request.MinBytes, 0, Math.Max(0, maxBytes));
         long deadline = replicas.NowMs + Math.Max(0, request.MaxWaitMs);
         var read = new ReadSettings(
-            MaxBytes: version >= FirstSoftLimitVersion ? request.MaxBytes : int.MaxValue,
+            MaxBytes: maxBytes,
             MinOneBatch: version >= FirstSoftLimitVersion,
             ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted);
         while (true)
@@ -70,6 +77,7 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
                 break;
             }
         }
+        context.DeferredResponseBytes = plan.RecordBytes;
         if (plan.ErrorCount > 0 && logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("Fetch v{Version} from {Peer} ({Client}): {Errors} partitions answered with errors", version, context.Peer, context.ClientId, plan.ErrorCount);
         return response;
@@ -82,21 +90,23 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
 
     /// <summary>
     /// The request resolved against the image once (topic ids and names to hosted partitions, response entries
-    /// created), then read as often as the long poll needs. Owns the pooled reads the response points at.
+    /// created), then read as often as the long poll needs. Owns the leased regions the response's records are.
     /// </summary>
     private sealed class FetchPlan : IDisposable
     {
         private readonly Entry[] _entries;
-        private readonly LogReadResult[] _reads;
-        private int _readCount;
+        private readonly FileRegionRecords?[] _records;
 
         private FetchPlan(Entry[] entries)
         {
             _entries = entries;
-            _reads = new LogReadResult[entries.Length];
+            _records = new FileRegionRecords?[entries.Length];
         }
 
         public int Count => _entries.Length;
+
+        /// <summary>Record bytes of the last pass: what the response writer copies from the files.</summary>
+        public long RecordBytes { get; private set; }
 
         public int ErrorCount { get; private set; }
 
@@ -107,6 +117,7 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
             foreach (FetchRequest.FetchTopic topic in request.Topics)
                 total += topic.Partitions.Count;
             var entries = new Entry[total];
+            var seen = new SeenPartitions(total);
             int next = 0;
             foreach (FetchRequest.FetchTopic topic in request.Topics)
             {
@@ -115,6 +126,13 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
                 response.Responses.Add(topicResponse);
                 foreach (FetchRequest.FetchPartition partition in topic.Partitions)
                 {
+                    // A partition named twice is fetched once, with what the last naming asked (Kafka keeps a map too).
+                    var key = (version >= FirstTopicIdVersion ? null : topic.Topic, topic.TopicId, partition.Partition);
+                    if (seen.TryGetEarlier(key, next, out int earlier))
+                    {
+                        entries[earlier] = entries[earlier] with { Request = partition };
+                        continue;
+                    }
                     var partitionResponse = new PartitionData { PartitionIndex = partition.Partition, Records = ReadOnlyMemory<byte>.Empty };
                     topicResponse.Partitions.Add(partitionResponse);
                     ErrorCode error = ErrorCode.None;
@@ -130,6 +148,8 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
                     entries[next++] = new Entry(error == ErrorCode.None ? hosted : null, partition, partitionResponse, error);
                 }
             }
+            if (next < entries.Length)
+                Array.Resize(ref entries, next);
             return new FetchPlan(entries);
         }
 
@@ -142,8 +162,9 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
             bool minOneBatch = settings.MinOneBatch;
             int bytes = 0;
             bool done = false;
-            foreach (ref Entry entry in _entries.AsSpan())
+            for (int index = 0; index < _entries.Length; index++)
             {
+                ref Entry entry = ref _entries[index];
                 PartitionData data = entry.Response;
                 if (entry.Partition is not { } partition)
                 {
@@ -163,19 +184,20 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
                 try
                 {
                     long bound = settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
-                    LogReadResult read = partition.Log.Read(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);
-                    _reads[_readCount++] = read;
+                    LogRegion read = partition.Log.ReadRegion(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);
+                    FileRegionRecords records = _records[index] ??= new FileRegionRecords();
+                    data.Records = records.Hold(read);
                     entry.ObservedHighWatermark = read.HighWatermark;
                     data.ErrorCode = 0;
                     data.HighWatermark = read.HighWatermark;
                     data.LastStableOffset = read.HighWatermark;
                     data.LogStartOffset = read.LogStartOffset;
                     data.AbortedTransactions = settings.ReadCommitted ? [] : null;
-                    data.Records = read.Records;
                     if (read.Length > 0)
                         minOneBatch = false;
                     limit = Math.Max(0, limit - read.Length);
                     bytes += read.Length;
+                    RecordBytes += read.Length;
                 }
                 catch (OffsetOutOfRangeException)
                 {
@@ -229,26 +251,58 @@ public sealed class FetchHandler(ReplicaManager replicas, ILogger<FetchHandler> 
             data.Records = ReadOnlyMemory<byte>.Empty;
         }
 
-        /// <summary>Gives the read buffers back to the pool; the response must no longer point at them.</summary>
+        /// <summary>Releases the regions' leases; the response must no longer point at them.</summary>
         public void ReleaseReads()
         {
-            for (int index = 0; index < _readCount; index++)
-            {
-                _reads[index].Dispose();
-                _reads[index] = default;
-            }
-            _readCount = 0;
+            foreach (FileRegionRecords? records in _records)
+                records?.Release();
+            RecordBytes = 0;
         }
 
         public void Dispose() => ReleaseReads();
 
-        private struct Entry(HostedPartition? partition, FetchRequest.FetchPartition request, PartitionData response, ErrorCode resolveError)
+        private record struct Entry(HostedPartition? Partition, FetchRequest.FetchPartition Request, PartitionData Response, ErrorCode ResolveError)
         {
-            public readonly HostedPartition? Partition = partition;
-            public readonly FetchRequest.FetchPartition Request = request;
-            public readonly PartitionData Response = response;
-            public readonly ErrorCode ResolveError = resolveError;
-            public long ObservedHighWatermark = -1;
+            public long ObservedHighWatermark { get; set; } = -1;
+        }
+
+        /// <summary>
+        /// The partitions a request has named so far, by (name, id, partition): a scan of the few of a consumer's
+        /// usual request, a dictionary once there are many.
+        /// </summary>
+        private struct SeenPartitions(int total)
+        {
+            private const int ScanUpTo = 16;
+            private readonly PartitionKey[] _keys = new PartitionKey[Math.Min(total, ScanUpTo)];
+            private Dictionary<PartitionKey, int>? _many;
+
+            /// <summary>True with the entry that named <paramref name="key"/> first; otherwise records it as entry <paramref name="index"/>.</summary>
+            public bool TryGetEarlier(PartitionKey key, int index, out int earlier)
+            {
+                if (_many is not null)
+                {
+                    if (_many.TryGetValue(key, out earlier))
+                        return true;
+                    _many[key] = index;
+                    return false;
+                }
+                for (earlier = 0; earlier < index; earlier++)
+                {
+                    if (_keys[earlier] == key)
+                        return true;
+                }
+                if (index < _keys.Length)
+                {
+                    _keys[index] = key;
+                    return false;
+                }
+                _many = new Dictionary<PartitionKey, int>(total);
+                for (int known = 0; known < index; known++)
+                    _many[_keys[known]] = known;
+                _many[key] = index;
+                earlier = -1;
+                return false;
+            }
         }
     }
 }

@@ -18,6 +18,8 @@ namespace Gregor.Broker.Handlers;
 public sealed class MetadataHandler(IMetadataView view, QuorumController controller, BrokerConfig config, ILogger<MetadataHandler> logger)
     : ApiHandler<MetadataRequest, MetadataResponse>
 {
+    private const short FirstTopicIdVersion = 12;
+
     public override ApiKey Api => ApiKey.Metadata;
 
     protected override async ValueTask<MetadataResponse?> HandleAsync(RequestContext context, MetadataRequest request, CancellationToken cancellationToken)
@@ -39,6 +41,15 @@ public sealed class MetadataHandler(IMetadataView view, QuorumController control
         {
             foreach (var topic in image.TopicsByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
                 response.Topics.Add(Describe(topic, image, request.IncludeTopicAuthorizedOperations));
+            return response;
+        }
+
+        // Topic ids and null names came with v12 (v10-11 carry the fields but Kafka refuses them there, and their
+        // responses cannot hold a null name): such a request is invalid as a whole, as in Kafka.
+        if (version < FirstTopicIdVersion && request.Topics!.Any(t => t.Name is null || !t.TopicId.IsZero))
+        {
+            foreach (var wanted in request.Topics!)
+                response.Topics.Add(Error(wanted.Name ?? "", KafkaUuid.Zero, ErrorCode.InvalidRequest));
             return response;
         }
 

@@ -6,7 +6,8 @@ using Gregor.Protocol.Messages;
 namespace Gregor.Broker.Handlers;
 
 /// <summary>
-/// OffsetFetch v0-9: one group up to v7, several from v8; null topics (v2+) ask for every committed partition.
+/// OffsetFetch v0-9: one group up to v7, several from v8 (a repeated group gets INVALID_REQUEST); null topics (v2+)
+/// ask for every committed partition.
 /// There are no transactional offsets here, so require_stable never finds one pending.
 /// </summary>
 public sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHandler<OffsetFetchRequest, OffsetFetchResponse>
@@ -22,8 +23,15 @@ public sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHandle
         var response = new OffsetFetchResponse();
         if (version >= FirstBatchedVersion)
         {
+            var fetched = new HashSet<string>(StringComparer.Ordinal);
             foreach (var group in request.Groups)
             {
+                // A null topic list asks for all of a group's offsets; a repeated group must not repeat them.
+                if (!fetched.Add(group.GroupId))
+                {
+                    response.Groups.Add(new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = group.GroupId, ErrorCode = (short)ErrorCode.InvalidRequest });
+                    continue;
+                }
                 OffsetFetchResult result = coordinator.FetchOffsets(group.GroupId, group.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList());
                 var described = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = group.GroupId, ErrorCode = (short)result.Error };
                 foreach (var byTopic in result.Offsets.GroupBy(o => o.Topic, StringComparer.Ordinal))

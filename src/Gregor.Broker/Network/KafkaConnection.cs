@@ -174,15 +174,30 @@ internal sealed class KafkaConnection : IDisposable
             if (apiVersion < handler.LowestVersion || apiVersion > handler.HighestVersion)
                 return await RefuseVersionAsync(handler, header).ConfigureAwait(false);
 
-            context = new RequestContext(handler.Api, apiVersion, header.CorrelationId, header.ClientId, _peer, _id, frame);
-            IProtocolStruct? response = await handler.HandleAsync(context, frame[bodyOffset..], _connection.ConnectionClosed).ConfigureAwait(false);
+            context = new RequestContext(handler.Api, apiVersion, header.CorrelationId, header.ClientId, _peer, _id, frame) { MaxRequestPartitions = _handlers.MaxRequestPartitions };
+            IProtocolStruct? response;
+            try
+            {
+                response = await handler.HandleAsync(context, frame[bodyOffset..], _connection.ConnectionClosed).ConfigureAwait(false);
+            }
+            catch (ElementLimitExceededException e)
+            {
+                response = handler.RefusalResponse(apiVersion, ErrorCode.InvalidRequest);
+                ConnectionLog.OverFanOutCap(_log, _id, _peer, handler.Api.ToString(), apiVersion, e.Message, response is null ? "closing the connection" : "answered INVALID_REQUEST");
+                if (response is null) return false;
+            }
             if (response is null) return true; // e.g. Produce with acks=0
             short headerVersion = RequestFraming.ResponseHeaderVersion(apiKey, apiVersion);
-            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, _connection.ConnectionClosed).ConfigureAwait(false);
+            return await _responses.WriteAsync(header.CorrelationId, headerVersion, response, apiVersion, context.DeferredResponseBytes, _connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (MalformedMessageException e)
         {
             ConnectionLog.Malformed(_log, _id, _peer, apiKey, apiVersion, e.Message);
+            return false;
+        }
+        catch (ResponseCutShortException e)
+        {
+            ConnectionLog.Refused(_log, _id, _peer, $"{(ApiKey)apiKey} v{apiVersion} response cut short: {e.Message}");
             return false;
         }
         catch (OperationCanceledException) when (_connection.ConnectionClosed.IsCancellationRequested)
@@ -219,6 +234,6 @@ internal sealed class KafkaConnection : IDisposable
             ConnectionLog.Refused(_log, _id, _peer, $"{handler.Api} v{header.RequestApiVersion} is not supported (v{handler.LowestVersion}-v{handler.HighestVersion})");
             return false;
         }
-        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, _connection.ConnectionClosed).ConfigureAwait(false);
+        return await _responses.WriteAsync(header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(), 0, 0, _connection.ConnectionClosed).ConfigureAwait(false);
     }
 }

@@ -11,10 +11,7 @@ namespace Gregor.Broker.Network;
 /// and limited broker-wide by <see cref="ReceiveBlockLimit"/>: past it a connection reads into
 /// <see cref="SmallBlockSize"/> blocks, slower but bounded, so a thousand connections each holding a few bytes
 /// of a request cannot pin a thousand large blocks. At most <see cref="RetainedBlocks"/> idle large blocks are
-/// kept, and <see cref="Trim"/> lets go of those unused for a while. A response written whole that is larger
-/// than a block gets one buffer of its exact size, mapped from the operating system and unmapped once sent:
-/// Kestrel's pipe would otherwise take it from the shared array pool, which keeps such arrays for ever
-/// (measured: five clients fetching 40 MB and not reading left the broker 440 MiB larger after they had gone).
+/// kept, and <see cref="Trim"/> lets go of those unused for a while.
 /// </summary>
 internal sealed class ReceiveBufferPool : MemoryPool<byte>, ITrimmable
 {
@@ -42,8 +39,7 @@ internal sealed class ReceiveBufferPool : MemoryPool<byte>, ITrimmable
         _time = time;
     }
 
-    /// <summary>Any size: past a block, the pipe asks here rather than the shared array pool.</summary>
-    public override int MaxBufferSize => int.MaxValue;
+    public override int MaxBufferSize => BlockSize;
 
     /// <summary>Idle large blocks held for reuse.</summary>
     public int IdleBlocks
@@ -53,7 +49,7 @@ internal sealed class ReceiveBufferPool : MemoryPool<byte>, ITrimmable
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
-        if (minBufferSize > BlockSize) return new OneOff(minBufferSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -123,22 +119,6 @@ internal sealed class ReceiveBufferPool : MemoryPool<byte>, ITrimmable
             _idleSmall.Clear();
         }
         for (int i = 0; i < large; i++) _limit.Release();
-    }
-
-    /// <summary>A buffer for one large write: mapped where that is possible, so that disposing it returns the memory at once.</summary>
-    private sealed class OneOff : IMemoryOwner<byte>
-    {
-        private readonly MappedBuffer? _mapped;
-
-        public OneOff(int size)
-        {
-            if (MappedBuffer.IsSupported) _mapped = MappedBuffer.Map(size);
-            Memory = _mapped?.Memory ?? GC.AllocateUninitializedArray<byte>(size);
-        }
-
-        public Memory<byte> Memory { get; }
-
-        public void Dispose() => ((IDisposable?)_mapped)?.Dispose();
     }
 
     private sealed class Block(ReceiveBufferPool pool, int size, bool pinned) : IMemoryOwner<byte>

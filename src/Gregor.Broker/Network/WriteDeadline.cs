@@ -16,7 +16,8 @@ internal sealed class WriteDeadline : IDisposable
 
     public WriteDeadline(long timeoutMs, TimeProvider time)
     {
-        _limit = TimeSpan.FromMilliseconds(timeoutMs);
+        // A cancellation timer cannot wait longer than about 49 days.
+        _limit = TimeSpan.FromMilliseconds(Math.Min(timeoutMs, uint.MaxValue - 1L));
         _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 

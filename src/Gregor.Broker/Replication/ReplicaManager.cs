@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gregor.Broker.Configuration;
 using Gregor.Metadata;
 using Gregor.Protocol.Primitives;
@@ -16,12 +15,6 @@ namespace Gregor.Broker.Replication;
 /// </summary>
 public sealed partial class ReplicaManager : IDisposable
 {
-    /// <summary>Kafka's <c>log.retention.check.interval.ms</c>: how often retention and the other log chores run.</summary>
-    public const string RetentionCheckIntervalMsName = "log.retention.check.interval.ms";
-
-    /// <summary>Kafka's default for <see cref="RetentionCheckIntervalMsName"/>: five minutes.</summary>
-    public const long DefaultRetentionCheckIntervalMs = 300_000;
-
     internal const string DeleteDirectorySuffix = "-delete";
     internal const string StrayDirectorySuffix = "-stray";
     internal const string FutureDirectorySuffix = "-future";
@@ -48,7 +41,7 @@ public sealed partial class ReplicaManager : IDisposable
         _metadata = metadata;
         _logger = logger;
         Time = time;
-        RetentionCheckInterval = TimeSpan.FromMilliseconds(ReadRetentionCheckInterval(config));
+        RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs);
     }
 
     public int NodeId => _config.NodeId;
@@ -270,7 +263,7 @@ public sealed partial class ReplicaManager : IDisposable
     {
         if (_cleaner is not null)
             return _cleaner;
-        var cleaner = new LogCleaner(Time);
+        var cleaner = new LogCleaner(Time, backoff: TimeSpan.FromMilliseconds(_config.LogCleanerBackoffMs));
         cleaner.CleaningFailed += (log, error) => _logger.LogError(error, "Compacting log {Directory} failed", log.Directory);
         foreach (HostedPartition hosted in _partitions.Values)
             cleaner.Register(hosted.Log);
@@ -278,14 +271,5 @@ public sealed partial class ReplicaManager : IDisposable
             cleaner.Start();
         _cleaner = cleaner;
         return cleaner;
-    }
-
-    private static long ReadRetentionCheckInterval(BrokerConfig config)
-    {
-        if (!config.Explicit.TryGetValue(RetentionCheckIntervalMsName, out string? text))
-            return DefaultRetentionCheckIntervalMs;
-        if (!long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long ms) || ms < 1)
-            throw new InvalidLogConfigException(RetentionCheckIntervalMsName, $"'{text}' is not a positive number of milliseconds");
-        return ms;
     }
 }

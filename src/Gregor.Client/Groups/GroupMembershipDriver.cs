@@ -66,6 +66,9 @@ internal sealed class GroupMembershipDriver : IGroupMembership
 
     public IReadOnlyCollection<TopicPartition> Assignment { get { lock (_gate) return [.. _machine.Owned]; } }
 
+    /// <summary>The coordinator the member talks to; null while it is unknown (never found, or lost with its connection).</summary>
+    public CoordinatorNode? Coordinator { get { lock (_gate) return _machine.Coordinator; } }
+
     public void Subscribe(IEnumerable<string> topics) => Locked(now => _machine.Subscribe(topics, now));
 
     public void Subscribe(string pattern) => Locked(now => _machine.Subscribe(pattern, now));

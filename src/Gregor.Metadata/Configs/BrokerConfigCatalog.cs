@@ -32,6 +32,7 @@ public static class BrokerConfigCatalog
             new("delete.topic.enable", ConfigType.Boolean, "true", Boolean(), "Whether topics can be deleted."),
             new("socket.request.max.bytes", ConfigType.Int, "104857600", Int(1), "The largest request the broker reads."),
             new("connections.max.idle.ms", ConfigType.Long, "600000", Long(long.MinValue), "Idle connections are closed after this long."),
+            new("max.request.partitions", ConfigType.Int, "200000", Int(1), "The most partitions (and other array entries) one request may name."),
         };
         // Each topic config's broker synonyms; the ones with no default of their own (log.retention.ms)
         // defer to the next synonym, as Kafka's do.

@@ -1,10 +1,12 @@
 namespace Gregor.Protocol.Messages;
 
 /// <summary>
-/// What a generated message was built from: its versions, fields and the bound on what decoding
+/// What a generated message was built from: its versions, fields and the bounds on what decoding
 /// it may allocate. Decoding a frame of N bytes allocates at most
-/// <c>RootAllocation + N * MaxAllocationPerWireByte</c> bytes (the generator derives the factor
-/// from the schema; a test holds every message to it).
+/// <c>RootAllocation + N * MaxAllocationPerWireByte</c> bytes, and at most
+/// <c>RootAllocation + E * MaxAllocationPerElement + 2 * N</c> when its arrays hold E elements in
+/// all, so a reader's element budget caps what a small frame of many tiny elements can cost. The
+/// generator derives the factors from the schema; tests hold every message to both.
 /// </summary>
 public sealed record MessageDescriptor(
     string Name,
@@ -14,13 +16,22 @@ public sealed record MessageDescriptor(
     short HighestVersion,
     short FirstFlexibleVersion,
     int MaxAllocationPerWireByte,
+    int MaxAllocationPerElement,
     int RootAllocation,
     StructDescriptor Root,
     IReadOnlyList<StructDescriptor> Structs)
 {
+    /// <summary>String and byte-array payloads: a UTF-8 byte becomes at most one UTF-16 char.</summary>
+    public const int PayloadAllocationPerWireByte = 2;
+
     public bool IsFlexible(short version) => FirstFlexibleVersion >= 0 && version >= FirstFlexibleVersion;
 
     public long MaxAllocationFor(int frameBytes) => RootAllocation + ((long)frameBytes * MaxAllocationPerWireByte);
+
+    /// <summary>The tighter of the two bounds for a frame whose arrays held <paramref name="elements"/> elements (or were cut off by a budget of that many).</summary>
+    public long MaxAllocationFor(int frameBytes, long elements) => Math.Min(
+        MaxAllocationFor(frameBytes),
+        RootAllocation + (elements * MaxAllocationPerElement) + ((long)frameBytes * PayloadAllocationPerWireByte));
 }
 
 public sealed record StructDescriptor(string Name, Type ClrType, IReadOnlyList<FieldDescriptor> Fields);

@@ -4,7 +4,8 @@ namespace Gregor.Protocol.Primitives;
 /// Thrown when bytes on the wire do not form a valid message: truncated input, a length
 /// over its limit, a null where none is allowed. The connection that sent them is closed.
 /// </summary>
-public sealed class MalformedMessageException : Exception
+/// <remarks>Not sealed: <see cref="ElementLimitExceededException"/> derives from it, so code that only knows this type still closes cleanly.</remarks>
+public class MalformedMessageException : Exception
 {
     public MalformedMessageException() { }
 

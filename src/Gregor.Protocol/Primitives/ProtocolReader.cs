@@ -1,29 +1,52 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Gregor.Protocol.Primitives;
 
 /// <summary>
 /// Reads Kafka primitives from one request or response frame. Every length read from the wire
 /// is checked against the bytes that remain before anything is allocated for it, so a frame can
-/// never make the reader allocate more than a small multiple of its own size.
-/// Malformed input throws <see cref="MalformedMessageException"/>.
+/// never make the reader allocate more than a small multiple of its own size. A reader may also
+/// be given a budget of array elements (every element of every array, nested ones included): a
+/// count that would take it past the budget is refused before its elements are allocated, so a
+/// small frame naming millions of tiny entries costs no more than the budget allows.
+/// Malformed input throws <see cref="MalformedMessageException"/>; an exhausted budget
+/// <see cref="ElementLimitExceededException"/>.
 /// </summary>
 public ref struct ProtocolReader
 {
     private readonly ReadOnlyMemory<byte> _memory;
     private readonly ReadOnlySpan<byte> _span;
+    private readonly int _maxElements;
     private int _position;
+    private long _elements;
 
+    /// <summary>A reader with no element budget (bounded by the frame's bytes alone).</summary>
     public ProtocolReader(ReadOnlyMemory<byte> memory)
+        : this(memory, int.MaxValue)
     {
+    }
+
+    /// <summary>A reader that refuses to decode more than <paramref name="maxElements"/> array elements in all.</summary>
+    public ProtocolReader(ReadOnlyMemory<byte> memory, int maxElements)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxElements);
         _memory = memory;
         _span = memory.Span;
+        _maxElements = maxElements;
         _position = 0;
+        _elements = 0;
     }
 
     public readonly int Position => _position;
+
+    /// <summary>Array elements counted so far, over every array read (what the element budget is charged with).</summary>
+    public readonly long ElementsRead => _elements;
+
+    public readonly int MaxElements => _maxElements;
 
     public readonly int Remaining => _span.Length - _position;
 
@@ -96,7 +119,29 @@ public ref struct ProtocolReader
         // Kafka caps strings at 32767 bytes in both forms; the compact form could claim more.
         if (length > short.MaxValue)
             throw new MalformedMessageException($"string of {length} bytes at position {_position} is over the 32767-byte limit");
-        return Encoding.UTF8.GetString(Take(length));
+        ReadOnlySpan<byte> utf8 = Take(length);
+        return Utf8.IsValid(utf8) ? Encoding.UTF8.GetString(utf8) : DecodeReplacingInvalid(_memory.Slice(_position - length, length));
+    }
+
+    /// <summary>
+    /// Invalid UTF-8 becomes U+FFFD, as Kafka's decoder does. Encoding.UTF8 would allocate fallback
+    /// buffers for it on every call; this allocates the string alone, so what a string costs stays
+    /// within the bound the generated codecs state.
+    /// </summary>
+    private static string DecodeReplacingInvalid(ReadOnlyMemory<byte> utf8)
+    {
+        Span<char> chunk = stackalloc char[256];
+        ReadOnlySpan<byte> rest = utf8.Span;
+        int chars = 0;
+        while (true)
+        {
+            OperationStatus status = Utf8.ToUtf16(rest, chunk, out int read, out int written, replaceInvalidSequences: true);
+            chars += written;
+            rest = rest[read..];
+            if (status == OperationStatus.Done) break;
+        }
+        return string.Create(chars, utf8, static (destination, source) =>
+            Utf8.ToUtf16(source.Span, destination, out _, out _, replaceInvalidSequences: true));
     }
 
     public string ReadRequiredString(bool compact) => ReadString(compact, nullable: false)!;
@@ -137,8 +182,8 @@ public ref struct ProtocolReader
 
     /// <summary>
     /// Reads an array length and checks that <paramref name="minElementSize"/> bytes per element
-    /// could still follow, so a forged count cannot make the caller allocate a huge array.
-    /// Returns -1 for a null array.
+    /// could still follow, so a forged count cannot make the caller allocate a huge array, then
+    /// charges the count to the element budget. Returns -1 for a null array.
     /// </summary>
     public int ReadArrayLength(bool compact, bool nullable, int minElementSize)
     {
@@ -150,7 +195,23 @@ public ref struct ProtocolReader
         }
         if ((long)count * Math.Max(1, minElementSize) > Remaining)
             throw new MalformedMessageException($"array of {count} elements cannot fit in the {Remaining} bytes that remain at position {_position}");
+        _elements += count;
+        if (_elements > _maxElements)
+            throw new ElementLimitExceededException(_maxElements, _elements, _position);
         return count;
+    }
+
+    /// <summary>
+    /// Reads the tag of the next tagged field. Tags must rise strictly within one section (KIP-482),
+    /// which also means a known field is read at most once per struct, so what a section can make
+    /// the decoder allocate is fixed by the schema rather than by the number of repeats sent.
+    /// </summary>
+    public uint ReadTaggedFieldTag(long previousTag)
+    {
+        uint tag = ReadUnsignedVarint();
+        if (tag <= previousTag)
+            throw new MalformedMessageException($"tagged field {tag} at position {_position} does not follow tag {previousTag} in ascending order");
+        return tag;
     }
 
     /// <summary>Reads the count of a tagged-field section, bounded by the bytes that remain (each field takes at least 2).</summary>

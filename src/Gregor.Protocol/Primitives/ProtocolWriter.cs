@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
+using Gregor.Protocol.Records;
 
 namespace Gregor.Protocol.Primitives;
 
@@ -10,11 +12,24 @@ namespace Gregor.Protocol.Primitives;
 public ref struct ProtocolWriter
 {
     private readonly Span<byte> _span;
+    private readonly DeferredRecordsList? _deferred;
     private int _position;
 
     public ProtocolWriter(Span<byte> destination)
     {
         _span = destination;
+        _deferred = null;
+        _position = 0;
+    }
+
+    /// <summary>
+    /// A writer that leaves out the bytes of records backed by <see cref="DeferredRecords"/>: their length prefix is
+    /// written, and <paramref name="deferred"/> notes where the bytes belong. The span holds only the inline bytes.
+    /// </summary>
+    public ProtocolWriter(Span<byte> destination, DeferredRecordsList deferred)
+    {
+        _span = destination;
+        _deferred = deferred;
         _position = 0;
     }
 
@@ -77,6 +92,19 @@ public ref struct ProtocolWriter
         }
         if (compact) WriteUnsignedVarint((uint)value.Length + 1); else WriteInt32(value.Length);
         value.CopyTo(Advance(value.Length));
+    }
+
+    /// <summary>A records field: its bytes inline, or (for deferred records, when this writer collects them) only its length.</summary>
+    public void WriteRecords(ReadOnlyMemory<byte>? value, bool compact)
+    {
+        if (value is { } records && _deferred is not null
+            && MemoryMarshal.TryGetMemoryManager(records, out DeferredRecords? source, out int start, out int length))
+        {
+            if (compact) WriteUnsignedVarint((uint)length + 1); else WriteInt32(length);
+            _deferred.Add(_position, source, start, length);
+            return;
+        }
+        WriteBytes(value.HasValue ? value.Value.Span : default, !value.HasValue, compact);
     }
 
     public void WriteArrayLength(int count, bool isNull, bool compact)

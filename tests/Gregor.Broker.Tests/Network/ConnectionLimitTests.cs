@@ -39,12 +39,12 @@ public sealed class ConnectionLimitTests
         }
         for (int i = 0; i < 4; i++)
         {
-            open.Add(await RawKafkaConnection.ConnectAsync(broker.Port, Other));
+            open.Add(await RawKafkaConnection.ConnectAsync(broker.Port, from: Other));
             Assert.True(await open[^1].IsServedAsync());
         }
         using (var third = await RawKafkaConnection.ConnectAsync(broker.Port))
             Assert.True(await third.IsClosedByBrokerAsync());
-        using (var fifth = await RawKafkaConnection.ConnectAsync(broker.Port, Other))
+        using (var fifth = await RawKafkaConnection.ConnectAsync(broker.Port, from: Other))
             Assert.True(await fifth.IsClosedByBrokerAsync());
         Assert.True(await broker.Log.WaitForAsync(LogLevel.Information, "127.0.0.1 already has max.connections.per.ip (2) open"));
         Assert.True(await broker.Log.WaitForAsync(LogLevel.Information, "127.0.0.2 already has max.connections.per.ip (4) open"));

@@ -14,9 +14,11 @@ internal sealed class RawKafkaConnection : IDisposable
     private RawKafkaConnection(Socket socket) => _socket = socket;
 
     /// <summary>Connects to the broker on 127.0.0.1, from <paramref name="from"/> (another loopback address, e.g. 127.0.0.2) when given.</summary>
-    public static async Task<RawKafkaConnection> ConnectAsync(int port, IPAddress? from = null)
+    /// <param name="receiveBufferBytes">A fixed socket receive buffer (no autotuning), so a client that stops reading stops the broker sooner.</param>
+    public static async Task<RawKafkaConnection> ConnectAsync(int port, int receiveBufferBytes = 0, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferBytes > 0) socket.ReceiveBufferSize = receiveBufferBytes;
         if (from is not null) socket.Bind(new IPEndPoint(from, 0));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return new RawKafkaConnection(socket);
@@ -97,6 +99,32 @@ internal sealed class RawKafkaConnection : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Reads one response frame into <paramref name="into"/> a chunk at a time with a pause between chunks, as a slow
+    /// client does; returns the frame's size (prefix included).
+    /// </summary>
+    public async Task<int> ReceiveSlowlyAsync(byte[] into, int chunk, TimeSpan pause, Func<int, Task>? afterFirstChunk = null)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        int read = 0, size = int.MaxValue;
+        while (read < size)
+        {
+            int want = Math.Min(chunk, (read < 4 ? 4 : size) - read);
+            int n = await _socket.ReceiveAsync(into.AsMemory(read, want), SocketFlags.None, timeout.Token);
+            if (n == 0) throw new IOException($"the broker closed the connection after {read} bytes");
+            read += n;
+            if (read >= 4 && size == int.MaxValue)
+                size = 4 + BinaryPrimitives.ReadInt32BigEndian(into);
+            if (afterFirstChunk is not null && read >= chunk)
+            {
+                await afterFirstChunk(read);
+                afterFirstChunk = null;
+            }
+            await Task.Delay(pause);
+        }
+        return size;
     }
 
     private async Task<bool> ReadExactlyAsync(byte[] buffer)

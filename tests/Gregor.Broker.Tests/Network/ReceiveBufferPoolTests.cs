@@ -17,20 +17,7 @@ public sealed class ReceiveBufferPoolTests
         using var any = pool.Rent();
         Assert.Equal(ReceiveBufferPool.BlockSize, small.Memory.Length);
         Assert.Equal(ReceiveBufferPool.BlockSize, any.Memory.Length);
-    }
-
-    [Fact]
-    public void A_write_larger_than_a_block_gets_a_buffer_of_its_size_that_is_not_kept()
-    {
-        var limit = new ReceiveBlockLimit(4L * ReceiveBufferPool.BlockSize);
-        using var pool = new ReceiveBufferPool(limit, TimeProvider.System);
-        var big = pool.Rent(5_000_000);
-        Assert.Equal(5_000_000, big.Memory.Length);
-        big.Memory.Span.Fill(7); // writable end to end
-        Assert.Equal(7, big.Memory.Span[^1]);
-        Assert.Equal(0, limit.InUse);
-        big.Dispose();
-        Assert.Equal(0, pool.IdleBlocks);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(ReceiveBufferPool.BlockSize + 1));
     }
 
     [Fact]
@@ -111,7 +98,7 @@ public sealed class ReceiveBufferPoolTests
         var factory = broker.Host.Services.GetRequiredService<IMemoryPoolFactory<byte>>();
         Assert.IsType<ReceiveBufferPoolFactory>(factory);
         using var pool = factory.Create();
-        Assert.Equal(int.MaxValue, pool.MaxBufferSize);
+        Assert.Equal(ReceiveBufferPool.BlockSize, pool.MaxBufferSize);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Gregor.Client.Consumer;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Gregor.Client.Admin;
 using Gregor.Client.Groups;
 using Gregor.Client.Network;
@@ -116,7 +117,10 @@ public sealed class MembershipIntegrationTests
             await a.CloseAsync();
             holders.Clear();
             foreach (var tp in b.Held) holders[tp] = "b";
-            await Task.Delay(1_500);
+            // The coordinator keeps a's place: Stable with both static members, no rebalance begun.
+            var group = await GroupTestSupport.DescribeGroupAsync(broker, "st");
+            Assert.Equal(ConsumerGroupState.Stable, group?.State);
+            Assert.Equal(["instance-a", "instance-b"], group!.Members.Select(m => m.GroupInstanceId).Order());
             Assert.Equal(generation, b.Membership.GenerationId);
             Assert.Equal(MembershipState.Stable, b.Membership.State);
             // ...and the same instance id, back within the session timeout, takes its place and its partitions.
@@ -168,17 +172,24 @@ public sealed class MembershipIntegrationTests
     {
         await using var broker = await ClientTestBroker.StartAsync(BrokerSettings);
         await CreateTopicAsync(broker, "slow", 4);
-        var a = new TestGroupConsumer("a", broker.Bootstrap, Settings("busy", "range") with { MaxPollInterval = TimeSpan.FromSeconds(9) }, ["slow"]);
+        // max.poll.interval.ms far beyond the session timeout, so the watch below ends long before a may leave.
+        var settings = Settings("busy", "range") with { MaxPollInterval = TimeSpan.FromSeconds(20) };
+        var a = new TestGroupConsumer("a", broker.Bootstrap, settings, ["slow"]);
         var b = new TestGroupConsumer("b", broker.Bootstrap, Settings("busy", "range"), ["slow"]);
         try
         {
             await ConvergedAsync([a, b], "slow", 4);
             int generation = b.Membership.GenerationId;
-            // a's application is stuck for longer than the session timeout: the background heartbeats keep it in.
+            // a's application is stuck for longer than the session timeout: the background heartbeats keep it in
+            // all along, in the same generation.
             a.Paused = true;
-            await Task.Delay(TimeSpan.FromSeconds(7));
-            Assert.Equal(MembershipState.Stable, a.Membership.State);
-            Assert.Equal(generation, b.Membership.GenerationId);
+            var paused = Stopwatch.StartNew();
+            while (paused.Elapsed < settings.SessionTimeout + TimeSpan.FromSeconds(1.5))
+            {
+                Assert.Equal(MembershipState.Stable, a.Membership.State);
+                Assert.Equal(generation, b.Membership.GenerationId);
+                await Task.Delay(100);
+            }
             // Past max.poll.interval.ms it leaves, and b takes everything without waiting for a's session to run out.
             await ConvergedAsync([b], "slow", 4);
             Assert.Equal(MembershipState.PreparingRebalance, a.Membership.State);
@@ -210,9 +221,12 @@ public sealed class MembershipIntegrationTests
         {
             await ConvergedAsync([a, b], "restart", 4);
             await broker.StopAsync();
-            await Task.Delay(1_000);
+            // Both lose the coordinator with its connection (their next heartbeat fails) before it comes back.
+            await GroupTestSupport.WaitUntilAsync(() => a.Membership.Coordinator is null && b.Membership.Coordinator is null,
+                () => $"the members still have a coordinator: a {a.Membership.Coordinator}, b {b.Membership.Coordinator}");
             await broker.StartAgainAsync();
-            await Task.Delay(1_000);
+            await GroupTestSupport.WaitUntilAsync(() => a.Membership.Coordinator is not null && b.Membership.Coordinator is not null,
+                () => $"the members found no coordinator again: a {a.Membership.Coordinator}, b {b.Membership.Coordinator}");
             await ConvergedAsync([a, b], "restart", 4);
             // The group works on with the restarted coordinator: a newcomer gets its share.
             c = new TestGroupConsumer("c", broker.Bootstrap, Settings("rs", "cooperative-sticky"), ["restart"], holders);

@@ -1,3 +1,4 @@
+using Gregor.Client.Admin;
 using Gregor.Client.Groups;
 using Gregor.Client.Tests.Integration;
 using Xunit.Abstractions;
@@ -36,16 +37,15 @@ public sealed class MixedGroupTests(ITestOutputHelper output)
             else
             {
                 theirs = ConfluentMember.Start(broker.Bootstrap, group, topic, strategy);
-                await WaitAsync(() => theirs.Assignment.Count == 6 || theirs.HasExited, () => "confluent-kafka never got the 6 partitions alone: " + theirs.Output);
+                await GroupTestSupport.WaitUntilAsync(() => theirs.Assignment.Count == 6 || theirs.HasExited, () => "confluent-kafka never got the 6 partitions alone: " + theirs.Output);
                 Assert.False(theirs.HasExited, "confluent-kafka exited: " + theirs.Output);
                 ours = new TestGroupConsumer("gregor", broker.Bootstrap, MembershipIntegrationTests.Settings(group, strategy), [topic]);
             }
 
-            await WaitAsync(() => (Split(ours, theirs) && Settled(ours)) || theirs.HasExited, () => Describe(ours, theirs));
+            // Settled on both sides and at the coordinator: no member is about to take something back.
+            await GroupTestSupport.WaitUntilAsync(async () => theirs.HasExited || (Split(ours, theirs) && Settled(ours) && await CoordinatorAgreesAsync(broker, group, ours, theirs)),
+                () => Describe(ours, theirs));
             Assert.False(theirs.HasExited, "confluent-kafka exited: " + theirs.Output);
-            // Still so a moment later: no member is about to take something back.
-            await Task.Delay(1_000);
-            Assert.True(Split(ours, theirs), Describe(ours, theirs));
             Assert.Equal(3, ours.Held.Count);
             Assert.Equal(gregorLeads, ours.Membership.IsLeader);
             output.WriteLine(Describe(ours, theirs));
@@ -69,20 +69,22 @@ public sealed class MixedGroupTests(ITestOutputHelper output)
         return mine.Count > 0 && other.Count > 0 && !mine.Overlaps(other) && mine.Count + other.Count == 6;
     }
 
+    /// <summary>The coordinator has the group Stable with the two, each assigned exactly what it holds.</summary>
+    private static async Task<bool> CoordinatorAgreesAsync(ClientTestBroker broker, string group, TestGroupConsumer ours, ConfluentMember theirs)
+    {
+        if (await GroupTestSupport.DescribeGroupAsync(broker, group) is not { State: ConsumerGroupState.Stable, Members.Count: 2 } described)
+            return false;
+        var mine = described.Members.SingleOrDefault(m => m.ConsumerId == ours.Membership.MemberId);
+        var other = described.Members.SingleOrDefault(m => m.ConsumerId != ours.Membership.MemberId);
+        return mine is not null && other is not null
+            && mine.Assignment.TopicPartitions.ToHashSet().SetEquals(ours.Held)
+            && other.Assignment.TopicPartitions.Select(tp => tp.Partition.Value).ToHashSet().SetEquals(theirs.Assignment);
+    }
+
     private static bool Settled(TestGroupConsumer ours) =>
         ours.Membership.State == MembershipState.Stable && !ours.Membership.RejoinNeeded && !ours.Membership.Assignment.Except(ours.Held).Any();
 
     private static string Describe(TestGroupConsumer ours, ConfluentMember theirs) =>
         $"gregor {ours.Membership.State} g{ours.Membership.GenerationId} leader={ours.Membership.IsLeader} holds [{string.Join(",", ours.Held.Select(p => p.Partition.Value).Order())}] " +
         $"log {string.Join(" | ", ours.Log)} errors {string.Join(" | ", ours.Errors.Select(e => e.Message))}; confluent-kafka: {theirs.Output}";
-
-    private static async Task WaitAsync(Func<bool> condition, Func<string> why)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail(why());
-            await Task.Delay(50);
-        }
-    }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Gregor.Broker.Groups;
 using Xunit.Abstractions;
 using static Gregor.Client.Tests.Integration.ConsumerTestSupport;
@@ -8,7 +7,7 @@ using static Gregor.Client.Tests.Integration.GroupTestSupport;
 namespace Gregor.Client.Tests.Integration;
 
 /// <summary>
-/// A minute of churn: Gregor consumers of one group, up to 20 at once, join, close and crash (disposed without Close: no
+/// A minute of churn (45 seeded steps): Gregor consumers of one group, up to 20 at once, join, close and crash (disposed without Close: no
 /// revocation, commit or LeaveGroup) at seeded random moments while a producer keeps writing. Throughout, no
 /// partition is assigned to a member while another holds it, each generation's assignments are disjoint, nothing
 /// is read from a partition not held, and no committed offset ever moves back (every commit is read from
@@ -21,6 +20,7 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
     private const string Group = "churn";
     private const int Partitions = 12;
     private const int MaxMembers = 20;
+    private const int ChurnSteps = 45;
 
     [Fact]
     public async Task Twenty_members_joining_leaving_and_crashing_for_a_minute_keep_single_ownership_and_lose_nothing()
@@ -36,8 +36,7 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
         var produced = new long[Partitions];
         var producing = Task.Run(() => ProduceAsync(broker, produced, stop.Token));
         var commits = new CommitWatch(broker);
-        int created = 0, closed = 0, killed = 0, peak = 0;
-        var peakAt = TimeSpan.Zero;
+        int created = 0, closed = 0, killed = 0, peak = 0, peakStep = 0;
 
         SubscribedConsumer Start()
         {
@@ -51,8 +50,9 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
         {
             for (int i = 0; i < 12; i++) live.Add(Start());
             peak = live.Count;
-            var churn = Stopwatch.StartNew();
-            while (churn.Elapsed < TimeSpan.FromSeconds(56))
+            // A fixed number of seeded steps, paced about a second apart: the schedule (who joins, closes or crashes,
+            // and when the group reaches 20) is the same on any machine, however long each step takes.
+            for (int step = 1; step <= ChurnSteps; step++)
             {
                 await Task.Delay(random.Next(600, 1_800));
                 // Joins a little likelier than departures: the group climbs to 20 members and churns there.
@@ -60,7 +60,7 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
                 if (join)
                 {
                     live.Add(Start());
-                    if (live.Count > peak) (peak, peakAt) = (live.Count, churn.Elapsed);
+                    if (live.Count > peak) (peak, peakStep) = (live.Count, step);
                     continue;
                 }
                 var victim = live[random.Next(live.Count)];
@@ -84,7 +84,7 @@ public sealed class GroupChurnTests(ITestOutputHelper output)
             await WaitUntilAsync(() => Split(live, Topic, Partitions) && AllConsumed(everyone, produced),
                 () => $"produced [{string.Join(",", produced)}]; missing {Missing(everyone, produced)}; " + Describe(live), TimeSpan.FromSeconds(45));
 
-            output.WriteLine($"{created} members started (at most {peak} at once, first after {peakAt.TotalSeconds:F0} s), {closed} closed, {killed} crashed, {live.Count} at the end; " +
+            output.WriteLine($"{created} members started (at most {peak} at once, first at step {peakStep} of {ChurnSteps}), {closed} closed, {killed} crashed, {live.Count} at the end; " +
                 $"{produced.Sum()} records produced, {everyone.Sum(m => m.Records.Count)} consumed; " +
                 $"{rebalances.Select(r => r.Generation).Where(g => g >= 0).Distinct().Count()} generations; {commits.Count} commits watched");
             Assert.True(killed > 0 && closed > 0 && peak == MaxMembers, $"churn too mild: {created} started (at most {peak} at once), {closed} closed, {killed} crashed");

@@ -28,15 +28,56 @@ internal static class GroupTestSupport
         }
     }
 
-    public static async Task WaitUntilAsync(Func<bool> condition, Func<string> why, TimeSpan? patience = null)
+    public static Task WaitUntilAsync(Func<bool> condition, Func<string> why, TimeSpan? patience = null) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), why, patience);
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string> why, TimeSpan? patience = null)
     {
         var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(40));
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline) Assert.Fail(why());
             await Task.Delay(50);
         }
     }
+
+    /// <summary>The group as its coordinator describes it (DescribeGroups), with each member's assignment; null while it cannot say.</summary>
+    public static async Task<ConsumerGroupDescription?> DescribeGroupAsync(ClientTestBroker broker, string group)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        try
+        {
+            return (await admin.DescribeConsumerGroupsAsync([group])).ConsumerGroupDescriptions.Single();
+        }
+        catch (KafkaException)
+        {
+            return null; // the coordinator is loading or moving: ask again
+        }
+    }
+
+    /// <summary>
+    /// The rebalance is over on both sides: the coordinator has the group Stable with exactly these members, each holding
+    /// (by its handlers' account) exactly what the coordinator assigned it, together every partition of the topic. No
+    /// member is then about to give a partition up or take one.
+    /// </summary>
+    public static async Task<bool> SettledAsync(ClientTestBroker broker, string group, IReadOnlyCollection<SubscribedConsumer> members, string topic, int partitions)
+    {
+        if (!Split(members, topic, partitions) || await DescribeGroupAsync(broker, group) is not { State: ConsumerGroupState.Stable } described
+            || described.Members.Count != members.Count)
+        {
+            return false;
+        }
+        return members.All(m => described.Members.FirstOrDefault(d => d.ConsumerId == m.Consumer.MemberId) is { } d
+            && d.Assignment.TopicPartitions.ToHashSet().SetEquals(m.Held));
+    }
+
+    /// <summary>
+    /// Every offset below <paramref name="end"/> of every partition was read by someone, and each member's position in
+    /// every partition it holds is <paramref name="end"/>: nothing is left to read, so what was read (twice or not) is final.
+    /// </summary>
+    public static bool ReadToTheEnd(IReadOnlyCollection<SubscribedConsumer> everyone, IEnumerable<SubscribedConsumer> holders, int partitions, long end) =>
+        Enumerable.Range(0, partitions).All(p => everyone.SelectMany(m => m.Records).Where(r => r.Partition == p).Select(r => r.Offset).Distinct().Count() == end)
+        && holders.All(m => m.Held.All(tp => m.PositionOf(tp) == end));
 
     /// <summary>The members hold disjoint partitions that together are every partition of the topic.</summary>
     public static bool Split(IEnumerable<SubscribedConsumer> members, string topic, int partitions)

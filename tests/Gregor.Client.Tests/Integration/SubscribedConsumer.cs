@@ -22,7 +22,9 @@ internal sealed class SubscribedConsumer : IDisposable
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<Rebalance>? _allRebalances;
+    private readonly ManualResetEventSlim _released = new(initialState: true);
     private int _stopped;
+    private int _stallsFinished;
 
     public SubscribedConsumer(string name, ConsumerConfig config, IEnumerable<string> topics,
         ConcurrentDictionary<TopicPartition, string>? holders = null, ConcurrentQueue<Rebalance>? allRebalances = null,
@@ -86,6 +88,27 @@ internal sealed class SubscribedConsumer : IDisposable
     /// <summary>A one-off stall before the next Consume, in milliseconds (the application stuck).</summary>
     public int StallOnceMs { get; set; }
 
+    /// <summary>How many <see cref="StallOnceMs"/> stalls have ended, so a test waits for the stall rather than guessing its end.</summary>
+    public int StallsFinished => Volatile.Read(ref _stallsFinished);
+
+    /// <summary>Stops calling Consume after the current call until <see cref="Release"/> (the application stuck for as long as a test needs).</summary>
+    public void Hold() => _released.Reset();
+
+    public void Release() => _released.Set();
+
+    /// <summary>The consumer's position in a partition it holds; -1 while it is not known (being looked up, or the partition just moved).</summary>
+    public long PositionOf(TopicPartition partition)
+    {
+        try
+        {
+            return Consumer.Position(partition).Value;
+        }
+        catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
     public IReadOnlySet<TopicPartition> Held
     {
         get { lock (_held) return new HashSet<TopicPartition>(_held); }
@@ -124,7 +147,9 @@ internal sealed class SubscribedConsumer : IDisposable
                     int stall = StallOnceMs;
                     StallOnceMs = 0;
                     Thread.Sleep(stall);
+                    Interlocked.Increment(ref _stallsFinished);
                 }
+                _released.Wait(_stop.Token);
                 var result = Consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (result is null || result.IsPartitionEOF) continue;
                 bool held;
@@ -137,7 +162,7 @@ internal sealed class SubscribedConsumer : IDisposable
                 if (_stop.IsCancellationRequested) return;
                 Errors.Enqueue(e);
             }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
             {
                 return;
             }
@@ -173,5 +198,6 @@ internal sealed class SubscribedConsumer : IDisposable
         Stop();
         Consumer.Dispose();
         _stop.Dispose();
+        _released.Dispose();
     }
 }

@@ -42,15 +42,15 @@ public sealed class MalformedMessageTests
 
     private static void Check(MessageDescriptor d, byte[] input, short version, bool mustFail)
     {
-        long allocated = MessageCodecs.AllocatedByRead(d, input, version, out var failure);
+        long allocated = MessageCodecs.AllocatedByRead(d, input, version, int.MaxValue, out var failure, out long elements);
         if (failure is not null)
             Assert.True(failure is MalformedMessageException, $"{d.Name} v{version}: {failure.GetType().Name}: {failure.Message}");
         else if (mustFail && !IsEmptyEncodable(d, version))
             Assert.Fail($"{d.Name} v{version}: {input.Length} truncated bytes decoded without error");
         // Throwing costs a fixed amount (message text, stack trace) whatever the input's size.
         long exceptionAllowance = failure is null ? 0 : 16 * 1024;
-        Assert.True(allocated <= d.MaxAllocationFor(input.Length) + exceptionAllowance,
-            $"{d.Name} v{version}: {allocated} bytes allocated for {input.Length} input bytes");
+        Assert.True(allocated <= d.MaxAllocationFor(input.Length, elements) + exceptionAllowance,
+            $"{d.Name} v{version}: {allocated} bytes allocated for {input.Length} input bytes and {elements} elements, input {Convert.ToHexString(input)}");
     }
 
     // A message with no fields in a version decodes from zero bytes, so a cut at 0 is legal for it.

@@ -33,18 +33,26 @@ public sealed class MessageRoundTripTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Decoding_stays_within_the_declared_allocation_bound(string name, short version)
+    public void Decoding_stays_within_the_declared_allocation_bounds(string name, short version)
     {
         var descriptor = Find(name);
         for (int seed = 0; seed < 10; seed++)
         {
-            var original = new RandomMessages(descriptor, seed + 1000 * version).Create(version);
-            byte[] bytes = MessageCodecs.Serialize(original, version);
-            long allocated = MessageCodecs.AllocatedByRead(descriptor, bytes, version, out var failure);
-            Assert.Null(failure);
-            long bound = descriptor.MaxAllocationFor(bytes.Length);
-            Assert.True(allocated <= bound, $"{name} v{version}: {allocated} bytes allocated for {bytes.Length} wire bytes, bound {bound}");
+            // Ordinary messages, then dense ones: many elements, values of 0-1 bytes, the most allocation per wire byte.
+            CheckBounds(descriptor, version, new RandomMessages(descriptor, seed + 1000 * version).Create(version));
+            CheckBounds(descriptor, version, new RandomMessages(descriptor, seed + 1000 * version, arrayLengths: 24, blobLengths: 2).Create(version));
         }
+    }
+
+    private static void CheckBounds(MessageDescriptor descriptor, short version, object message)
+    {
+        byte[] bytes = MessageCodecs.Serialize(message, version);
+        long allocated = MessageCodecs.AllocatedByRead(descriptor, bytes, version, int.MaxValue, out var failure, out long elements);
+        Assert.Null(failure);
+        long perByte = descriptor.MaxAllocationFor(bytes.Length);
+        long perElement = descriptor.RootAllocation + (elements * descriptor.MaxAllocationPerElement) + ((long)bytes.Length * MessageDescriptor.PayloadAllocationPerWireByte);
+        Assert.True(allocated <= perByte, $"{descriptor.Name} v{version}: {allocated} bytes allocated for {bytes.Length} wire bytes, bound {perByte}");
+        Assert.True(allocated <= perElement, $"{descriptor.Name} v{version}: {allocated} bytes allocated for {elements} elements and {bytes.Length} wire bytes, bound {perElement}");
     }
 
     [Fact]

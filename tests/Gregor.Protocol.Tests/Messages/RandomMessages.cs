@@ -14,12 +14,26 @@ internal sealed class RandomMessages
     private readonly Random _random;
     private readonly MessageDescriptor _message;
     private readonly Dictionary<string, StructDescriptor> _structs;
+    private readonly int _arrayLengths;
+    private readonly int _blobLengths;
 
     public RandomMessages(MessageDescriptor message, int seed)
+        : this(message, seed, arrayLengths: 4, blobLengths: 12)
+    {
+    }
+
+    /// <summary>
+    /// Arrays get up to <paramref name="arrayLengths"/> - 1 elements, strings and bytes up to
+    /// <paramref name="blobLengths"/> - 1; few short values make the densest input (most
+    /// allocation per wire byte), which is what the allocation bounds must hold for.
+    /// </summary>
+    public RandomMessages(MessageDescriptor message, int seed, int arrayLengths, int blobLengths)
     {
         _random = new Random(seed);
         _message = message;
         _structs = message.Structs.ToDictionary(s => s.Name);
+        _arrayLengths = arrayLengths;
+        _blobLengths = blobLengths;
     }
 
     public object Create(short version) => Fill(_message.Root, version, depth: 0);
@@ -45,7 +59,7 @@ internal sealed class RandomMessages
         if (f.IsArray)
         {
             var list = (IList)Activator.CreateInstance(clrType)!;
-            int count = depth > 3 ? 0 : _random.Next(4);
+            int count = depth > 3 ? 0 : _random.Next(_arrayLengths);
             for (int i = 0; i < count; i++) list.Add(Element(f.ElementType, version, depth + 1));
             return list;
         }
@@ -76,7 +90,7 @@ internal sealed class RandomMessages
     private string RandomString()
     {
         const string alphabet = "abcdefghijklmnopqrstuvwxyz-._0123456789é€";
-        int length = _random.Next(0, 12);
+        int length = _random.Next(0, _blobLengths);
         var chars = new char[length];
         for (int i = 0; i < length; i++) chars[i] = alphabet[_random.Next(alphabet.Length)];
         return new string(chars);
@@ -84,7 +98,7 @@ internal sealed class RandomMessages
 
     private byte[] RandomBytes()
     {
-        var bytes = new byte[_random.Next(0, 20)];
+        var bytes = new byte[_random.Next(0, _blobLengths + 8)];
         _random.NextBytes(bytes);
         return bytes;
     }

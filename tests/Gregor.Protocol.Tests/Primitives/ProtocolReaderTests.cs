@@ -1,3 +1,4 @@
+using System.Text;
 using Gregor.Protocol.Primitives;
 
 namespace Gregor.Protocol.Tests.Primitives;
@@ -48,6 +49,50 @@ public sealed class ProtocolReaderTests
         });
         Assert.Contains("cannot fit", ex.Message, StringComparison.Ordinal);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
+    }
+
+    [Fact]
+    public void An_element_budget_counts_every_array_and_refuses_the_count_that_passes_it()
+    {
+        // Two int32 arrays of 3 and 4 elements; a budget of 6 admits the first and refuses the second at its count.
+        byte[] bytes = Convert.FromHexString("00000003" + "000000010000000200000003" + "00000004" + "00000001000000020000000300000004");
+        var reader = new ProtocolReader(bytes, maxElements: 6);
+        Assert.Equal(3, reader.ReadArrayLength(compact: false, nullable: false, minElementSize: 4));
+        reader.Skip(12);
+        int positionOfSecondCount = reader.Position;
+        ElementLimitExceededException? refused = null;
+        try
+        {
+            reader.ReadArrayLength(compact: false, nullable: false, minElementSize: 4);
+        }
+        catch (ElementLimitExceededException e)
+        {
+            refused = e;
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(6, refused.Limit);
+        Assert.Equal(7, refused.Elements);
+        Assert.Equal(7, reader.ElementsRead);
+        Assert.Equal(positionOfSecondCount + 4, reader.Position);
+        Assert.IsAssignableFrom<MalformedMessageException>(refused);
+    }
+
+    [Fact]
+    public void Without_a_budget_only_the_bytes_bound_an_array()
+    {
+        byte[] bytes = Convert.FromHexString("00000003" + "000000010000000200000003");
+        var reader = new ProtocolReader(bytes);
+        Assert.Equal(int.MaxValue, reader.MaxElements);
+        Assert.Equal(3, reader.ReadArrayLength(compact: false, nullable: false, minElementSize: 4));
+        Assert.Equal(3, reader.ElementsRead);
+    }
+
+    [Fact]
+    public void Invalid_utf8_becomes_replacement_characters()
+    {
+        byte[] bytes = Convert.FromHexString("0005" + "61FF62C3" + "63");
+        var reader = new ProtocolReader(bytes);
+        Assert.Equal(Encoding.UTF8.GetString(bytes.AsSpan(2)), reader.ReadString(compact: false, nullable: false));
     }
 
     [Fact]

@@ -22,6 +22,19 @@ public sealed class TaggedFieldTests
         Assert.Single(decoded.ApiKeys);
     }
 
+    [Theory]
+    [InlineData("02" + "0108000000000000002A" + "0108000000000000002B", "repeated")]
+    [InlineData("02" + "0903AABBCC" + "0108000000000000002A", "descending")]
+    public void Tags_that_do_not_rise_are_malformed(string section, string what)
+    {
+        // KIP-482 orders tags strictly; a repeat would also let one struct allocate its tagged values again and again.
+        byte[] bytes = new ApiVersionsResponse().Serialize(3);
+        byte[] sent = [.. bytes[..^1], .. Convert.FromHexString(section)];
+        var ex = Assert.Throws<MalformedMessageException>(() => ApiVersionsResponse.Deserialize(sent, 3));
+        Assert.Contains("ascending", ex.Message, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(what));
+    }
+
     [Fact]
     public void A_tagged_field_whose_size_lies_is_malformed()
     {

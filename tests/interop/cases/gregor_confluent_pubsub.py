@@ -8,13 +8,13 @@ import atexit
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
 from gregor_member import GregorMember, kill_at_exit  # noqa: E402
+from groups import committed, committed_at, settled, wait_until  # noqa: E402
 from interop import bootstrap, check, log, scratch, unique_topic  # noqa: E402
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Producer  # noqa: E402
 
 topic = unique_topic("gregor-confluent-pubsub")
 partitions = 4
@@ -40,9 +40,11 @@ gregor = [GregorMember(name, topic, gregor_group) for name in ("a", "b")]
 confluent = []
 for name in ("c", "d"):
     path = scratch("%s-%s.out" % (topic, name))
+    open(path, "w").close()  # there to be read before the member writes to it
     confluent.append((path, subprocess.Popen([sys.executable, confluent_member, "member", topic, confluent_group, "range", path])))
     atexit.register(kill_at_exit, confluent[-1][1])
-time.sleep(8)
+wait_until("both groups sharing the topic among their two members",
+           lambda: settled(gregor_group, 2, partitions) and settled(confluent_group, 2, partitions), 40)
 produce(per_round)
 
 
@@ -52,15 +54,20 @@ def confluent_reads(path):
 
 
 everything = sorted((p, o) for p in range(partitions) for o in range(produced // partitions))
-deadline = time.time() + 60
-while True:
-    g = [[(p, o) for p, o, _ in m.records()] for m in gregor]
-    c = [confluent_reads(path) for path, _ in confluent]
-    if sum(map(len, g)) >= produced and sum(map(len, c)) >= produced:
-        break
-    check(time.time() < deadline, "gregor group read %d, confluent group %d of %d", sum(map(len, g)), sum(map(len, c)), produced)
-    time.sleep(0.5)
-time.sleep(2)
+end = {p: produced // partitions for p in range(partitions)}
+
+
+def distinct_reads():
+    g = set(r for m in gregor for r in ((p, o) for p, o, _ in m.records()))
+    c = set(r for path, _ in confluent for r in confluent_reads(path))
+    return len(g), len(c)
+
+
+# Both groups have read and committed everything: nothing is left to read, so a message read twice
+# would show now.
+wait_until(lambda: "every message read and committed by both groups: distinct reads (gregor, confluent) %s of %d" % (distinct_reads(), produced),
+           lambda: distinct_reads() == (produced, produced) and committed_at(gregor_group, topic, end)
+           and committed_at(confluent_group, topic, end), 60, interval=0.5)
 
 for code, member in ((m.stop(), m) for m in gregor):
     check(code == 0, "gregor member %s exited %d: %s", member.name, code, member.errors())
@@ -76,8 +83,6 @@ for name, group_reads in (("gregor", g), ("confluent", c)):
     log("%s group: members read partitions %s and %s", name, sorted(first), sorted(second))
 
 for group in (gregor_group, confluent_group):
-    reader = Consumer({"bootstrap.servers": bootstrap(), "group.id": group})
-    committed = {tp.partition: tp.offset for tp in reader.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)}
-    reader.close()
-    check(committed == {p: produced // partitions for p in range(partitions)}, "group %s committed %s", group, committed)
+    offsets = committed(group, topic, partitions)
+    check(offsets == end, "group %s committed %s", group, offsets)
 log("both groups read all %d messages once each and committed the end of every partition", produced)

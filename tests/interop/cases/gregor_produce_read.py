@@ -79,6 +79,6 @@ while seen < COUNT:
 consumer.close()
 log("confluent-kafka read all %d identically, at the same partitions and offsets", seen)
 
-codecs = stored_batch_codecs(env("GREGOR_DATA_DIR"), topic)
+codecs = stored_batch_codecs(env("GREGOR_DATA_DIR"), topic, PARTITIONS)
 check(all(found == {CODEC_IDS[codec]} for found in codecs.values()), "stored batch codecs %s, asked for %s", codecs, CODEC_IDS[codec])
 log("stored batches use codec %s", codec)

@@ -1,12 +1,14 @@
 """Two `kcat -G` consumers in one group share a 4-partition topic: each partition goes to exactly
 one of them, both get some, and every message produced after they joined is read exactly once."""
+import atexit
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from admin import create_topic  # noqa: E402
+from gregor_member import kill_at_exit  # noqa: E402
+from groups import committed_at, settled, wait_until  # noqa: E402
 from interop import bootstrap, check, log, run, scratch, unique_topic  # noqa: E402
 
 topic = unique_topic("kcat-group")
@@ -17,11 +19,12 @@ consumers = []
 for name in ("a", "b"):
     out = open(scratch("kcat-group-%s.out" % name), "wb")
     consumers.append((out, subprocess.Popen(
-        ["kcat", "-b", bootstrap(), "-G", group, "-f", "%p %o\\n", "-q",
+        ["kcat", "-b", bootstrap(), "-G", group, "-f", "%p %o\\n", "-q", "-u",
          "-X", "auto.offset.reset=earliest", topic],
         stdout=out, stderr=subprocess.DEVNULL)))
+    atexit.register(kill_at_exit, consumers[-1][1])  # a failed wait must not leave kcat running
 # The group's first rebalance waits group.initial.rebalance.delay.ms (3 s) for more members.
-time.sleep(9)
+wait_until("both kcat consumers sharing the topic", lambda: settled(group, 2, 4), 30)
 
 per_partition = 100
 for partition in range(4):
@@ -29,16 +32,15 @@ for partition in range(4):
     run(["kcat", "-P", "-b", bootstrap(), "-t", topic, "-p", str(partition)], input=payload)
 
 def read(path):
+    """(partition, offset) of every whole line kcat wrote (unbuffered, a line may be half written)."""
     with open(path) as f:
-        return [tuple(map(int, line.split())) for line in f if line.strip()]
+        return [tuple(map(int, line.split())) for line in f if line.endswith("\n") and len(line.split()) == 2]
 
-deadline = time.time() + 30
-while time.time() < deadline:
-    seen = [read(out.name) for out, _ in consumers]
-    if sum(len(s) for s in seen) >= 4 * per_partition:
-        break
-    time.sleep(0.5)
-time.sleep(1)
+# Nothing is left to read once every message arrived and the group committed the end of every
+# partition (librdkafka's auto-commit): a message read twice would be in the output by then.
+wait_until("every message read and the end of every partition committed",
+           lambda: len(set(r for out, _ in consumers for r in read(out.name))) == 4 * per_partition
+           and committed_at(group, topic, {p: per_partition for p in range(4)}), 30, interval=0.5)
 for out, process in consumers:
     process.terminate()
     process.wait(10)

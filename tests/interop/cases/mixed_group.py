@@ -18,7 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from admin import admin_client, create_topic  # noqa: E402
+from admin import create_topic  # noqa: E402
+from groups import committed_at, describe, wait_until  # noqa: E402
 from interop import bootstrap, check, log, scratch, unique_topic  # noqa: E402
 
 PARTITIONS = 6
@@ -117,51 +118,19 @@ def pump():
 
 
 def wait_for(what, predicate, timeout, pumping=True):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        check(time.monotonic() < deadline, "timed out after %ds waiting for %s", timeout, what)
-        if pumping:
-            pump()
-        time.sleep(0.02)
+    return wait_until(what, predicate, timeout, interval=0.02, between=pump if pumping else None)
 
 
-def decode_assignment(data):
-    """The consumer protocol's assignment: version, [topic, [partition]], user data."""
-    position = 2
-    partitions = []
-    (topics,) = [int.from_bytes(data[position:position + 4], "big", signed=True)]
-    position += 4
-    for _ in range(topics):
-        length = int.from_bytes(data[position:position + 2], "big")
-        position += 2 + length
-        count = int.from_bytes(data[position:position + 4], "big")
-        position += 4
-        for _ in range(count):
-            partitions.append(int.from_bytes(data[position:position + 4], "big"))
-            position += 4
-    return partitions
-
-
-admin = admin_client()
-
-
-def describe(group):
+def clients(group):
     """(state, protocol, {client id: partitions}) as DescribeGroups tells; no state before the
     group exists."""
-    groups = admin.list_groups(group, timeout=10)
-    if not groups:
-        return None, None, {}
-    check(len(groups) == 1, "list_groups(%s) returned %d groups", group, len(groups))
-    g = groups[0]
-    return g.state, g.protocol, {m.client_id: sorted(decode_assignment(m.assignment)) for m in g.members}
-
-
-def stable_with(group, clients):
     state, protocol, members = describe(group)
-    if state == "Stable" and sorted(members) == sorted(clients):
+    return state, protocol, {client: partitions for _, client, partitions in members}
+
+
+def stable_with(group, names):
+    state, protocol, members = clients(group)
+    if state == "Stable" and sorted(members) == sorted(names):
         return protocol, members
     return None
 
@@ -182,8 +151,8 @@ try:
     r2 = start("r2", "confluent", g2, "default")
     wait_for("each first member alone in its group",
              lambda: stable_with(g1, ["kafkajs-member"]) and stable_with(g2, ["rdkafka-member"]), 20)
-    check(describe(g1)[1] == "RoundRobinAssigner", "kafkajs's group chose %s", describe(g1)[1])
-    check(describe(g2)[1] == "range", "librdkafka's group chose %s", describe(g2)[1])
+    check(clients(g1)[1] == "RoundRobinAssigner", "kafkajs's group chose %s", clients(g1)[1])
+    check(clients(g2)[1] == "range", "librdkafka's group chose %s", clients(g2)[1])
     r1 = start("r1", "confluent", g1, "default")
     k2 = start("k2", "kafkajs", g2, "default")
     wait_for("confluent-kafka refused by kafkajs's group", lambda: any(e[1] == "23" for e in r1.lines("E")), 20)
@@ -194,7 +163,7 @@ try:
     k1_reads, r2_reads = len(k1.reads()), len(r2.reads())
     wait_for("the first members still consuming", lambda: len(k1.reads()) > k1_reads + 30 and len(r2.reads()) > r2_reads + 30, 10)
     check(stable_with(g1, ["kafkajs-member"]) and stable_with(g2, ["rdkafka-member"]),
-          "a refused member changed the group: %s / %s", describe(g1), describe(g2))
+          "a refused member changed the group: %s / %s", clients(g1), clients(g2))
     check({a[1] for a in k1.lines("A")} == {"1"}, "kafkajs's group moved past generation 1: %s", k1.lines("A"))
     check(not r1.lines("A") and not r1.reads(), "the refused confluent-kafka member got partitions")
     log("defaults: kafkajs offers RoundRobinAssigner, librdkafka range/roundrobin; the second to join "
@@ -233,8 +202,11 @@ try:
 
     check(producer.flush(10) == 0, "messages not delivered")
     per_partition = produced[0] // PARTITIONS
-    wait_for("every message consumed", lambda: len({(p, o) for m in shared for p, o, _ in m.reads()}) >= produced[0], 30,
-             pumping=False)
+    # Read and committed to the end of every partition: nothing is left to read, so a message read
+    # twice is in the members' output before they stop.
+    wait_for("every message consumed and committed",
+             lambda: len({(p, o) for m in shared for p, o, _ in m.reads()}) >= produced[0]
+             and committed_at(g3, topic, {p: per_partition for p in range(PARTITIONS)}), 30, pumping=False)
     for m in shared[1:]:
         check(m.stop() == 0, "%s did not stop cleanly: %s", m.name, m.stderr_tail())
     reads = [r for m in shared for r in m.reads()]

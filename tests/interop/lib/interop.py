@@ -88,9 +88,11 @@ def process_alive(pid):
 CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
-def stored_batch_codecs(data_dir, topic):
+def stored_batch_codecs(data_dir, topic, partitions):
     """{partition: set of codec ids} of every batch in the topic's segment files, read straight
-    from the Kafka on-disk layout (<topic>-<p>/<base offset>.log of RecordBatch v2)."""
+    from the Kafka on-disk layout (<topic>-<p>/<base offset>.log of RecordBatch v2). Fails unless
+    every one of the topic's partitions has its folder there holding at least one batch: a check
+    that finds nothing to look at must not pass."""
     codecs = {}
     for entry in os.listdir(data_dir):
         prefix, _, partition = entry.rpartition("-")
@@ -111,6 +113,10 @@ def stored_batch_codecs(data_dir, topic):
                 attributes = int.from_bytes(data[position + 21:position + 23], "big")
                 found.add(attributes & 7)
                 position += 12 + length
+    check(sorted(codecs) == list(range(partitions)), "segment folders of %s in %s for partitions %s, expected 0..%d",
+          topic, data_dir, sorted(codecs), partitions - 1)
+    empty = [p for p, found in codecs.items() if not found]
+    check(not empty, "no batch in the segment files of %s partitions %s", topic, empty)
     return codecs
 
 

@@ -14,7 +14,7 @@
 //   messages read twice are those b read after its last commit (each read once more, by a survivor).
 'use strict'
 const { Kafka, logLevel } = require('kafkajs')
-const { Member, log, check, sleep, waitFor, generations, checkNoSharedPartition, versionsUsed } = require('./members')
+const { Member, log, check, sleep, waitFor, committedToTheEnd, generations, checkNoSharedPartition, versionsUsed } = require('./members')
 
 const PARTITIONS = 6
 const bootstrap = process.env.GREGOR_BOOTSTRAP
@@ -151,9 +151,11 @@ async function main () {
     producing = false
     await producerLoop
     const perPartition = produced / PARTITIONS
-    await waitFor('every message consumed', () => {
+    // Read and committed to the end of every partition: nothing is left to read, so a message read
+    // twice is in the members' output before a stops.
+    await waitFor('every message consumed and committed', async () => {
       const seen = new Set(all().flatMap(readsOf).map(r => `${r.partition}:${r.offset}`))
-      return seen.size >= produced
+      return seen.size >= produced && await committedToTheEnd(admin, group, topic, perPartition)
     }, 30000)
     const stopped = await members.a.stop('SIGTERM')
     check(stopped.code === 0, `a exited with ${JSON.stringify(stopped)}: ${members.a.tailOfStderr()}`)

@@ -12,10 +12,11 @@ const log = message => console.log(`[${new Date().toISOString().slice(11, 19)}] 
 const check = (condition, message) => { if (!condition) throw new Error(message) }
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
+// Until predicate (sync or async) gives something truthy, which is returned; fails after timeoutMs.
 async function waitFor (what, predicate, timeoutMs) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = predicate()
+    const value = await predicate()
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(100)
@@ -146,4 +147,11 @@ function requestVersions () {
   return { logCreator, summary }
 }
 
-module.exports = { Member, log, check, sleep, waitFor, generations, checkNoSharedPartition, versionsUsed, requestVersions }
+// The group's committed offsets are `perPartition` on each of the topic's partitions (read with the
+// kafkajs admin's fetchOffsets): the group has read everything, nothing is left for any member to read.
+async function committedToTheEnd (admin, groupId, topic, perPartition) {
+  const fetched = await admin.fetchOffsets({ groupId, topics: [topic] })
+  return fetched[0].partitions.every(p => Number(p.offset) === perPartition)
+}
+
+module.exports = { Member, log, check, sleep, waitFor, committedToTheEnd, generations, checkNoSharedPartition, versionsUsed, requestVersions }

@@ -34,21 +34,25 @@ const codecIds = { none: 0, gzip: 1, snappy: 2, lz4: 3 }
 
 // The codec bits of every batch in the topic's segment files (Kafka's on-disk layout:
 // <data dir>/<topic>-<partition>/<base offset>.log holding RecordBatch v2), so the test sees
-// that the broker stored what kafkajs sent.
+// that the broker stored what kafkajs sent. Every partition must have its folder there with at
+// least one batch: a check that finds nothing to look at must not pass.
 function storedCodecs (dataDir, topic) {
   const found = new Set()
-  for (const entry of fs.readdirSync(dataDir)) {
-    if (!entry.startsWith(`${topic}-`) || !/^\d+$/.test(entry.slice(topic.length + 1))) continue
-    for (const name of fs.readdirSync(path.join(dataDir, entry))) {
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const folder = path.join(dataDir, `${topic}-${partition}`)
+    check(fs.existsSync(folder), `${topic}: no segment folder ${folder}`)
+    let batches = 0
+    for (const name of fs.readdirSync(folder)) {
       if (!name.endsWith('.log')) continue
-      const data = fs.readFileSync(path.join(dataDir, entry, name))
-      for (let position = 0; position + 23 <= data.length;) {
+      const data = fs.readFileSync(path.join(folder, name))
+      for (let position = 0; position + 23 <= data.length; batches++) {
         const length = data.readInt32BE(position + 8)
         if (length <= 0) break // preallocated tail
         found.add(data.readInt16BE(position + 21) & 7)
         position += 12 + length
       }
     }
+    check(batches > 0, `${topic}: no batch in the segment files of partition ${partition}`)
   }
   return [...found]
 }
