@@ -7,13 +7,6 @@ namespace Gregor.Broker.Tests.Network;
 
 public sealed class ConnectionTests
 {
-    private static byte[] Int32(int value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
-        return bytes;
-    }
-
     private static async Task AssertServedAsync(int port, int correlationId = 99)
     {
         using var other = await RawKafkaConnection.ConnectAsync(port);
@@ -65,7 +58,7 @@ public sealed class ConnectionTests
         await using var broker = await TestBroker.StartAsync(extraHandlers: waiting);
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
         await client.SendAsync([
-            .. RawKafkaConnection.Frame((short)TestApis.Waiting, 1, 1, Int32(5)),
+            .. RawKafkaConnection.Frame((short)TestApis.Waiting, 1, 1, RawKafkaConnection.Int32(5)),
             .. RawKafkaConnection.ApiVersionsFrame(3, 2),
         ]);
         while (waiting.Started == 0) await Task.Delay(10);
@@ -85,7 +78,7 @@ public sealed class ConnectionTests
         await using var broker = await TestBroker.StartAsync(["socket.request.max.bytes=100000000"]);
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        await client.SendAsync([.. Int32(1_500_000_000), .. new byte[100]]);
+        await client.SendAsync([.. RawKafkaConnection.Int32(1_500_000_000), .. new byte[100]]);
 
         Assert.True(await client.IsClosedByBrokerAsync());
         Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 50_000_000, "the refused frame was allocated");
@@ -102,7 +95,7 @@ public sealed class ConnectionTests
     {
         await using var broker = await TestBroker.StartAsync();
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
-        await client.SendAsync([.. Int32(size), .. new byte[20]]);
+        await client.SendAsync([.. RawKafkaConnection.Int32(size), .. new byte[20]]);
         Assert.True(await client.IsClosedByBrokerAsync());
         await AssertServedAsync(broker.Port);
     }
@@ -168,7 +161,7 @@ public sealed class ConnectionTests
     {
         await using var broker = await TestBroker.StartAsync(extraHandlers: new WaitingHandler());
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
-        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 7, 1, Int32(0)));
+        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 7, 1, RawKafkaConnection.Int32(0)));
         Assert.True(await client.IsClosedByBrokerAsync());
         Assert.True(await broker.Log.WaitForAsync(LogLevel.Warning, "v7 is not supported"));
     }
@@ -293,7 +286,7 @@ public sealed class ConnectionTests
         var waiting = new WaitingHandler();
         var broker = await TestBroker.StartAsync(extraHandlers: waiting);
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
-        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 0, 3, Int32(8)));
+        await client.SendAsync(RawKafkaConnection.Frame((short)TestApis.Waiting, 0, 3, RawKafkaConnection.Int32(8)));
         while (waiting.Started == 0) await Task.Delay(10);
 
         Task stopping = broker.Host.StopAsync();

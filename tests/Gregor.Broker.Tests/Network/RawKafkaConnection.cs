@@ -38,6 +38,14 @@ internal sealed class RawKafkaConnection : IDisposable
         }
     }
 
+    /// <summary>A big-endian int32: a size prefix on its own, or a test handler's body.</summary>
+    public static byte[] Int32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
     /// <summary>A whole request frame (size prefix, header in the version the API implies, body).</summary>
     public static byte[] Frame(short apiKey, short version, int correlationId, byte[] body, string? clientId = "test-client")
     {

@@ -8,13 +8,6 @@ namespace Gregor.Broker.Tests.Network;
 /// <summary>The request budget (queued.max.request.bytes) as connections meet it.</summary>
 public sealed class RequestMemoryConnectionTests
 {
-    private static byte[] Prefix(int size)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(bytes, size);
-        return bytes;
-    }
-
     /// <summary>A Waiting request (held until released) whose body is padded to <paramref name="bodyBytes"/>.</summary>
     private static byte[] HeldRequest(int correlationId, int bodyBytes)
     {
@@ -41,8 +34,8 @@ public sealed class RequestMemoryConnectionTests
         var memory = broker.Host.Services.GetRequiredService<RequestMemory>();
         using var a = await RawKafkaConnection.ConnectAsync(broker.Port);
         using var b = await RawKafkaConnection.ConnectAsync(broker.Port);
-        await a.SendAsync(Prefix(50 << 20)); // claims 50 MiB, sends nothing more
-        await b.SendAsync([.. Prefix(50 << 20), 0]);
+        await a.SendAsync(RawKafkaConnection.Int32(50 << 20)); // claims 50 MiB, sends nothing more
+        await b.SendAsync([.. RawKafkaConnection.Int32(50 << 20), 0]);
         Assert.True(await UntilAsync(() => memory.Used == FrameBufferPool.SmallFrameBytes), $"used {memory.Used}");
         await a.SendAsync([0]);
         Assert.True(await UntilAsync(() => memory.Used == 2 * FrameBufferPool.SmallFrameBytes), $"used {memory.Used}");
@@ -92,7 +85,7 @@ public sealed class RequestMemoryConnectionTests
         await using var broker = await TestBroker.StartAsync(["socket.request.max.bytes=4194304", "queued.max.request.bytes=4194304"], clock);
         var memory = broker.Host.Services.GetRequiredService<RequestMemory>();
         using var hog = await RawKafkaConnection.ConnectAsync(broker.Port);
-        await hog.SendAsync([.. Prefix(4 << 20), .. new byte[7 << 19]]); // 3.5 of 4 MiB, never finished
+        await hog.SendAsync([.. RawKafkaConnection.Int32(4 << 20), .. new byte[7 << 19]]); // 3.5 of 4 MiB, never finished
         Assert.True(await UntilAsync(() => memory.Used == 4 << 20), $"used {memory.Used}");
 
         using var client = await RawKafkaConnection.ConnectAsync(broker.Port);
@@ -117,7 +110,7 @@ public sealed class RequestMemoryConnectionTests
         for (int i = 0; i < 4; i++)
         {
             hogs.Add(await RawKafkaConnection.ConnectAsync(broker.Port));
-            await hogs[i].SendAsync([.. Prefix(4 << 20), .. new byte[7 << 19]]);
+            await hogs[i].SendAsync([.. RawKafkaConnection.Int32(4 << 20), .. new byte[7 << 19]]);
         }
         // Three quarters (12 MiB) go to large requests: they do not all fit, and some wait.
         Assert.Equal(12 << 20, memory.LargeCapacity);

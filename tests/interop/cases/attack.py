@@ -51,7 +51,7 @@ CASES = {
     "big-bodies": ({"count": 60, "rate_mb_s": 200}, [], bodies_sent),
     "connections": ({"per_address": 800}, ["max.connections.per.ip=600"], connection_limits_held),
     "idle": ({"silent": 50, "trickle": 50}, ["connections.max.idle.ms=%d" % IDLE_MS], idle_closed_in_time),
-    "slow-readers": ({"count": 2, "fill_mb": 20}, ["socket.write.timeout.ms=%d" % WRITE_TIMEOUT_MS],
+    "slow-readers": ({"count": 5, "fill_mb": 40}, ["socket.write.timeout.ms=%d" % WRITE_TIMEOUT_MS],
                      slow_readers_closed_in_time),
 }
 
