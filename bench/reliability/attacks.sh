@@ -67,6 +67,7 @@ print("%-13s %-7s %14d %14d %9s %9d %9d %10s %9d %6s %s" % (
 if f["legit_errors"]:
     print("%13s   the normal client saw %d errors, the last: %s" % ("", f["legit_errors"], f["legit_last_error"]))
 PY
+    rm -rf "$work/$attack-$build/data" # the broker's log: only its figures are kept
   done
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,9 +9,10 @@ namespace Gregor.Broker.Network;
 /// <see cref="ArrayPool{T}.Shared"/> (cheap, and its small buckets hold little). Larger ones are
 /// <see cref="MappedBuffer"/>s (arrays where mmap is not available) in size classes of four steps per doubling
 /// (at most a quarter wasted), kept here for reuse so that ordinary produce requests are not mapped afresh
-/// each time: at most <c>retainBytes</c> of idle buffers are kept, and <see cref="Trim"/> lets go of those not
-/// reused for a while. The shared array pool, used before, kept up to 32 arrays per size per core for ever
-/// (measured: 6.6 GB still held after 60 clients sending 100 MiB bodies had gone).
+/// each time: at most <c>retainBytes</c> of idle buffers are kept, the least recently returned let go first
+/// to make room for a newer one, and <see cref="Trim"/> lets go of those not reused for a while. The shared
+/// array pool, used before, kept up to 32 arrays per size per core for ever (measured: 6.6 GB still held after
+/// 60 clients sending 100 MiB bodies had gone).
 /// </summary>
 internal sealed class FrameBufferPool : ITrimmable
 {
@@ -20,12 +21,13 @@ internal sealed class FrameBufferPool : ITrimmable
     private const int StepsPerDoubling = 4;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, Stack<(Memory<byte> Buffer, long ReturnedAt)>> _idle = [];
+    // By capacity, the most recently returned last.
+    private readonly Dictionary<int, LinkedList<(Memory<byte> Buffer, long ReturnedAt)>> _idle = [];
     private readonly TimeProvider _time;
     private readonly long _retainBytes;
     private readonly bool _mapped;
     private long _idleBytes;
-    private long _dropped; // let go on return (over the retention limit) since the last Trim
+    private long _droppedArrays; // arrays left to the collector since the last Trim
 
     public FrameBufferPool(long retainBytes, TimeProvider time, bool mapped = true)
     {
@@ -57,10 +59,11 @@ internal sealed class FrameBufferPool : ITrimmable
         if (capacity <= SmallFrameBytes) return ArrayPool<byte>.Shared.Rent(capacity);
         lock (_gate)
         {
-            if (_idle.TryGetValue(capacity, out var stack) && stack.TryPop(out var idle))
+            if (_idle.TryGetValue(capacity, out var list) && list.Last is { } newest)
             {
+                list.RemoveLast();
                 _idleBytes -= capacity;
-                return idle.Buffer;
+                return newest.Value.Buffer;
             }
         }
         return _mapped ? MappedBuffer.Map(capacity).Memory : GC.AllocateUninitializedArray<byte>(capacity);
@@ -73,52 +76,65 @@ internal sealed class FrameBufferPool : ITrimmable
             ArrayPool<byte>.Shared.Return(small.Array!);
             return;
         }
+        var evicted = new List<Memory<byte>>(0);
         lock (_gate)
         {
-            if (_idleBytes + buffer.Length <= _retainBytes)
+            if (buffer.Length > _retainBytes)
             {
-                if (!_idle.TryGetValue(buffer.Length, out var stack)) _idle[buffer.Length] = stack = new();
-                stack.Push((buffer, _time.GetTimestamp()));
-                _idleBytes += buffer.Length;
-                return;
+                evicted.Add(buffer);
             }
-            _dropped += buffer.Length; // past the retention limit
+            else
+            {
+                // Room for the newest first: the buffers returned longest ago go.
+                while (_idleBytes + buffer.Length > _retainBytes && TakeOldest() is { } oldest) evicted.Add(oldest);
+                if (!_idle.TryGetValue(buffer.Length, out var list)) _idle[buffer.Length] = list = new();
+                list.AddLast((buffer, _time.GetTimestamp()));
+                _idleBytes += buffer.Length;
+            }
         }
-        Release(buffer);
+        foreach (var gone in evicted) Release(gone);
     }
 
-    /// <summary>Lets go of idle buffers not reused within <paramref name="unusedFor"/>; returns the bytes let go since the last call.</summary>
+    /// <summary>Lets go of idle buffers not reused within <paramref name="unusedFor"/>; returns the array bytes left to the collector since the last call.</summary>
     public long Trim(TimeSpan unusedFor)
     {
         var stale = new List<Memory<byte>>();
-        long released;
         lock (_gate)
         {
-            released = _dropped;
-            _dropped = 0;
-            foreach (var stack in _idle.Values)
+            foreach (var list in _idle.Values)
             {
-                var entries = stack.ToArray(); // the most recently returned first
-                stack.Clear();
-                for (int i = entries.Length - 1; i >= 0; i--)
+                while (list.First is { } oldest && _time.GetElapsedTime(oldest.Value.ReturnedAt) >= unusedFor)
                 {
-                    if (_time.GetElapsedTime(entries[i].ReturnedAt) < unusedFor) stack.Push(entries[i]);
-                    else stale.Add(entries[i].Buffer);
+                    list.RemoveFirst();
+                    _idleBytes -= oldest.Value.Buffer.Length;
+                    stale.Add(oldest.Value.Buffer);
                 }
-            }
-            foreach (var buffer in stale)
-            {
-                _idleBytes -= buffer.Length;
-                released += buffer.Length;
             }
         }
         foreach (var buffer in stale) Release(buffer);
-        return released;
+        return Interlocked.Exchange(ref _droppedArrays, 0);
     }
 
-    /// <summary>A mapped buffer is unmapped at once; an array is left to the collector.</summary>
-    private static void Release(Memory<byte> buffer)
+    /// <summary>Under the lock: removes and returns the idle buffer returned longest ago, if any.</summary>
+    private Memory<byte>? TakeOldest()
     {
-        if (MemoryMarshal.TryGetMemoryManager<byte, MappedBuffer>(buffer, out var mapped)) ((IDisposable)mapped).Dispose();
+        LinkedList<(Memory<byte> Buffer, long ReturnedAt)>? from = null;
+        foreach (var list in _idle.Values)
+            if (list.First is { } first && (from is null || first.Value.ReturnedAt < from.First!.Value.ReturnedAt))
+                from = list;
+        if (from is null) return null;
+        var oldest = from.First!.Value.Buffer;
+        from.RemoveFirst();
+        _idleBytes -= oldest.Length;
+        return oldest;
+    }
+
+    /// <summary>A mapped buffer is unmapped at once; an array is left to the collector (and counted for it).</summary>
+    private void Release(Memory<byte> buffer)
+    {
+        if (MemoryMarshal.TryGetMemoryManager<byte, MappedBuffer>(buffer, out var mapped))
+            ((IDisposable)mapped).Dispose();
+        else
+            Interlocked.Add(ref _droppedArrays, buffer.Length);
     }
 }

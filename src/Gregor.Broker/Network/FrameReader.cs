@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Numerics;
 using Gregor.Broker.Configuration;
 
 namespace Gregor.Broker.Network;
@@ -114,12 +115,16 @@ internal sealed class FrameReader
 
     /// <summary>
     /// The next buffer size: the whole frame when it is small or has mostly arrived, else
-    /// <see cref="GrowthFactor"/> times what has arrived, and at least double the current one.
+    /// <see cref="GrowthFactor"/> times what has arrived, and at least double the current one. A buffer that
+    /// will be outgrown is a power of two, so that the pool sees few sizes of them and keeps reusing them.
     /// </summary>
     private int NextCapacity(int held, int size, long arrived)
     {
         long wanted = Math.Max(Math.Max(FrameBufferPool.SmallFrameBytes, arrived * GrowthFactor), 2L * held);
-        int capacity = Math.Min(FrameBufferPool.CapacityFor((int)Math.Min(size, wanted)), _maxFrameBytes);
+        int capacity = wanted >= size
+            ? FrameBufferPool.CapacityFor(size)
+            : (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), int.MaxValue);
+        capacity = Math.Min(capacity, _maxFrameBytes);
         return Math.Max(capacity, Math.Min(size, held + 1));
     }
 

@@ -6,17 +6,17 @@ namespace Gregor.Broker.Network;
 internal interface ITrimmable
 {
     /// <summary>
-    /// Drops what was not used within <paramref name="unusedFor"/>; returns the bytes let go since the last
-    /// call, counting buffers the pool declined to keep when they came back.
+    /// Drops what was not used within <paramref name="unusedFor"/>; returns the bytes of managed buffers left to
+    /// the collector since the last call (buffers given back to the system at once, as mappings are, do not count).
     /// </summary>
     long Trim(TimeSpan unusedFor);
 }
 
 /// <summary>
 /// Gives memory back after load: every <see cref="Interval"/> it trims the broker's buffer pools of what was not
-/// used for <see cref="UnusedFor"/>, and when the pools have let go of much since the last collection, or the
-/// managed heap holds much more than after it, it runs one compacting collection that returns the free memory
-/// to the operating system. Without it a broker that an attack or a burst grew stays at that size: the large buffers
+/// used for <see cref="UnusedFor"/>, and when the pools have left much to the collector since the last collection,
+/// or the managed heap holds much more than after it, it runs one compacting collection that returns the free
+/// memory to the operating system. Without it a broker that an attack or a burst grew stays at that size: the large buffers
 /// dropped are not collected until the heap's own budget says so, pools keep what they had, and the collector
 /// keeps freed memory committed.
 /// </summary>
@@ -26,7 +26,7 @@ internal sealed class MemoryTrimmer : IDisposable
 
     public static readonly TimeSpan UnusedFor = TimeSpan.FromSeconds(10);
 
-    /// <summary>Buffers let go, or heap growth, since the last collection worth collecting for.</summary>
+    /// <summary>Managed buffers let go, or heap growth, since the last collection worth collecting for.</summary>
     public const long CollectAboveBytes = 32L << 20;
 
     private readonly List<ITrimmable> _pools = [];

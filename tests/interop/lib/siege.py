@@ -95,10 +95,16 @@ def wait_for(condition, timeout, interval=0.1):
     return condition()
 
 
-def create_topic(bootstrap, topic, partitions):
+# The normal client's topic keeps at most this much a partition: uncapped, it writes over 100 MB a
+# second, which over a long attack would fill the disk.
+LEGIT_TOPIC_CONFIG = {"retention.bytes": str(64 * MIB), "segment.bytes": str(16 * MIB), "file.delete.delay.ms": "0"}
+
+
+def create_topic(bootstrap, topic, partitions, config=None):
     from confluent_kafka.admin import AdminClient, NewTopic
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    for future in admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=10).values():
+    new_topic = NewTopic(topic, partitions, 1, config=config or {})
+    for future in admin.create_topics([new_topic], operation_timeout=10).values():
         future.result(30)
 
 
@@ -131,13 +137,14 @@ class Siege:
     def run(self):
         os.makedirs(self.work_dir, exist_ok=True)
         port = free_port()
-        broker = Broker(self.dll, os.path.join(self.work_dir, "data"), port,
-                        os.path.join(self.work_dir, "broker.log"), self.settings).start()
+        # Retention checked every second, so that the normal client's topic stays within its bound.
+        broker = Broker(self.dll, os.path.join(self.work_dir, "data"), port, os.path.join(self.work_dir, "broker.log"),
+                        ["log.retention.check.interval.ms=1000"] + self.settings).start()
         attacker = legit = sampler = None
         figures = {"attack": self.attack}
         try:
             pid = broker.process.pid
-            create_topic(broker.bootstrap, "legit", 2)
+            create_topic(broker.bootstrap, "legit", 2, LEGIT_TOPIC_CONFIG)
             if self.attack == "slow-readers":
                 create_topic(broker.bootstrap, "fetched", 1)
                 fill_topic(broker.bootstrap, "fetched", self.params.pop("fill_mb", 40))
