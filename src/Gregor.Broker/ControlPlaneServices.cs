@@ -30,7 +30,7 @@ public static class ControlPlaneServices
             LogDefaults = config.LogDefaults,
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
-            sp.GetRequiredService<TimeProvider>(), new Random()));
+            sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));
         services.AddHostedService<ControlPlaneHost>();
 
         services.AddSingleton<IApiHandler, MetadataHandler>();

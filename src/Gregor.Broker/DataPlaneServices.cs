@@ -19,6 +19,7 @@ public static class DataPlaneServices
         services.TryAddSingleton(config);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReplicaManager>();
+        services.AddSingleton<Gregor.Metadata.Controller.IReplicaCapacity, ReplicaCapacity>();
         services.AddSingleton<ReplicaManagerService>();
         services.AddHostedService(provider => provider.GetRequiredService<ReplicaManagerService>());
         services.AddSingleton<IApiHandler, ProduceHandler>();

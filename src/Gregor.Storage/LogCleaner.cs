@@ -205,6 +205,7 @@ public sealed class LogCleaner : IDisposable
         for (int index = plan.FirstDirtyIndex; index < plan.Segments.Length; index++)
         {
             LogSegment segment = plan.Segments[index];
+            using LogSegment.HandleLease lease = segment.Lease();
             var scanner = new SegmentScanner(segment.Handle, 0, segment.Size, OutputFlushBytes);
             try
             {
@@ -288,7 +289,7 @@ public sealed class LogCleaner : IDisposable
     /// <summary>Writes the cleaned form of a group into a <c>.cleaned</c> segment and swaps it in; false if aborted.</summary>
     private bool CleanGroup(PartitionLog log, LogSegment[] group, CleaningPlan plan, long now, PassStats stats)
     {
-        LogSegment cleaned = LogSegment.Create(log.Directory, group[0].BaseOffset, plan.Config, now, LogFileNames.CleanedSuffix);
+        LogSegment cleaned = LogSegment.Create(log.Directory, group[0].BaseOffset, plan.Config, now, log.Budgets, LogFileNames.CleanedSuffix);
         bool swapped = false;
         try
         {
@@ -298,6 +299,7 @@ public sealed class LogCleaner : IDisposable
             {
                 LogSegment segment = group[index];
                 int size = segment.Size;
+                using LogSegment.HandleLease lease = segment.Lease();
                 var scanner = new SegmentScanner(segment.Handle, 0, size, OutputFlushBytes);
                 try
                 {

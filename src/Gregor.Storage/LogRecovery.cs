@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.IO.Enumeration;
+
 namespace Gregor.Storage;
 
 /// <summary>What opening a log found and repaired.</summary>
@@ -15,25 +18,38 @@ public sealed record RecoveryReport(
 /// Brings a partition directory to a consistent state when a log opens.
 /// <list type="bullet">
 /// <item>A clean stop leaves <see cref="LogFileNames.CleanShutdownMarker"/> in the partition directory (one
-/// marker per log, where Kafka keeps one per data directory). Without it, every segment from the one holding
+/// marker per log, where Kafka keeps one per data directory; a broker closing many logs at once writes one in
+/// the log dir instead, as Kafka does, and opens the logs with <c>closedCleanly</c>). Without it, every segment from the one holding
 /// the checkpointed recovery point on is revalidated batch by batch (framing, magic, CRC, increasing offsets),
 /// its indexes are rebuilt and it is cut at the first torn or corrupt batch; segments after a cut are deleted.
 /// Segments below the recovery point were fsynced and are not rescanned.</item>
-/// <item>Indexes that are missing or fail cheap sanity checks are rebuilt from their segment.</item>
+/// <item>Indexes that are missing or fail cheap sanity checks are rebuilt from their segment. After a clean stop
+/// only the active segment's indexes are checked at once; older ones are checked when first mapped (a failed check
+/// drops their entries, so lookups scan the segment), so opening a clean log reads none of them.</item>
 /// <item><c>.deleted</c> and <c>.cleaned</c> files are removed; a <c>.swap</c> segment (a cleaned segment
 /// whose replacement was committed) replaces the old segments its offsets cover and takes its final name.</item>
 /// </list>
 /// </summary>
 public static class LogRecovery
 {
-    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report);
+    /// <param name="Created">The directory held no segment and no checkpoint: a new, empty log.</param>
+    /// <param name="MarkerPresent">The log's own clean-shutdown marker is on disk.</param>
+    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created, bool MarkerPresent);
 
-    internal static Loaded Load(string directory, LogConfig config, long nowMs)
+    /// <param name="closedCleanly">The caller knows the log was closed cleanly though it has no marker of its own (its log dir's marker says so).</param>
+    internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets, bool closedCleanly = false)
     {
         System.IO.Directory.CreateDirectory(directory);
         var problems = new List<string>();
-        bool clean = File.Exists(Path.Combine(directory, LogFileNames.CleanShutdownMarker));
-        if (!LogStateCheckpoint.TryRead(directory, out LogState state, out string? checkpointProblem))
+        // One listing answers what would otherwise be a question to the file system per file.
+        var listing = DirectoryListing.Of(directory);
+        if (listing.TemporaryCheckpoint)
+            File.Delete(Path.Combine(directory, LogStateCheckpoint.TemporaryName));
+        bool clean = listing.CleanShutdownMarker || closedCleanly;
+        string? checkpointProblem = null;
+        LogState state = default;
+        bool checkpointFound = listing.Checkpoint && LogStateCheckpoint.TryRead(directory, out state, out checkpointProblem);
+        if (!checkpointFound)
         {
             if (checkpointProblem is not null)
                 problems.Add(checkpointProblem);
@@ -42,10 +58,14 @@ public static class LogRecovery
             clean = false;
         }
 
-        int leftovers = RemoveLeftovers(directory, problems);
-        int swaps = CompleteSwaps(directory, config, nowMs, problems);
-
-        List<long> bases = SegmentBases(directory, ref leftovers);
+        int leftovers = 0, swaps = 0;
+        if (listing.HasSuffixedSegmentFiles)
+        {
+            leftovers = RemoveLeftovers(directory, problems);
+            swaps = CompleteSwaps(directory, config, nowMs, budgets, problems);
+            listing = DirectoryListing.Of(directory);
+        }
+        List<long> bases = listing.SegmentBases(directory, ref leftovers);
         var segments = new List<LogSegment>(bases.Count);
         int recovered = 0, rebuilt = 0;
         long truncatedBytes = 0;
@@ -66,9 +86,8 @@ public static class LogRecovery
             for (int index = 0; index < bases.Count; index++)
             {
                 long baseOffset = bases[index];
-                bool indexesPresent = File.Exists(LogFileNames.OffsetIndexFile(directory, baseOffset))
-                    && File.Exists(LogFileNames.TimeIndexFile(directory, baseOffset));
-                LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false);
+                bool indexesPresent = listing.HasIndexes(baseOffset);
+                LogSegment segment = LogSegment.Open(directory, baseOffset, config, nowMs, writable: false, budgets);
                 segments.Add(segment);
                 bool last = index == bases.Count - 1;
                 if (!clean && baseOffset >= recoverFrom)
@@ -88,6 +107,13 @@ public static class LogRecovery
                         segment.OnBecomeInactive();
                     continue;
                 }
+                // A clean stop left every index trimmed and fsynced: each is checked only when first mapped.
+                if (clean && indexesPresent)
+                {
+                    segment.OffsetIndex.CheckWhenMapped(segment.Size);
+                    segment.TimeIndex.CheckWhenMapped(segment.Size);
+                    continue;
+                }
                 string? indexProblem = !indexesPresent ? "index file missing" : SanityProblem(segment);
                 if (indexProblem is not null)
                 {
@@ -103,10 +129,9 @@ public static class LogRecovery
             }
 
             if (segments.Count == 0)
-                segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs));
-            LogSegment active = segments[^1];
-            active.MakeWritable(config);
-            _ = active.MaxTimestampSoFar;
+                segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs, budgets));
+            // Room for appends; the index files grow only when the first entry is written.
+            segments[^1].MakeWritable(config);
         }
         catch
         {
@@ -117,14 +142,15 @@ public static class LogRecovery
 
         long logStart = Math.Max(state.LogStartOffset, segments[0].BaseOffset);
         var report = new RecoveryReport(clean, segments.Count, recovered, truncatedBytes, rebuilt, swaps, leftovers, problems);
-        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report);
+        bool created = bases.Count == 0 && !checkpointFound && checkpointProblem is null;
+        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created, listing.CleanShutdownMarker);
     }
 
     private static string? SanityProblem(LogSegment segment)
     {
         if (!segment.OffsetIndex.SanityCheck(segment.Size, out string offsetProblem))
             return "offset index " + offsetProblem;
-        if (!segment.TimeIndex.SanityCheck(out string timeProblem))
+        if (!segment.TimeIndex.SanityCheck(segment.Size, out string timeProblem))
             return "time index " + timeProblem;
         return null;
     }
@@ -156,7 +182,7 @@ public static class LogRecovery
     /// the old segments whose base offsets fall in the swap segment's offset range are deleted and the swap
     /// files take their final names.
     /// </summary>
-    private static int CompleteSwaps(string directory, LogConfig config, long nowMs, List<string> problems)
+    private static int CompleteSwaps(string directory, LogConfig config, long nowMs, StorageBudgets budgets, List<string> problems)
     {
         var swapBases = new List<long>();
         foreach (string path in System.IO.Directory.GetFiles(directory, "*" + LogFileNames.LogExtension + LogFileNames.SwapSuffix))
@@ -167,7 +193,7 @@ public static class LogRecovery
         swapBases.Sort();
         foreach (long swapBase in swapBases)
         {
-            LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, LogFileNames.SwapSuffix);
+            LogSegment swap = LogSegment.Open(directory, swapBase, config, nowMs, writable: false, budgets, LogFileNames.SwapSuffix);
             long next;
             try
             {
@@ -195,32 +221,88 @@ public static class LogRecovery
     private static List<long> SegmentBases(string directory)
     {
         int ignored = 0;
-        return SegmentBases(directory, ref ignored);
+        return DirectoryListing.Of(directory).SegmentBases(directory, ref ignored);
     }
 
-    /// <summary>Base offsets of live segments (with a <c>.log</c>), sorted; index files without a log are deleted.</summary>
-    private static List<long> SegmentBases(string directory, ref int removed)
+    /// <summary>The names in a partition directory that opening the log asks about, from one enumeration.</summary>
+    private sealed class DirectoryListing
     {
-        var logs = new SortedSet<long>();
-        var indexes = new List<(long Base, string Path)>();
-        foreach (string path in System.IO.Directory.GetFiles(directory))
+        private readonly SortedSet<long> _logs = [];
+        private readonly HashSet<long> _offsetIndexes = [];
+        private readonly HashSet<long> _timeIndexes = [];
+
+        public bool CleanShutdownMarker { get; private set; }
+
+        public bool Checkpoint { get; private set; }
+
+        public bool TemporaryCheckpoint { get; private set; }
+
+        /// <summary>A <c>.deleted</c>, <c>.cleaned</c> or <c>.swap</c> file: leftovers to remove or a swap to finish.</summary>
+        public bool HasSuffixedSegmentFiles { get; private set; }
+
+        public static DirectoryListing Of(string directory)
         {
-            if (!LogFileNames.TryParseSegmentFile(Path.GetFileName(path), out long baseOffset, out string extension, out string suffix) || suffix.Length > 0)
-                continue;
-            if (extension == LogFileNames.LogExtension)
-                logs.Add(baseOffset);
-            else
-                indexes.Add((baseOffset, path));
-        }
-        foreach ((long baseOffset, string path) in indexes)
-        {
-            if (!logs.Contains(baseOffset))
+            var listing = new DirectoryListing();
+            // Names as spans, no path string per file; dot files (the marker) included, which the default options skip.
+            var names = new FileSystemEnumerable<bool>(directory, (ref FileSystemEntry entry) => listing.Add(entry.FileName),
+                new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false })
             {
-                File.Delete(path);
-                removed++;
+                ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
+            };
+            foreach (bool _ in names)
+            {
             }
+            return listing;
         }
-        return [.. logs];
+
+        private bool Add(ReadOnlySpan<char> name)
+        {
+            if (name.SequenceEqual(LogFileNames.CleanShutdownMarker))
+                CleanShutdownMarker = true;
+            else if (name.SequenceEqual(LogFileNames.StateCheckpoint))
+                Checkpoint = true;
+            else if (name.SequenceEqual(LogStateCheckpoint.TemporaryName))
+                TemporaryCheckpoint = true;
+            else if (name.Length > 20 && name[20] == '.'
+                && long.TryParse(name[..20], NumberStyles.None, CultureInfo.InvariantCulture, out long baseOffset))
+            {
+                ReadOnlySpan<char> rest = name[20..];
+                if (rest.SequenceEqual(LogFileNames.LogExtension))
+                    _logs.Add(baseOffset);
+                else if (rest.SequenceEqual(LogFileNames.OffsetIndexExtension))
+                    _offsetIndexes.Add(baseOffset);
+                else if (rest.SequenceEqual(LogFileNames.TimeIndexExtension))
+                    _timeIndexes.Add(baseOffset);
+                else if (rest.StartsWith(LogFileNames.LogExtension) || rest.StartsWith(LogFileNames.OffsetIndexExtension)
+                    || rest.StartsWith(LogFileNames.TimeIndexExtension))
+                    HasSuffixedSegmentFiles = true;
+            }
+            return true;
+        }
+
+        public bool HasIndexes(long baseOffset) => _offsetIndexes.Contains(baseOffset) && _timeIndexes.Contains(baseOffset);
+
+        /// <summary>Base offsets of live segments (with a <c>.log</c>), sorted; index files without a log are deleted.</summary>
+        public List<long> SegmentBases(string directory, ref int removed)
+        {
+            foreach (long baseOffset in _offsetIndexes)
+            {
+                if (!_logs.Contains(baseOffset))
+                {
+                    File.Delete(LogFileNames.OffsetIndexFile(directory, baseOffset));
+                    removed++;
+                }
+            }
+            foreach (long baseOffset in _timeIndexes)
+            {
+                if (!_logs.Contains(baseOffset))
+                {
+                    File.Delete(LogFileNames.TimeIndexFile(directory, baseOffset));
+                    removed++;
+                }
+            }
+            return [.. _logs];
+        }
     }
 
     private static long DeleteSegmentsAfter(string directory, List<long> bases, int index, List<string> problems)

@@ -14,13 +14,17 @@ internal readonly record struct SegmentRegion(int Position, int Length, long Fir
 /// <remarks>
 /// A non-empty region holds a read lease on its segment, so the file stays open while the bytes are copied even if
 /// retention, compaction or a close removes the segment meanwhile (the bytes read are then those of the removed file,
-/// which is what the offsets said when the region was taken). Dispose exactly once; copies of the value share the lease.
+/// which is what the offsets said when the region was taken). When leased files already fill the process's open-file
+/// budget, a region instead holds its bytes, read at once into a pooled buffer (<see cref="Copied"/>): memory bounded
+/// by the fetch's byte limits rather than one more descriptor. Dispose exactly once; copies of the value share the
+/// lease (or buffer).
 /// A truncation of the file under the region (a follower cutting a diverged tail) makes <see cref="CopyTo"/> return
 /// fewer bytes than asked: the caller cannot send the promised length and must drop the connection.
 /// </remarks>
 public readonly struct LogRegion : IDisposable
 {
     private readonly LogSegment? _segment;
+    private readonly byte[]? _bytes;
     private readonly int _position;
 
     internal LogRegion(LogSegment? segment, in SegmentRegion region, long highWatermark, long logStartOffset, long logEndOffset)
@@ -33,6 +37,35 @@ public readonly struct LogRegion : IDisposable
         HighWatermark = highWatermark;
         LogStartOffset = logStartOffset;
         LogEndOffset = logEndOffset;
+    }
+
+    /// <summary>A region of <paramref name="leased"/> (whose lease the caller holds) that reads its bytes now and gives the lease back.</summary>
+    internal static LogRegion Copied(LogSegment leased, in SegmentRegion region, long highWatermark, long logStartOffset, long logEndOffset)
+    {
+        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(region.Length);
+        try
+        {
+            int read = SegmentScanner.ReadFully(leased.Handle, bytes.AsSpan(0, region.Length), region.Position);
+            // Cut short under the read (a truncation): the bytes that are there, as a file region would give them.
+            return new LogRegion(bytes, region with { Length = read }, highWatermark, logStartOffset, logEndOffset);
+        }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+            throw;
+        }
+        finally
+        {
+            leased.ReleaseLease();
+        }
+    }
+
+    private LogRegion(byte[] bytes, in SegmentRegion region, long highWatermark, long logStartOffset, long logEndOffset)
+        : this((LogSegment?)null, region, highWatermark, logStartOffset, logEndOffset)
+    {
+        _bytes = bytes;
+        Length = region.Length;
+        FirstOffset = region.Length > 0 ? region.FirstOffset : -1;
     }
 
     /// <summary>Bytes of whole batches in the region.</summary>
@@ -62,9 +95,20 @@ public readonly struct LogRegion : IDisposable
         int wanted = Math.Min(destination.Length, Length - offset);
         if (wanted == 0)
             return 0;
+        if (_bytes is not null)
+        {
+            _bytes.AsSpan(offset, wanted).CopyTo(destination);
+            return wanted;
+        }
         return SegmentScanner.ReadFully(_segment!.Handle, destination[..wanted], (long)_position + offset);
     }
 
-    /// <summary>Releases the read lease. Call it on one copy of the region, once.</summary>
-    public void Dispose() => _segment?.ReleaseLease();
+    /// <summary>Releases the read lease (or the copied bytes). Call it on one copy of the region, once.</summary>
+    public void Dispose()
+    {
+        if (_bytes is not null)
+            System.Buffers.ArrayPool<byte>.Shared.Return(_bytes);
+        else
+            _segment?.ReleaseLease();
+    }
 }

@@ -53,6 +53,7 @@ public sealed partial class LogSegment
     /// </summary>
     public bool TryTranslateOffset(long offset, out BatchInfo batch)
     {
+        using HandleLease lease = Lease();
         int size = Size;
         IndexBound bound = BoundFromIndex(offset, size);
         if (bound.IsUsable(size))
@@ -66,7 +67,7 @@ public sealed partial class LogSegment
             byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
             try
             {
-                int got = SegmentScanner.ReadFully(_log, buffer.AsSpan(0, length), bound.Start);
+                int got = SegmentScanner.ReadFully(Handle, buffer.AsSpan(0, length), bound.Start);
                 Search search = FindBatch(buffer.AsSpan(0, got), bound, offset, bound.Start + got >= size, out int at);
                 if (search != Search.Unknown)
                 {
@@ -94,6 +95,7 @@ public sealed partial class LogSegment
     /// </remarks>
     internal bool TryRead(long startOffset, int maxBytes, long maxOffset, bool minOneBatch, out SegmentRead read)
     {
+        using HandleLease lease = Lease();
         read = default;
         int size = Size;
         IndexBound bound = BoundFromIndex(startOffset, size);
@@ -107,7 +109,7 @@ public sealed partial class LogSegment
         Search search;
         try
         {
-            int got = SegmentScanner.ReadFully(_log, buffer.AsSpan(0, length), bound.Start);
+            int got = SegmentScanner.ReadFully(Handle, buffer.AsSpan(0, length), bound.Start);
             search = FindBatch(buffer.AsSpan(0, got), bound, startOffset, bound.Start + got >= size, out int at);
             if (search == Search.NotHere)
                 return false;
@@ -122,7 +124,7 @@ public sealed partial class LogSegment
                     // A first batch larger than the bytes asked for: one more read for the rest of it.
                     byte[] larger = ArrayPool<byte>.Shared.Rent(end - at);
                     buffer.AsSpan(at, got - at).CopyTo(larger);
-                    int more = SegmentScanner.ReadFully(_log, larger.AsSpan(got - at, end - got), bound.Start + got);
+                    int more = SegmentScanner.ReadFully(Handle, larger.AsSpan(got - at, end - got), bound.Start + got);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                     got = got - at + more;
@@ -225,7 +227,7 @@ public sealed partial class LogSegment
         int start = floor.Position;
         if (start > 0 && !IndexEntryMatches(floor, size))
             start = 0;
-        var scanner = new SegmentScanner(_log, start, size, 16 * 1024);
+        var scanner = new SegmentScanner(Handle, start, size, 16 * 1024);
         try
         {
             while (scanner.NextHeader(out batch))
@@ -256,7 +258,7 @@ public sealed partial class LogSegment
         byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
         try
         {
-            int got = SegmentScanner.ReadFully(_log, buffer.AsSpan(0, window), first.Position);
+            int got = SegmentScanner.ReadFully(Handle, buffer.AsSpan(0, window), first.Position);
             int cut = CutWholeBatches(buffer.AsSpan(0, got), maxOffset, out int batches, out long next);
             if (batches == 0)
             {
@@ -279,7 +281,7 @@ public sealed partial class LogSegment
     {
         if (entry.Position >= size)
             return false;
-        var scanner = new SegmentScanner(_log, entry.Position, size, RecordBatchHeader.Size);
+        var scanner = new SegmentScanner(Handle, entry.Position, size, RecordBatchHeader.Size);
         try
         {
             return scanner.NextHeader(out BatchInfo info) && info.LastOffset == entry.Offset;

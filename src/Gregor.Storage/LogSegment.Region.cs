@@ -22,6 +22,7 @@ public sealed partial class LogSegment
     /// </summary>
     internal bool TryLocate(long startOffset, int maxBytes, long maxOffset, bool minOneBatch, bool segmentBelowMaxOffset, out SegmentRegion region)
     {
+        using HandleLease lease = Lease();
         region = default;
         if (!TryTranslateOffset(startOffset, out BatchInfo first))
             return false;
@@ -67,7 +68,7 @@ public sealed partial class LogSegment
     /// </summary>
     private int WalkHeaders(int start, int limit, int size, long expectedLastOffset, out bool startMatched)
     {
-        var scanner = new SegmentScanner(_log, start, size, HeaderWalkChunk);
+        var scanner = new SegmentScanner(Handle, start, size, HeaderWalkChunk);
         try
         {
             startMatched = false;

@@ -12,7 +12,6 @@ namespace Gregor.Storage;
 /// </summary>
 public sealed partial class LogSegment
 {
-    private readonly SafeFileHandle _log;
     private int _size;
     private long _maxTimestampSoFar = long.MinValue;
     private long _offsetOfMaxTimestampSoFar;
@@ -20,20 +19,20 @@ public sealed partial class LogSegment
     private long _rollingBasedTimestamp = long.MinValue;
     private long _createdMs;
     private int _closed;
+    // Bytes written to the .log since its last fsync.
+    private int _unflushed;
+    // Appended, recovered or truncated since it was opened: a segment that was not has nothing to finish at close.
+    private bool _modified;
 
-    /// <summary>Read leases holding the .log handle open, plus <see cref="ClosedFlag"/> once the segment is closed.</summary>
-    private int _leases;
-    private const int ClosedFlag = 1 << 30;
-
-    private LogSegment(string directory, long baseOffset, string suffix, SafeFileHandle log, OffsetIndex offsetIndex, TimeIndex timeIndex, long nowMs)
+    private LogSegment(string directory, long baseOffset, string suffix, long size, OffsetIndex offsetIndex, TimeIndex timeIndex, long nowMs, ResourceBudget openFiles)
     {
         Directory = directory;
         BaseOffset = baseOffset;
         Suffix = suffix;
-        _log = log;
+        _openFiles = openFiles;
         OffsetIndex = offsetIndex;
         TimeIndex = timeIndex;
-        _size = checked((int)RandomAccess.GetLength(log));
+        _size = checked((int)size);
         _createdMs = nowMs;
     }
 
@@ -53,12 +52,10 @@ public sealed partial class LogSegment
     /// <summary>Bytes of whole batches readers may see.</summary>
     public int Size => Volatile.Read(ref _size);
 
-    internal SafeFileHandle Handle => _log;
-
     internal bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Creates empty files for a new segment (replacing leftovers of the same name).</summary>
-    internal static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, string suffix = "")
+    internal static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, StorageBudgets budgets, string suffix = "")
     {
         foreach (string path in (ReadOnlySpan<string>)[
             LogFileNames.LogFile(directory, baseOffset, suffix),
@@ -67,30 +64,26 @@ public sealed partial class LogSegment
         {
             File.Delete(path);
         }
-        return Open(directory, baseOffset, config, nowMs, writable: true, suffix);
+        return Open(directory, baseOffset, config, nowMs, writable: true, budgets, suffix);
     }
 
     /// <summary>
-    /// Opens a segment's files (creating missing ones). <paramref name="writable"/> preallocates the indexes
-    /// for appends; otherwise they are mapped lazily at their current length.
+    /// Opens a segment (creating missing files) without holding any descriptor: the .log is opened when first
+    /// leased and its indexes are mapped when first used, each under its budget. <paramref name="writable"/> gives
+    /// the indexes room for appends (preallocated when first mapped).
     /// </summary>
-    internal static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, string suffix = "")
+    internal static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, bool writable, StorageBudgets budgets, string suffix = "")
     {
-        SafeFileHandle log = File.OpenHandle(LogFileNames.LogFile(directory, baseOffset, suffix), FileMode.OpenOrCreate,
-            FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        OffsetIndex? offsetIndex = null;
-        try
+        string logPath = LogFileNames.LogFile(directory, baseOffset, suffix);
+        var info = new FileInfo(logPath);
+        if (!info.Exists)
         {
-            offsetIndex = new OffsetIndex(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
-            var timeIndex = new TimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable);
-            return new LogSegment(directory, baseOffset, suffix, log, offsetIndex, timeIndex, nowMs);
+            using (File.OpenHandle(logPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+                info.Refresh();
         }
-        catch
-        {
-            offsetIndex?.Dispose();
-            log.Dispose();
-            throw;
-        }
+        var offsetIndex = new OffsetIndex(LogFileNames.OffsetIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable, budgets.Mappings);
+        var timeIndex = new TimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset, suffix), baseOffset, config.SegmentIndexBytes, writable, budgets.Mappings);
+        return new LogSegment(directory, baseOffset, suffix, info.Length, offsetIndex, timeIndex, nowMs, budgets.OpenFiles);
     }
 
     /// <summary>The largest batch timestamp seen, or -1; read from the time index's last entry on first use.</summary>
@@ -154,7 +147,8 @@ public sealed partial class LogSegment
             return loaded;
         if (Size == 0)
             return -1;
-        var scanner = new SegmentScanner(_log, 0, Size, RecordBatchHeader.Size);
+        using HandleLease lease = Lease();
+        var scanner = new SegmentScanner(Handle, 0, Size, RecordBatchHeader.Size);
         try
         {
             long first = scanner.NextHeader(out BatchInfo info) ? info.MaxTimestamp : -1;
@@ -173,6 +167,7 @@ public sealed partial class LogSegment
     /// </summary>
     internal void Append(ReadOnlySpan<byte> batches, long lastOffset, int indexIntervalBytes)
     {
+        using HandleLease lease = Lease();
         if (batches.IsEmpty)
             return;
         if (!OffsetIndex.CanAppendOffset(lastOffset))
@@ -180,7 +175,9 @@ public sealed partial class LogSegment
         int position = _size;
         if ((long)position + batches.Length > int.MaxValue)
             throw new InvalidOperationException($"Segment {BaseOffset} would exceed 2 GiB.");
-        RandomAccess.Write(_log, batches, position);
+        _modified = true;
+        Volatile.Write(ref _unflushed, 1);
+        RandomAccess.Write(Handle, batches, position);
         Volatile.Write(ref _size, position + batches.Length);
         IndexAppended(batches, position, indexIntervalBytes);
     }
@@ -220,12 +217,13 @@ public sealed partial class LogSegment
     /// </summary>
     public TimestampAndOffset? FindOffsetByTimestamp(long timestamp, long startingOffset)
     {
+        using HandleLease lease = Lease();
         TimestampOffset entry = TimeIndex.Lookup(timestamp);
         long from = Math.Max(entry.Offset, startingOffset);
         OffsetPosition floor = OffsetIndex.Lookup(from);
         int size = Size;
         int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
-        var scanner = new SegmentScanner(_log, start, size);
+        var scanner = new SegmentScanner(Handle, start, size);
         try
         {
             while (scanner.NextHeader(out BatchInfo batch))
@@ -259,11 +257,12 @@ public sealed partial class LogSegment
     /// <summary>Offset after the last batch (the base offset when empty). Scans from the last index entry.</summary>
     public long ReadNextOffset()
     {
+        using HandleLease lease = Lease();
         int size = Size;
         OffsetPosition floor = OffsetIndex.Lookup(long.MaxValue);
         int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
         long next = BaseOffset;
-        var scanner = new SegmentScanner(_log, start, size);
+        var scanner = new SegmentScanner(Handle, start, size);
         try
         {
             while (scanner.NextHeader(out BatchInfo batch))
@@ -282,13 +281,17 @@ public sealed partial class LogSegment
     /// </summary>
     internal int Recover(LogConfig config, out string? cutReason)
     {
+        using HandleLease lease = Lease();
         cutReason = null;
+        _modified = true;
+        // What is recovered may be in the page cache only (the process died, the machine did not): fsync it before it counts as flushed.
+        Volatile.Write(ref _unflushed, 1);
         OffsetIndex.Reset(config.SegmentIndexBytes);
         TimeIndex.Reset(config.SegmentIndexBytes);
-        int fileSize = checked((int)RandomAccess.GetLength(_log));
+        int fileSize = checked((int)RandomAccess.GetLength(Handle));
         long maxTimestamp = -1, offsetOfMax = BaseOffset, expectedAtLeast = BaseOffset;
         int valid = 0, lastIndexedAt = 0;
-        var scanner = new SegmentScanner(_log, 0, fileSize, 1024 * 1024);
+        var scanner = new SegmentScanner(Handle, 0, fileSize, 1024 * 1024);
         try
         {
             while (scanner.NextBatch(out BatchInfo batch, out ReadOnlySpan<byte> bytes))
@@ -325,7 +328,7 @@ public sealed partial class LogSegment
             scanner.Dispose();
         }
         if (fileSize > valid)
-            RandomAccess.SetLength(_log, valid);
+            RandomAccess.SetLength(Handle, valid);
         Volatile.Write(ref _size, valid);
         Volatile.Write(ref _offsetOfMaxTimestampSoFar, offsetOfMax);
         Volatile.Write(ref _maxTimestampSoFar, maxTimestamp);
@@ -341,14 +344,17 @@ public sealed partial class LogSegment
     /// </summary>
     internal int TruncateTo(long offset, long nowMs)
     {
+        using HandleLease lease = Lease();
         bool found = TryTranslateOffset(offset, out BatchInfo cutAt);
+        _modified = true;
         OffsetIndex.TruncateTo(offset);
         TimeIndex.TruncateTo(offset);
         if (!found)
             return 0;
         int before = Size;
         Volatile.Write(ref _size, cutAt.Position);
-        RandomAccess.SetLength(_log, cutAt.Position);
+        RandomAccess.SetLength(Handle, cutAt.Position);
+        Volatile.Write(ref _unflushed, 1);
         _bytesSinceLastIndexEntry = 0;
         if (cutAt.Position == 0)
         {
@@ -367,7 +373,7 @@ public sealed partial class LogSegment
         OffsetPosition floor = OffsetIndex.Lookup(last.Offset);
         int size = Size;
         int start = floor.Position > 0 && !IndexEntryMatches(floor, size) ? 0 : floor.Position;
-        var scanner = new SegmentScanner(_log, start, size);
+        var scanner = new SegmentScanner(Handle, start, size);
         try
         {
             while (scanner.NextHeader(out BatchInfo batch))
@@ -387,11 +393,18 @@ public sealed partial class LogSegment
         Volatile.Write(ref _maxTimestampSoFar, max);
     }
 
-    /// <summary>Writes the closing time index entry and trims both indexes to their entries.</summary>
+    /// <summary>
+    /// Writes the closing time index entry and trims both indexes to their entries. A segment not modified since
+    /// it was opened got its closing entry when it last became inactive, so only the trim is left (no I/O unless
+    /// something grew the index files).
+    /// </summary>
     internal void OnBecomeInactive()
     {
-        LoadMaxTimestamp();
-        TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        if (_modified)
+        {
+            LoadMaxTimestamp();
+            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        }
         OffsetIndex.TrimToValidSize();
         TimeIndex.TrimToValidSize();
     }
@@ -403,10 +416,23 @@ public sealed partial class LogSegment
         TimeIndex.Resize(TimeIndex.RoundedCapacity(config.SegmentIndexBytes));
     }
 
-    /// <summary>fsync the log file and both indexes.</summary>
+    /// <summary>fsync the log file and both indexes (each only if written since its last fsync).</summary>
     public void Flush()
     {
-        RandomAccess.FlushToDisk(_log);
+        if (Interlocked.Exchange(ref _unflushed, 0) != 0)
+        {
+            try
+            {
+                // The handle may have been closed since the write: fsync through a new one still flushes the file.
+                using HandleLease lease = Lease();
+                RandomAccess.FlushToDisk(Handle);
+            }
+            catch
+            {
+                Volatile.Write(ref _unflushed, 1);
+                throw;
+            }
+        }
         OffsetIndex.Flush();
         TimeIndex.Flush();
     }
@@ -439,34 +465,7 @@ public sealed partial class LogSegment
             return;
         OffsetIndex.Dispose();
         TimeIndex.Dispose();
-        // A reader still streaming this segment's bytes (a read lease) keeps the .log handle open; the last one closes it.
-        if (Interlocked.Add(ref _leases, ClosedFlag) == ClosedFlag)
-            _log.Dispose();
-    }
-
-    /// <summary>
-    /// Pins the .log handle open for a reader that reads after the log's locks are released (a fetch response
-    /// streamed to a socket): closing or deleting the segment meanwhile leaves the handle to the last lease.
-    /// False once the segment is closed. Every true is paired with one <see cref="ReleaseLease"/>.
-    /// </summary>
-    internal bool TryAcquireLease()
-    {
-        while (true)
-        {
-            int state = Volatile.Read(ref _leases);
-            if ((state & ClosedFlag) != 0)
-                return false;
-            if (Interlocked.CompareExchange(ref _leases, state + 1, state) == state)
-                return true;
-        }
-    }
-
-    internal void ReleaseLease()
-    {
-        int state = Interlocked.Decrement(ref _leases);
-        Debug.Assert((state & (ClosedFlag - 1)) != ClosedFlag - 1, "a lease was released twice");
-        if (state == ClosedFlag)
-            _log.Dispose();
+        CloseHandleAfterLastLease();
     }
 
     /// <summary>Releases handles and removes the files.</summary>

@@ -20,7 +20,13 @@ public static class LogStateCheckpoint
 
     public static string PathIn(string directory) => Path.Combine(directory, LogFileNames.StateCheckpoint);
 
-    public static void Write(string directory, LogState state)
+    /// <summary>
+    /// Writes the state. Durably (the default): to a temporary file, fsynced, renamed over the old one, and the
+    /// directory fsynced. Otherwise (many logs closing at once, the caller syncs the whole file system afterwards)
+    /// over the old file in place: creating and renaming files is what costs, and a crash before the sync leaves at
+    /// worst a torn file, which the next open reads as no checkpoint and recovers the whole log from.
+    /// </summary>
+    public static void Write(string directory, LogState state, bool durable = true)
     {
         string path = PathIn(directory);
         string temporary = path + TemporarySuffix;
@@ -32,14 +38,25 @@ public static class LogStateCheckpoint
             .Append("high-watermark ").Append(state.HighWatermark.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .Append("cleaner-offset ").Append(state.CleanerOffset.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .ToString();
+        byte[] bytes = Encoding.ASCII.GetBytes(text);
+        if (!durable)
+        {
+            using Microsoft.Win32.SafeHandles.SafeFileHandle file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.Write(file, bytes, 0);
+            RandomAccess.SetLength(file, bytes.Length);
+            return;
+        }
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            stream.Write(Encoding.ASCII.GetBytes(text));
+            stream.Write(bytes);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
         DirectorySync.Flush(directory);
     }
+
+    /// <summary>The name of a checkpoint being written (a crash can leave one behind; opening the log removes it).</summary>
+    public static string TemporaryName => LogFileNames.StateCheckpoint + TemporarySuffix;
 
     /// <summary>Reads the file; false when it is missing or malformed (the caller then assumes nothing was flushed).</summary>
     public static bool TryRead(string directory, out LogState state, out string? problem)
@@ -47,16 +64,32 @@ public static class LogStateCheckpoint
         state = default;
         problem = null;
         string path = PathIn(directory);
-        File.Delete(path + TemporarySuffix);
-        if (!File.Exists(path))
-            return false;
-        var info = new FileInfo(path);
-        if (info.Length > MaxFileBytes)
+        string text;
+        try
         {
-            problem = $"{path} is {info.Length} bytes, more than a checkpoint can be";
+            using Microsoft.Win32.SafeHandles.SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long length = RandomAccess.GetLength(file);
+            if (length > MaxFileBytes)
+            {
+                problem = $"{path} is {length} bytes, more than a checkpoint can be";
+                return false;
+            }
+            Span<byte> bytes = stackalloc byte[MaxFileBytes];
+            int read = 0;
+            while (read < length)
+            {
+                int got = RandomAccess.Read(file, bytes[read..(int)length], read);
+                if (got == 0)
+                    break;
+                read += got;
+            }
+            text = Encoding.ASCII.GetString(bytes[..read]);
+        }
+        catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
+        {
             return false;
         }
-        string[] lines = File.ReadAllText(path, Encoding.ASCII).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (lines.Length < 2 || lines[0] != "0" || !int.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count != lines.Length - 2)
         {
             problem = $"{path} has an unknown version or a wrong entry count";

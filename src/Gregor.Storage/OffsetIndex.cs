@@ -14,8 +14,8 @@ public sealed class OffsetIndex : IndexFile
 {
     public const int Size = 8;
 
-    internal OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable)
-        : base(path, baseOffset, maxIndexSize, writable)
+    internal OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, ResourceBudget? mappings = null)
+        : base(path, baseOffset, maxIndexSize, writable, mappings)
     {
     }
 
@@ -45,7 +45,7 @@ public sealed class OffsetIndex : IndexFile
     /// <summary>Adds an entry; offsets must increase. Only the segment's writer calls this.</summary>
     internal void Append(long offset, int position)
     {
-        EnterRead();
+        EnterAppend();
         try
         {
             int entries = Entries;
@@ -162,28 +162,9 @@ public sealed class OffsetIndex : IndexFile
         }
     }
 
-    /// <summary>
-    /// Cheap checks made when an index of a segment that needs no recovery is opened: whole entries, first
-    /// and last entries in order and pointing inside the log. Catches truncated, zero-filled or foreign files.
-    /// </summary>
-    public bool SanityCheck(long logSize, out string problem)
+    private protected override bool CheckFirstAndLast(ReadOnlySpan<byte> first, ReadOnlySpan<byte> last, int entries, long logSize, out string problem)
     {
         problem = "";
-        if (!HasWholeEntries)
-        {
-            problem = $"length {FileLength} is not a multiple of {Size}";
-            return false;
-        }
-        int entries = Entries;
-        if (entries == 0)
-            return true;
-        Span<byte> first = stackalloc byte[Size];
-        Span<byte> last = stackalloc byte[Size];
-        if (!TryReadEntryFromFile(0, first) || !TryReadEntryFromFile(entries - 1, last))
-        {
-            problem = "entries could not be read";
-            return false;
-        }
         int firstRelative = ReadInt32(first), firstPosition = ReadInt32(first[4..]);
         int lastRelative = ReadInt32(last), lastPosition = ReadInt32(last[4..]);
         if (firstRelative < 0 || firstPosition < 0 || lastPosition < 0 || lastPosition >= logSize)

@@ -23,6 +23,7 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            MarkModified();
             LogConfig config = _config;
             long now = NowMs;
             bool appendTime = config.MessageTimestampType == MessageTimestampType.LogAppendTime;
@@ -67,6 +68,7 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            MarkModified();
             LogConfig config = _config;
             long now = NowMs;
             long firstOffset = RecordBatchHeader.BaseOffset(records), expected = _logEndOffset;
@@ -138,13 +140,13 @@ public sealed partial class PartitionLog
                 return active;
             // An empty active segment would only leave a hole in the list: replace it.
             var replaced = segments.ToArray();
-            replaced[^1] = LogSegment.Create(Directory, baseOffset, config, now);
+            replaced[^1] = LogSegment.Create(Directory, baseOffset, config, now, _budgets);
             PublishSegments(replaced);
             active.Delete();
             return replaced[^1];
         }
         active.OnBecomeInactive();
-        LogSegment created = LogSegment.Create(Directory, baseOffset, config, now);
+        LogSegment created = LogSegment.Create(Directory, baseOffset, config, now, _budgets);
         PublishSegments([.. segments, created]);
         return created;
     }
@@ -155,6 +157,7 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            MarkModified();
             Roll(_logEndOffset, NowMs);
         }
     }

@@ -89,6 +89,7 @@ public sealed partial class PartitionLog
                     return false;
             }
             long now = NowMs;
+            MarkModified();
             cleaned.ChangeSuffix(LogFileNames.SwapSuffix);
             DirectorySync.Flush(Directory);
             SwapStepHook?.Invoke("swap-committed");

@@ -15,9 +15,16 @@ public sealed partial class PartitionLog
             ThrowIfClosed();
             long now = NowMs;
             LogSegment[] segments = _segments;
-            (count, _) = RetentionPolicy.DeletableSegments(segments, _config, now, _highWatermark, _logStartOffset);
+            (count, _) = RetentionPolicy.DeletableSegments(segments, _config, now, _highWatermark, _logStartOffset, _logEndOffset);
             if (count == 0)
                 return 0;
+            MarkModified();
+            if (count == segments.Length)
+            {
+                // Every segment goes, the active one included: a new empty one at the log end takes the appends.
+                Roll(_logEndOffset, now);
+                segments = _segments;
+            }
             // The start offset moves before the segments go, so a reader never passes the range check and
             // then finds its offset missing (readers also check their snapshot, for the other interleaving).
             long firstBase = segments[count].BaseOffset;

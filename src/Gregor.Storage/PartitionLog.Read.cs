@@ -82,7 +82,12 @@ public sealed partial class PartitionLog
             // A segment closed since the snapshot was taken has been replaced: the read is retried on a new snapshot.
             if (region.Length > 0 && !segment.TryAcquireLease())
                 throw new ObjectDisposedException(segment.ToString());
-            result = new LogRegion(segment, region, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
+            // Leases pin descriptors; when pinned ones already fill the open-file budget (a fetch of thousands of
+            // partitions, long polls holding their regions), this region holds a copy of its bytes instead of a
+            // descriptor, so no number of regions can run the process out of descriptors.
+            result = region.Length > 0 && segment.OpenFilesOverBudget
+                ? LogRegion.Copied(segment, region, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd)
+                : new LogRegion(segment, region, offsets.HighWatermark, offsets.LogStart, offsets.LogEnd);
             return found;
         }
 

@@ -15,6 +15,7 @@ public sealed partial class PartitionLog
             ThrowIfClosed();
             if (offset >= _logEndOffset)
                 return false;
+            MarkModified();
             if (offset <= _segments[0].BaseOffset || offset < _logStartOffset)
             {
                 TruncateFullyAndStartAt(offset);
@@ -56,12 +57,13 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            MarkModified();
             BeginTruncation();
             try
             {
                 long now = NowMs;
                 LogSegment[] old = _segments;
-                LogSegment fresh = LogSegment.Create(Directory, offset, _config, now, LogFileNames.CleanedSuffix);
+                LogSegment fresh = LogSegment.Create(Directory, offset, _config, now, _budgets, LogFileNames.CleanedSuffix);
                 PublishSegments([fresh]);
                 foreach (LogSegment segment in old)
                     ScheduleDeletion(segment, now);

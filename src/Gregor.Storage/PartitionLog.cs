@@ -10,6 +10,7 @@ public sealed partial class PartitionLog : IDisposable
     private readonly object _writeLock = new();
     private readonly object _checkpointLock = new();
     private readonly TimeProvider _time;
+    private readonly StorageBudgets _budgets;
     private readonly List<PendingDeletion> _pendingDeletions = [];
     // Segments out of the list whose files go as soon as the writer lock is released.
     private readonly List<LogSegment> _deleteNow = [];
@@ -26,20 +27,25 @@ public sealed partial class PartitionLog : IDisposable
     private long _lastFlushMs;
     private bool _directoryDirty;
     private LogState _lastWrittenState;
+    // The log's own clean-shutdown marker is on disk; the first change removes it (see MarkModified).
+    private bool _cleanMarkerPresent;
     private bool _closed;
 
-    private PartitionLog(string directory, LogConfig config, TimeProvider time, LogSegment[] segments, LogState state, RecoveryReport report)
+    private PartitionLog(string directory, LogConfig config, TimeProvider time, StorageBudgets budgets, LogSegment[] segments, LogState state, RecoveryReport report)
     {
         Directory = directory;
         _config = config;
         _appendChecks = new AppendChecks(config);
         _time = time;
+        _budgets = budgets;
         _segments = segments;
         _logStartOffset = state.LogStartOffset;
         _recoveryPoint = state.RecoveryPoint;
         _highWatermark = state.HighWatermark;
         _cleanerOffset = state.CleanerOffset;
-        _logEndOffset = segments[^1].ReadNextOffset();
+        _logEndOffset = report.HadCleanShutdown && EndOffsetFits(segments[^1], state.RecoveryPoint)
+            ? state.RecoveryPoint
+            : segments[^1].ReadNextOffset();
         _lastFlushMs = NowMs;
         Recovery = report;
         if (LogFileNames.TryParsePartitionDirectoryName(System.IO.Path.GetFileName(directory), out string topic, out int partition))
@@ -102,25 +108,47 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>The budgets of open files and mappings this log's segments count against.</summary>
+    internal StorageBudgets Budgets => _budgets;
+
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, recovering it if the last stop was unclean.
-    /// See <see cref="LogRecovery"/> for what is checked and repaired.
+    /// See <see cref="LogRecovery"/> for what is checked and repaired. A log closed cleanly is opened without
+    /// reading its segments or writing anything; its files are opened and mapped when first used, under
+    /// <paramref name="budgets"/> (the process-wide <see cref="StorageBudgets.Shared"/> by default).
     /// </summary>
-    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null)
+    /// <param name="closedCleanly">
+    /// The caller knows the log was closed cleanly although it has no marker of its own: a broker that closed all its
+    /// logs with <see cref="CloseWithoutMarker"/> and marked the whole log dir clean, as Kafka does.
+    /// </param>
+    public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null, StorageBudgets? budgets = null,
+        bool closedCleanly = false)
     {
         config ??= LogConfig.Default;
         config.Validate();
         time ??= TimeProvider.System;
-        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds());
-        var log = new PartitionLog(directory, config, time, loaded.Segments, loaded.State, loaded.Report);
+        budgets ??= StorageBudgets.Shared;
+        LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds(), budgets, closedCleanly);
+        var log = new PartitionLog(directory, config, time, budgets, loaded.Segments, loaded.State, loaded.Report);
         log.FinishOpen(loaded);
         return log;
     }
 
+    /// <summary>
+    /// After a clean close the checkpoint's recovery point is the log end offset (Close moves it there), which
+    /// spares reading the active segment's tail; it must at least fit the active segment, else the tail is read.
+    /// </summary>
+    private static bool EndOffsetFits(LogSegment active, long endOffset) =>
+        active.Size == 0 ? endOffset == active.BaseOffset : endOffset > active.BaseOffset && endOffset - active.BaseOffset <= int.MaxValue;
+
     private void FinishOpen(LogRecovery.Loaded loaded)
     {
+        bool clean = loaded.Report.HadCleanShutdown;
+        _cleanMarkerPresent = loaded.MarkerPresent;
+        if (clean)
+            _lastWrittenState = loaded.State;
         long leo = _logEndOffset;
         if (_logStartOffset > leo)
         {
@@ -138,10 +166,32 @@ public sealed partial class PartitionLog : IDisposable
                 segment.Flush();
             _recoveryPoint = leo;
         }
+        // A new log's checkpoint needs no fsync: without one the next open recovers from 0, which in an empty log is
+        // nothing. It is created now, though, because creating a file is what costs (more than half a millisecond on a
+        // busy disk), and a stop that closes many logs should only overwrite theirs. Otherwise the checkpoint is
+        // written only if it changed (a clean log's did not), and the marker of a clean log stays until its first change.
+        if (loaded.Created)
+        {
+            WriteCheckpoint(durable: false);
+            return;
+        }
         WriteCheckpoint();
-        // The marker goes last: a crash from here on must be treated as unclean.
+        if (!clean)
+            DirectorySync.Flush(Directory);
+    }
+
+    /// <summary>
+    /// Called under the writer lock before anything changes the segments: the first change after a clean open
+    /// removes the clean-shutdown marker (durably), since from then on a crash must be treated as unclean. Opening
+    /// many logs thus costs no write per log, only the logs that change pay this once.
+    /// </summary>
+    private void MarkModified()
+    {
+        if (!_cleanMarkerPresent)
+            return;
         File.Delete(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker));
         DirectorySync.Flush(Directory);
+        _cleanMarkerPresent = false;
     }
 
     /// <summary>Takes a new config live. Size and time limits apply from the next append; index sizes from the next segment.</summary>
@@ -241,14 +291,16 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>Writes the per-log checkpoint if any of its values changed.</summary>
-    public void WriteCheckpoint()
+    public void WriteCheckpoint() => WriteCheckpoint(durable: true);
+
+    private void WriteCheckpoint(bool durable)
     {
         lock (_checkpointLock)
         {
             var state = new LogState(LogStartOffset, RecoveryPoint, HighWatermark, CleanerOffset);
             if (state == _lastWrittenState && File.Exists(LogStateCheckpoint.PathIn(Directory)))
                 return;
-            LogStateCheckpoint.Write(Directory, state);
+            LogStateCheckpoint.Write(Directory, state, durable);
             _lastWrittenState = state;
         }
     }
@@ -259,10 +311,23 @@ public sealed partial class PartitionLog : IDisposable
     /// </summary>
     public void Close()
     {
+        if (CloseWithoutMarker(durable: true))
+            WriteCleanShutdownMarker(durable: true);
+    }
+
+    /// <summary>
+    /// The first half of a clean shutdown, for many logs closing at once: everything <see cref="Close"/> does but the
+    /// clean-shutdown marker. With <paramref name="durable"/> false nothing is fsynced: the caller makes every log's
+    /// writes durable with one sync of each file system (<see cref="DirectorySync.SyncFileSystem"/>), then marks them
+    /// clean — each with <see cref="WriteCleanShutdownMarker"/>, or all at once with a marker of the log dir (then
+    /// opened with <c>closedCleanly</c>) — and syncs again. Returns false if the log was closed already.
+    /// </summary>
+    public bool CloseWithoutMarker(bool durable)
+    {
         lock (_writeLock)
         {
             if (_closed)
-                return;
+                return false;
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
@@ -274,22 +339,41 @@ public sealed partial class PartitionLog : IDisposable
             for (int index = 0; index < segments.Length; index++)
             {
                 // Segments below the recovery point were trimmed and fsynced already; the rest get their
-                // closing time index entry and trimmed indexes, fsynced before the marker says "clean".
+                // closing time index entry and trimmed indexes, made durable before the marker says "clean".
                 if (index >= firstUnflushed)
                 {
                     segments[index].OnBecomeInactive();
-                    segments[index].Flush();
+                    if (durable)
+                        segments[index].Flush();
                 }
                 segments[index].Dispose();
             }
-            if (_directoryDirty)
+            if (_directoryDirty && durable)
                 DirectorySync.Flush(Directory);
             Volatile.Write(ref _recoveryPoint, _logEndOffset);
             _closed = true;
         }
-        WriteCheckpoint();
-        File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
-        DirectorySync.Flush(Directory);
+        WriteCheckpoint(durable);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the marker that lets the next open skip recovery, once what <see cref="CloseWithoutMarker"/> wrote is
+    /// durable. A log unchanged since a clean open still has its marker, and its close wrote nothing either.
+    /// </summary>
+    public void WriteCleanShutdownMarker(bool durable)
+    {
+        lock (_writeLock)
+        {
+            if (!_closed)
+                throw new InvalidOperationException($"Log {Directory} is open; the clean-shutdown marker is written after it is closed.");
+            if (_cleanMarkerPresent)
+                return;
+            File.WriteAllBytes(System.IO.Path.Combine(Directory, LogFileNames.CleanShutdownMarker), []);
+            if (durable)
+                DirectorySync.Flush(Directory);
+            _cleanMarkerPresent = true;
+        }
     }
 
     public void Dispose() => Close();

@@ -14,22 +14,26 @@ public enum RetentionReason
 }
 
 /// <summary>
-/// Kafka's delete-policy retention: whole segments from the oldest, never the active one, and never one
-/// holding data at or above the high watermark. Each rule deletes a prefix of the segment list.
+/// Kafka's delete-policy retention: whole segments from the oldest, never one holding data at or above the high
+/// watermark. The active segment goes too once it holds data and all of it is committed (the log then rolls first,
+/// as Kafka's does, so an empty active segment at the log end remains): otherwise a topic that stops receiving
+/// writes would keep its expired records for ever. Each rule deletes a prefix of the segment list.
 /// </summary>
 public static class RetentionPolicy
 {
     /// <summary>How many of the oldest segments may be deleted, and by which rules.</summary>
     public static (int Count, RetentionReason Reasons) DeletableSegments(
-        IReadOnlyList<LogSegment> segments, LogConfig config, long nowMs, long highWatermark, long logStartOffset)
+        IReadOnlyList<LogSegment> segments, LogConfig config, long nowMs, long highWatermark, long logStartOffset, long logEndOffset)
     {
-        // A segment may go only if the next one starts at or below the high watermark: all its data is committed.
+        // A segment may go only if what follows it (the next segment, or the log end) starts at or below the high
+        // watermark: all its data is committed. An empty active segment never goes.
+        long NextBase(int index) => index + 1 < segments.Count ? segments[index + 1].BaseOffset : logEndOffset;
         int eligible = 0;
-        while (eligible < segments.Count - 1 && segments[eligible + 1].BaseOffset <= highWatermark)
+        while (eligible < segments.Count && NextBase(eligible) <= highWatermark && (eligible < segments.Count - 1 || segments[eligible].Size > 0))
             eligible++;
 
         int byStart = 0;
-        while (byStart < eligible && segments[byStart + 1].BaseOffset <= logStartOffset)
+        while (byStart < eligible && NextBase(byStart) <= logStartOffset)
             byStart++;
 
         int byTime = 0, bySize = 0;

@@ -17,8 +17,8 @@ public sealed class TimeIndex : IndexFile
 {
     public const int Size = 12;
 
-    internal TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable)
-        : base(path, baseOffset, maxIndexSize, writable)
+    internal TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, ResourceBudget? mappings = null)
+        : base(path, baseOffset, maxIndexSize, writable, mappings)
     {
     }
 
@@ -53,27 +53,32 @@ public sealed class TimeIndex : IndexFile
     {
         if (timestamp < 0)
             return;
-        EnterRead();
+        // Decide before mapping for an append (only the writer adds entries, so the answer holds): most calls
+        // append nothing, and an index that is not mapped should not be mapped and preallocated for nothing.
+        int entries = Entries;
+        if (entries > 0)
+        {
+            TimestampOffset last = LastEntry;
+            if (timestamp <= last.Timestamp)
+                return;
+            if (offset < last.Offset)
+                throw new InvalidOperationException($"Time index {FilePath}: offset {offset} is below the last entry's {last.Offset}.");
+        }
+        if (!skipFullCheck && IsFull)
+            throw new InvalidOperationException($"Time index {FilePath} is full.");
+        if (entries >= MaxEntries)
+            return;
+        if (offset - BaseOffset is < 0 or > int.MaxValue)
+            throw new InvalidOperationException($"Offset {offset} does not fit relative to base {BaseOffset}.");
+        Span<byte> entry = stackalloc byte[Size];
+        BinaryPrimitives.WriteInt64BigEndian(entry, timestamp);
+        BinaryPrimitives.WriteInt32BigEndian(entry[8..], (int)(offset - BaseOffset));
+        // The closing entry goes in with a plain write if nothing mapped the index meanwhile.
+        if (skipFullCheck && TryAppendEntryUnmapped(entry))
+            return;
+        EnterAppend();
         try
         {
-            int entries = Entries;
-            if (entries > 0)
-            {
-                TimestampOffset last = EntryAt(entries - 1);
-                if (timestamp <= last.Timestamp)
-                    return;
-                if (offset < last.Offset)
-                    throw new InvalidOperationException($"Time index {FilePath}: offset {offset} is below the last entry's {last.Offset}.");
-            }
-            if (!skipFullCheck && IsFull)
-                throw new InvalidOperationException($"Time index {FilePath} is full.");
-            if (entries >= MaxEntries)
-                return;
-            if (offset - BaseOffset is < 0 or > int.MaxValue)
-                throw new InvalidOperationException($"Offset {offset} does not fit relative to base {BaseOffset}.");
-            Span<byte> entry = stackalloc byte[Size];
-            BinaryPrimitives.WriteInt64BigEndian(entry, timestamp);
-            BinaryPrimitives.WriteInt32BigEndian(entry[8..], (int)(offset - BaseOffset));
             AppendEntry(entry);
         }
         finally
@@ -140,25 +145,10 @@ public sealed class TimeIndex : IndexFile
         }
     }
 
-    /// <summary>The same cheap open-time checks as <see cref="OffsetIndex.SanityCheck"/>.</summary>
-    public bool SanityCheck(out string problem)
+    /// <summary>The time index's part of <see cref="IndexFile.SanityCheck"/>; it does not point into the log, so the log's size is not used.</summary>
+    private protected override bool CheckFirstAndLast(ReadOnlySpan<byte> first, ReadOnlySpan<byte> last, int entries, long logSize, out string problem)
     {
         problem = "";
-        if (!HasWholeEntries)
-        {
-            problem = $"length {FileLength} is not a multiple of {Size}";
-            return false;
-        }
-        int entries = Entries;
-        if (entries == 0)
-            return true;
-        Span<byte> first = stackalloc byte[Size];
-        Span<byte> last = stackalloc byte[Size];
-        if (!TryReadEntryFromFile(0, first) || !TryReadEntryFromFile(entries - 1, last))
-        {
-            problem = "entries could not be read";
-            return false;
-        }
         long firstTimestamp = ReadInt64(first), lastTimestamp = ReadInt64(last);
         int firstRelative = ReadInt32(first[8..]), lastRelative = ReadInt32(last[8..]);
         if (firstRelative < 0 || lastRelative < firstRelative || firstTimestamp < 0)

@@ -58,16 +58,47 @@ public sealed class ReplicaManagerTests
     }
 
     [Fact]
-    public async Task Stopping_closes_every_log_with_the_clean_shutdown_marker()
+    public async Task Stopping_marks_the_log_dir_cleanly_shut_down_and_the_next_start_recovers_nothing()
     {
         await using var broker = new DataPlaneFixture();
         broker.Metadata.CreateTopic("t", partitions: 2);
         await broker.ProduceAsync("t", 0, Batches.Create(1, Now));
+        string dir = broker.Config.LogDirs[0];
 
-        await broker.Replicas.StopAsync();
+        await broker.RestartAsync();
 
+        // One marker for the log dir, as Kafka writes it, and none per log: stopping creates no file per partition.
         foreach (int partition in new[] { 0, 1 })
-            Assert.True(File.Exists(Path.Combine(broker.Config.LogDirs[0], "t-" + partition, LogFileNames.CleanShutdownMarker)));
+        {
+            Assert.False(File.Exists(Path.Combine(dir, "t-" + partition, LogFileNames.CleanShutdownMarker)));
+            PartitionLog log = broker.Replicas.GetPartition("t", partition)!.Log;
+            Assert.True(log.Recovery.HadCleanShutdown);
+            Assert.Equal(0, log.Recovery.SegmentsRecovered);
+        }
+        // Read at start and removed before anything could change: a crash from now on finds no marker.
+        Assert.False(File.Exists(Path.Combine(dir, LogFileNames.CleanShutdownMarker)));
+        await broker.Replicas.StopAsync();
+        Assert.True(File.Exists(Path.Combine(dir, LogFileNames.CleanShutdownMarker)));
+    }
+
+    [Fact]
+    public async Task Without_the_log_dir_marker_logs_changed_since_they_opened_are_recovered_and_keep_their_data()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("t", partitions: 2);
+        await broker.ProduceAsync("t", 0, Batches.Create(3, Now, "a"));
+        await broker.RestartAsync();
+        // A change after the clean start, then a stop that (as a crash would) leaves no marker.
+        await broker.ProduceAsync("t", 0, Batches.Create(2, Now, "b"));
+        await broker.Replicas.StopAsync();
+        File.Delete(Path.Combine(broker.Config.LogDirs[0], LogFileNames.CleanShutdownMarker));
+
+        await broker.RestartAsync();
+
+        Assert.False(broker.Replicas.GetPartition("t", 0)!.Log.Recovery.HadCleanShutdown);
+        Assert.True(broker.Replicas.GetPartition("t", 0)!.Log.Recovery.SegmentsRecovered > 0);
+        var fetched = (await broker.FetchAsync("t", 0, 0)).Responses[0].Partitions[0];
+        Assert.Equal(["a0", "a1", "a2", "b0", "b1"], Batches.Read(fetched.Records!.Value).Select(r => r.Value));
     }
 
     [Fact]

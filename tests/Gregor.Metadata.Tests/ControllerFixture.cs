@@ -5,12 +5,14 @@ namespace Gregor.Metadata.Tests;
 /// <summary>A single-node controller over a metadata log in a fresh temporary directory, with a seeded Random.</summary>
 internal sealed class ControllerFixture : IDisposable
 {
+    private readonly IReplicaCapacity? _capacity;
     private MetadataLog? _log;
 
-    public ControllerFixture(string? directory = null, int nodeId = 1, int seed = 42)
+    public ControllerFixture(string? directory = null, int nodeId = 1, int seed = 42, IReplicaCapacity? capacity = null)
     {
         Directory = directory ?? Path.Combine(Path.GetTempPath(), "gregor-meta-" + Guid.NewGuid().ToString("N"));
         NodeId = nodeId;
+        _capacity = capacity;
         Open(seed);
     }
 
@@ -29,7 +31,7 @@ internal sealed class ControllerFixture : IDisposable
         var (log, image) = MetadataBootstrap.Open([Directory], NodeId, new Random(seed), TimeProvider.System);
         _log = log;
         Publisher = new MetadataPublisher(MetadataImage.Empty(image.ClusterId, NodeId));
-        Controller = new QuorumController(Publisher, new ControllerSettings(NodeId) { NumPartitions = 3 }, TimeProvider.System, new Random(seed));
+        Controller = new QuorumController(Publisher, new ControllerSettings(NodeId) { NumPartitions = 3 }, TimeProvider.System, new Random(seed), _capacity);
         Controller.Activate(log, image);
         Controller.RegisterBrokerAsync(NodeId, [new BrokerEndpointInfo("PLAINTEXT", "localhost", 9092, 0)], null).GetAwaiter().GetResult();
     }

@@ -124,16 +124,81 @@ public sealed class RecoveryTests
         Assert.Equal(0, reopened.Recovery.SegmentsRecovered);
         Assert.Equal(0, reopened.Recovery.IndexesRebuilt);
         Assert.Equal(end, reopened.LogEndOffset);
-        Assert.False(File.Exists(dir.File(LogFileNames.CleanShutdownMarker)), "the marker must be gone while the log is open");
+        // Opening wrote nothing: the marker stays until the first change, which removes it before it writes.
+        Assert.True(File.Exists(dir.File(LogFileNames.CleanShutdownMarker)), "an unchanged log keeps its marker");
+        reopened.Append(TestBatches.Simple(1, 5_000));
+        Assert.False(File.Exists(dir.File(LogFileNames.CleanShutdownMarker)), "the marker must be gone once the log changes");
+        Assert.Equal(end + 1, reopened.LogEndOffset);
+    }
+
+    [Fact]
+    public void A_clean_open_reads_and_writes_nothing_and_a_crash_after_the_first_change_recovers()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        var log = PartitionLog.Open(dir.Path, Config, time);
+        List<byte[]> batches = LogFixture.Fill(log, 40);
+        log.Close();
+        string checkpoint = LogStateCheckpoint.PathIn(dir.Path);
+        DateTime written = File.GetLastWriteTimeUtc(checkpoint);
+        File.SetLastWriteTimeUtc(checkpoint, written.AddDays(-1));
+
+        log = PartitionLog.Open(dir.Path, Config, time);
+        Assert.True(log.Recovery.HadCleanShutdown);
+        // No index mapped (the log end offset came from the checkpoint) and the checkpoint not rewritten.
+        Assert.All(log.Segments, segment => Assert.False(segment.OffsetIndex.IsMapped || segment.TimeIndex.IsMapped));
+        log.Close();
+        Assert.Equal(written.AddDays(-1), File.GetLastWriteTimeUtc(checkpoint));
+
+        log = PartitionLog.Open(dir.Path, Config, time);
+        byte[] added = TestBatches.Simple(3, 9_000);
+        log.Append(added);
+        long end = log.LogEndOffset;
+        log.Abandon();
+
+        using var reopened = PartitionLog.Open(dir.Path, Config, time);
+        Assert.False(reopened.Recovery.HadCleanShutdown);
+        Assert.True(reopened.Recovery.SegmentsRecovered >= 1);
+        Assert.Equal(end, reopened.LogEndOffset);
+        Assert.Equal(batches.Append(added).ToList(), LogFixture.ReadAll(reopened));
     }
 
     [Theory]
-    [InlineData(".index", "missing")]
-    [InlineData(".timeindex", "missing")]
+    [InlineData(".index", "missing", false)]
+    [InlineData(".timeindex", "missing", false)]
+    [InlineData(".index", "torn", false)]
+    [InlineData(".index", "zeroed-tail", false)]
+    [InlineData(".timeindex", "garbage", false)]
+    [InlineData(".index", "missing", true)]
+    [InlineData(".timeindex", "missing", true)]
+    public void A_missing_or_corrupt_index_is_rebuilt_identically(string extension, string damage, bool cleanStop)
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        var log = PartitionLog.Open(dir.Path, Config, time);
+        List<byte[]> batches = LogFixture.Fill(log, 60);
+        LogSegment victim = log.Segments[1];
+        string indexPath = extension == ".index" ? victim.OffsetIndex.FilePath : victim.TimeIndex.FilePath;
+        log.Flush();
+        byte[] original = File.ReadAllBytes(indexPath);
+        Assert.True(original.Length > 24, "the victim index needs a few entries");
+        if (cleanStop)
+            log.Close();
+        else
+            log.Abandon();
+        Damage(indexPath, original, damage);
+
+        using var reopened = PartitionLog.Open(dir.Path, Config, time);
+        Assert.Equal(1, reopened.Recovery.IndexesRebuilt);
+        Assert.Equal(original, File.ReadAllBytes(indexPath));
+        Assert.Equal(batches, LogFixture.ReadAll(reopened));
+    }
+
+    [Theory]
     [InlineData(".index", "torn")]
     [InlineData(".index", "zeroed-tail")]
     [InlineData(".timeindex", "garbage")]
-    public void A_missing_or_corrupt_index_is_rebuilt_identically(string extension, string damage)
+    public void A_corrupt_index_of_a_cleanly_closed_log_is_found_when_first_used_and_reads_stay_right(string extension, string damage)
     {
         using var dir = new TempLogDirectory();
         var time = new ManualTimeProvider();
@@ -142,9 +207,41 @@ public sealed class RecoveryTests
         LogSegment victim = log.Segments[1];
         string indexPath = extension == ".index" ? victim.OffsetIndex.FilePath : victim.TimeIndex.FilePath;
         log.Close();
-        byte[] original = File.ReadAllBytes(indexPath);
-        Assert.True(original.Length > 24, "the victim index needs a few entries");
+        Damage(indexPath, File.ReadAllBytes(indexPath), damage);
 
+        using var reopened = PartitionLog.Open(dir.Path, Config, time);
+        Assert.Equal(0, reopened.Recovery.IndexesRebuilt);
+        // Found on first use: its entries are dropped and lookups scan the segment instead.
+        Assert.Equal(batches, LogFixture.ReadAll(reopened));
+        _ = reopened.Segments[1].TimeIndex.LastEntry;
+        IndexFile index = extension == ".index" ? reopened.Segments[1].OffsetIndex : reopened.Segments[1].TimeIndex;
+        Assert.NotNull(index.Problem);
+        Assert.Equal(0, index.Entries);
+        Assert.Equal(batches, LogFixture.ReadAll(reopened));
+    }
+
+    [Fact]
+    public void A_torn_active_index_of_a_cleanly_closed_log_is_found_at_the_first_append_and_the_log_takes_appends()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        var log = PartitionLog.Open(dir.Path, Config, time);
+        List<byte[]> batches = LogFixture.Fill(log, 60);
+        string indexPath = log.ActiveSegment.OffsetIndex.FilePath;
+        log.Close();
+        byte[] original = File.ReadAllBytes(indexPath);
+        Assert.True(original.Length >= 16, "the active index needs entries");
+        Damage(indexPath, original, "torn");
+
+        using var reopened = PartitionLog.Open(dir.Path, Config, time);
+        // Appends map the active index (growing it to its capacity), which is when its check runs.
+        List<byte[]> more = LogFixture.Fill(reopened, 20, firstTimestamp: 90_000, seed: 7);
+        Assert.NotNull(reopened.Segments.First(s => s.OffsetIndex.FilePath == indexPath).OffsetIndex.Problem);
+        Assert.Equal(batches.Concat(more).ToList(), LogFixture.ReadAll(reopened));
+    }
+
+    private static void Damage(string indexPath, byte[] original, string damage)
+    {
         switch (damage)
         {
             case "missing": File.Delete(indexPath); break;
@@ -155,11 +252,6 @@ public sealed class RecoveryTests
                 File.WriteAllBytes(indexPath, [.. original[..^12], .. new byte[] { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 }]);
                 break;
         }
-
-        using var reopened = PartitionLog.Open(dir.Path, Config, time);
-        Assert.Equal(1, reopened.Recovery.IndexesRebuilt);
-        Assert.Equal(original, File.ReadAllBytes(indexPath));
-        Assert.Equal(batches, LogFixture.ReadAll(reopened));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ namespace Gregor.Storage.Tests;
 public sealed class RetentionTests
 {
     [Fact]
-    public void Retention_ms_deletes_whole_old_segments_by_their_largest_timestamp_but_never_the_active_one()
+    public void Retention_ms_deletes_whole_old_segments_by_their_largest_timestamp_and_the_active_one_by_rolling_first()
     {
         using var dir = new TempLogDirectory();
         var time = new ManualTimeProvider();
@@ -27,12 +27,39 @@ public sealed class RetentionTests
         Assert.Equal(firstRecent, log.Segments[0].BaseOffset);
         Assert.All(log.Segments, s => Assert.True(now - s.LargestTimestamp <= 60_000));
 
-        // Everything expires later, but the active segment stays.
+        // Everything expires later, the active segment too: the log rolls, and the new empty segment starts at the end.
+        long end = log.LogEndOffset;
         time.AdvanceMs(3_600_000);
         log.ApplyRetention();
-        Assert.Single(log.Segments);
-        Assert.Equal(log.ActiveSegment.BaseOffset, log.LogStartOffset);
-        Assert.Throws<OffsetOutOfRangeException>(() => log.Read(0, 100));
+        var active = Assert.Single(log.Segments);
+        Assert.Equal(0, active.Size);
+        Assert.Equal(end, active.BaseOffset);
+        Assert.Equal(end, log.LogStartOffset);
+        Assert.Equal(end, log.LogEndOffset);
+        Assert.Throws<OffsetOutOfRangeException>(() => log.Read(end - 1, 100));
+
+        // An empty active segment is never deleted, and appends go on at the end.
+        Assert.Equal(0, log.ApplyRetention());
+        log.Append(TestBatches.Simple(2, time.NowMs));
+        Assert.Equal(end + 2, log.LogEndOffset);
+    }
+
+    [Fact]
+    public void The_active_segment_stays_while_it_holds_data_above_the_high_watermark()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        using var log = PartitionLog.Open(dir.Path, LogTestConfig.Small(segmentBytes: 1 << 20) with { RetentionMs = 1 }, time);
+        for (int i = 0; i < 5; i++)
+            log.Append(TestBatches.Simple(2, 1));
+        log.UpdateHighWatermark(log.LogEndOffset - 1);
+        time.AdvanceMs(10_000);
+        Assert.Equal(0, log.ApplyRetention());
+        Assert.Equal(0, log.LogStartOffset);
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        Assert.Equal(1, log.ApplyRetention());
+        Assert.Equal(log.LogEndOffset, log.LogStartOffset);
     }
 
     [Fact]

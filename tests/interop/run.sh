@@ -45,6 +45,7 @@ tests=(
   "group-restart|$python cases/group_restart.py"
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
+  "many-partitions-low-ulimit|$python cases/many_partitions_low_ulimit.py"
   "log-chores|$python cases/log_chores.py"
   "gregor-produce-none|$python cases/gregor_produce_read.py none"
   "gregor-produce-gzip|$python cases/gregor_produce_read.py gzip"

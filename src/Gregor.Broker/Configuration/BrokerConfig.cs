@@ -90,6 +90,12 @@ public sealed record BrokerConfig
     /// <summary><c>log.cleaner.backoff.ms</c>: how long the log cleaner sleeps when no compacted log needs cleaning.</summary>
     public long LogCleanerBackoffMs { get; init; } = 15 * 1000;
 
+    /// <summary><c>num.recovery.threads.per.data.dir</c>: logs of one log dir opened (and recovered) at once at start (Kafka 4's default, 2).</summary>
+    public int NumRecoveryThreadsPerDataDir { get; init; } = 2;
+
+    /// <summary><c>max.broker.partitions</c> (KIP-578's name): partition replicas this broker may host; null derives it from memory.</summary>
+    public int? MaxBrokerPartitions { get; init; }
+
     /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
     public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
 

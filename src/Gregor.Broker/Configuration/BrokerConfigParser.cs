@@ -77,6 +77,10 @@ public static class BrokerConfigParser
             config = config with { LogRetentionCheckIntervalMs = SettingValue.Long(BrokerSettings.LogRetentionCheckIntervalMs, check, 1) };
         if (given.TryGetValue(BrokerSettings.LogCleanerBackoffMs, out string? backoff))
             config = config with { LogCleanerBackoffMs = SettingValue.Long(BrokerSettings.LogCleanerBackoffMs, backoff, 0) };
+        if (given.TryGetValue(BrokerSettings.NumRecoveryThreadsPerDataDir, out string? recoveryThreads))
+            config = config with { NumRecoveryThreadsPerDataDir = SettingValue.Int(BrokerSettings.NumRecoveryThreadsPerDataDir, recoveryThreads, 1) };
+        if (given.TryGetValue(BrokerSettings.MaxBrokerPartitions, out string? maxPartitions))
+            config = config with { MaxBrokerPartitions = SettingValue.Int(BrokerSettings.MaxBrokerPartitions, maxPartitions, 1) };
         if (given.TryGetValue(BrokerSettings.FetchMaxBytes, out string? fetchMax))
             config = config with { FetchMaxBytes = SettingValue.Int(BrokerSettings.FetchMaxBytes, fetchMax, 1024) };
         return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };

@@ -37,6 +37,9 @@ public static class BrokerSettings
     public const string GroupMaxSize = "group.max.size";
     public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
     public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
+    public const string NumRecoveryThreadsPerDataDir = "num.recovery.threads.per.data.dir";
+    /// <summary>KIP-578's name (Kafka sets no such limit).</summary>
+    public const string MaxBrokerPartitions = "max.broker.partitions";
 
     private static readonly HashSet<string> Broker =
     [
@@ -47,6 +50,7 @@ public static class BrokerSettings
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
         LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
+        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir,
     ];
 
     public static bool IsKnown(string name) =>

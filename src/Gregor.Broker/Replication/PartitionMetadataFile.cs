@@ -27,15 +27,27 @@ internal static class PartitionMetadataFile
     }
 
     /// <summary>The topic id in the file, or null when there is no file or it is not one this broker understands.</summary>
+    /// <remarks>One small read, no stream or reader: every log's file is read when the broker starts.</remarks>
     public static KafkaUuid? TryRead(string partitionDirectory)
     {
-        string path = Path.Combine(partitionDirectory, FileName);
-        var file = new FileInfo(path);
-        if (!file.Exists || file.Length > MaxFileBytes)
+        string text;
+        try
+        {
+            using Microsoft.Win32.SafeHandles.SafeFileHandle file = File.OpenHandle(Path.Combine(partitionDirectory, FileName), FileMode.Open,
+                FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> bytes = stackalloc byte[(int)MaxFileBytes];
+            int read = RandomAccess.Read(file, bytes, 0);
+            if (read == bytes.Length && RandomAccess.GetLength(file) > MaxFileBytes)
+                return null;
+            text = System.Text.Encoding.UTF8.GetString(bytes[..read]);
+        }
+        catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
+        {
             return null;
+        }
         KafkaUuid? id = null;
         bool versionKnown = false;
-        foreach (string line in File.ReadAllLines(path))
+        foreach (string line in text.Split('\n'))
         {
             int colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon < 0)

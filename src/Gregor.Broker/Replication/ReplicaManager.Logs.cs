@@ -7,6 +7,23 @@ namespace Gregor.Broker.Replication;
 public sealed partial class ReplicaManager
 {
     /// <summary>
+    /// Before any log is opened: raises the open-file limit to the hard limit (as Kafka's JVM does), sizes the logs'
+    /// shared budgets of open files and index mappings from the limits, and loads every assembly the broker may
+    /// need, so nothing later needs a descriptor the logs could have taken.
+    /// </summary>
+    private void PrepareDescriptors()
+    {
+        OpenFileLimit limit = ProcessLimits.RaiseOpenFileLimit();
+        StorageBudgets budgets = StorageBudgets.Shared;
+        budgets.FitToProcessLimits();
+        int assemblies = AssemblyPreload.LoadReferencedAssemblies();
+        _logger.LogInformation(
+            "Open files: limit {Soft} (hard {Hard}{Raised}); logs keep at most {OpenFiles} .log files open and {Mappings} index files mapped (vm.max_map_count {MaxMapCount}), closing the least recently used past that; {Assemblies} assemblies preloaded",
+            limit.Soft, limit.Hard, limit.Raised ? $", raised from {limit.SoftBefore}" : "", budgets.OpenFiles.Capacity, budgets.Mappings.Capacity,
+            ProcessLimits.MaxMapCount(), assemblies);
+    }
+
+    /// <summary>
     /// Opens every partition directory under the log dirs with the broker's defaults (the image brings each
     /// topic's own configs), and removes what earlier deletions left behind.
     /// </summary>
@@ -17,49 +34,90 @@ public sealed partial class ReplicaManager
         foreach (string root in _config.LogDirs)
         {
             Directory.CreateDirectory(root);
-            foreach (string directory in Directory.EnumerateDirectories(root))
+            // The log dir's marker, written by the last clean stop, says every log in it was closed cleanly (Kafka's layout).
+            string marker = Path.Combine(root, LogFileNames.CleanShutdownMarker);
+            bool closedCleanly = File.Exists(marker);
+            List<(TopicPartition Id, string Directory)> found = FindLogs(root);
+            // Opening is mostly waiting on the file system, so num.recovery.threads.per.data.dir logs open at once.
+            var opened = new OpenedLog[found.Count];
+            Parallel.For(0, found.Count, new ParallelOptions { MaxDegreeOfParallelism = RecoveryThreadsPerDataDir },
+                index => opened[index] = TryOpen(found[index].Directory, defaults, closedCleanly));
+            for (int index = 0; index < found.Count; index++)
             {
-                string name = Path.GetFileName(directory);
-                // The metadata log is a partition log too, but the control plane owns it: one writer per log.
-                if (name == Gregor.Metadata.MetadataLog.DirectoryName)
-                    continue;
-                if (name.EndsWith(DeleteDirectorySuffix, StringComparison.Ordinal))
-                {
-                    DeleteInBackground(directory);
-                    continue;
-                }
-                if (name.EndsWith(StrayDirectorySuffix, StringComparison.Ordinal) || name.EndsWith(FutureDirectorySuffix, StringComparison.Ordinal)
-                    || !LogFileNames.TryParsePartitionDirectoryName(name, out string topic, out int partition))
-                {
-                    continue;
-                }
-                var id = new TopicPartition(topic, partition);
-                if (_partitions.TryGetValue(id, out HostedPartition? duplicate))
-                {
-                    throw new InvalidOperationException(
-                        $"Partition {id} has a log in two log dirs ({duplicate.LogDirectory} and {root}); remove one before starting.");
-                }
-                HostedPartition? hosted = OpenLog(id, root, directory, PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero, defaults);
+                HostedPartition? hosted = Register(found[index].Id, root, found[index].Directory, opened[index], defaults);
                 if (hosted is not null && WasRecovered(hosted.Log.Recovery))
                     recovered++;
+            }
+            if (closedCleanly)
+            {
+                // Gone (durably) before any log changes: a crash from here on must not find it.
+                File.Delete(marker);
+                DirectorySync.Flush(root);
             }
         }
         if (recovered > 0)
             _logger.LogWarning("{Count} logs were not closed cleanly and were recovered", recovered);
     }
 
-    private HostedPartition? OpenLog(TopicPartition id, string root, string directory, KafkaUuid topicId, TopicSettings settings)
+    /// <summary>The partition directories of a log dir; removes what earlier deletions left behind.</summary>
+    private List<(TopicPartition Id, string Directory)> FindLogs(string root)
     {
-        PartitionLog log;
+        var found = new List<(TopicPartition, string)>();
+        foreach (string directory in Directory.EnumerateDirectories(root))
+        {
+            string name = Path.GetFileName(directory);
+            // The metadata log is a partition log too, but the control plane owns it: one writer per log.
+            if (name == Gregor.Metadata.MetadataLog.DirectoryName)
+                continue;
+            if (name.EndsWith(DeleteDirectorySuffix, StringComparison.Ordinal))
+            {
+                DeleteInBackground(directory);
+                continue;
+            }
+            if (name.EndsWith(StrayDirectorySuffix, StringComparison.Ordinal) || name.EndsWith(FutureDirectorySuffix, StringComparison.Ordinal)
+                || !LogFileNames.TryParsePartitionDirectoryName(name, out string topic, out int partition))
+            {
+                continue;
+            }
+            var id = new TopicPartition(topic, partition);
+            if (_partitions.TryGetValue(id, out HostedPartition? duplicate))
+            {
+                throw new InvalidOperationException(
+                    $"Partition {id} has a log in two log dirs ({duplicate.LogDirectory} and {root}); remove one before starting.");
+            }
+            found.Add((id, directory));
+        }
+        return found;
+    }
+
+    /// <summary>A log opened (or not, and why) off the lifecycle lock, before it is registered under it.</summary>
+    private readonly record struct OpenedLog(PartitionLog? Log, KafkaUuid TopicId, Exception? Error);
+
+    private OpenedLog TryOpen(string directory, TopicSettings settings, bool closedCleanly, KafkaUuid? topicId = null)
+    {
         try
         {
-            log = PartitionLog.Open(directory, settings.Log, Time);
+            KafkaUuid id = topicId ?? PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero;
+            return new OpenedLog(PartitionLog.Open(directory, settings.Log, Time, closedCleanly: closedCleanly), id, null);
         }
         catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
         {
+            return new OpenedLog(null, KafkaUuid.Zero, error);
+        }
+    }
+
+    private HostedPartition? OpenLog(TopicPartition id, string root, string directory, KafkaUuid topicId, TopicSettings settings) =>
+        Register(id, root, directory, TryOpen(directory, settings, closedCleanly: false, topicId), settings);
+
+    private HostedPartition? Register(TopicPartition id, string root, string directory, OpenedLog opened, TopicSettings settings)
+    {
+        if (opened.Log is not PartitionLog log)
+        {
             // Kafka would take the log dir offline; the partition is left unserved here and the error says why.
-            _logger.LogError(error, "Could not open log {Directory}; the partition is not served", directory);
+            _logger.LogError(opened.Error, "Could not open log {Directory}; the partition is not served", directory);
             _unopenable.Add(id);
+            // Its state is unknown: the log dir must not be marked clean over it at the next stop.
+            _rootsNotToMarkClean.Add(root);
             return null;
         }
         RecoveryReport report = log.Recovery;
@@ -68,8 +126,9 @@ public sealed partial class ReplicaManager
             _logger.LogWarning("Recovered log {Partition}: {Recovered} segments rescanned, {Truncated} bytes truncated, {Rebuilt} indexes rebuilt",
                 id, report.SegmentsRecovered, report.BytesTruncated, report.IndexesRebuilt);
         }
-        var hosted = new HostedPartition(id, topicId, root, log, settings, NodeId);
+        var hosted = new HostedPartition(id, opened.TopicId, root, log, settings, NodeId);
         _partitions[id] = hosted;
+        _logsPerRoot[root] = _logsPerRoot.GetValueOrDefault(root) + 1;
         if (settings.Log.Compact)
             EnsureCleaner().Register(log);
         else
@@ -115,25 +174,17 @@ public sealed partial class ReplicaManager
         }
     }
 
+    /// <summary>The log dir holding the fewest logs (counted as logs come and go: counting them per new log made creating many quadratic).</summary>
     private string ChooseLogDirectory()
     {
         IReadOnlyList<string> roots = _config.LogDirs;
-        var counts = new int[roots.Count];
-        foreach (HostedPartition hosted in _partitions.Values)
+        string best = roots[0];
+        foreach (string root in roots)
         {
-            for (int index = 0; index < roots.Count; index++)
-            {
-                if (string.Equals(roots[index], hosted.LogDirectory, StringComparison.Ordinal))
-                    counts[index]++;
-            }
+            if (_logsPerRoot.GetValueOrDefault(root) < _logsPerRoot.GetValueOrDefault(best))
+                best = root;
         }
-        int best = 0;
-        for (int index = 1; index < counts.Length; index++)
-        {
-            if (counts[index] < counts[best])
-                best = index;
-        }
-        return roots[best];
+        return best;
     }
 
     /// <summary>
@@ -143,13 +194,15 @@ public sealed partial class ReplicaManager
     /// </summary>
     private void Delete(HostedPartition hosted)
     {
-        _partitions.TryRemove(hosted.Id, out _);
+        if (_partitions.TryRemove(hosted.Id, out _))
+            _logsPerRoot[hosted.LogDirectory]--;
         hosted.MarkRemoved();
         _cleaner?.Unregister(hosted.Log);
         string directory = hosted.Log.Directory;
         try
         {
-            hosted.Log.Close();
+            // The directory is about to go: nothing of it needs to be durable.
+            hosted.Log.CloseWithoutMarker(durable: false);
             string renamed = directory + "." + Guid.NewGuid().ToString("N") + DeleteDirectorySuffix;
             Directory.Move(directory, renamed);
             DeleteInBackground(renamed);

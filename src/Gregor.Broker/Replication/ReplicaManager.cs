@@ -27,6 +27,10 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly List<Task> _deletions = [];
     // Logs on disk that would not open: never recreated over, so an operator can inspect and repair them.
     private readonly HashSet<TopicPartition> _unopenable = [];
+    // Logs per log dir, for placing new ones; changed under _lifecycle.
+    private readonly Dictionary<string, int> _logsPerRoot = new(StringComparer.Ordinal);
+    // Log dirs holding a log that would not open or did not close: never marked clean as a whole.
+    private readonly HashSet<string> _rootsNotToMarkClean = new(StringComparer.Ordinal);
     private LogCleaner? _cleaner;
     private bool _started;
     private bool _stopped;
@@ -42,6 +46,7 @@ public sealed partial class ReplicaManager : IDisposable
         _logger = logger;
         Time = time;
         RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs);
+        RecoveryThreadsPerDataDir = config.NumRecoveryThreadsPerDataDir;
     }
 
     public int NodeId => _config.NodeId;
@@ -54,6 +59,9 @@ public sealed partial class ReplicaManager : IDisposable
 
     /// <summary>How often <see cref="RunMaintenance"/> runs (<c>log.retention.check.interval.ms</c>).</summary>
     public TimeSpan RetentionCheckInterval { get; }
+
+    /// <summary>Logs of one log dir opened at once at start (<c>num.recovery.threads.per.data.dir</c>).</summary>
+    public int RecoveryThreadsPerDataDir { get; }
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -81,6 +89,7 @@ public sealed partial class ReplicaManager : IDisposable
                 throw new InvalidOperationException("The replica manager has already started.");
             _started = true;
             long startMs = NowMs;
+            PrepareDescriptors();
             OpenExistingLogs();
             _logger.LogInformation("Loaded {Count} partition logs ({Bytes} bytes) from {Dirs} in {Ms} ms",
                 _partitions.Count, _partitions.Values.Sum(p => p.Log.Size), string.Join(",", _config.LogDirs), NowMs - startMs);
@@ -206,22 +215,72 @@ public sealed partial class ReplicaManager : IDisposable
         }
         lock (_lifecycle)
         {
-            foreach (HostedPartition hosted in _partitions.Values)
-            {
-                hosted.MarkRemoved();
-                try
-                {
-                    hosted.Log.Close();
-                }
-                catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
-                {
-                    _logger.LogError(error, "Closing log {Partition} failed; it will be recovered on the next start", hosted.Id);
-                }
-            }
-            _logger.LogInformation("Closed {Count} partition logs", _partitions.Count);
+            long startMs = NowMs;
+            int marked = CloseAllLogs();
+            _logger.LogInformation("Closed {Count} partition logs in {Ms} ms; {Marked} of {Dirs} log dirs marked cleanly shut down",
+                _partitions.Count, NowMs - startMs, marked, _config.LogDirs.Count);
             _partitions.Clear();
         }
         await WhenDeletionsDone().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes every log with no fsync of its own, syncs each log dir's file system once, then marks each log dir
+    /// cleanly shut down with one marker file, as Kafka does — rather than several fsyncs and a marker file a log,
+    /// which at 100,000 partitions took minutes. A log dir with a log that did not close (or would not open) gets no
+    /// marker, and its logs are recovered from their recovery points on the next start. Returns the dirs marked.
+    /// </summary>
+    private int CloseAllLogs()
+    {
+        foreach (HostedPartition hosted in _partitions.Values)
+        {
+            hosted.MarkRemoved();
+            try
+            {
+                hosted.Log.CloseWithoutMarker(durable: false);
+            }
+            catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+            {
+                _logger.LogError(error, "Closing log {Partition} failed; it will be recovered on the next start", hosted.Id);
+                _rootsNotToMarkClean.Add(hosted.LogDirectory);
+            }
+        }
+        if (!SyncLogDirs())
+            return 0;
+        int marked = 0;
+        foreach (string root in _config.LogDirs)
+        {
+            if (_rootsNotToMarkClean.Contains(root))
+                continue;
+            try
+            {
+                File.WriteAllBytes(Path.Combine(root, LogFileNames.CleanShutdownMarker), []);
+                DirectorySync.Flush(root);
+                marked++;
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError(error, "Marking log dir {Root} cleanly shut down failed; its logs will be recovered on the next start", root);
+            }
+        }
+        return marked;
+    }
+
+    private bool SyncLogDirs()
+    {
+        foreach (string root in _config.LogDirs)
+        {
+            try
+            {
+                DirectorySync.SyncFileSystem(root);
+            }
+            catch (IOException error)
+            {
+                _logger.LogError(error, "Syncing log dir {Root} failed; its logs will be recovered on the next start", root);
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Completes when the background removal of deleted logs' directories has finished.</summary>

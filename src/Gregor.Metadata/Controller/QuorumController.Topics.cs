@@ -74,6 +74,8 @@ public sealed partial class QuorumController
         if (placement.Count > _settings.MaxPartitionsPerRequest - partitionsInRequest)
             return CreateTopicOutcome.Failed(name, ErrorCode.PolicyViolation,
                 $"Excessively large number of partitions per request: at most {_settings.MaxPartitionsPerRequest} may be created at once.");
+        if (CapacityRefusal(op.Image, placement) is string refusal)
+            return CreateTopicOutcome.Failed(name, ErrorCode.PolicyViolation, refusal);
         partitionsInRequest += placement.Count;
 
         KafkaUuid id = NewTopicId(op.Image);
@@ -171,10 +173,29 @@ public sealed partial class QuorumController
                     $"Unable to replicate the partition {replicationFactor} time(s): The target replication factor of {replicationFactor} cannot be reached because only {op.Image.Brokers.Count} broker(s) are registered.");
             placement = Place(op.Image, current, added, replicationFactor);
         }
+        if (CapacityRefusal(op.Image, placement) is string refusal)
+            return new Outcome(ErrorCode.PolicyViolation, refusal);
         partitionsInRequest += added;
         for (int i = 0; i < placement.Count; i++)
             op.Add(NewPartition(topic.Id, current + i, placement[i]));
         return Outcome.Ok;
+    }
+
+    /// <summary>
+    /// Asks the capacity whether the brokers of <paramref name="placement"/> can host its replicas, on top of the
+    /// pending image (which holds the topics created earlier in the same request).
+    /// </summary>
+    private string? CapacityRefusal(MetadataImage image, List<List<int>> placement)
+    {
+        if (_capacity is null)
+            return null;
+        var added = new Dictionary<int, int>();
+        foreach (List<int> replicas in placement)
+        {
+            foreach (int broker in replicas)
+                added[broker] = added.GetValueOrDefault(broker) + 1;
+        }
+        return _capacity.Refusal(image, added);
     }
 
     private static PartitionRecord NewPartition(KafkaUuid topicId, int partition, List<int> replicas) => new()

@@ -17,9 +17,11 @@ public sealed partial class QuorumController : IDisposable
     private readonly ControllerSettings _settings;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly IReplicaCapacity? _capacity;
     private IMetadataJournal? _journal;
 
-    public QuorumController(MetadataPublisher publisher, ControllerSettings settings, TimeProvider time, Random random)
+    /// <param name="capacity">Asked before partitions are created; null places partitions without limit.</param>
+    public QuorumController(MetadataPublisher publisher, ControllerSettings settings, TimeProvider time, Random random, IReplicaCapacity? capacity = null)
     {
         ArgumentNullException.ThrowIfNull(publisher);
         ArgumentNullException.ThrowIfNull(settings);
@@ -29,6 +31,7 @@ public sealed partial class QuorumController : IDisposable
         _settings = settings;
         _time = time;
         _random = random;
+        _capacity = capacity;
     }
 
     public ControllerSettings Settings => _settings;

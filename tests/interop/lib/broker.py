@@ -26,9 +26,11 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, dll, data_dir, port, log_path, extra_settings=()):
+    def __init__(self, dll, data_dir, port, log_path, extra_settings=(), command_prefix=()):
         self.dll, self.data_dir, self.port, self.log_path = dll, data_dir, port, log_path
         self.extra_settings = list(extra_settings)
+        # e.g. ["prlimit", "--nofile=1024:1024", "--"]: prlimit execs the broker, so the pid stays the broker's.
+        self.command_prefix = list(command_prefix)
         self.process = None
 
     @property
@@ -38,7 +40,7 @@ class Broker:
     def command(self):
         settings = ["log.dirs=" + self.data_dir,
                     "listeners=PLAINTEXT://127.0.0.1:%d" % self.port] + self.extra_settings
-        command = ["dotnet", self.dll, "server"]
+        command = self.command_prefix + ["dotnet", self.dll, "server"]
         for setting in settings:
             command += ["--set", setting]
         return command
