@@ -64,6 +64,7 @@ tests=(
   "attack-connections|$python cases/attack.py connections"
   "attack-idle|$python cases/attack.py idle"
   "attack-slow-readers|$python cases/attack.py slow-readers"
+  "attack-fetch-flood|$python cases/attack.py fetch-flood"
 )
 
 is_selected() {

@@ -5,7 +5,7 @@ rise by more than its memory budget (256 MiB here) and must come back near its b
 attackers have gone. The attack's own outcome is checked too (connections over the limits closed,
 idle and non-reading clients closed in time). See lib/siege.py and lib/attacks.py.
 
-  attack.py prefixes|big-bodies|connections|idle|slow-readers
+  attack.py prefixes|big-bodies|connections|idle|slow-readers|fetch-flood
 """
 import json
 import os
@@ -17,6 +17,7 @@ from siege import MIB, Siege  # noqa: E402
 
 BUDGET = 256 * MIB  # queued.max.request.bytes 128 MiB, max.connections 1024, receive blocks 32 MiB
 IDLE_MS, WRITE_TIMEOUT_MS = 3000, 3000
+FETCH_MAX_BYTES = 8 << 20  # below what the flood asks (2^31-1) and what the topic holds (40 MB)
 
 
 
@@ -45,6 +46,12 @@ def slow_readers_closed_in_time(s):
           "clients that stop reading were not closed in time: %s", s)
 
 
+def flood_served_within_fetch_max_bytes(s):
+    check(s["responses"] >= s["connections"], "the flooding connections got only %d responses: %s", s["responses"], s)
+    check(s["largest_response_mb"] <= FETCH_MAX_BYTES / 1e6 + 0.1, "a response of %.1f MB, over fetch.max.bytes %d",
+          s["largest_response_mb"], FETCH_MAX_BYTES)
+
+
 # attack -> (its parameters, extra broker settings, check of what it saw)
 CASES = {
     "prefixes": ({"count": 900}, [], all_prefixes_held),
@@ -53,6 +60,8 @@ CASES = {
     "idle": ({"silent": 50, "trickle": 50}, ["connections.max.idle.ms=%d" % IDLE_MS], idle_closed_in_time),
     "slow-readers": ({"count": 5, "fill_mb": 40}, ["socket.write.timeout.ms=%d" % WRITE_TIMEOUT_MS],
                      slow_readers_closed_in_time),
+    "fetch-flood": ({"count": 10, "partitions": 10, "fill_mb": 4}, ["fetch.max.bytes=%d" % FETCH_MAX_BYTES],
+                    flood_served_within_fetch_max_bytes),
 }
 
 name = sys.argv[1]

@@ -9,11 +9,9 @@ closes its connections and prints one JSON line of what it saw. An attack is a c
 stop() and stats(); ATTACKS names them. The harness that runs them against a broker while a normal
 client produces and consumes is siege.py.
 
-Fetch attacks (the lead's, once Fetch responses are streamed): ten connections each sending a Fetch
-v12 with max_bytes 2^31-1 over 50 partitions of 20 MB, and five clients fetching 1 GB and never
-reading. Add them as classes below, registered in ATTACKS, with a line each in cases/attack.py
-(CASES) and run.sh; SlowReaders already covers a client that asks for a large Fetch and never reads
-(Fetch v4, one partition).
+The Fetch attacks are issue 11's: FetchFlood, connections that each ask for every partition of a
+topic with max_bytes 2^31-1 and read the (whole) response as fast as they can, again and again; and
+SlowReaders, clients that ask the same and never read.
 """
 import json
 import os
@@ -278,19 +276,78 @@ class Idle:
                 "trickle": dict(self.trickle_watch.summary(), connections=self.trickle)}
 
 
-class SlowReaders:
-    """Connections that ask for a large Fetch and never read the response; a connection the broker
-    closes is opened again and asks again."""
+class FetchFlood:
+    """count connections, each asking for partitions 0..partitions-1 of topic from offset 0 with
+    max_bytes (and each partition's) 2^31-1 and reading the whole response before asking again;
+    a connection the broker closes is opened again."""
 
-    def __init__(self, bootstrap, topic, count=5, max_bytes=2 ** 31 - 1):
+    def __init__(self, bootstrap, topic, count=10, partitions=50, max_bytes=2 ** 31 - 1):
+        self.bootstrap, self.topic, self.count = bootstrap, topic, count
+        self.request = wire.fetch_v4(1, topic, range(partitions), 0, max_bytes, max_bytes)
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.responses = self.bytes_read = self.largest = self.reconnects = 0
+        self.threads = []
+
+    def read_exactly(self, sock, size, buffer):
+        view, left = memoryview(buffer), size
+        while left > 0 and not self.stopping.is_set():
+            got = sock.recv_into(view, min(left, len(buffer)))
+            if got == 0:
+                raise ConnectionError("closed by the broker")
+            left -= got
+        return size - left
+
+    def flood(self):
+        buffer = bytearray(1 << 20)
+        while not self.stopping.is_set():
+            try:
+                with connect(self.bootstrap) as sock:
+                    sock.settimeout(60)
+                    while not self.stopping.is_set():
+                        sock.sendall(self.request)
+                        self.read_exactly(sock, 4, buffer)
+                        size = struct.unpack(">i", bytes(buffer[:4]))[0]
+                        read = self.read_exactly(sock, size, buffer)
+                        with self.lock:
+                            self.responses += 1
+                            self.bytes_read += 4 + read
+                            self.largest = max(self.largest, size)
+            except OSError:
+                with self.lock:
+                    self.reconnects += 1
+                self.stopping.wait(0.1)
+
+    def start(self):
+        self.threads = [threading.Thread(target=self.flood, daemon=True) for _ in range(self.count)]
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(5)
+
+    def stats(self):
+        with self.lock:
+            return {"connections": self.count, "responses": self.responses, "read_mb": self.bytes_read // 1_000_000,
+                    "largest_response_mb": round(self.largest / 1_000_000, 1), "reconnects": self.reconnects}
+
+
+class SlowReaders:
+    """Connections that ask for a large Fetch (every partition of topic from offset 0) and never read
+    the response; a connection the broker closes is opened again and asks again."""
+
+    def __init__(self, bootstrap, topic, count=5, partitions=1, max_bytes=2 ** 31 - 1):
         self.bootstrap, self.topic, self.count, self.max_bytes = bootstrap, topic, count, max_bytes
+        self.partitions = range(partitions)
         self.watcher = Watcher()
         self.stopping = threading.Event()
         self.requests = 0
 
     def ask(self):
         sock = connect(self.bootstrap, receive_buffer=4096)
-        sock.sendall(wire.fetch_v4(1, self.topic, 0, 0, self.max_bytes, self.max_bytes))
+        sock.sendall(wire.fetch_v4(1, self.topic, self.partitions, 0, self.max_bytes, self.max_bytes))
         self.requests += 1
         self.watcher.add(sock)
 
@@ -317,7 +374,7 @@ class SlowReaders:
 
 
 ATTACKS = {"prefixes": Prefixes, "big-bodies": BigBodies, "connections": Connections, "idle": Idle,
-           "slow-readers": SlowReaders}
+           "slow-readers": SlowReaders, "fetch-flood": FetchFlood}
 
 
 def main():

@@ -108,15 +108,16 @@ def create_topic(bootstrap, topic, partitions, config=None):
         future.result(30)
 
 
-def fill_topic(bootstrap, topic, megabytes):
-    """megabytes of 1 KiB records in partition 0, for Fetch attacks to ask for."""
+def fill_topic(bootstrap, topic, megabytes, partitions=1):
+    """megabytes of 1 KiB records in each partition, for Fetch attacks to ask for."""
     from confluent_kafka import Producer
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": 1, "linger.ms": 20, "log_level": 3})
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": 1, "linger.ms": 20, "log_level": 3,
+                         "batch.size": 1 << 20})
     value = os.urandom(1024)
-    for i in range(megabytes * 1000):
+    for i in range(megabytes * 1000 * partitions):
         while True:
             try:
-                producer.produce(topic, value=value, partition=0)
+                producer.produce(topic, value=value, partition=i % partitions)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -145,9 +146,10 @@ class Siege:
         try:
             pid = broker.process.pid
             create_topic(broker.bootstrap, "legit", 2, LEGIT_TOPIC_CONFIG)
-            if self.attack == "slow-readers":
-                create_topic(broker.bootstrap, "fetched", 1)
-                fill_topic(broker.bootstrap, "fetched", self.params.pop("fill_mb", 40))
+            if self.attack in ("slow-readers", "fetch-flood"):
+                partitions = self.params.get("partitions", 1)
+                create_topic(broker.bootstrap, "fetched", partitions)
+                fill_topic(broker.bootstrap, "fetched", self.params.pop("fill_mb", 40), partitions)
                 self.params["topic"] = "fetched"
             sampler = RssSampler(pid)
             legit = LegitClient(broker.bootstrap, "legit", 2, self.cap)
