@@ -47,6 +47,8 @@ public sealed class BrokerHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(config);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
+        // Requests are read one at a time: what a client pipelines beyond this waits in the kernel's socket buffer.
+        builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = MemoryBudget.InputPauseBytes);
         var bindings = new List<(ListenerEndpoint, ListenOptions)>();
         builder.WebHost.ConfigureKestrel(kestrel => bindings.AddRange(ListenerBinding.Bind(kestrel, config.Listeners)));
         ConfigureLogging(builder.Logging);
@@ -68,6 +70,7 @@ public sealed class BrokerHost : IAsyncDisposable
         {
             foreach (var (listener, endPoint) in BoundEndpoints)
                 BrokerLog.Listening(log, listener, endPoint);
+            BrokerLog.Limits(log, LimitsSummary.Describe(Config));
             BrokerLog.Started(log, Config.NodeId);
         });
         lifetime.ApplicationStopping.Register(() => BrokerLog.Stopping(log));

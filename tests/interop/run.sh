@@ -59,6 +59,12 @@ tests=(
   "gregor-confluent-pubsub|$python cases/gregor_confluent_pubsub.py"
   "gregor-confluent-group-range|$python cases/gregor_confluent_group.py range"
   "gregor-confluent-group-cooperative|$python cases/gregor_confluent_group.py cooperative-sticky"
+  "attack-prefixes|$python cases/attack.py prefixes"
+  "attack-big-bodies|$python cases/attack.py big-bodies"
+  "attack-connections|$python cases/attack.py connections"
+  "attack-idle|$python cases/attack.py idle"
+  "attack-slow-readers|$python cases/attack.py slow-readers"
+  "attack-fetch-flood|$python cases/attack.py fetch-flood"
 )
 
 is_selected() {

@@ -9,6 +9,8 @@ namespace Gregor.Broker.Configuration;
 /// </summary>
 public sealed record BrokerConfig
 {
+    private static readonly long DefaultBudget = MemoryBudget.MachineDefault();
+
     public int NodeId { get; init; } = 1;
 
     /// <summary><c>listeners</c>: where the broker binds. Kafka's default binds every interface; ours binds loopback so a first start exposes nothing.</summary>
@@ -29,11 +31,52 @@ public sealed record BrokerConfig
     /// <summary><c>message.max.bytes</c>: the largest record batch the broker accepts (topic override: <c>max.message.bytes</c>).</summary>
     public int MessageMaxBytes { get; init; } = 1024 * 1024 + 12;
 
-    /// <summary><c>socket.request.max.bytes</c>: the largest request frame, refused before any allocation.</summary>
-    public int SocketRequestMaxBytes { get; init; } = 100 * 1024 * 1024;
+    /// <summary>
+    /// <c>socket.request.max.bytes</c>: the largest request frame, refused before any allocation. Kafka's 100 MiB,
+    /// unless <see cref="QueuedMaxRequestBytes"/> is smaller.
+    /// </summary>
+    public int SocketRequestMaxBytes { get; init; } = MemoryBudget.SocketRequestMaxBytes(MemoryBudget.QueuedMaxRequestBytes(DefaultBudget));
 
+    /// <summary>
+    /// <c>connections.max.idle.ms</c>: a connection on which no complete request arrives for this long is closed
+    /// (bytes that do not complete a request do not count); -1 never closes one.
+    /// </summary>
     public long ConnectionsMaxIdleMs { get; init; } = 10 * 60 * 1000;
 
+    /// <summary><c>memory.budget.bytes</c> (Gregor's): the memory clients may make the broker hold; the limits below derive from it unless set.</summary>
+    public long MemoryBudgetBytes { get; init; } = DefaultBudget;
+
+    /// <summary>
+    /// <c>queued.max.request.bytes</c>: request frames being received or handled may hold this much at once; past
+    /// it the broker stops reading sockets. Kafka's default is unbounded (-1, as here when set to 0 or less);
+    /// Gregor's is half the memory budget.
+    /// </summary>
+    public long QueuedMaxRequestBytes { get; init; } = MemoryBudget.QueuedMaxRequestBytes(DefaultBudget);
+
+    /// <summary>The transport's large receive blocks in use at once (derived from the budget only; past it reads use small blocks).</summary>
+    public long ReceiveBufferBytes { get; init; } = MemoryBudget.ReceiveBufferBytes(DefaultBudget);
+
+    /// <summary><c>max.connections</c>: connections over this are closed at once. Kafka's default is unbounded; Gregor's derives from the budget.</summary>
+    public int MaxConnections { get; init; } = MemoryBudget.MaxConnections(DefaultBudget, MemoryBudget.OpenFileLimit());
+
+    /// <summary><c>max.connections.per.ip</c> (Kafka's default: unbounded).</summary>
+    public int MaxConnectionsPerIp { get; init; } = int.MaxValue;
+
+    /// <summary><c>max.connections.per.ip.overrides</c>: <c>host:count,host:count</c>, by host name or address.</summary>
+    public IReadOnlyDictionary<string, int> MaxConnectionsPerIpOverrides { get; init; } = new Dictionary<string, int>();
+
+    /// <summary><c>max.connection.creation.rate</c>: new connections per second across listeners; those over it wait (Kafka's default: unbounded).</summary>
+    public int MaxConnectionCreationRate { get; init; } = int.MaxValue;
+
+    /// <summary><c>listener.name.&lt;listener&gt;.max.connections</c> and <c>.max.connection.creation.rate</c>, by listener name.</summary>
+    public IReadOnlyDictionary<string, ListenerConnectionLimits> ListenerLimits { get; init; } = new Dictionary<string, ListenerConnectionLimits>();
+
+    /// <summary>
+    /// <c>socket.write.timeout.ms</c> (Gregor's; Kafka has none and relies on <c>connections.max.idle.ms</c>): a
+    /// write of a response to the socket that does not finish in this time closes the connection, so a client that
+    /// stops reading cannot hold its responses' memory.
+    /// </summary>
+    public long SocketWriteTimeoutMs { get; init; } = 60_000;
     /// <summary>
     /// <c>max.request.partitions</c> (Gregor's own): the most partitions one request may name, counted
     /// with every other array entry of the request (topics, groups, config names), so it also caps the
@@ -67,6 +110,9 @@ public sealed record BrokerConfig
 
     public IReadOnlyList<ListenerEndpoint> EffectiveAdvertisedListeners => AdvertisedListeners ?? Listeners;
 }
+
+/// <summary>A listener's own connection limits; unset ones are unbounded (the broker-wide limits still apply).</summary>
+public sealed record ListenerConnectionLimits(int MaxConnections = int.MaxValue, int MaxConnectionCreationRate = int.MaxValue);
 
 /// <summary>One entry of <c>listeners</c>: <c>NAME://host:port</c>. An empty host means every interface.</summary>
 public sealed record ListenerEndpoint(string Name, string Host, int Port);

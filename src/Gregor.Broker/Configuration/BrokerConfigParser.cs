@@ -70,10 +70,7 @@ public static class BrokerConfigParser
             config = config with { AutoCreateTopicsEnable = SettingValue.Bool(BrokerSettings.AutoCreateTopicsEnable, autoCreate) };
         if (given.TryGetValue(BrokerSettings.MessageMaxBytes, out string? maxMessage))
             config = config with { MessageMaxBytes = SettingValue.Int(BrokerSettings.MessageMaxBytes, maxMessage, 0) };
-        if (given.TryGetValue(BrokerSettings.SocketRequestMaxBytes, out string? maxRequest))
-            config = config with { SocketRequestMaxBytes = SettingValue.Int(BrokerSettings.SocketRequestMaxBytes, maxRequest, RequestLimits.MinimumFrameBytes) };
-        if (given.TryGetValue(BrokerSettings.ConnectionsMaxIdleMs, out string? idle))
-            config = config with { ConnectionsMaxIdleMs = SettingValue.Long(BrokerSettings.ConnectionsMaxIdleMs, idle, 1) };
+        config = NetworkSettingsParser.Apply(config, given);
         if (given.TryGetValue(BrokerSettings.MaxRequestPartitions, out string? maxEntries))
             config = config with { MaxRequestPartitions = SettingValue.Int(BrokerSettings.MaxRequestPartitions, maxEntries, 1) };
         if (given.TryGetValue(BrokerSettings.LogRetentionCheckIntervalMs, out string? check))

@@ -16,6 +16,13 @@ public static class BrokerSettings
     public const string MessageMaxBytes = "message.max.bytes";
     public const string SocketRequestMaxBytes = "socket.request.max.bytes";
     public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
+    public const string MemoryBudgetBytes = "memory.budget.bytes";
+    public const string QueuedMaxRequestBytes = "queued.max.request.bytes";
+    public const string MaxConnections = "max.connections";
+    public const string MaxConnectionsPerIp = "max.connections.per.ip";
+    public const string MaxConnectionsPerIpOverrides = "max.connections.per.ip.overrides";
+    public const string MaxConnectionCreationRate = "max.connection.creation.rate";
+    public const string SocketWriteTimeoutMs = "socket.write.timeout.ms";
     /// <summary>Gregor's own: the most array entries one request may decode (Kafka has no such cap).</summary>
     public const string MaxRequestPartitions = "max.request.partitions";
     public const string FetchMaxBytes = "fetch.max.bytes";
@@ -38,11 +45,14 @@ public static class BrokerSettings
     [
         NodeId, BrokerId, Listeners, AdvertisedListeners, LogDirs, LogDir, NumPartitions, DefaultReplicationFactor,
         AutoCreateTopicsEnable, MessageMaxBytes, SocketRequestMaxBytes, ConnectionsMaxIdleMs, MaxRequestPartitions, FetchMaxBytes,
+        MemoryBudgetBytes, QueuedMaxRequestBytes, MaxConnections, MaxConnectionsPerIp, MaxConnectionsPerIpOverrides,
+        MaxConnectionCreationRate, SocketWriteTimeoutMs,
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
         LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
         MaxBrokerPartitions, NumRecoveryThreadsPerDataDir,
     ];
 
-    public static bool IsKnown(string name) => Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name);
+    public static bool IsKnown(string name) =>
+        Broker.Contains(name) || LogDefaultsMapper.IsLogSetting(name) || ListenerSetting.TryParse(name, out _, out _);
 }

@@ -15,6 +15,9 @@ internal static partial class BrokerLog
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Broker stopping: no new connections; finishing requests in hand")]
     public static partial void Stopping(ILogger logger);
 
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Limits: {Limits}")]
+    public static partial void Limits(ILogger logger, string limits);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Broker stopped")]
     public static partial void Stopped(ILogger logger);
 }

@@ -3,6 +3,7 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.Network;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gregor.Broker.Hosting;
 
@@ -20,7 +21,8 @@ internal static class ListenerBinding
         {
             void Configure(ListenOptions options)
             {
-                options.UseConnectionHandler<KafkaConnectionHandler>();
+                var services = options.ApplicationServices;
+                options.Run(connection => services.GetRequiredService<KafkaConnectionHandler>().OnConnectedAsync(connection, listener.Name));
                 bound.Add((listener, options));
             }
 

@@ -24,6 +24,15 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Closing connection {ConnectionId} from {Peer}: unexpected failure")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, EndPoint? peer);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Closing connection {ConnectionId} from {Peer}: idle for {IdleMs} ms")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Closing connection {ConnectionId} from {Peer}: idle, no complete request for {IdleMs} ms (connections.max.idle.ms)")]
     public static partial void IdleTimeout(ILogger logger, long connectionId, EndPoint? peer, long idleMs);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Rejected connection {ConnectionId} from {Peer}: {Reason}")]
+    public static partial void Rejected(ILogger logger, long connectionId, EndPoint? peer, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} waits {DelayMs} ms (max.connection.creation.rate)")]
+    public static partial void Throttled(ILogger logger, long connectionId, EndPoint? peer, long delayMs);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Closing connection {ConnectionId} from {Peer}: its unfinished {FrameSize}-byte request ({Received} bytes in) holds {Reserved} bytes of request memory another request waited {WaitedMs} ms for (queued.max.request.bytes={Capacity})")]
+    public static partial void ClosedForMemory(ILogger logger, long connectionId, EndPoint? peer, int frameSize, int received, long reserved, long capacity, long waitedMs);
 }

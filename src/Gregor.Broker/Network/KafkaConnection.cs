@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Net;
+using Gregor.Broker.Configuration;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
 using Gregor.Protocol;
@@ -13,11 +13,14 @@ namespace Gregor.Broker.Network;
 /// <summary>
 /// One client connection: reads a request, hands it to its API's handler, writes the response, then
 /// reads the next. Kafka answers a connection's requests strictly in order, and handling them one
-/// at a time gives that for free; pipelined requests simply wait in the input buffer. A handler
-/// that awaits (a Fetch long poll) holds only its own connection.
+/// at a time gives that for free; pipelined requests wait in the transport's small input buffer and
+/// then in the kernel's socket buffer, never in memory of their own. A handler that awaits (a Fetch
+/// long poll) holds only its own connection.
 /// </summary>
-internal sealed class KafkaConnection
+internal sealed class KafkaConnection : IDisposable
 {
+    private const int Running = 0, BrokerStopping = 1, Idle = 2, ClosedForMemory = 3;
+
     private readonly ConnectionContext _connection;
     private readonly long _id;
     private readonly EndPoint? _peer;
@@ -25,21 +28,32 @@ internal sealed class KafkaConnection
     private readonly ILogger _log;
     private readonly FrameReader _frames;
     private readonly ResponseWriter _responses;
-    private readonly IdleWatch _idle;
+    private readonly RequestDeadline _deadline;
+    private readonly WriteDeadline _writeDeadline;
+    private readonly RequestMemory _memory;
+    private readonly CancellationTokenSource _stop = new();
     private readonly long _idleMs;
+    private int _stopReason = Running;
 
-    public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, IdleWatch idle, long idleMs, int maxFrameBytes, ILogger log)
+    public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time,
+        RequestMemory memory, FrameBufferPool buffers, ILogger log)
     {
         _connection = connection;
         _id = id;
         _peer = connection.RemoteEndPoint;
         _handlers = handlers;
-        _idle = idle;
-        _idleMs = idleMs;
+        _memory = memory;
+        _idleMs = config.ConnectionsMaxIdleMs;
         _log = log;
-        _frames = new FrameReader(connection.Transport.Input, maxFrameBytes, idle);
-        _responses = new ResponseWriter(connection.Transport.Output);
+        _deadline = new RequestDeadline(time, config.ConnectionsMaxIdleMs, () => Stop(Idle));
+        _writeDeadline = new WriteDeadline(config.SocketWriteTimeoutMs, time);
+        var reservation = new FrameReservation(OnClosedForMemory);
+        _frames = new FrameReader(connection.Transport.Input, config.SocketRequestMaxBytes, memory, buffers, reservation, time, _stop.Token);
+        _responses = new ResponseWriter(connection.Transport.Output, _writeDeadline);
     }
+
+    /// <summary>The broker is stopping: the request in hand is finished, no further one is read.</summary>
+    public void RequestClose() => Stop(BrokerStopping);
 
     public async Task RunAsync()
     {
@@ -47,26 +61,43 @@ internal sealed class KafkaConnection
         string reason = "closed by peer";
         try
         {
-            while (!_idle.CloseRequested)
+            while (!_stop.IsCancellationRequested)
             {
+                _deadline.Start();
                 var frame = await _frames.ReadAsync().ConfigureAwait(false);
-                if (frame is not (byte[] array, int length))
+                if (frame is not (Memory<byte> buffer, int length)) break;
+                if (!_deadline.Stop())
                 {
-                    if (_idle.IdleExpired) ConnectionLog.IdleTimeout(_log, _id, _peer, _idleMs);
-                    reason = _idle.IdleExpired ? "idle" : _idle.CloseRequested ? "broker stopping" : "closed by peer";
+                    _frames.Release(buffer); // it completed only after the deadline had fired
                     break;
                 }
-                if (!await ServeAsync(array, length).ConfigureAwait(false))
+                if (!await ServeAsync(buffer, length).ConfigureAwait(false))
                 {
                     reason = "request refused";
                     break;
                 }
             }
         }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped: the reason is logged below.
+        }
         catch (FrameRejectedException e)
         {
             reason = "bad frame";
             ConnectionLog.Refused(_log, _id, _peer, e.Message);
+        }
+        catch (RequestMemoryTimeoutException e)
+        {
+            reason = "no request memory";
+            ConnectionLog.Refused(_log, _id, _peer, e.Message);
+        }
+        catch (WriteTimeoutException e)
+        {
+            reason = "write timeout";
+            ConnectionLog.Refused(_log, _id, _peer, e.Message);
+            // Drop what the client never read instead of waiting to send it on close.
+            _connection.Abort(new ConnectionAbortedException(e.Message));
         }
         catch (Exception e) when (e is ConnectionResetException or IOException or OperationCanceledException)
         {
@@ -79,18 +110,59 @@ internal sealed class KafkaConnection
         }
         finally
         {
+            switch (Volatile.Read(ref _stopReason))
+            {
+                case Idle:
+                    reason = "idle";
+                    ConnectionLog.IdleTimeout(_log, _id, _peer, _idleMs);
+                    break;
+                case BrokerStopping:
+                    reason = "broker stopping";
+                    break;
+                case ClosedForMemory:
+                    reason = "closed for memory";
+                    break;
+            }
             ConnectionLog.Closed(_log, _id, _peer, reason);
         }
     }
 
+    private void Stop(int reason)
+    {
+        if (Interlocked.CompareExchange(ref _stopReason, reason, Running) != Running) return;
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A timer or another connection's eviction arrived as this one finished: nothing left to stop.
+        }
+    }
+
+    /// <summary>The budget chose this connection's unfinished request to make room for others (see <see cref="RequestMemory"/>).</summary>
+    private void OnClosedForMemory(FrameReservation reservation)
+    {
+        ConnectionLog.ClosedForMemory(_log, _id, _peer, reservation.FrameSize, reservation.Received, reservation.Reserved,
+            _memory.Capacity, (long)RequestMemory.EvictAfter.TotalMilliseconds);
+        Stop(ClosedForMemory);
+    }
+
+    public void Dispose()
+    {
+        _deadline.Dispose();
+        _writeDeadline.Dispose();
+        _stop.Dispose();
+    }
+
     /// <summary>Serves one request; false means the connection must close.</summary>
-    private async ValueTask<bool> ServeAsync(byte[] array, int length)
+    private async ValueTask<bool> ServeAsync(Memory<byte> buffer, int length)
     {
         RequestContext? context = null;
         short apiKey = 0, apiVersion = 0;
         try
         {
-            Memory<byte> frame = array.AsMemory(0, length);
+            Memory<byte> frame = buffer[..length];
             RequestFraming.TryPeekApi(frame.Span, out apiKey, out apiVersion);
             var (header, bodyOffset) = ReadHeader(frame);
             IApiHandler? handler = _handlers.Find(apiKey);
@@ -140,7 +212,7 @@ internal sealed class KafkaConnection
         finally
         {
             context?.ReleaseResources();
-            ArrayPool<byte>.Shared.Return(array);
+            _frames.Release(buffer);
         }
     }
 

@@ -20,10 +20,15 @@ internal sealed class ResponseWriter
     internal const int InPlaceLimit = 64 * 1024;
 
     private readonly PipeWriter _output;
+    private readonly WriteDeadline _deadline;
     private readonly ResponseHeader _header = new(); // reused: one response at a time per connection
     private readonly DeferredRecordsList _deferred = new();
 
-    public ResponseWriter(PipeWriter output) => _output = output;
+    public ResponseWriter(PipeWriter output, WriteDeadline deadline)
+    {
+        _output = output;
+        _deadline = deadline;
+    }
 
     /// <summary>
     /// Writes and flushes; false when the peer has gone and nothing more can be sent. <paramref name="deferredBytes"/>
@@ -137,9 +142,6 @@ internal sealed class ResponseWriter
         return true;
     }
 
-    private async ValueTask<bool> FlushAsync(CancellationToken cancellationToken)
-    {
-        FlushResult flushed = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return !flushed.IsCompleted && !flushed.IsCanceled;
-    }
+    /// <summary>Every flush goes through the connection's write deadline (socket.write.timeout.ms).</summary>
+    private ValueTask<bool> FlushAsync(CancellationToken cancellationToken) => _deadline.FlushAsync(_output, cancellationToken);
 }

@@ -17,7 +17,7 @@ public sealed class ResponseWriterTests
     public async Task A_response_with_records_in_their_source_is_sent_whole_while_the_reader_lags()
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PauseAt, resumeWriterThreshold: PauseAt / 2, useSynchronizationContext: false));
-        var writer = new ResponseWriter(pipe.Writer);
+        var writer = new ResponseWriter(pipe.Writer, NoDeadline());
         var (response, deferredBytes) = Response(partitions: 5, bytesEach: 3_000_000);
         byte[] expected = Framed(response, correlationId: 7, version: 12);
 
@@ -45,7 +45,7 @@ public sealed class ResponseWriterTests
     {
         var pipe = new Pipe();
         var (response, _) = Response(partitions: 1, bytesEach: 100, deferred: false);
-        Assert.True(await new ResponseWriter(pipe.Writer).WriteAsync(3, 1, response, 12, 0, CancellationToken.None));
+        Assert.True(await new ResponseWriter(pipe.Writer, NoDeadline()).WriteAsync(3, 1, response, 12, 0, CancellationToken.None));
         ReadResult read = await pipe.Reader.ReadAsync();
         Assert.Equal(Framed(response, 3, 12), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
     }
@@ -60,9 +60,29 @@ public sealed class ResponseWriterTests
             Topic = "t",
             Partitions = [new FetchResponse.PartitionData { Records = new ShortSource(1_000, endsAfter: 400).Records }],
         });
-        var write = new ResponseWriter(pipe.Writer).WriteAsync(1, 1, response, 12, 1_000, CancellationToken.None);
+        var write = new ResponseWriter(pipe.Writer, NoDeadline()).WriteAsync(1, 1, response, 12, 1_000, CancellationToken.None);
         await Assert.ThrowsAsync<ResponseCutShortException>(async () => await write);
     }
+
+    [Fact]
+    public async Task Every_chunk_of_a_streamed_response_is_written_within_the_write_timeout()
+    {
+        var clock = new Network.ManualClock();
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PauseAt, resumeWriterThreshold: PauseAt / 2, useSynchronizationContext: false));
+        using var deadline = new WriteDeadline(500, clock);
+        var (response, deferredBytes) = Response(partitions: 2, bytesEach: 1_000_000);
+        Task<bool> writing = new ResponseWriter(pipe.Writer, deadline).WriteAsync(7, 1, response, 12, deferredBytes, CancellationToken.None).AsTask();
+
+        // The client reads one chunk, then stops: a later chunk's flush waits, and its deadline expires.
+        ReadResult read = await pipe.Reader.ReadAsync();
+        pipe.Reader.AdvanceTo(read.Buffer.End);
+        Assert.True(await clock.WaitForTimerAsync(TimeSpan.FromMilliseconds(500)));
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        var e = await Assert.ThrowsAsync<WriteTimeoutException>(() => writing);
+        Assert.Contains("socket.write.timeout.ms (500 ms)", e.Message, StringComparison.Ordinal);
+    }
+
+    private static WriteDeadline NoDeadline() => new(long.MaxValue, TimeProvider.System);
 
     private static (FetchResponse Response, long DeferredBytes) Response(int partitions, int bytesEach, bool deferred = true)
     {

@@ -36,6 +36,22 @@ internal sealed class ManualClock : TimeProvider
         foreach (var t in due) t.Fire();
     }
 
+    /// <summary>
+    /// Waits (up to 10 s of real time) until some timer is armed to fire <paramref name="dueIn"/> from now: the
+    /// broker has reached the point of arming it (e.g. it is waiting for the next request).
+    /// </summary>
+    public async Task<bool> WaitForTimerAsync(TimeSpan dueIn)
+    {
+        var patience = global::System.Diagnostics.Stopwatch.StartNew();
+        while (patience.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            lock (_gate)
+                if (_timers.Any(t => t.Due == _now + dueIn)) return true;
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
     private sealed class ManualTimer(ManualClock clock, TimerCallback callback, object? state) : ITimer
     {
         public DateTimeOffset Due { get; set; } = DateTimeOffset.MaxValue;

@@ -13,13 +13,37 @@ internal sealed class RawKafkaConnection : IDisposable
 
     private RawKafkaConnection(Socket socket) => _socket = socket;
 
+    /// <summary>Connects to the broker on 127.0.0.1, from <paramref name="from"/> (another loopback address, e.g. 127.0.0.2) when given.</summary>
     /// <param name="receiveBufferBytes">A fixed socket receive buffer (no autotuning), so a client that stops reading stops the broker sooner.</param>
-    public static async Task<RawKafkaConnection> ConnectAsync(int port, int receiveBufferBytes = 0)
+    public static async Task<RawKafkaConnection> ConnectAsync(int port, int receiveBufferBytes = 0, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferBytes > 0) socket.ReceiveBufferSize = receiveBufferBytes;
+        if (from is not null) socket.Bind(new IPEndPoint(from, 0));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return new RawKafkaConnection(socket);
+    }
+
+    /// <summary>True when an ApiVersions request on this connection is answered (false when the broker closed it instead).</summary>
+    public async Task<bool> IsServedAsync(int correlationId = 1)
+    {
+        try
+        {
+            await SendAsync(ApiVersionsFrame(3, correlationId));
+            return await ReceiveAsync() is not null;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A big-endian int32: a size prefix on its own, or a test handler's body.</summary>
+    public static byte[] Int32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
     }
 
     /// <summary>A whole request frame (size prefix, header in the version the API implies, body).</summary>

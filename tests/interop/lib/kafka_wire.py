@@ -292,3 +292,19 @@ def api_versions_ok(bootstrap, timeout=2.0):
             return correlation_id == 7 and error == NONE and API_PRODUCE in keys
     except (OSError, ValueError, struct.error):
         return False
+
+
+API_FETCH = 1
+
+
+def fetch_v4(correlation_id, topic, partitions, offset, max_bytes, partition_max_bytes, max_wait_ms=0,
+             min_bytes=1):
+    """Fetch v4 (the oldest Kafka 4 serves) of one partition, or of each of a list of them, all from
+    offset; the response is not parsed here (the attacks that use it ask for everything and then read
+    it without looking, or do not read it at all)."""
+    partitions = partitions if isinstance(partitions, (list, tuple, range)) else [partitions]
+    body = (struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, 0)
+            + struct.pack(">i", 1) + string(topic)
+            + struct.pack(">i", len(partitions))
+            + b"".join(struct.pack(">iqi", partition, offset, partition_max_bytes) for partition in partitions))
+    return request(API_FETCH, 4, correlation_id, body)
