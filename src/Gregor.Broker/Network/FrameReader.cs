@@ -116,14 +116,15 @@ internal sealed class FrameReader
     /// <summary>
     /// The next buffer size: the whole frame when it is small or has mostly arrived, else
     /// <see cref="GrowthFactor"/> times what has arrived, and at least double the current one. A buffer that
-    /// will be outgrown is a power of two, so that the pool sees few sizes of them and keeps reusing them.
+    /// will be outgrown is a power of two, so that the pool sees few sizes of them and keeps reusing them: the
+    /// power at or below what is wanted, which keeps the bound (a full buffer of a power of two doubles at least).
     /// </summary>
     private int NextCapacity(int held, int size, long arrived)
     {
         long wanted = Math.Max(Math.Max(FrameBufferPool.SmallFrameBytes, arrived * GrowthFactor), 2L * held);
         int capacity = wanted >= size
             ? FrameBufferPool.CapacityFor(size)
-            : (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), int.MaxValue);
+            : (int)Math.Min(1L << BitOperations.Log2((ulong)wanted), int.MaxValue);
         capacity = Math.Min(capacity, _maxFrameBytes);
         return Math.Max(capacity, Math.Min(size, held + 1));
     }
