@@ -4,7 +4,12 @@
 # consuming, its throughput just before and during the attack, the broker's RSS (baseline, peak over it
 # until it is back, how long that took) and what the attackers saw. Results go in docs/reliability.md.
 #
-#   bench/reliability/attacks.sh BEFORE_DLL [AFTER_DLL] [--window SECONDS] [--only ATTACK]
+#   bench/reliability/attacks.sh BEFORE_DLL [AFTER_DLL] [--window SECONDS] [--only ATTACK] [--cap MSGS_PER_S]
+#
+# --cap limits the normal client's producer (default: as fast as it goes). The after build checks retention
+# every second, so the normal client's topic stays within its retention.bytes; the before build cannot be told
+# to (it refuses log.retention.check.interval.ms), so uncapped its data grows by 100 MB or more a second until
+# the attack's broker is deleted: mind the disk, or give a cap.
 #
 # AFTER_DLL defaults to this tree's Release build. The "before" build is given only settings it knows;
 # the "after" build runs with its default memory budget (512 MiB on a machine with 2 GiB or more) and a
@@ -14,15 +19,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-before_dll=${1:?usage: $0 BEFORE_DLL [AFTER_DLL] [--window SECONDS] [--only ATTACK]}
+before_dll=${1:?usage: $0 BEFORE_DLL [AFTER_DLL] [--window SECONDS] [--only ATTACK] [--cap MSGS_PER_S]}
 shift
 after_dll=$repo/src/Gregor.Cli/bin/Release/net10.0/gregor.dll
 window=30
 only=
+cap=0
 while [ $# -gt 0 ]; do
   case $1 in
     --window) window=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --cap) cap=$2; shift 2 ;;
     *) after_dll=$1; shift ;;
   esac
 done
@@ -46,10 +53,10 @@ for entry in "${attacks[@]}"; do
   [ -n "$only" ] && [ "$attack" != "$only" ] && continue
   for build in before after; do
     dll=$before_dll; extra=$both
-    [ "$build" = after ] && { dll=$after_dll; extra="$both $after_only"; }
+    [ "$build" = after ] && { dll=$after_dll; extra="$both $after_only --set log.retention.check.interval.ms=1000"; }
     # shellcheck disable=SC2086 # parameters and settings are word lists
     if ! /usr/bin/python3 tests/interop/lib/siege.py "$dll" "$work/$attack-$build" "$attack" $params $extra \
-        --window "$window" >"$work/out.json" 2>"$work/err.log"; then
+        --window "$window" --cap "$cap" >"$work/out.json" 2>"$work/err.log"; then
       printf '%-13s %-7s siege failed: %s\n' "$attack" "$build" "$(grep -v '^\s*$' "$work/err.log" | tail -n 3 | tr '\n' ' ')"
       continue
     fi

@@ -66,7 +66,7 @@ CASES = {
 
 name = sys.argv[1]
 params, settings, check_attack = CASES[name]
-settings = ["memory.budget.bytes=%d" % BUDGET] + settings
+settings = ["memory.budget.bytes=%d" % BUDGET, "log.retention.check.interval.ms=1000"] + settings
 figures = Siege(env("GREGOR_DLL"), scratch(name), name, params, settings, BUDGET, warmup=3, window=8,
                 cap=5000).run()
 log("%s", json.dumps(figures))

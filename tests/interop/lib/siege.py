@@ -95,8 +95,9 @@ def wait_for(condition, timeout, interval=0.1):
     return condition()
 
 
-# The normal client's topic keeps at most this much a partition: uncapped, it writes over 100 MB a
-# second, which over a long attack would fill the disk.
+# The normal client's topic keeps at most this much a partition (with log.retention.check.interval.ms
+# short enough, which builds before issue 11 refuse): uncapped, it writes over 100 MB a second, which
+# over a long attack would fill the disk.
 LEGIT_TOPIC_CONFIG = {"retention.bytes": str(64 * MIB), "segment.bytes": str(16 * MIB), "file.delete.delay.ms": "0"}
 
 
@@ -138,9 +139,8 @@ class Siege:
     def run(self):
         os.makedirs(self.work_dir, exist_ok=True)
         port = free_port()
-        # Retention checked every second, so that the normal client's topic stays within its bound.
-        broker = Broker(self.dll, os.path.join(self.work_dir, "data"), port, os.path.join(self.work_dir, "broker.log"),
-                        ["log.retention.check.interval.ms=1000"] + self.settings).start()
+        broker = Broker(self.dll, os.path.join(self.work_dir, "data"), port,
+                        os.path.join(self.work_dir, "broker.log"), self.settings).start()
         attacker = legit = sampler = None
         figures = {"attack": self.attack}
         try:
