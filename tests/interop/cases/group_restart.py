@@ -264,11 +264,14 @@ try:
     deadline = time.monotonic() + 15
     while True:
         try:
-            consumer.commit(offsets=ends, asynchronous=False)
-            break
+            # A refusal of single partitions is not raised: it is in each partition's error.
+            refused = [(tp.partition, tp.error) for tp in consumer.commit(offsets=ends, asynchronous=False) if tp.error]
         except KafkaException as error:
-            check(time.monotonic() < deadline, "the staying member cannot commit after the restart: %s", error)
-            time.sleep(0.2)
+            refused = [error]
+        if not refused:
+            break
+        check(time.monotonic() < deadline, "the staying member cannot commit after the restart: %s", refused)
+        time.sleep(0.2)
     after = {tp.partition: tp.offset for tp in consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=20)}
     still = members_of(group)
     consumer.close()
