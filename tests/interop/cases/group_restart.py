@@ -276,10 +276,10 @@ try:
     def committed_now():
         return {tp.partition: tp.offset for tp in consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=20)}
 
-    # An auto-commit of older positions that librdkafka queued while the broker was down can land
-    # after this commit (the likely cause of the one failure seen: 500 committed after 600, with no
-    # error); its next auto-commit puts the consumed positions back, so the end of the log is waited
-    # for, with a deadline.
+    # Auto-commits of older positions that librdkafka queued while the broker was down can land
+    # after this commit: in the one failure seen, __consumer_offsets held 600 (this commit), then six
+    # commits of 500 within 13 ms, then 600 again from the next auto-commit 20 ms later. So the end of
+    # the log is waited for, with a deadline.
     deadline = time.monotonic() + 10
     after = committed_now()
     while after != dict(enumerate(next_value)) and time.monotonic() < deadline:
