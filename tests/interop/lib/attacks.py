@@ -276,18 +276,35 @@ class Idle:
                 "trickle": dict(self.trickle_watch.summary(), connections=self.trickle)}
 
 
-class FetchFlood:
+class ConnectionThreads:
+    """An attack run as `count` threads, each calling self.connection() until stopped."""
+
+    def __init__(self, bootstrap, count):
+        self.bootstrap, self.count = bootstrap, count
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = []
+
+    def start(self):
+        self.threads = [threading.Thread(target=self.connection, daemon=True) for _ in range(self.count)]
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(5)
+
+
+class FetchFlood(ConnectionThreads):
     """count connections, each asking for partitions 0..partitions-1 of topic from offset 0 with
     max_bytes (and each partition's) 2^31-1 and reading the whole response before asking again;
     a connection the broker closes is opened again."""
 
     def __init__(self, bootstrap, topic, count=10, partitions=50, max_bytes=2 ** 31 - 1):
-        self.bootstrap, self.topic, self.count = bootstrap, topic, count
+        super().__init__(bootstrap, count)
         self.request = wire.fetch_v4(1, topic, range(partitions), 0, max_bytes, max_bytes)
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.responses = self.bytes_read = self.largest = self.reconnects = 0
-        self.threads = []
 
     def read_exactly(self, sock, size, buffer):
         view, left = memoryview(buffer), size
@@ -298,7 +315,7 @@ class FetchFlood:
             left -= got
         return size - left
 
-    def flood(self):
+    def connection(self):
         buffer = bytearray(1 << 20)
         while not self.stopping.is_set():
             try:
@@ -318,35 +335,22 @@ class FetchFlood:
                     self.reconnects += 1
                 self.stopping.wait(0.1)
 
-    def start(self):
-        self.threads = [threading.Thread(target=self.flood, daemon=True) for _ in range(self.count)]
-        for thread in self.threads:
-            thread.start()
-
-    def stop(self):
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(5)
-
     def stats(self):
         with self.lock:
             return {"connections": self.count, "responses": self.responses, "read_mb": self.bytes_read // 1_000_000,
                     "largest_response_mb": round(self.largest / 1_000_000, 1), "reconnects": self.reconnects}
 
 
-class FanOut:
+class FanOut(ConnectionThreads):
     """count connections, each sending a Produce v7 that names `partitions` empty partitions (8 bytes
     each) and waiting for the answer or the close, again and again; what the broker did is counted."""
 
     def __init__(self, bootstrap, count=3, partitions=10_000_000):
-        self.bootstrap, self.count = bootstrap, count
+        super().__init__(bootstrap, count)
         self.frame = wire.produce_v7_fan_out(1, "fan-out", partitions)
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.sent = self.closed = self.answered = self.largest_answer = 0
-        self.threads = []
 
-    def send(self):
+    def connection(self):
         while not self.stopping.is_set():
             try:
                 with connect(self.bootstrap) as sock:
@@ -372,16 +376,6 @@ class FanOut:
                 with self.lock:
                     self.closed += 1
                 self.stopping.wait(0.1)
-
-    def start(self):
-        self.threads = [threading.Thread(target=self.send, daemon=True) for _ in range(self.count)]
-        for thread in self.threads:
-            thread.start()
-
-    def stop(self):
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(5)
 
     def stats(self):
         with self.lock:
