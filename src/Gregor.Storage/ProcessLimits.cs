@@ -51,6 +51,9 @@ public static unsafe partial class ProcessLimits
     /// <summary>The soft open-file limit, or -1 where there is none to read (Windows).</summary>
     public static long OpenFileSoftLimit() => TryGetOpenFileLimit(out RLimit limit) ? Clamp(limit.Current) : -1;
 
+    /// <summary>The hard open-file limit (the most the soft one may be raised to), or -1 where there is none to read (Windows).</summary>
+    public static long OpenFileHardLimit() => TryGetOpenFileLimit(out RLimit limit) ? Clamp(limit.Maximum) : -1;
+
     /// <summary>How many memory mappings a process may have (vm.max_map_count on Linux).</summary>
     public static int MaxMapCount()
     {

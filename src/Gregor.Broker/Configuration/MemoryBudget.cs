@@ -1,3 +1,5 @@
+using Gregor.Storage;
+
 namespace Gregor.Broker.Configuration;
 
 /// <summary>
@@ -54,24 +56,6 @@ public static class MemoryBudget
         return (int)Math.Clamp(Math.Min(byMemory, byDescriptors), 1, int.MaxValue);
     }
 
-    /// <summary>The hard open-file limit (the soft one is raised to it at start), from /proc on Linux; 0 where it cannot be read.</summary>
-    public static long OpenFileLimit()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/self/limits"))
-            {
-                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
-                string[] fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return fields.Length >= 2 && long.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out long hard) ? hard : 0;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return 0;
-    }
+    /// <summary>The hard open-file limit (the soft one is raised to it at start); -1 where there is none.</summary>
+    public static long OpenFileLimit() => ProcessLimits.OpenFileHardLimit();
 }

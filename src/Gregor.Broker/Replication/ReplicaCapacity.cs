@@ -38,21 +38,24 @@ public sealed class ReplicaCapacity : IReplicaCapacity
     private readonly BrokerConfig _config;
     private readonly Func<string, FileSystemSpace> _space;
     private readonly Func<(int Open, long Limit)> _descriptors;
+    private readonly TimeProvider _time;
     private readonly string _basis;
     // The controller asks one topic at a time, from one thread.
     private (int Open, long Limit) _descriptorSample;
-    private long _descriptorsSampledAt;
+    private long? _descriptorsSampledAt;
 
-    public ReplicaCapacity(BrokerConfig config)
-        : this(config, FileSystemSpace.Of, () => (ProcessLimits.OpenDescriptorCount(), ProcessLimits.OpenFileSoftLimit()), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
+    public ReplicaCapacity(BrokerConfig config, TimeProvider time)
+        : this(config, FileSystemSpace.Of, () => (ProcessLimits.OpenDescriptorCount(), ProcessLimits.OpenFileSoftLimit()), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, time)
     {
     }
 
     /// <summary>With the probes of disk space and descriptors, and the memory figure, given (tests).</summary>
-    internal ReplicaCapacity(BrokerConfig config, Func<string, FileSystemSpace> space, Func<(int Open, long Limit)> descriptors, long availableMemory)
+    internal ReplicaCapacity(BrokerConfig config, Func<string, FileSystemSpace> space, Func<(int Open, long Limit)> descriptors, long availableMemory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(time);
         _config = config;
+        _time = time;
         _space = space;
         _descriptors = descriptors;
         if (config.MaxBrokerPartitions is int max)
@@ -109,11 +112,10 @@ public sealed class ReplicaCapacity : IReplicaCapacity
     private string? DescriptorRefusal()
     {
         // Counting descriptors lists /proc/self/fd: once a second at most, not for every topic of a request.
-        long now = Environment.TickCount64;
-        if (_descriptorsSampledAt == 0 || now - _descriptorsSampledAt >= 1000)
+        if (_descriptorsSampledAt is not { } sampledAt || _time.GetElapsedTime(sampledAt) >= TimeSpan.FromSeconds(1))
         {
             _descriptorSample = _descriptors();
-            _descriptorsSampledAt = now;
+            _descriptorsSampledAt = _time.GetTimestamp();
         }
         (int open, long limit) = _descriptorSample;
         if (open < 0 || limit <= 0 || open + DescriptorHeadroom <= limit)

@@ -87,7 +87,7 @@ public sealed class ReplicaCapacityTests
         (int Open, long Limit)? descriptors = null, FileSystemSpace? space = null)
     {
         var config = BrokerConfigParser.Parse(settings ?? []) with { NodeId = 1, LogDirs = [Path.GetTempPath()] };
-        return new ReplicaCapacity(config, _ => space ?? Roomy, () => descriptors ?? (100, 20_000), memory);
+        return new ReplicaCapacity(config, _ => space ?? Roomy, () => descriptors ?? (100, 20_000), memory, TimeProvider.System);
     }
 
     private static MetadataImage ImageWith(params (string Name, int Partitions, int[] Replicas)[] topics)
