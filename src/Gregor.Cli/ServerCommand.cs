@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gregor.Broker;
 using Gregor.Broker.Configuration;
+using Gregor.Metadata;
 
 namespace Gregor.Cli;
 
@@ -50,6 +51,12 @@ internal static class ServerCommand
             }
             catch (BrokerConfigException e)
             {
+                await Console.Error.WriteLineAsync("gregor server: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+            catch (MetaPropertiesMismatchException e)
+            {
+                // The log dirs belong to another cluster or node: refuse rather than mix their data.
                 await Console.Error.WriteLineAsync("gregor server: " + e.Message).ConfigureAwait(false);
                 return 1;
             }

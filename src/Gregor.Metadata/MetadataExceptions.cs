@@ -8,3 +8,6 @@ public sealed class MetaPropertiesMismatchException(string message) : Exception(
 
 /// <summary>One controller operation would not fit in one metadata log batch.</summary>
 public sealed class MetadataOperationTooLargeException(string message) : Exception(message);
+
+/// <summary><c>gregor storage format</c> cannot format: a bad cluster id, no dirs, or a dir already formatted.</summary>
+public sealed class StorageFormatException(string message) : Exception(message);

@@ -99,6 +99,18 @@ public sealed record BrokerConfig
     /// <summary><c>fetch.max.bytes</c>: the most record bytes one Fetch response carries, whatever the client asks (55 MiB, Kafka's).</summary>
     public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
 
+    /// <summary><c>broker.rack</c>: the rack (or zone) this broker is in, registered with the controller and shown to clients; null when unset.</summary>
+    public string? BrokerRack { get; init; }
+
+    /// <summary>The node's roles and its metadata quorum (<c>process.roles</c>, <c>controller.quorum.*</c>, <c>controller.listener.names</c>).</summary>
+    public QuorumSettings Quorum { get; init; } = new();
+
+    /// <summary><c>broker.session.timeout.ms</c> and <c>broker.heartbeat.interval.ms</c>.</summary>
+    public BrokerLifecycleSettings BrokerLifecycle { get; init; } = new();
+
+    /// <summary><c>metadata.log.max.snapshot.interval.ms</c> and <c>metadata.log.max.record.bytes.between.snapshots</c>.</summary>
+    public MetadataSnapshotSettings MetadataSnapshots { get; init; } = new();
+
     /// <summary>The group coordinator's settings (<c>offsets.*</c>, <c>group.*</c>).</summary>
     public GroupCoordinatorConfig Groups { get; init; } = new();
 
@@ -108,7 +120,9 @@ public sealed record BrokerConfig
     /// <summary>Every setting as given (file, then overrides), by Kafka name, for DescribeConfigs.</summary>
     public IReadOnlyDictionary<string, string> Explicit { get; init; } = new Dictionary<string, string>();
 
-    public IReadOnlyList<ListenerEndpoint> EffectiveAdvertisedListeners => AdvertisedListeners ?? Listeners;
+    /// <summary>What clients are told: <see cref="AdvertisedListeners"/> (or <see cref="Listeners"/>) without the controller listeners, as Kafka's brokers advertise.</summary>
+    public IReadOnlyList<ListenerEndpoint> EffectiveAdvertisedListeners =>
+        (AdvertisedListeners ?? Listeners).Where(l => !Quorum.IsControllerListener(l.Name)).ToList();
 }
 
 /// <summary>A listener's own connection limits; unset ones are unbounded (the broker-wide limits still apply).</summary>

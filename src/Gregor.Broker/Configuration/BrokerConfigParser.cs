@@ -83,6 +83,14 @@ public static class BrokerConfigParser
             config = config with { MaxBrokerPartitions = SettingValue.Int(BrokerSettings.MaxBrokerPartitions, maxPartitions, 1) };
         if (given.TryGetValue(BrokerSettings.FetchMaxBytes, out string? fetchMax))
             config = config with { FetchMaxBytes = SettingValue.Int(BrokerSettings.FetchMaxBytes, fetchMax, 1024) };
+        if (given.TryGetValue(BrokerSettings.BrokerRack, out string? rack) && rack.Trim().Length > 0)
+            config = config with { BrokerRack = rack.Trim() };
+        config = config with
+        {
+            Quorum = QuorumSettingsParser.Parse(given, config.NodeId, config.Listeners, config.AdvertisedListeners),
+            BrokerLifecycle = KRaftTimingParser.Lifecycle(given),
+            MetadataSnapshots = KRaftTimingParser.Snapshots(given),
+        };
         return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
     }
 

@@ -40,6 +40,18 @@ public static class BrokerSettings
     public const string NumRecoveryThreadsPerDataDir = "num.recovery.threads.per.data.dir";
     /// <summary>KIP-578's name (Kafka sets no such limit).</summary>
     public const string MaxBrokerPartitions = "max.broker.partitions";
+    public const string BrokerRack = "broker.rack";
+    public const string ProcessRoles = "process.roles";
+    public const string ControllerQuorumVoters = "controller.quorum.voters";
+    public const string ControllerQuorumBootstrapServers = "controller.quorum.bootstrap.servers";
+    public const string ControllerListenerNames = "controller.listener.names";
+    public const string ControllerQuorumElectionTimeoutMs = "controller.quorum.election.timeout.ms";
+    public const string ControllerQuorumFetchTimeoutMs = "controller.quorum.fetch.timeout.ms";
+    public const string ControllerQuorumElectionBackoffMaxMs = "controller.quorum.election.backoff.max.ms";
+    public const string BrokerSessionTimeoutMs = "broker.session.timeout.ms";
+    public const string BrokerHeartbeatIntervalMs = "broker.heartbeat.interval.ms";
+    public const string MetadataLogMaxSnapshotIntervalMs = "metadata.log.max.snapshot.interval.ms";
+    public const string MetadataLogMaxRecordBytesBetweenSnapshots = "metadata.log.max.record.bytes.between.snapshots";
 
     private static readonly HashSet<string> Broker =
     [
@@ -50,7 +62,10 @@ public static class BrokerSettings
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
         LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
-        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir,
+        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir, BrokerRack,
+        ProcessRoles, ControllerQuorumVoters, ControllerQuorumBootstrapServers, ControllerListenerNames,
+        ControllerQuorumElectionTimeoutMs, ControllerQuorumFetchTimeoutMs, ControllerQuorumElectionBackoffMaxMs,
+        BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
     ];
 
     public static bool IsKnown(string name) =>

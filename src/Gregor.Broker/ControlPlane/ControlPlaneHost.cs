@@ -22,7 +22,7 @@ public sealed class ControlPlaneHost(QuorumController controller, BrokerConfig c
         controller.Activate(log, image);
         logger.LogInformation("Metadata log {Directory} replayed to offset {Offset}: cluster {ClusterId}, {Topics} topic(s)",
             log.Directory, image.Offset, image.ClusterId, image.TopicsByName.Count);
-        await controller.RegisterBrokerAsync(config.NodeId, AdvertisedEndpoints(config), rack: null, cancellationToken).ConfigureAwait(false);
+        await controller.RegisterBrokerAsync(config.NodeId, AdvertisedEndpoints(config), config.BrokerRack, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ internal static class StaticBrokerConfigs
     {
         var result = new Dictionary<string, string>(config.Explicit, StringComparer.Ordinal);
         result.TryAdd("node.id", config.NodeId.ToString(CultureInfo.InvariantCulture));
-        result.TryAdd("process.roles", "broker,controller");
+        result.TryAdd("process.roles", config.Quorum.RolesText);
         result.TryAdd("listeners", string.Join(",", config.Listeners.Select(l => $"{l.Name}://{l.Host}:{l.Port.ToString(CultureInfo.InvariantCulture)}")));
         result.TryAdd("log.dirs", string.Join(",", config.LogDirs));
         return result;

@@ -13,6 +13,7 @@ internal static class GregorCli
         var root = new RootCommand("Gregor: a Kafka-compatible event streaming platform.");
         global.AddTo(root);
         root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(StorageCommand.Create(global));
         root.Subcommands.Add(TopicCommands.Create(global, handlers));
         root.Subcommands.Add(ClientCommands.Produce(global, handlers));
         root.Subcommands.Add(ClientCommands.Consume(global, handlers));

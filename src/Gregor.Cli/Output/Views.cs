@@ -27,3 +27,11 @@ internal sealed record PerfReport(string Kind, long Records, long Bytes, double 
 
 /// <summary>A one-line outcome of a change (created, deleted, ...).</summary>
 internal sealed record ActionView(string Action, string Topic, string Detail);
+
+internal sealed record RandomUuidView(string Uuid);
+
+internal sealed record StorageFormatView(string ClusterId, int NodeId, IReadOnlyList<string> Formatted, IReadOnlyList<string> AlreadyFormatted);
+
+internal sealed record LogDirView(string Directory, string Status, string? ClusterId, int? NodeId, string? DirectoryId, string? Problem);
+
+internal sealed record StorageInfoView(IReadOnlyList<LogDirView> LogDirs, IReadOnlyList<string> Problems);

@@ -33,6 +33,17 @@ public static class BrokerConfigCatalog
             new("socket.request.max.bytes", ConfigType.Int, "104857600", Int(1), "The largest request the broker reads."),
             new("connections.max.idle.ms", ConfigType.Long, "600000", Long(long.MinValue), "Idle connections are closed after this long."),
             new("max.request.partitions", ConfigType.Int, "200000", Int(1), "The most partitions (and other array entries) one request may name."),
+            new("broker.rack", ConfigType.String, null, Any(), "The rack (or zone) of this broker."),
+            new("controller.quorum.voters", ConfigType.List, "", Any(), "The static metadata quorum: id@host:port, comma-separated."),
+            new("controller.quorum.bootstrap.servers", ConfigType.List, "", Any(), "Controllers to ask for the dynamic metadata quorum: host:port, comma-separated."),
+            new("controller.listener.names", ConfigType.String, null, Any(), "The listeners controllers serve on."),
+            new("controller.quorum.election.timeout.ms", ConfigType.Int, "1000", Int(1), "How long a voter waits without a leader before standing for election."),
+            new("controller.quorum.fetch.timeout.ms", ConfigType.Int, "2000", Int(1), "How long a voter waits without fetching from the leader before standing for election."),
+            new("controller.quorum.election.backoff.max.ms", ConfigType.Int, "1000", Int(1), "The longest a candidate waits before the next election."),
+            new("broker.session.timeout.ms", ConfigType.Int, "9000", Int(1), "A broker without a heartbeat for this long is fenced."),
+            new("broker.heartbeat.interval.ms", ConfigType.Int, "2000", Int(1), "How often a broker sends the controller a heartbeat."),
+            new("metadata.log.max.snapshot.interval.ms", ConfigType.Long, "3600000", Long(0), "The longest time between metadata snapshots; 0: no time-based snapshots."),
+            new("metadata.log.max.record.bytes.between.snapshots", ConfigType.Long, "20971520", Long(1), "Metadata log bytes after the last snapshot that trigger the next."),
         };
         // Each topic config's broker synonyms; the ones with no default of their own (log.retention.ms)
         // defer to the next synonym, as Kafka's do.

@@ -114,7 +114,7 @@ public sealed class BrokerConfigParserTests
 
     [Theory]
     [InlineData("foo.bar=1", "foo.bar")]
-    [InlineData("process.roles=broker", "process.roles")]
+    [InlineData("controller.quorum.append.linger.ms=25", "controller.quorum.append.linger.ms")]
     [InlineData("log.retention.days=1", "log.retention.days")]
     public void Unknown_settings_are_refused_by_name(string setting, string name)
     {

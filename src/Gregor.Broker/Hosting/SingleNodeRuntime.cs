@@ -1,0 +1,34 @@
+using Gregor.Broker.Configuration;
+
+namespace Gregor.Broker.Hosting;
+
+/// <summary>
+/// This build runs one node that is the broker and the whole metadata quorum. A configuration for anything
+/// else (a broker-only or controller-only node, more than one voter, a dynamic quorum found through bootstrap
+/// servers) is refused at start with the reason, rather than run as a single node it does not describe.
+/// </summary>
+public static class SingleNodeRuntime
+{
+    public const string NotYetRunnable = "multi-node clusters are not yet runnable in this build (it runs one node that is broker and sole controller)";
+
+    /// <summary>Null when this build can run <paramref name="config"/>, else why not.</summary>
+    public static string? WhyNotRunnable(BrokerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        QuorumSettings quorum = config.Quorum;
+        if (quorum.Roles != ProcessRoles.BrokerAndController)
+            return $"{BrokerSettings.ProcessRoles}={quorum.RolesText} needs controllers on other nodes";
+        if (quorum.Voters.Count > 1)
+            return $"{BrokerSettings.ControllerQuorumVoters} names {quorum.Voters.Count} voters";
+        if (quorum.Voters.Count == 0 && quorum.BootstrapServers.Count > 0)
+            return $"{BrokerSettings.ControllerQuorumBootstrapServers} asks for a dynamic quorum";
+        return null;
+    }
+
+    /// <exception cref="BrokerConfigException">This build cannot run the configuration.</exception>
+    public static void EnsureRunnable(BrokerConfig config)
+    {
+        if (WhyNotRunnable(config) is { } why)
+            throw new BrokerConfigException($"Cannot start: {why}; {NotYetRunnable}.");
+    }
+}
