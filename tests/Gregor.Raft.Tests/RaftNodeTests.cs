@@ -123,6 +123,31 @@ public sealed class RaftNodeTests
     }
 
     [Fact]
+    public void ALeaderCommitsEarlierEpochsOnlyWithAnEntryOfItsOwn()
+    {
+        // Raft's "figure 8": entries of epoch 1 held by a majority are not committed by a leader of epoch 2
+        // until its own first entry (the leader-change batch) is held by a majority too.
+        var log = new MemoryRaftLog();
+        log.Append(new RaftBatch(0, 1, 3, false, new byte[] { 1 }));
+        log.Flush();
+        var node = Node(1, [1, 2, 3], log);
+        long now = Settings.ElectionTimeoutMs * 2;
+        node.Tick(now);
+        foreach (var envelope in node.TakeOutbox())
+            node.Receive(now, new RaftEnvelope(envelope.Destination, 1, new VoteResponse(Protocol.ErrorCode.None, 0, -1, true, PreVote: true)));
+        node.Receive(now, new RaftEnvelope(2, 1, new VoteResponse(Protocol.ErrorCode.None, 1, -1, true, PreVote: false)));
+        Assert.Equal(RaftRole.Leader, node.Role);
+        node.Tick(++now);
+        Assert.Equal(4, log.FlushedEndOffset); // epoch 1's three records and the marker at 3
+        node.TakeOutbox();
+
+        node.Receive(++now, new RaftEnvelope(2, 1, new FetchRequest(1, node.Epoch, 2, 3, 1, 1 << 20, 0)));
+        Assert.Equal(0, node.HighWatermark); // a majority holds offsets 0..2 of epoch 1, not the marker
+        node.Receive(++now, new RaftEnvelope(2, 1, new FetchRequest(2, node.Epoch, 2, 4, node.Epoch, 1 << 20, 0)));
+        Assert.Equal(4, node.HighWatermark);
+    }
+
+    [Fact]
     public void TheFileStoreKeepsTheStateAcrossReopening()
     {
         string dir = Directory.CreateTempSubdirectory("gregor-quorum-state-").FullName;
