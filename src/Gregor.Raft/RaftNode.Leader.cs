@@ -37,7 +37,7 @@ public sealed partial class RaftNode
         foreach (int voter in _voters)
             if (voter != _id) _replicas[voter] = new ReplicaProgress(voter, true, -1, _now, -1);
         // The leader-change marker: the first entry of the epoch. Entries of earlier epochs commit only with it.
-        AppendAsLeader(new RaftBatch(_log.EndOffset, _epoch, 1, IsControl: true, LeaderChangeMarker.Encode(_id, _voters)));
+        AppendAsLeader(new RaftBatch(_log.EndOffset, _epoch, 1, IsControl: true, _leaderChangePayload(_id, _voters)));
         SendBeginQuorumEpoch();
         if (_voters.Length == 1) FlushAsLeader();
     }

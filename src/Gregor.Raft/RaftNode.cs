@@ -21,6 +21,7 @@ public sealed partial class RaftNode
     private readonly IRaftLog _log;
     private readonly IQuorumStateStore _store;
     private readonly Random _random;
+    private readonly Func<int, ImmutableArray<int>, ReadOnlyMemory<byte>> _leaderChangePayload;
     private readonly List<RaftEnvelope> _outbox = [];
     private long _now;
 
@@ -34,7 +35,12 @@ public sealed partial class RaftNode
     private long _electionDeadline = long.MaxValue;
 
     /// <param name="voters">The ids of the voters (<c>controller.quorum.voters</c>); a node not among them is an observer.</param>
-    public RaftNode(int id, IEnumerable<int> voters, RaftSettings settings, IRaftLog log, IQuorumStateStore store, Random random, long nowMs)
+    /// <param name="leaderChangePayload">
+    /// Builds the payload of the control batch a new leader appends (its id and the voters), in the log's batch
+    /// format: a v2 control batch on disk; by default <see cref="LeaderChangeMarker"/>'s bytes.
+    /// </param>
+    public RaftNode(int id, IEnumerable<int> voters, RaftSettings settings, IRaftLog log, IQuorumStateStore store, Random random, long nowMs,
+        Func<int, ImmutableArray<int>, ReadOnlyMemory<byte>>? leaderChangePayload = null)
     {
         ArgumentNullException.ThrowIfNull(voters);
         ArgumentNullException.ThrowIfNull(settings);
@@ -50,6 +56,7 @@ public sealed partial class RaftNode
         _log = log;
         _store = store;
         _random = random;
+        _leaderChangePayload = leaderChangePayload ?? ((leader, voterIds) => LeaderChangeMarker.Encode(leader, voterIds));
         _now = nowMs;
         _highWatermark = log.LatestSnapshot?.EndOffset ?? 0;
         Start(store.Read() ?? QuorumStateData.Initial);
