@@ -145,7 +145,18 @@ internal sealed class CodecEmitter
         foreach (var f in s.Fields.Where(f => f.IsTagged).OrderBy(f => f.Tag))
         {
             L(d + 4, "case " + f.Tag + ":");
-            L(d + 5, "if (" + Cond(f.TaggedVersions) + ")");
+            string tagged = Cond(f.TaggedVersions);
+            if (tagged == "true")
+            {
+                // Tagged in every version of the message: no version test, whose else would be unreachable code.
+                L(d + 5, "{");
+                EmitReadValue(f, "_result." + f.Name, "true", d + 6);
+                L(d + 6, "reader.ExpectPosition(_tagEnd, " + f.Tag + ");");
+                L(d + 5, "}");
+                L(d + 5, "break;");
+                continue;
+            }
+            L(d + 5, "if (" + tagged + ")");
             L(d + 5, "{");
             EmitReadValue(f, "_result." + f.Name, "true", d + 6);
             L(d + 6, "reader.ExpectPosition(_tagEnd, " + f.Tag + ");");

@@ -44,3 +44,51 @@ public sealed partial class RemoveTopicRecord : IMetadataRecord
     public short RecordType => ApiKeyId;
     public short CurrentVersion => HighestSupportedVersion;
 }
+
+public sealed partial class UnregisterBrokerRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class PartitionChangeRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class FenceBrokerRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class UnfenceBrokerRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class FeatureLevelRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class ProducerIdsRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class BrokerRegistrationChangeRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}
+
+public sealed partial class NoOpRecord : IMetadataRecord
+{
+    public short RecordType => ApiKeyId;
+    public short CurrentVersion => HighestSupportedVersion;
+}

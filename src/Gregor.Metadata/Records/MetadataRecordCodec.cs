@@ -41,10 +41,18 @@ public static class MetadataRecordCodec
         IMetadataRecord record = type switch
         {
             RegisterBrokerRecord.ApiKeyId => RegisterBrokerRecord.Read(ref reader, version),
+            UnregisterBrokerRecord.ApiKeyId => UnregisterBrokerRecord.Read(ref reader, version),
             TopicRecord.ApiKeyId => TopicRecord.Read(ref reader, version),
             PartitionRecord.ApiKeyId => PartitionRecord.Read(ref reader, version),
             ConfigRecord.ApiKeyId => ConfigRecord.Read(ref reader, version),
+            PartitionChangeRecord.ApiKeyId => PartitionChangeRecord.Read(ref reader, version),
+            FenceBrokerRecord.ApiKeyId => FenceBrokerRecord.Read(ref reader, version),
+            UnfenceBrokerRecord.ApiKeyId => UnfenceBrokerRecord.Read(ref reader, version),
             RemoveTopicRecord.ApiKeyId => RemoveTopicRecord.Read(ref reader, version),
+            FeatureLevelRecord.ApiKeyId => FeatureLevelRecord.Read(ref reader, version),
+            ProducerIdsRecord.ApiKeyId => ProducerIdsRecord.Read(ref reader, version),
+            BrokerRegistrationChangeRecord.ApiKeyId => BrokerRegistrationChangeRecord.Read(ref reader, version),
+            NoOpRecord.ApiKeyId => NoOpRecord.Read(ref reader, version),
             _ => throw new MalformedMessageException($"metadata record type {type} is unknown to this version of Gregor"),
         };
         if (reader.Remaining != 0)
