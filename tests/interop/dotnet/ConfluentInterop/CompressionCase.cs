@@ -1,0 +1,2 @@
+namespace ConfluentInterop;
+internal static class CompressionCase { public static Task RunAsync(string[] args) => Task.CompletedTask; }

@@ -1,0 +1,2 @@
+namespace ConfluentInterop;
+internal static class GroupCase { public static Task RunAsync(string[] args) => Task.CompletedTask; }
