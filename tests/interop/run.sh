@@ -39,6 +39,7 @@ tests=(
   "confluent-offsets-for-times|$python cases/confluent_offsets_for_times.py"
   "kafkajs-roundtrip|node node/roundtrip.js"
   "dotnet-produce-consume|$dotnet_client produce-consume"
+  "dotnet-admin|$dotnet_client admin"
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"

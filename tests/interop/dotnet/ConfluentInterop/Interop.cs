@@ -22,6 +22,20 @@ internal static class Interop
         if (!condition) throw new CheckFailedException(message);
     }
 
+    private static readonly List<string> Skipped = [];
+
+    /// <summary>
+    /// A check not made because the broker has a known gap (the reason says which, and how it shows);
+    /// logged at once and again in <see cref="SkippedSummary"/>, which a case puts in its last line.
+    /// </summary>
+    public static void Skip(string reason)
+    {
+        Skipped.Add(reason);
+        Log("SKIPPED check (broker gap): " + reason);
+    }
+
+    public static string SkippedSummary => Skipped.Count == 0 ? "" : $" [{Skipped.Count} check(s) skipped for broker gaps, see above]";
+
     /// <summary>One progress line; run.sh shows a passing case's last one.</summary>
     public static void Log(string message) =>
         Console.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {message}");
