@@ -43,6 +43,8 @@ tests=(
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
+  "dotnet-group-range|$dotnet_client group range"
+  "dotnet-group-cooperative|$dotnet_client group cooperative-sticky"
   "gregor-cli-topic|$python cases/gregor_cli_topic.py"
   "gregor-cli-group|$python cases/gregor_cli_group.py"
   "kafkajs-group|node node/group.js"
