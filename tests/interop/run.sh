@@ -40,6 +40,7 @@ tests=(
   "kafkajs-roundtrip|node node/roundtrip.js"
   "dotnet-produce-consume|$dotnet_client produce-consume"
   "dotnet-admin|$dotnet_client admin"
+  "dotnet-compression|$dotnet_client compression"
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
