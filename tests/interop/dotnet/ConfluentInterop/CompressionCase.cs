@@ -43,7 +43,7 @@ internal static class CompressionCase
             RequestVersions.Configure(producerConfig);
             using (var producer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler(versions.Handler).Build())
             {
-                var reports = new List<DeliveryReport<byte[], byte[]>>();
+                var reports = new System.Collections.Concurrent.ConcurrentQueue<DeliveryReport<byte[], byte[]>>();
                 for (int i = 0; i < Records; i++)
                 {
                     string text = $"{name} record {i}: " + string.Concat(Enumerable.Repeat($"field-{i % 13}={i * 7919 % 1000} ", 1 + i % 40));
@@ -51,9 +51,9 @@ internal static class CompressionCase
                     {
                         Key = Encoding.UTF8.GetBytes($"k{i % 97}"), Value = Encoding.UTF8.GetBytes(text),
                         Headers = new Headers { { "codec", Encoding.UTF8.GetBytes(name) } },
-                    }, reports.Add);
+                    }, reports.Enqueue);
                 }
-                Check(producer.Flush(TimeSpan.FromSeconds(30)) == 0, $"{name}: records unacknowledged after 30 s");
+                FlushAndAwaitReports(producer, () => reports.Count, Records, name);
                 var failed = reports.Where(r => r.Error.IsError).ToList();
                 Check(reports.Count == Records && failed.Count == 0,
                     $"{name}: {reports.Count} reports, {failed.Count} failed (first: {failed.FirstOrDefault()?.Error.Code} {failed.FirstOrDefault()?.Error.Reason})");

@@ -175,11 +175,11 @@ internal static class GroupCase
 
     private static void Produce(IProducer<Null, byte[]> producer, string topic, int from, int to)
     {
-        var reports = new List<DeliveryReport<Null, byte[]>>();
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<DeliveryReport<Null, byte[]>>();
         for (int p = 0; p < Partitions; p++)
             for (int o = from; o < to; o++)
-                producer.Produce(new TopicPartition(topic, p), new Message<Null, byte[]> { Value = Encoding.UTF8.GetBytes(Value(p, o)) }, reports.Add);
-        Check(producer.Flush(TimeSpan.FromSeconds(30)) == 0, "records unacknowledged after 30 s");
+                producer.Produce(new TopicPartition(topic, p), new Message<Null, byte[]> { Value = Encoding.UTF8.GetBytes(Value(p, o)) }, reports.Enqueue);
+        FlushAndAwaitReports(producer, () => reports.Count, Partitions * (to - from), $"offsets {from}..{to - 1}");
         foreach (var report in reports)
         {
             Check(!report.Error.IsError, $"produce to {report.TopicPartition}: {report.Error.Code}");

@@ -56,6 +56,22 @@ internal static class Interop
     public static Task WaitForAsync(Func<bool> probe, TimeSpan timeout, Func<string> what) =>
         WaitForAsync(() => Task.FromResult(probe()), timeout, what);
 
+    /// <summary>
+    /// Flushes, then waits until <paramref name="reported"/>() reaches <paramref name="expected"/>: Confluent.Kafka
+    /// runs delivery handlers on its own poll thread, and Flush can return before the last handler has run.
+    /// </summary>
+    public static void FlushAndAwaitReports<TKey, TValue>(IProducer<TKey, TValue> producer, Func<int> reported, int expected, string what)
+    {
+        int left = producer.Flush(TimeSpan.FromSeconds(60));
+        Check(left == 0, $"{what}: {left} records still unacknowledged after 60 s");
+        var clock = Stopwatch.StartNew();
+        while (reported() < expected)
+        {
+            Check(clock.Elapsed < TimeSpan.FromSeconds(10), $"{what}: {reported()} of {expected} delivery reports handed over 10 s after the flush");
+            Thread.Sleep(5);
+        }
+    }
+
     public static string Show(byte[]? bytes) =>
         bytes is null ? "null" : bytes.Length <= 32 ? Convert.ToHexString(bytes) : $"{Convert.ToHexString(bytes, 0, 32)}... ({bytes.Length} B)";
 

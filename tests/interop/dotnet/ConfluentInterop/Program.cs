@@ -2,7 +2,6 @@
 // Each case is a subcommand; tests/interop/run.sh runs them with GREGOR_BOOTSTRAP and the rest of
 // its environment set (see tests/interop/README.md). Exit 0 when every check held, 1 on the first
 // check that did not (with what came back), 2 on bad arguments.
-using Confluent.Kafka;
 using ConfluentInterop;
 
 var cases = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal)
@@ -33,8 +32,8 @@ catch (CheckFailedException failure)
     Console.Error.WriteLine("FAIL: " + failure.Message);
     return 1;
 }
-catch (Exception failure) when (failure is KafkaException or InvalidOperationException or TimeoutException or OperationCanceledException)
+catch (Exception failure)
 {
-    Console.Error.WriteLine("FAIL: the client threw " + failure);
+    Console.Error.WriteLine("FAIL: unexpected " + failure);
     return 1;
 }
