@@ -3,6 +3,10 @@
 #   kcat and python3-confluent-kafka (Debian packages, librdkafka underneath) and
 #   kafkajs with its snappy and lz4 codec packages (npm, into tests/interop/node/node_modules,
 #   pinned by package-lock.json).
+# The fourth client, Confluent.Kafka for .NET (NuGet, pinned in Directory.Packages.props, with its
+# own librdkafka from librdkafka.redist), is not installed here: it is a package reference of the
+# console program tests/interop/dotnet/ConfluentInterop, which tests/interop/run.sh builds (and so
+# restores) through tests/interop/dotnet/build.sh when a dotnet-* test runs.
 # Idempotent: when everything is present it only checks and exits (well under a second).
 # Needs root for apt-get; reaches only Debian's apt mirror and the npm registry.
 # The Python client is meant to be run with /usr/bin/python3 (the Debian interpreter it is

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Interop suite: real Kafka clients (kcat, confluent-kafka for Python, kafkajs) against a
-# fresh single-node Gregor broker. Prints one "ok"/"FAIL" line per test and closes with
+# Interop suite: real Kafka clients (kcat, confluent-kafka for Python, kafkajs, Confluent.Kafka for
+# .NET) against a fresh single-node Gregor broker. Prints one "ok"/"FAIL" line per test and closes with
 # "interop: N passed, N failed"; exits non-zero when a test fails.
 #
 #   tests/interop/run.sh [--dll PATH/gregor.dll] [TEST ...]
 #
 # Without --dll it builds src/Gregor.Cli (Release) first. TEST names (or shell patterns such
 # as 'kcat-*') pick tests; without any, all run. See tests/interop/README.md.
+# The dotnet-* tests' client is built by dotnet/build.sh when one of them is picked and its
+# inputs changed; if it does not build, those tests fail with the build's errors, the others run.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 python=/usr/bin/python3
+# Confluent.Kafka 2.16 for .NET (NuGet, librdkafka 2.16 bundled), built by dotnet/build.sh.
+dotnet_client="dotnet dotnet/ConfluentInterop/bin/Release/net10.0/ConfluentInterop.dll"
 
 dll=""
 selected=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dll) dll=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) selected+=("$1"); shift ;;
   esac
 done
@@ -34,9 +38,14 @@ tests=(
   "confluent-produce-consume|$python cases/confluent_produce_consume.py"
   "confluent-offsets-for-times|$python cases/confluent_offsets_for_times.py"
   "kafkajs-roundtrip|node node/roundtrip.js"
+  "dotnet-produce-consume|$dotnet_client produce-consume"
+  "dotnet-admin|$dotnet_client admin"
+  "dotnet-compression|$dotnet_client compression"
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
+  "dotnet-group-range|$dotnet_client group range"
+  "dotnet-group-cooperative|$dotnet_client group cooperative-sticky"
   "gregor-cli-topic|$python cases/gregor_cli_topic.py"
   "gregor-cli-group|$python cases/gregor_cli_group.py"
   "kafkajs-group|node node/group.js"
@@ -103,6 +112,18 @@ fi
 "$repo/scripts/install-clients.sh" || fail_setup "installing the clients failed"
 
 work=$(mktemp -d /tmp/gregor-interop.XXXXXX)
+
+# The .NET client, only when a dotnet-* test runs. A failed build fails those tests, not the suite.
+dotnet_build_failure=""
+for entry in "${tests[@]}"; do
+  name=${entry%%|*}
+  if [[ "$name" == dotnet-* ]] && is_selected "$name"; then
+    "$here/dotnet/build.sh" "$work/dotnet-client-build.log" \
+      || dotnet_build_failure="the Confluent.Kafka client did not build (log: $work/dotnet-client-build.log)"
+    break
+  fi
+done
+
 data_dir="$work/data"
 broker_log="$work/broker.log"
 broker_pid=""
@@ -135,6 +156,11 @@ cd "$here"
 for entry in "${tests[@]}"; do
   name=${entry%%|*}; command=${entry#*|}
   is_selected "$name" || continue
+  if [[ "$name" == dotnet-* ]] && [ -n "$dotnet_build_failure" ]; then
+    failed=$((failed + 1))
+    printf 'FAIL %-30s %4ds  (%s)\n' "$name" 0 "$dotnet_build_failure"
+    continue
+  fi
   scratch="$work/$name"; mkdir -p "$scratch"
   test_log="$work/$name.log"
   broker_log_lines=$(wc -l <"$broker_log")
