@@ -10,7 +10,7 @@ public static class MetadataBootstrap
     {
         ArgumentNullException.ThrowIfNull(logDirs);
         string clusterId = MetaProperties.EnsureConsistent(logDirs, nodeId, random);
-        var log = MetadataLog.Open(logDirs[0], time);
+        var log = MetadataLog.Open(logDirs[0], nodeId, time);
         try
         {
             return (log, log.Replay(MetadataImage.Empty(clusterId, nodeId)));

@@ -2,105 +2,91 @@ using System.Buffers;
 using Gregor.Metadata.Records;
 using Gregor.Protocol.Primitives;
 using Gregor.Protocol.Records;
-using Gregor.Storage;
+using Gregor.Raft;
 
 namespace Gregor.Metadata;
 
 /// <summary>
-/// The cluster metadata log, <c>&lt;first log dir&gt;/__cluster_metadata-0</c>: a partition log whose
-/// batches each hold one controller operation's records (one record per metadata record). A batch is
-/// the unit of atomicity — the storage's recovery drops a torn last batch whole — and every append is
-/// flushed to disk before it returns, so an acknowledged operation survives a crash.
+/// The cluster metadata log, <c>&lt;first log dir&gt;/__cluster_metadata-0</c>, kept by Raft: on one node a quorum
+/// of one voter (this node) over the log on disk (<see cref="FileRaftLog"/>) and its <c>quorum-state</c> file. Each
+/// controller operation's records are one batch (one record per metadata record), the unit of atomicity: the
+/// storage's recovery drops a torn last batch whole. An append returns only once Raft has committed it, which on
+/// one node means flushed to disk, so an acknowledged operation survives a crash. Replay at start and live
+/// publication fold the same committed batches through <see cref="MetadataBatchFold"/>.
+/// Each start is a new Raft epoch, whose leader-change control batch the fold skips.
 /// </summary>
 public sealed class MetadataLog : IMetadataJournal, IDisposable
 {
     public const string DirectoryName = "__cluster_metadata-0";
 
     /// <summary>An operation's batch may be large (thousands of partitions), but not unbounded.</summary>
-    public const int MaxBatchBytes = 8 * 1024 * 1024;
+    public const int MaxBatchBytes = FileRaftLog.MaxBatchBytes;
 
     private const int ReplayReadBytes = 1024 * 1024;
 
-    // The metadata log is never trimmed by retention: it is the only copy of the cluster's state.
-    private static readonly LogConfig Config = LogConfig.Default with
-    {
-        RetentionMs = -1,
-        RetentionBytes = -1,
-        MaxMessageBytes = MaxBatchBytes,
-        SegmentIndexBytes = 1024 * 1024,
-    };
-
-    private readonly PartitionLog _log;
+    private readonly FileRaftLog _log;
+    private readonly RaftNode _raft;
     private readonly TimeProvider _time;
     private readonly RecordBatchBuilder _builder = new(4096);
     private readonly object _appendLock = new();
+    private readonly long _started;
 
-    private MetadataLog(PartitionLog log, TimeProvider time)
+    private MetadataLog(FileRaftLog log, RaftNode raft, TimeProvider time, long started)
     {
         _log = log;
+        _raft = raft;
         _time = time;
+        _started = started;
     }
+
+    /// <summary>Raft's clock: milliseconds since the log was opened, monotonic whatever the wall clock does.</summary>
+    private long RaftNow => (long)_time.GetElapsedTime(_started).TotalMilliseconds;
 
     public string Directory => _log.Directory;
 
-    public long LogEndOffset => _log.LogEndOffset;
+    public long LogEndOffset => _log.EndOffset;
 
-    public static MetadataLog Open(string logDir, TimeProvider? time = null)
+    /// <summary>The Raft epoch this node leads in (a new one at every start).</summary>
+    public int Epoch => _raft.Epoch;
+
+    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(logDir);
         time ??= TimeProvider.System;
         string directory = Path.Combine(logDir, DirectoryName);
-        System.IO.Directory.CreateDirectory(directory);
-        return new MetadataLog(PartitionLog.Open(directory, Config, time), time);
+        var log = FileRaftLog.Open(directory, time);
+        try
+        {
+            long started = time.GetTimestamp();
+            long wallClock = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var raft = new RaftNode(nodeId, [nodeId], new RaftSettings(), log, new FileQuorumStateStore(directory), new Random(), 0,
+                (leader, voters) => LeaderChangeBatch.Build(leader, voters, wallClock));
+            raft.Tick(0);
+            if (raft.Role != RaftRole.Leader || raft.HighWatermark != log.EndOffset)
+                throw new MetadataLogCorruptException($"{directory}: the metadata quorum of one did not come up as leader with everything committed ({raft.Role}, high watermark {raft.HighWatermark}, end {log.EndOffset})");
+            return new MetadataLog(log, raft, time, started);
+        }
+        catch
+        {
+            log.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Folds every record of the log into <paramref name="image"/>, in order.</summary>
+    /// <summary>Folds every committed record of the log into <paramref name="image"/>, in order.</summary>
     public MetadataImage Replay(MetadataImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        long offset = _log.LogStartOffset;
-        long end = _log.LogEndOffset;
-        while (offset < end)
+        long offset = _log.StartOffset;
+        while (offset < _raft.HighWatermark)
         {
-            using LogReadResult read = _log.Read(offset, ReplayReadBytes);
-            if (read.BatchCount == 0)
-                throw new MetadataLogCorruptException($"{Directory}: nothing readable at offset {offset} below the end {end}");
-            image = ApplyBatches(image, read.Records.Span);
-            offset = read.NextOffset;
+            var batches = _raft.ReadCommitted(offset, ReplayReadBytes);
+            if (batches.Count == 0)
+                throw new MetadataLogCorruptException($"{Directory}: nothing readable at offset {offset} below the high watermark {_raft.HighWatermark}");
+            foreach (var batch in batches)
+                image = MetadataBatchFold.Apply(image, batch, Directory);
+            offset = batches[^1].EndOffset;
         }
-        return image;
-    }
-
-    private MetadataImage ApplyBatches(MetadataImage image, ReadOnlySpan<byte> batches)
-    {
-        var batchEnumerator = new RecordBatchEnumerator(batches, MaxBatchBytes);
-        while (batchEnumerator.MoveNext())
-        {
-            ReadOnlySpan<byte> batch = batchEnumerator.Current;
-            var opened = RecordBatchReader.TryOpen(batch, out RecordBatchReader reader);
-            if (!opened.IsValid)
-                throw new MetadataLogCorruptException($"{Directory}: batch at offset {new RecordBatch(batch).BaseOffset} cannot be read: {opened}");
-            using (reader)
-            {
-                foreach (Record record in reader)
-                {
-                    if (record.Value.IsNull)
-                        throw new MetadataLogCorruptException($"{Directory}: record at offset {record.Offset} has no value");
-                    try
-                    {
-                        image = image.Apply(MetadataRecordCodec.Decode(record.Value.ToArray()!), record.Offset);
-                    }
-                    catch (MalformedMessageException e)
-                    {
-                        throw new MetadataLogCorruptException($"{Directory}: record at offset {record.Offset}: {e.Message}", e);
-                    }
-                }
-                if (!reader.Error.IsValid)
-                    throw new MetadataLogCorruptException($"{Directory}: records of the batch at offset {new RecordBatch(batch).BaseOffset} are malformed: {reader.Error}");
-            }
-        }
-        if (!batchEnumerator.Error.IsValid)
-            throw new MetadataLogCorruptException($"{Directory}: malformed batch framing: {batchEnumerator.Error}");
         return image;
     }
 
@@ -134,11 +120,14 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
             ReadOnlyMemory<byte> built = _builder.Build();
             if (built.Length > MaxBatchBytes)
                 throw new MetadataOperationTooLargeException($"the operation's {records.Count} records take {built.Length} bytes, more than {MaxBatchBytes}");
-            byte[] batch = built.ToArray();
-            LogAppendResult result = _log.Append(batch);
-            _log.Flush();
-            _log.UpdateHighWatermark(result.LogEndOffset);
-            return result.LastOffset;
+            long lastOffset = _raft.Propose(RaftNow, built.ToArray(), records.Count)
+                ?? throw new MetadataLogCorruptException($"{Directory}: this node no longer leads the metadata quorum ({_raft.Role})");
+            // On one voter the tick flushes the log and so commits the batch; anything less is a failure to persist,
+            // and the node must stop rather than publish what the log may not hold.
+            _raft.Tick(RaftNow);
+            if (_raft.HighWatermark <= lastOffset)
+                throw new MetadataLogCorruptException($"{Directory}: the batch ending at {lastOffset} did not commit (high watermark {_raft.HighWatermark})");
+            return lastOffset;
         }
     }
 
