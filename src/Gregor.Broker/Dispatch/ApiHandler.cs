@@ -31,10 +31,9 @@ public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
     private static TRequest Decode(ReadOnlyMemory<byte> body, short version, int maxElements)
     {
         var reader = new ProtocolReader(body, maxElements);
-        TRequest request = TRequest.Read(ref reader, version);
-        if (reader.Remaining != 0)
-            throw new MalformedMessageException($"{reader.Remaining} bytes left over after the {typeof(TRequest).Name} v{version} body");
-        return request;
+        // Bytes after a complete body are ignored, as Kafka's request parsing ignores them: librdkafka 2.16 sends
+        // its all-topics Metadata v12 request with three bytes more than the body, and Kafka answers it.
+        return TRequest.Read(ref reader, version);
     }
 
     /// <summary>Handles a decoded request. Null means no response is sent.</summary>
