@@ -9,6 +9,12 @@ namespace Gregor.Metadata;
 /// </summary>
 public interface IMetadataJournal
 {
-    /// <summary>Durably appends the records as one atomic batch and returns the offset of the last one.</summary>
+    /// <summary>Durably appends the records as one atomic batch and returns the offset of the last one once committed.</summary>
     long Append(IReadOnlyList<IMetadataRecord> records);
+
+    /// <summary>
+    /// Folds every committed batch not yet folded into <paramref name="image"/> and returns the result: the one way
+    /// the log becomes images, at start (replay) and after each commit (publication) alike.
+    /// </summary>
+    MetadataImage CatchUp(MetadataImage image);
 }

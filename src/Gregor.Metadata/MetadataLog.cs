@@ -30,6 +30,7 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     private readonly RecordBatchBuilder _builder = new(4096);
     private readonly object _appendLock = new();
     private readonly long _started;
+    private long _foldedEnd;
 
     private MetadataLog(FileRaftLog log, RaftNode raft, TimeProvider time, long started)
     {
@@ -76,8 +77,14 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     /// <summary>Folds every committed record of the log into <paramref name="image"/>, in order.</summary>
     public MetadataImage Replay(MetadataImage image)
     {
+        _foldedEnd = _log.StartOffset;
+        return CatchUp(image);
+    }
+
+    public MetadataImage CatchUp(MetadataImage image)
+    {
         ArgumentNullException.ThrowIfNull(image);
-        long offset = _log.StartOffset;
+        long offset = _foldedEnd;
         while (offset < _raft.HighWatermark)
         {
             var batches = _raft.ReadCommitted(offset, ReplayReadBytes);
@@ -87,6 +94,7 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
                 image = MetadataBatchFold.Apply(image, batch, Directory);
             offset = batches[^1].EndOffset;
         }
+        _foldedEnd = offset;
         return image;
     }
 

@@ -105,8 +105,13 @@ public sealed partial class QuorumController : IDisposable
             T result = operation(pending);
             if (commit && pending.Records.Count > 0)
             {
+                // What is published is the fold of what committed, not the operation's own working image: the
+                // same fold a restart replays. The two must agree; a difference is a bug in the fold or the log.
                 long lastOffset = journal.Append(pending.Records);
-                _publisher.Publish(pending.Image with { Offset = lastOffset });
+                MetadataImage committed = journal.CatchUp(_publisher.Current);
+                if (committed.Offset != lastOffset)
+                    throw new MetadataLogCorruptException($"the operation's records end at offset {lastOffset}, the committed log folds to {committed.Offset}");
+                _publisher.Publish(committed);
             }
             return result;
         }
