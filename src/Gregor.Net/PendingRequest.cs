@@ -1,4 +1,4 @@
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>A request written to a connection and waiting for its response (responses come in request order).</summary>
 internal sealed class PendingRequest(int correlationId, short apiKey, short apiVersion, long deadlineTimestamp)

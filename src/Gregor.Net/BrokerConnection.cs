@@ -7,7 +7,7 @@ using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>
 /// One TCP connection to a broker. Requests are framed into pooled buffers and written one at a
@@ -17,7 +17,7 @@ namespace Gregor.Client.Network;
 /// (I/O, a bad frame, a request timeout) closes the connection and fails everything in flight:
 /// after a lost or late response the stream cannot be trusted to stay in step.
 /// </summary>
-internal sealed class BrokerConnection : IAsyncDisposable
+public sealed class BrokerConnection : IAsyncDisposable
 {
     private const short ApiVersionsFirstTry = 3;
 
