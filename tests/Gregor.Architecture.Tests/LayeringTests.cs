@@ -68,7 +68,7 @@ public sealed class LayeringTests
     [Fact]
     public void Built_assemblies_reference_only_lower_layers()
     {
-        var assemblies = new[] { "Gregor.Protocol", "Gregor.Storage", "Gregor.Metadata", "Gregor.Broker" }.Select(n => Assembly.Load(new AssemblyName(n)));
+        var assemblies = new[] { "Gregor.Protocol", "Gregor.Net", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata", "Gregor.Broker", "Gregor.Client" }.Select(n => Assembly.Load(new AssemblyName(n)));
         var violations = new List<string>();
         foreach (Assembly assembly in assemblies)
         {
