@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Gregor.Client.Metadata;
-using Gregor.Client.Network;
 using Gregor.Client.Producer;
+using Gregor.Net;
 using Gregor.Protocol.Primitives;
 using Gregor.Protocol.Records;
 using WireErrorCode = Gregor.Protocol.ErrorCode;

@@ -13,12 +13,13 @@ public sealed class LayeringTests
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["Gregor.Protocol"] = [],
+        ["Gregor.Net"] = ["Gregor.Protocol"],
         ["Gregor.Storage"] = ["Gregor.Protocol"],
-        ["Gregor.Raft"] = ["Gregor.Protocol", "Gregor.Storage"],
-        ["Gregor.Metadata"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft"],
-        ["Gregor.Broker"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata"],
-        ["Gregor.Client"] = ["Gregor.Protocol"],
-        ["Gregor.Cli"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata", "Gregor.Broker", "Gregor.Client"],
+        ["Gregor.Raft"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Net"],
+        ["Gregor.Metadata"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft", "Gregor.Net"],
+        ["Gregor.Broker"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata", "Gregor.Net"],
+        ["Gregor.Client"] = ["Gregor.Protocol", "Gregor.Net"],
+        ["Gregor.Cli"] = ["Gregor.Protocol", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata", "Gregor.Broker", "Gregor.Client", "Gregor.Net"],
     };
 
     private static string RepositoryRoot()
@@ -67,7 +68,7 @@ public sealed class LayeringTests
     [Fact]
     public void Built_assemblies_reference_only_lower_layers()
     {
-        var assemblies = new[] { "Gregor.Protocol", "Gregor.Storage", "Gregor.Metadata", "Gregor.Broker" }.Select(n => Assembly.Load(new AssemblyName(n)));
+        var assemblies = new[] { "Gregor.Protocol", "Gregor.Net", "Gregor.Storage", "Gregor.Raft", "Gregor.Metadata", "Gregor.Broker", "Gregor.Client" }.Select(n => Assembly.Load(new AssemblyName(n)));
         var violations = new List<string>();
         foreach (Assembly assembly in assemblies)
         {

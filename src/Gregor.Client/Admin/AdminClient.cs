@@ -1,5 +1,6 @@
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
 using WireErrorCode = Gregor.Protocol.ErrorCode;

@@ -1,4 +1,5 @@
 using Gregor.Client.Network;
+using Gregor.Net;
 
 namespace Gregor.Client.Admin;
 

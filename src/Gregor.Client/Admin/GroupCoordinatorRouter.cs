@@ -1,6 +1,6 @@
 using Gregor.Client.Groups;
 using Gregor.Client.Metadata;
-using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
 using WireErrorCode = Gregor.Protocol.ErrorCode;

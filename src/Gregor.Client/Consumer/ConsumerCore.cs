@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Gregor.Client.Metadata;
-using Gregor.Client.Network;
+using Gregor.Net;
 
 namespace Gregor.Client.Consumer;
 

@@ -1,5 +1,6 @@
 using Gregor.Client.Groups;
 using Gregor.Client.Network;
+using Gregor.Net;
 
 namespace Gregor.Client.Consumer;
 

@@ -1,4 +1,4 @@
-using Gregor.Client.Network;
+using Gregor.Net;
 
 namespace Gregor.Client.Consumer;
 

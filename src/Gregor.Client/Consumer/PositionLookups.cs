@@ -1,4 +1,5 @@
 using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 

@@ -1,6 +1,7 @@
 using Gregor.Client.Consumer;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol.Messages;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 

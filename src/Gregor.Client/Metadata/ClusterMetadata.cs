@@ -1,4 +1,4 @@
-using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gregor.Client.Network;
+using Gregor.Net;
 using Gregor.Protocol;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gregor.Net;
 
 namespace Gregor.Client.Network;
 
@@ -59,6 +60,8 @@ internal sealed class ConfigReader
         ReconnectBackoff = Millis("reconnect.backoff.ms", 100, 0),
         ReconnectBackoffMax = Millis("reconnect.backoff.max.ms", 10_000, 0),
         MaxResponseSize = Int("receive.message.max.bytes", 100_000_000, 1000),
+        // ApiVersions names the client, not the networking assembly it uses.
+        SoftwareVersion = typeof(ConfigReader).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
     };
 
     public IReadOnlyList<BrokerEndpoint> BootstrapServers() =>

@@ -2,6 +2,7 @@ using System.Buffers;
 using Gregor.Client.Metadata;
 using Gregor.Client.Network;
 using Gregor.Client.Partitioning;
+using Gregor.Net;
 using Gregor.Protocol.Records;
 using WireErrorCode = Gregor.Protocol.ErrorCode;
 

@@ -1,5 +1,6 @@
 using Gregor.Client.Network;
 using WireCompression = Gregor.Protocol.Compression.CompressionType;
+using Gregor.Net;
 
 namespace Gregor.Client.Producer;
 

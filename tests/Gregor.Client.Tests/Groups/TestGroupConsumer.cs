@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Gregor.Client.Groups;
 using Gregor.Client.Metadata;
-using Gregor.Client.Network;
+using Gregor.Net;
 
 namespace Gregor.Client.Tests.Groups;
 

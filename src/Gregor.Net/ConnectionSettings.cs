@@ -1,7 +1,7 @@
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>How connections to brokers behave; built from the client's configuration.</summary>
-internal sealed record ConnectionSettings
+public sealed record ConnectionSettings
 {
     public string ClientId { get; init; } = "gregor";
 

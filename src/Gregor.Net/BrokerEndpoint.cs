@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>Where a broker listens: a host name or address and a TCP port.</summary>
-internal readonly record struct BrokerEndpoint(string Host, int Port)
+public readonly record struct BrokerEndpoint(string Host, int Port)
 {
     /// <summary>Parses "host:port" (an IPv6 address in brackets: "[::1]:9092"); a missing port means Kafka's 9092.</summary>
     public static BrokerEndpoint Parse(string text)

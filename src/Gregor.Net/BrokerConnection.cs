@@ -7,17 +7,18 @@ using WireErrorCode = Gregor.Protocol.ErrorCode;
 using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>
-/// One TCP connection to a broker. Requests are framed into pooled buffers and written one at a
-/// time; many may be in flight, and since a broker answers in request order, each response is
-/// matched to the oldest pending request and its correlation id checked. The first thing on a new
-/// connection is ApiVersions, and afterwards only negotiated versions are spoken. Any failure
-/// (I/O, a bad frame, a request timeout) closes the connection and fails everything in flight:
-/// after a lost or late response the stream cannot be trusted to stay in step.
+/// One TCP connection to a Kafka node (a broker or controller). Requests are framed into pooled
+/// buffers and written one at a time; many may be in flight, and since a node answers in request
+/// order, each response is matched to the oldest pending request and its correlation id checked.
+/// The first thing on a new connection is ApiVersions, and afterwards only negotiated versions are
+/// spoken. Any failure (I/O, a bad frame, a request timeout) closes the connection and fails
+/// everything in flight with a <see cref="BrokerConnectionException"/>: after a lost or late
+/// response the stream cannot be trusted to stay in step. Safe for concurrent use.
 /// </summary>
-internal sealed class BrokerConnection : IAsyncDisposable
+public sealed class BrokerConnection : IAsyncDisposable
 {
     private const short ApiVersionsFirstTry = 3;
 
@@ -31,6 +32,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly ITimer _timeoutTimer;
     private Exception? _failure;
     private int _correlationId;
+    private readonly Lock _timerLock = new();
+    private TimeSpan _timerPeriod;
+    // Set once a request carries its own timeout: deadlines are then no longer in queue order.
+    private volatile bool _unorderedDeadlines;
     private NegotiatedVersions? _versions;
 
     private BrokerConnection(Socket socket, BrokerEndpoint endpoint, ConnectionSettings settings)
@@ -40,8 +45,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         _settings = settings;
         Endpoint = endpoint;
         _header.ClientId = settings.ClientId;
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(settings.RequestTimeout.TotalMilliseconds / 10, 10, 1000));
-        _timeoutTimer = settings.Clock.CreateTimer(static s => ((BrokerConnection)s!).CheckTimeouts(), this, period, period);
+        _timerPeriod = TimerPeriod(settings.RequestTimeout);
+        _timeoutTimer = settings.Clock.CreateTimer(static s => ((BrokerConnection)s!).CheckTimeouts(), this, _timerPeriod, _timerPeriod);
     }
 
     public BrokerEndpoint Endpoint { get; }
@@ -50,8 +55,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     public bool IsAlive => _failure is null;
 
+    /// <summary>Why the connection closed (the exception its pending requests failed with), or null while it is open.</summary>
+    public Exception? CloseReason => Volatile.Read(ref _failure);
+
     /// <summary>Completes when the connection closes, for whatever reason.</summary>
     public Task Closed => _closed.Task;
+
+    /// <summary>How often pending requests are checked against their deadlines: a tenth of the timeout, within 10 ms to 1 s.</summary>
+    private static TimeSpan TimerPeriod(TimeSpan timeout) => TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 10, 10, 1000));
 
     /// <summary>Connects, negotiates API versions, and returns a connection ready for requests.</summary>
     public static async Task<BrokerConnection> ConnectAsync(BrokerEndpoint endpoint, ConnectionSettings settings, CancellationToken cancellationToken)
@@ -114,15 +125,27 @@ internal sealed class BrokerConnection : IAsyncDisposable
         _versions = NegotiatedVersions.From(response);
     }
 
-    /// <summary>Sends a request at the highest negotiated version (or at most <paramref name="atMost"/>) and decodes its response.</summary>
-    public async Task<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends a request at <paramref name="version"/> (at most the negotiated one, see <see cref="Versions"/>)
+    /// and decodes its response, within the settings' request timeout.
+    /// </summary>
+    public Task<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, CancellationToken cancellationToken = default)
+        where TRequest : IProtocolMessage<TRequest>
+        where TResponse : IProtocolMessage<TResponse> =>
+        SendAsync<TRequest, TResponse>(request, version, _settings.RequestTimeout, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendAsync{TRequest, TResponse}(TRequest, short, CancellationToken)"/>, with this
+    /// request's own timeout (a long-polling Fetch, say). Unanswered after it, the request closes the connection.
+    /// </summary>
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, TimeSpan timeout, CancellationToken cancellationToken = default)
         where TRequest : IProtocolMessage<TRequest>
         where TResponse : IProtocolMessage<TResponse>
     {
         short key = TRequest.Descriptor.ApiKey;
         // A decoded Fetch keeps its records as slices of the frame, which goes back to the pool here.
         if (key == (short)ApiKey.Fetch) throw new InvalidOperationException("Fetch responses must be read with SendFrameAsync, which leaves the frame to the caller");
-        using var frame = await SendFrameAsync(key, version, request, expectResponse: true, cancellationToken).ConfigureAwait(false);
+        using var frame = await SendFrameAsync(key, version, request, expectResponse: true, timeout, cancellationToken).ConfigureAwait(false);
         return frame!.Decode<TResponse>(key, version);
     }
 
@@ -131,11 +154,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// no response is expected (Produce with acks=0). Cancellation stops the wait, not the
     /// request: a response that arrives later is dropped.
     /// </summary>
-    public async Task<ResponseFrame?> SendFrameAsync<TRequest>(short apiKey, short version, TRequest request, bool expectResponse, CancellationToken cancellationToken = default)
+    public Task<ResponseFrame?> SendFrameAsync<TRequest>(short apiKey, short version, TRequest request, bool expectResponse, CancellationToken cancellationToken = default)
+        where TRequest : IProtocolStruct =>
+        SendFrameAsync(apiKey, version, request, expectResponse, _settings.RequestTimeout, cancellationToken);
+
+    /// <summary>As <see cref="SendFrameAsync{TRequest}(short, short, TRequest, bool, CancellationToken)"/>, with this request's own timeout.</summary>
+    public async Task<ResponseFrame?> SendFrameAsync<TRequest>(short apiKey, short version, TRequest request, bool expectResponse, TimeSpan timeout, CancellationToken cancellationToken = default)
         where TRequest : IProtocolStruct
     {
         if (apiKey != (short)ApiKey.ApiVersions && !Versions.TryGetHighest((ApiKey)apiKey, out short highest) | version > highest)
             throw new BrokerApiUnsupportedException((ApiKey)apiKey);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        if (timeout != _settings.RequestTimeout) UseOwnTimeout(timeout);
         ThrowIfClosed();
         PendingRequest? pending = null;
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -157,8 +187,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
             if (writer.Position != size) throw new InvalidOperationException($"request {apiKey} v{version} wrote {writer.Position} bytes but sized {size}");
             if (expectResponse)
             {
-                long deadline = _settings.Clock.GetTimestamp() + (long)(_settings.RequestTimeout.TotalSeconds * _settings.Clock.TimestampFrequency);
-                pending = new PendingRequest(correlationId, apiKey, version, deadline);
+                long now = _settings.Clock.GetTimestamp();
+                double ticks = timeout.TotalSeconds * _settings.Clock.TimestampFrequency;
+                long deadline = ticks < long.MaxValue - now ? now + (long)ticks : long.MaxValue;
+                pending = new PendingRequest(correlationId, apiKey, version, deadline, timeout);
                 _pending.Enqueue(pending);
             }
             try
@@ -236,11 +268,45 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A request with a timeout other than the settings' one: from now on every pending request is
+    /// checked, not just the oldest, and often enough for the shortest timeout seen.
+    /// </summary>
+    private void UseOwnTimeout(TimeSpan timeout)
+    {
+        _unorderedDeadlines = true;
+        var period = TimerPeriod(timeout);
+        lock (_timerLock)
+        {
+            if (period >= _timerPeriod || _failure is not null) return;
+            _timerPeriod = period;
+            try
+            {
+                _timeoutTimer.Change(period, period);
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed meanwhile: nothing left to time out
+            }
+        }
+    }
+
     private void CheckTimeouts()
     {
-        if (_pending.TryPeek(out var oldest) && _settings.Clock.GetTimestamp() > oldest.DeadlineTimestamp)
+        long now = _settings.Clock.GetTimestamp();
+        PendingRequest? late = null;
+        if (_unorderedDeadlines)
+        {
+            foreach (var pending in _pending)
+                if (now > pending.DeadlineTimestamp) { late = pending; break; }
+        }
+        else if (_pending.TryPeek(out var oldest) && now > oldest.DeadlineTimestamp)
+        {
+            late = oldest;
+        }
+        if (late is not null)
             Fail(new BrokerConnectionException(WireErrorCode.RequestTimedOut,
-                $"{Endpoint} did not answer {(ApiKey)oldest.ApiKey} v{oldest.ApiVersion} within {_settings.RequestTimeout.TotalMilliseconds} ms"));
+                $"{Endpoint} did not answer {(ApiKey)late.ApiKey} v{late.ApiVersion} within {late.Timeout.TotalMilliseconds} ms"));
     }
 
     /// <summary>Closes the connection and fails every request still waiting, with the first reason.</summary>

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>
 /// One live connection per broker address, shared by everything the client does there (bootstrap
@@ -9,7 +9,7 @@ namespace Gregor.Client.Network;
 /// waits reconnect.backoff.ms, doubling per consecutive failure up to reconnect.backoff.max.ms,
 /// with ±20% jitter so that many clients do not reconnect in step.
 /// </summary>
-internal sealed class ConnectionPool : IAsyncDisposable
+public sealed class ConnectionPool : IAsyncDisposable
 {
     private readonly ConnectionSettings _settings;
     private readonly ConcurrentDictionary<BrokerEndpoint, Slot> _slots = new();

@@ -2,19 +2,19 @@ using System.Buffers;
 using Gregor.Protocol.Messages;
 using Gregor.Protocol.Primitives;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>
 /// One response as received: a pooled buffer holding the response header and body. The body's
 /// decoded records (Fetch) are slices of this buffer, so it is returned to the pool only when
 /// the owner disposes the frame.
 /// </summary>
-internal sealed class ResponseFrame : IDisposable
+public sealed class ResponseFrame : IDisposable
 {
     private byte[]? _buffer;
     private readonly int _length;
 
-    public ResponseFrame(byte[] buffer, int length)
+    internal ResponseFrame(byte[] buffer, int length)
     {
         _buffer = buffer;
         _length = length;

@@ -1,13 +1,13 @@
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
 
-namespace Gregor.Client.Network;
+namespace Gregor.Net;
 
 /// <summary>
 /// For each API, the highest version both this client's codecs and the broker support, taken
 /// from the broker's ApiVersions answer. An API missing here must not be sent to that broker.
 /// </summary>
-internal sealed class NegotiatedVersions
+public sealed class NegotiatedVersions
 {
     private const int TableSize = 128;
     private readonly short[] _highest;
@@ -46,7 +46,7 @@ internal sealed class NegotiatedVersions
 }
 
 /// <summary>The broker does not support any version of an API that this client can speak.</summary>
-internal sealed class BrokerApiUnsupportedException(ApiKey api)
+public sealed class BrokerApiUnsupportedException(ApiKey api)
     : NotSupportedException($"the broker supports no version of {api} that this client speaks")
 {
     public ApiKey Api { get; } = api;

@@ -1,15 +1,11 @@
-using Gregor.Client.Network;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
 
-namespace Gregor.Client.Tests.Network;
+namespace Gregor.Net.Tests;
 
 public sealed class BrokerConnectionTests
 {
-    private static ApiVersionsResponse Versions(params (ApiKey Key, short Min, short Max)[] apis) => new()
-    {
-        ApiKeys = [.. apis.Select(a => new ApiVersionsResponse.ApiVersion { ApiKey = (short)a.Key, MinVersion = a.Min, MaxVersion = a.Max })],
-    };
+    private static ApiVersionsResponse Versions(params (ApiKey Key, short Min, short Max)[] apis) => FakeKafkaServer.Advertise(apis);
 
     // Requests that are answered get a long timeout, so that a loaded machine cannot turn an answer into
     // a timeout; only the test of the timeout itself uses a short one.
@@ -18,14 +14,14 @@ public sealed class BrokerConnectionTests
     [Fact]
     public async Task ApiVersions_falls_back_to_v0_and_each_api_gets_the_highest_common_version()
     {
-        await using var broker = new ScriptedBroker((key, version, correlationId, _) =>
+        await using var broker = new FakeKafkaServer(r =>
         {
-            if (key != (short)ApiKey.ApiVersions) return null;
-            if (version > 0) // an old broker: it knows ApiVersions v0 only
-                return ScriptedBroker.Frame(correlationId, new ApiVersionsResponse { ErrorCode = (short)Gregor.Protocol.ErrorCode.UnsupportedVersion, ApiKeys = [new() { ApiKey = 18, MinVersion = 0, MaxVersion = 0 }] }.Serialize(0));
-            return ScriptedBroker.Frame(correlationId, Versions((ApiKey.ApiVersions, 0, 0), (ApiKey.Produce, 3, 7), (ApiKey.Metadata, 0, 99), (ApiKey.Fetch, 100, 120)).Serialize(0));
+            if (r.ApiKey != (short)ApiKey.ApiVersions) return null;
+            if (r.Version > 0) // an old broker: it knows ApiVersions v0 only
+                return FakeReply.Answer(new ApiVersionsResponse { ErrorCode = (short)Gregor.Protocol.ErrorCode.UnsupportedVersion, ApiKeys = [new() { ApiKey = 18, MinVersion = 0, MaxVersion = 0 }] }, version: 0);
+            return FakeReply.Answer(Versions((ApiKey.ApiVersions, 0, 0), (ApiKey.Produce, 3, 7), (ApiKey.Metadata, 0, 99), (ApiKey.Fetch, 100, 120)));
         });
-        await using var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", broker.Port), Settings, default);
+        await using var connection = await BrokerConnection.ConnectAsync(broker.Endpoint, Settings, default);
 
         Assert.Equal([(18, 3), (18, 0)], broker.Received.Select(r => ((int)r.ApiKey, (int)r.Version)));
         Assert.Equal(7, connection.Versions.Highest(ApiKey.Produce));
@@ -35,17 +31,13 @@ public sealed class BrokerConnectionTests
         await Assert.ThrowsAsync<BrokerApiUnsupportedException>(() => connection.SendAsync<CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsRequest(), 5));
     }
 
-    private static ScriptedBroker ModernBroker(Func<short, short, int, byte[], byte[]?> otherwise) => new((key, version, correlationId, frame) =>
-        key == (short)ApiKey.ApiVersions
-            ? ScriptedBroker.Frame(correlationId, Versions((ApiKey.ApiVersions, 0, 4), (ApiKey.Metadata, 0, 12)).Serialize(version))
-            : otherwise(key, version, correlationId, frame));
-
     [Fact]
     public async Task Pipelined_requests_get_their_own_responses_in_order()
     {
-        await using var broker = ModernBroker((key, version, correlationId, _) =>
-            ScriptedBroker.Frame(correlationId, [0, .. new MetadataResponse { ClusterId = "c" + correlationId, ControllerId = correlationId }.Serialize(version)]));
-        await using var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", broker.Port), Settings, default);
+        await using var broker = new FakeKafkaServer(r => r.ApiKey == (short)ApiKey.Metadata
+            ? FakeReply.Answer(new MetadataResponse { ClusterId = "c" + r.CorrelationId, ControllerId = r.CorrelationId })
+            : null);
+        await using var connection = await BrokerConnection.ConnectAsync(broker.Endpoint, Settings, default);
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
             connection.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = [] }, 12)));
         Assert.Equal(50, responses.Select(r => r.ControllerId).Distinct().Count());
@@ -55,8 +47,8 @@ public sealed class BrokerConnectionTests
     [Fact]
     public async Task An_unanswered_request_times_out_and_closes_the_connection()
     {
-        await using var broker = ModernBroker((_, _, _, _) => null);
-        await using var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", broker.Port), Settings with { RequestTimeout = TimeSpan.FromMilliseconds(500) }, default);
+        await using var broker = new FakeKafkaServer();
+        await using var connection = await BrokerConnection.ConnectAsync(broker.Endpoint, Settings with { RequestTimeout = TimeSpan.FromMilliseconds(500) }, default);
         var started = DateTime.UtcNow;
         var e = await Assert.ThrowsAsync<BrokerConnectionException>(() => connection.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = [] }, 12));
         Assert.Equal(Gregor.Protocol.ErrorCode.RequestTimedOut, e.Code);
@@ -67,14 +59,14 @@ public sealed class BrokerConnectionTests
     [Fact]
     public async Task A_response_over_the_size_limit_or_for_the_wrong_request_breaks_the_connection()
     {
-        await using var liar = ModernBroker((_, _, correlationId, _) => ScriptedBroker.Frame(correlationId + 1, [0, 0, 0, 0]));
-        await using (var connection = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", liar.Port), Settings, default))
+        await using var liar = new FakeKafkaServer(r => r.ApiKey == (short)ApiKey.Metadata ? FakeReply.Raw(r.CorrelationId + 1, [0, 0, 0, 0]) : null);
+        await using (var connection = await BrokerConnection.ConnectAsync(liar.Endpoint, Settings, default))
         {
             var e = await Assert.ThrowsAsync<BrokerConnectionException>(() => connection.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = [] }, 12));
             Assert.Contains("correlation id", e.Message, StringComparison.Ordinal);
         }
-        await using var huge = ModernBroker((_, _, correlationId, _) => ScriptedBroker.Frame(correlationId, new byte[5000]));
-        await using var limited = await BrokerConnection.ConnectAsync(new BrokerEndpoint("127.0.0.1", huge.Port), Settings with { MaxResponseSize = 4096 }, default);
+        await using var huge = new FakeKafkaServer(r => r.ApiKey == (short)ApiKey.Metadata ? FakeReply.Raw(r.CorrelationId, new byte[5000]) : null);
+        await using var limited = await BrokerConnection.ConnectAsync(huge.Endpoint, Settings with { MaxResponseSize = 4096 }, default);
         var tooBig = await Assert.ThrowsAsync<BrokerConnectionException>(() => limited.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = [] }, 12));
         Assert.Contains("limit 4096", tooBig.Message, StringComparison.Ordinal);
     }
