@@ -98,6 +98,12 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         return image;
     }
 
+    /// <summary>The metadata quorum as this node sees it (DescribeQuorum), or null when it does not lead it.</summary>
+    public QuorumDescription? DescribeQuorum()
+    {
+        lock (_appendLock) return _raft.Describe();
+    }
+
     public long Append(IReadOnlyList<IMetadataRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);

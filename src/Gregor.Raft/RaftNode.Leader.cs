@@ -23,6 +23,16 @@ public sealed partial class RaftNode
         return [self, .. _replicas.Values.OrderBy(r => r.IsVoter ? 0 : 1).ThenBy(r => r.ReplicaId)];
     }
 
+    /// <summary>The quorum as this node leads it, or null when it does not lead.</summary>
+    public QuorumDescription? Describe()
+    {
+        if (_role != RaftRole.Leader) return null;
+        var states = ReplicaStates();
+        var voters = _voters.Select(v => states.FirstOrDefault(s => s.ReplicaId == v) ?? new ReplicaProgress(v, true, -1, -1, -1)).ToList();
+        var observers = states.Where(s => !s.IsVoter).ToList();
+        return new QuorumDescription(_id, _epoch, _highWatermark, voters, observers);
+    }
+
     private void ClearLeaderState()
     {
         _replicas.Clear();
