@@ -1,0 +1,92 @@
+namespace Gregor.Raft.Tests;
+
+/// <summary>Three drivers in one process, joined by a transport that calls each other's inbound handler: the real loop, real time.</summary>
+public sealed class RaftDriverTests : IAsyncDisposable
+{
+    private static readonly RaftSettings Fast = new()
+    {
+        ElectionTimeoutMs = 150,
+        FetchTimeoutMs = 300,
+        ElectionBackoffMaxMs = 100,
+        RequestTimeoutMs = 300,
+        FetchMaxWaitMs = 100,
+    };
+
+    private readonly Dictionary<int, RaftDriver> _drivers = [];
+    private readonly HashSet<int> _down = [];
+
+    private sealed class InProcessTransport(RaftDriverTests cluster, int self) : IRaftTransport
+    {
+        public async Task<RaftMessage?> SendAsync(int destination, RaftMessage request, CancellationToken cancellationToken)
+        {
+            if (cluster._down.Contains(destination) || cluster._down.Contains(self)) return null;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Fast.RequestTimeoutMs);
+            try
+            {
+                var answer = await cluster._drivers[destination].HandleAsync(self, request, timeout.Token);
+                if (request is FetchRequest fetch && answer is FetchResponse fetched) answer = fetched with { CorrelationId = fetch.CorrelationId };
+                if (request is FetchSnapshotRequest snapshot && answer is FetchSnapshotResponse part) answer = part with { CorrelationId = snapshot.CorrelationId };
+                return answer;
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private void Start(int id)
+    {
+        var origin = TimeProvider.System.GetTimestamp();
+        var node = new RaftNode(id, [1, 2, 3], Fast, new MemoryRaftLog(), new MemoryQuorumStateStore(), new Random(id), 0);
+        var driver = new RaftDriver(node, new InProcessTransport(this, id), TimeProvider.System, origin);
+        _drivers[id] = driver;
+        driver.Start();
+    }
+
+    private async Task<int> LeaderAsync(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var (id, driver) in _drivers)
+            {
+                if (_down.Contains(id)) continue;
+                if (await driver.ReadAsync(n => n.Role) == RaftRole.Leader) return id;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"no leader within {within}");
+    }
+
+    [Fact]
+    public async Task AQuorumOfThreeElectsCommitsAndSurvivesItsLeader()
+    {
+        foreach (int id in new[] { 1, 2, 3 }) Start(id);
+        int leader = await LeaderAsync(TimeSpan.FromSeconds(10));
+        long offset = await _drivers[leader].ProposeAsync(new byte[] { 1 }, 1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(offset >= 1);
+
+        // A follower refuses proposals and names the leader.
+        int follower = new[] { 1, 2, 3 }.First(i => i != leader);
+        var refused = await Assert.ThrowsAsync<NotLeaderException>(() => _drivers[follower].ProposeAsync(new byte[] { 2 }, 1, CancellationToken.None));
+        Assert.Equal(leader, refused.LeaderId);
+
+        // The leader goes silent: the other two elect one of themselves and commit again, with the earlier batch kept.
+        _down.Add(leader);
+        var started = DateTime.UtcNow;
+        int next = await LeaderAsync(TimeSpan.FromSeconds(10));
+        Assert.NotEqual(leader, next);
+        long later = await _drivers[next].ProposeAsync(new byte[] { 3 }, 1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(later > offset);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), $"failover took {DateTime.UtcNow - started}");
+        var committed = await _drivers[next].ReadAsync(n => n.ReadCommitted(0, 1 << 20));
+        Assert.Contains(committed, b => !b.IsControl && b.Payload.Span[0] == 1 && b.EndOffset - 1 == offset);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var driver in _drivers.Values) await driver.DisposeAsync();
+    }
+}
