@@ -279,8 +279,9 @@ public sealed class RaftDriver : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
-        catch (Exception e) when (e is IOException or TimeoutException or InvalidDataException)
+        catch (Exception e)
         {
+            // Unreachable peer, refused version, malformed answer: the core resends on its own timeouts.
             _log?.Invoke($"Raft: {envelope.Message.GetType().Name} to node {envelope.Destination} failed: {e.Message}");
         }
     }
