@@ -14,6 +14,12 @@ namespace Gregor.Metadata;
 /// one node means flushed to disk, so an acknowledged operation survives a crash. Replay at start and live
 /// publication fold the same committed batches through <see cref="MetadataBatchFold"/>.
 /// Each start is a new Raft epoch, whose leader-change control batch the fold skips.
+/// <para>
+/// Snapshots (KIP-630): once the fold has taken in enough committed bytes since the last snapshot, or enough time
+/// has passed with something committed (<see cref="MetadataSnapshotPolicy"/>), the folded image is written as a
+/// snapshot (<see cref="MetadataSnapshot"/>) through Raft, which trims the log behind it. Replay starts from the
+/// newest snapshot and folds only the batches after it.
+/// </para>
 /// </summary>
 public sealed class MetadataLog : IMetadataJournal, IDisposable
 {
@@ -24,20 +30,34 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
 
     private const int ReplayReadBytes = 1024 * 1024;
 
+    // FileRaftLog's name for a snapshot file: <end offset>-<epoch>.checkpoint.
+    private const string SnapshotSuffix = ".checkpoint";
+
     private readonly FileRaftLog _log;
     private readonly RaftNode _raft;
     private readonly TimeProvider _time;
     private readonly RecordBatchBuilder _builder = new(4096);
     private readonly object _appendLock = new();
     private readonly long _started;
+    private readonly MetadataSnapshotPolicy _snapshots;
     private long _foldedEnd;
 
-    private MetadataLog(FileRaftLog log, RaftNode raft, TimeProvider time, long started)
+    // The image the fold reached (at _foldedEnd), the epoch and max timestamp of the last batch it took in: what a
+    // snapshot is made of.
+    private MetadataImage? _folded;
+    private int _foldedEpoch;
+    private long _foldedTimestamp = -1;
+    private long _bytesSinceSnapshot;
+    private long _lastSnapshotAt;
+    private int _batchesFolded;
+
+    private MetadataLog(FileRaftLog log, RaftNode raft, TimeProvider time, long started, MetadataSnapshotPolicy snapshots)
     {
         _log = log;
         _raft = raft;
         _time = time;
         _started = started;
+        _snapshots = snapshots;
     }
 
     /// <summary>Raft's clock: milliseconds since the log was opened, monotonic whatever the wall clock does.</summary>
@@ -50,10 +70,29 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     /// <summary>The Raft epoch this node leads in (a new one at every start).</summary>
     public int Epoch => _raft.Epoch;
 
-    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null)
+    /// <summary>The first offset the log holds as batches: the end of the newest snapshot, or 0.</summary>
+    public long LogStartOffset => _log.StartOffset;
+
+    /// <summary>The newest snapshot on disk, if any.</summary>
+    public SnapshotId? LatestSnapshot => _log.LatestSnapshot;
+
+    /// <summary>The snapshot <see cref="Replay"/> started from, or null when it folded the log from its beginning.</summary>
+    public SnapshotId? ReplayedSnapshot { get; private set; }
+
+    /// <summary>How many log batches <see cref="Replay"/> folded after its snapshot (control batches included).</summary>
+    public int BatchesReplayed { get; private set; }
+
+    /// <summary>Snapshots this log has written since it was opened.</summary>
+    public int SnapshotsTaken { get; private set; }
+
+    /// <summary>Why the last snapshot due could not be written (it is tried again after as many bytes or as long again), or null.</summary>
+    public Exception? LastSnapshotFailure { get; private set; }
+
+    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null, MetadataSnapshotPolicy? snapshots = null)
     {
         ArgumentNullException.ThrowIfNull(logDir);
         time ??= TimeProvider.System;
+        snapshots ??= MetadataSnapshotPolicy.Default;
         string directory = Path.Combine(logDir, DirectoryName);
         var log = FileRaftLog.Open(directory, time);
         try
@@ -65,7 +104,7 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
             raft.Tick(0);
             if (raft.Role != RaftRole.Leader || raft.HighWatermark != log.EndOffset)
                 throw new MetadataLogCorruptException($"{directory}: the metadata quorum of one did not come up as leader with everything committed ({raft.Role}, high watermark {raft.HighWatermark}, end {log.EndOffset})");
-            return new MetadataLog(log, raft, time, started);
+            return new MetadataLog(log, raft, time, started, snapshots);
         }
         catch
         {
@@ -74,11 +113,38 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         }
     }
 
-    /// <summary>Folds every committed record of the log into <paramref name="image"/>, in order.</summary>
+    /// <summary>
+    /// Folds the newest snapshot (if any) onto <paramref name="image"/>, then every committed batch after it, in order.
+    /// A snapshot that is damaged or does not fold is a <see cref="MetadataLogCorruptException"/> naming its file.
+    /// </summary>
     public MetadataImage Replay(MetadataImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        _foldedEpoch = 0;
+        _foldedTimestamp = -1;
+        ReplayedSnapshot = null;
+        if (_log.LatestSnapshot is SnapshotId snapshot)
+        {
+            if (_log.StartOffset != snapshot.EndOffset)
+                throw new MetadataLogCorruptException($"{Directory}: the log starts at {_log.StartOffset}, not at the end of its newest snapshot {snapshot}");
+            var contents = ReadSnapshot(snapshot, image);
+            image = contents.Image;
+            _foldedEpoch = snapshot.Epoch;
+            _foldedTimestamp = contents.LastContainedLogTimestamp;
+            ReplayedSnapshot = snapshot;
+        }
+        else if (_log.StartOffset != 0)
+        {
+            throw new MetadataLogCorruptException($"{Directory}: the log starts at {_log.StartOffset} but there is no snapshot of what comes before");
+        }
         _foldedEnd = _log.StartOffset;
-        return CatchUp(image);
+        _folded = image;
+        _bytesSinceSnapshot = 0;
+        _lastSnapshotAt = RaftNow;
+        int before = _batchesFolded;
+        image = CatchUp(image);
+        BatchesReplayed = _batchesFolded - before;
+        return image;
     }
 
     public MetadataImage CatchUp(MetadataImage image)
@@ -91,11 +157,77 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
             if (batches.Count == 0)
                 throw new MetadataLogCorruptException($"{Directory}: nothing readable at offset {offset} below the high watermark {_raft.HighWatermark}");
             foreach (var batch in batches)
+            {
                 image = MetadataBatchFold.Apply(image, batch, Directory);
+                _foldedEpoch = batch.Epoch;
+                _foldedTimestamp = RecordBatchHeader.MaxTimestamp(batch.Payload.Span);
+                if (!batch.IsControl) _bytesSinceSnapshot += batch.Payload.Length;
+                _batchesFolded++;
+            }
             offset = batches[^1].EndOffset;
         }
         _foldedEnd = offset;
+        _folded = image;
+        MaybeSnapshot();
         return image;
+    }
+
+    /// <summary>
+    /// Writes a snapshot of the image the fold has reached (every committed batch below <see cref="SnapshotId.EndOffset"/>)
+    /// through Raft, which trims the log behind it. Returns its id, or null when the log holds nothing after its start.
+    /// </summary>
+    public SnapshotId? CreateSnapshot()
+    {
+        lock (_appendLock)
+        {
+            MetadataImage image = _folded ?? throw new InvalidOperationException("the log is snapshotted after it is replayed");
+            if (_foldedEnd <= _log.StartOffset) return null;
+            // Logs from before the metadata quorum have batches without an epoch (-1); a snapshot's epoch is never below 0.
+            var id = new SnapshotId(_foldedEnd, Math.Max(_foldedEpoch, 0));
+            byte[] bytes = MetadataSnapshot.Write(image, id.Epoch, _foldedTimestamp);
+            _raft.CreateSnapshot(id, bytes);
+            _bytesSinceSnapshot = 0;
+            _lastSnapshotAt = RaftNow;
+            SnapshotsTaken++;
+            return id;
+        }
+    }
+
+    /// <summary>
+    /// After each fold (so after each append's commit, and at start): a snapshot when the policy says one is due. A
+    /// snapshot that cannot be written does not fail the operation that committed before it: the log still holds
+    /// everything, and the next attempt comes after as many bytes or as long again.
+    /// </summary>
+    private void MaybeSnapshot()
+    {
+        if (!_snapshots.IsDue(_bytesSinceSnapshot, RaftNow - _lastSnapshotAt)) return;
+        try
+        {
+            CreateSnapshot();
+            LastSnapshotFailure = null;
+        }
+        catch (IOException e)
+        {
+            LastSnapshotFailure = e;
+            _bytesSinceSnapshot = 0;
+            _lastSnapshotAt = RaftNow;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            LastSnapshotFailure = e;
+            _bytesSinceSnapshot = 0;
+            _lastSnapshotAt = RaftNow;
+        }
+    }
+
+    private MetadataSnapshot.Contents ReadSnapshot(SnapshotId id, MetadataImage empty)
+    {
+        string path = Path.Combine(Directory, id + SnapshotSuffix);
+        long size = _log.SnapshotSize(id);
+        if (size < 0 || size > int.MaxValue)
+            throw new MetadataLogCorruptException($"{path}: the snapshot cannot be read whole ({size} bytes)");
+        ReadOnlyMemory<byte> bytes = _log.ReadSnapshot(id, 0, (int)size);
+        return MetadataSnapshot.Read(bytes.Span, empty, id.EndOffset, path);
     }
 
     /// <summary>The metadata quorum as this node sees it (DescribeQuorum), or null when it does not lead it.</summary>

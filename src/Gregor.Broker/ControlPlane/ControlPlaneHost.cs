@@ -17,11 +17,12 @@ public sealed class ControlPlaneHost(QuorumController controller, BrokerConfig c
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var (log, image) = MetadataBootstrap.Open(config.LogDirs, config.NodeId, Random.Shared, time);
+        var snapshots = new MetadataSnapshotPolicy(config.MetadataSnapshots.MaxRecordBytesBetweenSnapshots, config.MetadataSnapshots.MaxIntervalMs);
+        var (log, image) = MetadataBootstrap.Open(config.LogDirs, config.NodeId, Random.Shared, time, snapshots);
         _log = log;
         controller.Activate(log, image);
-        logger.LogInformation("Metadata log {Directory} replayed to offset {Offset}: cluster {ClusterId}, {Topics} topic(s)",
-            log.Directory, image.Offset, image.ClusterId, image.TopicsByName.Count);
+        logger.LogInformation("Metadata log {Directory} replayed to offset {Offset} (snapshot {Snapshot}, then {Batches} batch(es)): cluster {ClusterId}, {Topics} topic(s)",
+            log.Directory, image.Offset, log.ReplayedSnapshot?.ToString() ?? "none", log.BatchesReplayed, image.ClusterId, image.TopicsByName.Count);
         await controller.RegisterBrokerAsync(config.NodeId, AdvertisedEndpoints(config), config.BrokerRack, cancellationToken).ConfigureAwait(false);
     }
 
