@@ -55,9 +55,16 @@ public sealed class BrokerHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => bindings.AddRange(ListenerBinding.Bind(kestrel, config.Listeners)));
         ConfigureLogging(builder.Logging);
         builder.Services.AddGregorNetwork(config);
-        builder.Services.AddGregorControlPlane(config);
-        builder.Services.AddGregorDataPlane(config);
-        builder.Services.AddGregorGroups(config);
+        if (SingleNodeRuntime.IsControllerQuorumMember(config))
+        {
+            builder.Services.AddGregorControllerQuorum(config);
+        }
+        else
+        {
+            builder.Services.AddGregorControlPlane(config);
+            builder.Services.AddGregorDataPlane(config);
+            builder.Services.AddGregorGroups(config);
+        }
         configureServices?.Invoke(builder.Services);
         var host = new BrokerHost(builder.Build(), bindings);
         host.LogLifecycle();

@@ -35,6 +35,22 @@ public sealed class MetadataPublisher : IMetadataView
         }
     }
 
+    /// <summary>
+    /// Publishes <paramref name="next"/> unless the current image is already as new (another path published the same
+    /// or a later fold first); returns whether it did. For folds that race, such as the controller's after a commit
+    /// and the loader's after the high watermark moved.
+    /// </summary>
+    public bool PublishIfNewer(MetadataImage next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        lock (_publishLock)
+        {
+            if (next.Offset <= _current.Offset) return false;
+            Publish(next);
+            return true;
+        }
+    }
+
     /// <summary>Makes <paramref name="next"/> current and tells every subscriber, in subscription order.</summary>
     public void Publish(MetadataImage next)
     {

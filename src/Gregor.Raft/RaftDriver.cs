@@ -25,6 +25,7 @@ public sealed class RaftDriver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private int _nextFetchId;
     private long _lastHighWatermark = -1;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _lastFailure = new();
     private Task? _loop;
 
     /// <param name="node">A node created with this driver's clock (<see cref="NowMs"/>; 0 at creation).</param>
@@ -270,6 +271,7 @@ public sealed class RaftDriver : IAsyncDisposable
         try
         {
             RaftMessage? answer = await _transport.SendAsync(envelope.Destination, envelope.Message, _stop.Token).ConfigureAwait(false);
+            if (_lastFailure.TryRemove(envelope.Destination, out _)) _log?.Invoke($"Raft: node {envelope.Destination} answers again");
             if (answer is null) return;
             Post(() => _node.Receive(NowMs, new RaftEnvelope(envelope.Destination, _node.Id, answer)));
         }
@@ -281,8 +283,12 @@ public sealed class RaftDriver : IAsyncDisposable
         }
         catch (Exception e)
         {
-            // Unreachable peer, refused version, malformed answer: the core resends on its own timeouts.
-            _log?.Invoke($"Raft: {envelope.Message.GetType().Name} to node {envelope.Destination} failed: {e.Message}");
+            // Unreachable peer, refused version, malformed answer: the core resends on its own timeouts. Logged
+            // when the reason changes, not at every resend.
+            string reason = e.Message;
+            if (_lastFailure.TryGetValue(envelope.Destination, out string? last) && last == reason) return;
+            _lastFailure[envelope.Destination] = reason;
+            _log?.Invoke($"Raft: {envelope.Message.GetType().Name} to node {envelope.Destination} failed: {reason}");
         }
     }
 

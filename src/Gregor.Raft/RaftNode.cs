@@ -85,6 +85,12 @@ public sealed partial class RaftNode
 
     public IRaftLog Log => _log;
 
+    /// <summary>
+    /// Leads, and the first entry of its epoch has committed: everything committed before it is now known and
+    /// folded, so a controller on this node may act on the state.
+    /// </summary>
+    public bool IsLeaderReady => _role == RaftRole.Leader && _highWatermark > _epochStartOffset;
+
     public RaftSettings Settings => _settings;
 
     private int Majority => _voters.Length / 2 + 1;

@@ -8,11 +8,12 @@ namespace Gregor.Broker.Handlers;
 internal static class ControllerFailures
 {
     public static bool IsControllerFailure(Exception e) =>
-        e is ControllerNotActiveException or IOException or MetadataOperationTooLargeException;
+        e is ControllerNotActiveException or ControllerMovedException or IOException or MetadataOperationTooLargeException;
 
     public static ErrorCode ErrorFor(Exception e) => e switch
     {
         ControllerNotActiveException => ErrorCode.NotController,
+        ControllerMovedException => ErrorCode.NotController,
         MetadataOperationTooLargeException => ErrorCode.PolicyViolation,
         _ => ErrorCode.UnknownServerError,
     };

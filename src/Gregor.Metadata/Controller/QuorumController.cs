@@ -111,7 +111,7 @@ public sealed partial class QuorumController : IDisposable
                 MetadataImage committed = journal.CatchUp(_publisher.Current);
                 if (committed.Offset != lastOffset)
                     throw new MetadataLogCorruptException($"the operation's records end at offset {lastOffset}, the committed log folds to {committed.Offset}");
-                _publisher.Publish(committed);
+                _publisher.PublishIfNewer(committed);
             }
             return result;
         }

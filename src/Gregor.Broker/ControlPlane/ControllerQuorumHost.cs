@@ -1,0 +1,114 @@
+using Gregor.Broker.Configuration;
+using Gregor.Metadata;
+using Gregor.Metadata.Controller;
+using Gregor.Net;
+using Gregor.Raft;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.ControlPlane;
+
+/// <summary>
+/// A controller-only node (<c>process.roles=controller</c>) of a quorum of voters: checks the log dirs were
+/// formatted for one cluster (every voter must share the cluster id, so none invents one), opens the replicated
+/// metadata log and its Raft member, folds what commits into the published image, and runs the controller only
+/// while this node leads and its epoch's first entry has committed.
+/// </summary>
+public sealed class ControllerQuorumHost(
+    QuorumController controller,
+    MetadataPublisher publisher,
+    RaftEndpointSlot endpoint,
+    BrokerConfig config,
+    TimeProvider time,
+    ILogger<ControllerQuorumHost> logger) : IHostedService
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private ReplicatedMetadataLog? _log;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        string clusterId = FormattedClusterId(config);
+        var voters = config.Quorum.Voters.ToDictionary(v => v.Id, v => new BrokerEndpoint(v.Host, v.Port));
+        var settings = new RaftSettings
+        {
+            ElectionTimeoutMs = config.Quorum.ElectionTimeoutMs,
+            FetchTimeoutMs = config.Quorum.FetchTimeoutMs,
+            ElectionBackoffMaxMs = config.Quorum.ElectionBackoffMaxMs,
+            RequestTimeoutMs = config.Quorum.FetchTimeoutMs,
+        };
+        var log = ReplicatedMetadataLog.Open(config.LogDirs[0], config.NodeId, voters, clusterId, settings, time,
+            message => logger.LogInformation("{Message}", message));
+        _log = log;
+        publisher.Publish(log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId });
+        endpoint.Attach(log);
+        log.Driver.Committed += node => { _ = Task.Run(RefreshAsync); };
+        log.Driver.StateChanged += node => { _ = Task.Run(RefreshAsync); };
+        logger.LogInformation("Metadata quorum member {NodeId} of voters {Voters} started: cluster {ClusterId}, log {Directory}",
+            config.NodeId, string.Join(",", voters.Keys.Order()), clusterId, log.Directory);
+        await RefreshAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Folds what committed and publishes it; activates the controller when this node is a ready leader, deactivates it otherwise.</summary>
+    private async Task RefreshAsync()
+    {
+        var log = _log;
+        if (log is null) return;
+        await _refresh.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            publisher.PublishIfNewer(log.CatchUp(publisher.Current));
+            bool ready = await log.IsLeaderReadyAsync().ConfigureAwait(false);
+            if (ready && !controller.IsActive)
+            {
+                controller.Activate(log, log.CatchUp(publisher.Current));
+                logger.LogInformation("Node {NodeId} is the active controller", config.NodeId);
+            }
+            else if (!ready && controller.IsActive)
+            {
+                controller.Deactivate();
+                logger.LogInformation("Node {NodeId} is no longer the active controller", config.NodeId);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "Folding the metadata log failed");
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var log = _log;
+        if (log is null) return;
+        try
+        {
+            // A controlled shutdown: a leader tells the voters at once rather than leaving them to time out.
+            await log.Driver.ResignAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
+        controller.Deactivate();
+        _log = null;
+        await log.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The cluster id every log dir was formatted with; a quorum member never makes one up.</summary>
+    private static string FormattedClusterId(BrokerConfig config)
+    {
+        var states = LogDirInspector.Inspect(config.LogDirs);
+        var problems = LogDirInspector.Problems(states, config.NodeId);
+        if (problems.Count > 0) throw new BrokerConfigException("Cannot start: " + string.Join(" ", problems));
+        var unformatted = states.Where(s => s.Properties is null).Select(s => s.Directory).ToList();
+        if (unformatted.Count > 0)
+            throw new BrokerConfigException($"Cannot start: {string.Join(", ", unformatted)} not formatted; a member of a quorum of voters needs the cluster's id: run gregor storage format --cluster-id ID --config FILE on every node first.");
+        return states[0].Properties!.ClusterId;
+    }
+}
