@@ -67,14 +67,15 @@ internal sealed class BrokerSessions(TimeProvider time)
 
     /// <summary>
     /// The lowest metadata offset reported by an active broker (unfenced, not shutting down), or long.MaxValue when
-    /// there is none: a broker's shutdown waits until every active broker has seen its leadership move.
+    /// there is none: a broker's shutdown waits until every active broker has seen its leadership move. Brokers in
+    /// <paramref name="current"/> read the controller's own image, so they have always seen it.
     /// </summary>
-    public long LowestActiveOffset(MetadataImage image)
+    public long LowestActiveOffset(MetadataImage image, IReadOnlySet<int> current)
     {
         long lowest = long.MaxValue;
         foreach (var (id, session) in _sessions)
         {
-            if (session.ControlledShutdownOffset >= 0) continue;
+            if (session.ControlledShutdownOffset >= 0 || current.Contains(id)) continue;
             if (!image.Brokers.TryGetValue(id, out var registration) || registration.Fenced) continue;
             lowest = Math.Min(lowest, session.MetadataOffset);
         }

@@ -188,7 +188,7 @@ public sealed partial class QuorumController
                 return BrokerLifecycleState.Unfenced;
             case BrokerLifecycleState.ControlledShutdown:
                 if (LeaderAndIsrChanges.Leads(image, broker.NodeId)) return BrokerLifecycleState.ControlledShutdown;
-                return _sessions.ControlledShutdownOffset(broker.NodeId) <= _sessions.LowestActiveOffset(image)
+                return _sessions.ControlledShutdownOffset(broker.NodeId) <= _sessions.LowestActiveOffset(image, _inProcessBrokers)
                     ? BrokerLifecycleState.ShutdownNow
                     : BrokerLifecycleState.ControlledShutdown;
             default:
