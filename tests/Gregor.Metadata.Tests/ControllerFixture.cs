@@ -6,13 +6,15 @@ namespace Gregor.Metadata.Tests;
 internal sealed class ControllerFixture : IDisposable
 {
     private readonly IReplicaCapacity? _capacity;
+    private readonly TimeProvider _time;
     private MetadataLog? _log;
 
-    public ControllerFixture(string? directory = null, int nodeId = 1, int seed = 42, IReplicaCapacity? capacity = null)
+    public ControllerFixture(string? directory = null, int nodeId = 1, int seed = 42, IReplicaCapacity? capacity = null, TimeProvider? time = null)
     {
         Directory = directory ?? Path.Combine(Path.GetTempPath(), "gregor-meta-" + Guid.NewGuid().ToString("N"));
         NodeId = nodeId;
         _capacity = capacity;
+        _time = time ?? TimeProvider.System;
         Open(seed);
     }
 
@@ -31,7 +33,7 @@ internal sealed class ControllerFixture : IDisposable
         var (log, image) = MetadataBootstrap.Open([Directory], NodeId, new Random(seed), TimeProvider.System);
         _log = log;
         Publisher = new MetadataPublisher(MetadataImage.Empty(image.ClusterId, NodeId));
-        Controller = new QuorumController(Publisher, new ControllerSettings(NodeId) { NumPartitions = 3 }, TimeProvider.System, new Random(seed), _capacity);
+        Controller = new QuorumController(Publisher, new ControllerSettings(NodeId) { NumPartitions = 3 }, _time, new Random(seed), _capacity);
         Controller.Activate(log, image);
         Controller.RegisterBrokerAsync(NodeId, [new BrokerEndpointInfo("PLAINTEXT", "localhost", 9092, 0)], null).GetAwaiter().GetResult();
     }
