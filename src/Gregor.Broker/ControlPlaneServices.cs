@@ -28,6 +28,7 @@ public static class ControlPlaneServices
             NumPartitions = config.NumPartitions,
             DefaultReplicationFactor = config.DefaultReplicationFactor,
             LogDefaults = config.LogDefaults,
+            BrokerSessionTimeout = TimeSpan.FromMilliseconds(config.BrokerLifecycle.SessionTimeoutMs),
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));

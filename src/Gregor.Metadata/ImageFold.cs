@@ -17,7 +17,12 @@ public static class ImageFold
         ArgumentNullException.ThrowIfNull(image);
         MetadataImage next = record switch
         {
-            RegisterBrokerRecord r => ApplyBroker(image, r),
+            RegisterBrokerRecord r => BrokerFold.Register(image, r, offset),
+            UnregisterBrokerRecord r => BrokerFold.Unregister(image, r),
+            FenceBrokerRecord r => BrokerFold.Change(image, r, r.Id, r.Epoch, fenced: true, inControlledShutdown: null),
+            UnfenceBrokerRecord r => BrokerFold.Change(image, r, r.Id, r.Epoch, fenced: false, inControlledShutdown: null),
+            BrokerRegistrationChangeRecord r => BrokerFold.Change(image, r),
+            PartitionChangeRecord r => ApplyPartitionChange(image, r),
             TopicRecord r => ApplyTopic(image, r),
             PartitionRecord r => ApplyPartition(image, r),
             ConfigRecord r => ApplyConfig(image, r),
@@ -33,14 +38,6 @@ public static class ImageFold
         foreach (var record in records)
             image = image.Apply(record, lastOffset);
         return image;
-    }
-
-    private static MetadataImage ApplyBroker(MetadataImage image, RegisterBrokerRecord r)
-    {
-        // The first endpoint is the one clients are told about (the advertised listener the broker registered first).
-        var endpoint = r.Endpoints.Count > 0 ? r.Endpoints[0] : null;
-        var registration = new BrokerRegistration(r.BrokerId, endpoint?.Host ?? "", endpoint?.Port ?? -1, r.Rack);
-        return image with { Brokers = image.Brokers.SetItem(r.BrokerId, registration) };
     }
 
     private static MetadataImage ApplyTopic(MetadataImage image, TopicRecord r)
@@ -64,6 +61,34 @@ public static class ImageFold
         else throw new MetadataLogCorruptException($"partition {r.PartitionId} of {topic.Name} leaves a gap after {topic.Partitions.Length} partitions");
         return WithTopic(image, topic with { Partitions = partitions });
     }
+
+    /// <summary>
+    /// A change to one partition, as Kafka merges it: a field left out keeps its value; a leader given (even the same
+    /// one) bumps the leader epoch; every change bumps the partition epoch.
+    /// </summary>
+    private static MetadataImage ApplyPartitionChange(MetadataImage image, PartitionChangeRecord r)
+    {
+        if (!image.TopicsById.TryGetValue(r.TopicId, out var topic))
+            throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of unknown topic id {r.TopicId}");
+        if (r.PartitionId < 0 || r.PartitionId >= topic.Partitions.Length)
+            throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of {topic.Name}, which has {topic.Partitions.Length} partitions");
+        if (r.AddingReplicas is { Count: > 0 } || r.RemovingReplicas is { Count: > 0 })
+            throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of {topic.Name} reassigns replicas, which this version of Gregor does not do");
+        var current = topic.Partitions[r.PartitionId];
+        bool leaderGiven = r.Leader != NoLeaderChange;
+        var changed = current with
+        {
+            Replicas = r.Replicas is null ? current.Replicas : [.. r.Replicas],
+            Isr = r.Isr is null ? current.Isr : [.. r.Isr],
+            Leader = leaderGiven ? r.Leader : current.Leader,
+            LeaderEpoch = leaderGiven ? current.LeaderEpoch + 1 : current.LeaderEpoch,
+            PartitionEpoch = current.PartitionEpoch + 1,
+        };
+        return WithTopic(image, topic with { Partitions = topic.Partitions.SetItem(r.PartitionId, changed) });
+    }
+
+    /// <summary>A PartitionChangeRecord's leader of -2: the leader stays as it is.</summary>
+    public const int NoLeaderChange = -2;
 
     private static MetadataImage ApplyConfig(MetadataImage image, ConfigRecord r)
     {
@@ -91,7 +116,7 @@ public static class ImageFold
         return image with { TopicsByName = image.TopicsByName.Remove(topic.Name), TopicsById = image.TopicsById.Remove(topic.Id) };
     }
 
-    private static MetadataImage WithTopic(MetadataImage image, TopicImage topic) => image with
+    internal static MetadataImage WithTopic(MetadataImage image, TopicImage topic) => image with
     {
         TopicsByName = image.TopicsByName.SetItem(topic.Name, topic),
         TopicsById = image.TopicsById.SetItem(topic.Id, topic),

@@ -50,15 +50,22 @@ public static class ImageRecords
 
     private static RegisterBrokerRecord Broker(BrokerRegistration broker)
     {
-        // The fold reads a registration without endpoints as host "" and port -1; write it back the same way.
+        // Every listener with its name and protocol, and the lifecycle state, so a loaded snapshot fences and
+        // unfences as the log did. An image built before listeners were kept has only the client endpoint (or, read as
+        // host "" and port -1, none): write it back the same way.
         bool noEndpoint = broker.Host.Length == 0 && broker.Port == -1;
+        var endpoints = !broker.Listeners.IsDefaultOrEmpty
+            ? broker.Listeners.Select(l => new RegisterBrokerRecord.BrokerEndpoint { Name = l.Name, Host = l.Host, Port = l.Port, SecurityProtocol = l.SecurityProtocol }).ToList()
+            : noEndpoint ? [] : [new RegisterBrokerRecord.BrokerEndpoint { Name = "", Host = broker.Host, Port = broker.Port, SecurityProtocol = 0 }];
         return new RegisterBrokerRecord
         {
             BrokerId = broker.NodeId,
-            IncarnationId = default(KafkaUuid),
-            BrokerEpoch = -1,
+            IncarnationId = broker.IncarnationId,
+            BrokerEpoch = broker.Epoch,
             Rack = broker.Rack,
-            Endpoints = noEndpoint ? [] : [new RegisterBrokerRecord.BrokerEndpoint { Name = "", Host = broker.Host, Port = broker.Port, SecurityProtocol = 0 }],
+            Endpoints = endpoints,
+            Fenced = broker.Fenced,
+            InControlledShutdown = broker.InControlledShutdown,
         };
     }
 

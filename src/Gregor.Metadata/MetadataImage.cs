@@ -58,5 +58,38 @@ public sealed record PartitionImage(
     ImmutableArray<int> Replicas,
     ImmutableArray<int> Isr);
 
-/// <summary>A registered broker and the endpoint clients reach it on.</summary>
-public sealed record BrokerRegistration(int NodeId, string Host, int Port, string? Rack);
+/// <summary>
+/// A registered broker: the endpoint clients reach it on (<see cref="Host"/>, <see cref="Port"/>: its first listener),
+/// and the registration state the controller's broker lifecycle keeps in the log. The defaults of the added
+/// properties describe a live, unfenced broker, as every registration was before fencing existed.
+/// </summary>
+public sealed record BrokerRegistration(int NodeId, string Host, int Port, string? Rack)
+{
+    /// <summary>The process instance that registered; a restart registers a new one.</summary>
+    public KafkaUuid IncarnationId { get; init; }
+
+    /// <summary>The broker epoch its heartbeats must carry (-1 when unknown).</summary>
+    public long Epoch { get; init; } = -1;
+
+    /// <summary>Fenced: registered but not (or no longer) allowed to lead or be in an ISR.</summary>
+    public bool Fenced { get; init; }
+
+    /// <summary>Asked to shut down and is having its leadership moved away.</summary>
+    public bool InControlledShutdown { get; init; }
+
+    /// <summary>Every listener it registered, in registration order; the first is the one clients are told about.</summary>
+    public ImmutableArray<BrokerListener> Listeners { get; init; } = [];
+
+    /// <summary>
+    /// The offset of the RegisterBrokerRecord this registration came from (-1 when unknown): the broker counts as
+    /// caught up with the metadata once it reports having applied this offset. Not a field of any record: a
+    /// snapshot loader sets it to the snapshot's offset.
+    /// </summary>
+    public long RegistrationOffset { get; init; } = -1;
+
+    /// <summary>Can lead partitions and be placed on: unfenced and not shutting down.</summary>
+    public bool IsActive => !Fenced && !InControlledShutdown;
+}
+
+/// <summary>One listener of a broker as registered: its name, advertised host and port, and security protocol id.</summary>
+public sealed record BrokerListener(string Name, string Host, int Port, short SecurityProtocol);

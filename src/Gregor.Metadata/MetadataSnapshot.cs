@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Buffers;
 using Gregor.Metadata.Records;
 using Gregor.Protocol.Messages;
@@ -178,7 +179,9 @@ public static class MetadataSnapshot
             throw new MetadataLogCorruptException($"{source}: the snapshot is empty (no header)");
         if (!footer)
             throw new MetadataLogCorruptException($"{source}: the snapshot has no footer (truncated?)");
-        return new Contents(image with { Offset = endOffset - 1 }, dataBatches, records, timestamp ?? -1);
+        // A broker's registration offset is not in any record: after a snapshot it is the snapshot's (Kafka's rule).
+        var brokers = image.Brokers.ToImmutableDictionary(b => b.Key, b => b.Value with { RegistrationOffset = endOffset - 1 });
+        return new Contents(image with { Offset = endOffset - 1, Brokers = brokers }, dataBatches, records, timestamp ?? -1);
     }
 
     private static byte[] HeaderValue(long lastContainedLogTimestamp)

@@ -55,6 +55,27 @@ public sealed class MetadataSnapshotTests
     }
 
     [Fact]
+    public void A_snapshot_keeps_each_brokers_lifecycle_state_and_listeners()
+    {
+        var fenced = new BrokerRegistration(2, "h2", 9092, "r1")
+        {
+            IncarnationId = new Gregor.Protocol.Primitives.KafkaUuid(5, 6),
+            Epoch = 40,
+            Fenced = true,
+            InControlledShutdown = false,
+            Listeners = [new BrokerListener("PLAINTEXT", "h2", 9092, 0), new BrokerListener("SSL", "h2", 9093, 1)],
+        };
+        var leaving = new BrokerRegistration(3, "h3", 9092, null) { Epoch = 41, InControlledShutdown = true, Listeners = [new BrokerListener("PLAINTEXT", "h3", 9092, 0)] };
+        var image = MetadataImage.Empty("c", 1) with { Offset = 99, Brokers = MetadataImage.Empty("c", 1).Brokers.Add(2, fenced).Add(3, leaving) };
+        var read = MetadataSnapshot.Read(MetadataSnapshot.Write(image, 3, 0), MetadataImage.Empty("c", 1), endOffset: 100, "test").Image;
+        var two = read.Brokers[2];
+        Assert.Equal((fenced.IncarnationId, 40L, true, false, 99L), (two.IncarnationId, two.Epoch, two.Fenced, two.InControlledShutdown, two.RegistrationOffset));
+        Assert.Equal(fenced.Listeners.ToArray(), two.Listeners.ToArray());
+        Assert.True(read.Brokers[3].InControlledShutdown);
+        Assert.False(read.Brokers[3].Fenced);
+    }
+
+    [Fact]
     public void A_damaged_snapshot_is_refused_with_what_is_wrong()
     {
         var image = ImageDescription.RichImage();

@@ -33,7 +33,7 @@ public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<Desc
             response.ErrorMessage = $"Unsupported endpoint type {request.EndpointType}";
             return ValueTask.FromResult<DescribeClusterResponse?>(response);
         }
-        foreach (var broker in image.Brokers.Values.OrderBy(b => b.NodeId))
+        foreach (var broker in image.Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.NodeId))
         {
             if (request.EndpointType == ControllerEndpoints && broker.NodeId != image.ControllerId) continue;
             response.Brokers.Add(new DescribeClusterResponse.DescribeClusterBroker { BrokerId = broker.NodeId, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });

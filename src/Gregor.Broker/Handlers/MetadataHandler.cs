@@ -32,7 +32,8 @@ public sealed class MetadataHandler(IMetadataView view, QuorumController control
             ControllerId = image.ControllerId,
             ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations ? AuthorizedOperations.AllClusterOperations : AuthorizedOperations.NotRequested,
         };
-        foreach (var broker in image.Brokers.Values.OrderBy(b => b.NodeId))
+        // Fenced brokers are registered but not serving: clients are not told about them, as Kafka's.
+        foreach (var broker in image.Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.NodeId))
             response.Brokers.Add(new MetadataResponse.MetadataResponseBroker { NodeId = broker.NodeId, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
 
         // v0 has no null list: an empty one asks for every topic there.
@@ -126,7 +127,7 @@ public sealed class MetadataHandler(IMetadataView view, QuorumController control
         };
         foreach (var partition in topic.Partitions)
         {
-            var offline = partition.Replicas.Where(r => !image.Brokers.ContainsKey(r)).ToList();
+            var offline = partition.Replicas.Where(r => !image.Brokers.TryGetValue(r, out var b) || b.Fenced).ToList();
             result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
             {
                 ErrorCode = (short)(partition.Leader < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None),

@@ -13,6 +13,8 @@ public sealed record ControllerSettings(int NodeId)
     public LogConfig LogDefaults { get; init; } = LogConfig.Default;
     /// <summary>Most partitions one request may create, as Kafka's controller limits a batch.</summary>
     public int MaxPartitionsPerRequest { get; init; } = 10_000;
+    /// <summary><c>broker.session.timeout.ms</c>: a broker not heard from for longer is fenced.</summary>
+    public TimeSpan BrokerSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(9000);
 }
 
 /// <summary>A topic to create: counts of -1 take the broker defaults; assignments place replicas by hand.</summary>

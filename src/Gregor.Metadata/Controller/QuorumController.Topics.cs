@@ -51,6 +51,7 @@ public sealed partial class QuorumController
                 return CreateTopicOutcome.Failed(name, ErrorCode.InvalidRequest,
                     "A manual partition assignment was specified, but numPartitions or replicationFactor was not set to -1.");
             var checkedAssignment = CheckAssignments(op.Image, topic.Assignments, out placement);
+            if (checkedAssignment.IsOk) checkedAssignment = CheckManualPlacement(op.Image, placement, firstPartition: 0);
             if (!checkedAssignment.IsOk)
                 return CreateTopicOutcome.Failed(name, checkedAssignment.Error, checkedAssignment.Message);
         }
@@ -65,11 +66,9 @@ public sealed partial class QuorumController
             if (partitions > _settings.MaxPartitionsPerRequest - partitionsInRequest)
                 return CreateTopicOutcome.Failed(name, ErrorCode.PolicyViolation,
                     $"Excessively large number of partitions per request: at most {_settings.MaxPartitionsPerRequest} may be created at once.");
-            int brokers = op.Image.Brokers.Count;
-            if (replicationFactor > brokers)
-                return CreateTopicOutcome.Failed(name, ErrorCode.InvalidReplicationFactor,
-                    $"Unable to replicate the partition {replicationFactor} time(s): The target replication factor of {replicationFactor} cannot be reached because only {brokers} broker(s) are registered.");
-            placement = Place(op.Image, 0, partitions, replicationFactor);
+            var placed = Place(op.Image, partitions, replicationFactor, out placement);
+            if (!placed.IsOk)
+                return CreateTopicOutcome.Failed(name, placed.Error, placed.Message);
         }
         if (placement.Count > _settings.MaxPartitionsPerRequest - partitionsInRequest)
             return CreateTopicOutcome.Failed(name, ErrorCode.PolicyViolation,
@@ -83,7 +82,7 @@ public sealed partial class QuorumController
         foreach (var (key, value) in configs)
             op.Add(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Topic, ResourceName = name, Name = key, Value = value });
         for (int p = 0; p < placement.Count; p++)
-            op.Add(NewPartition(id, p, placement[p]));
+            op.Add(NewPartition(op.Image, id, p, placement[p]));
         return new CreateTopicOutcome(name, ErrorCode.None, null, id, placement.Count, (short)placement[0].Count);
     }
 
@@ -165,19 +164,19 @@ public sealed partial class QuorumController
             if (!checkedAssignment.IsOk) return checkedAssignment;
             if (placement[0].Count != replicationFactor)
                 return new Outcome(ErrorCode.InvalidReplicaAssignment, $"The manual partition assignment includes a partition with {placement[0].Count} replica(s), but this is not consistent with previous partitions, which have {replicationFactor} replica(s).");
+            checkedAssignment = CheckManualPlacement(op.Image, placement, firstPartition: current);
+            if (!checkedAssignment.IsOk) return checkedAssignment;
         }
         else
         {
-            if (replicationFactor > op.Image.Brokers.Count)
-                return new Outcome(ErrorCode.InvalidReplicationFactor,
-                    $"Unable to replicate the partition {replicationFactor} time(s): The target replication factor of {replicationFactor} cannot be reached because only {op.Image.Brokers.Count} broker(s) are registered.");
-            placement = Place(op.Image, current, added, replicationFactor);
+            var placed = Place(op.Image, added, replicationFactor, out placement);
+            if (!placed.IsOk) return placed;
         }
         if (CapacityRefusal(op.Image, placement) is string refusal)
             return new Outcome(ErrorCode.PolicyViolation, refusal);
         partitionsInRequest += added;
         for (int i = 0; i < placement.Count; i++)
-            op.Add(NewPartition(topic.Id, current + i, placement[i]));
+            op.Add(NewPartition(op.Image, topic.Id, current + i, placement[i]));
         return Outcome.Ok;
     }
 
@@ -198,16 +197,23 @@ public sealed partial class QuorumController
         return _capacity.Refusal(image, added);
     }
 
-    private static PartitionRecord NewPartition(KafkaUuid topicId, int partition, List<int> replicas) => new()
+    /// <summary>A new partition: its ISR is its active replicas (placement checked there is one), the first of them leads.</summary>
+    private static PartitionRecord NewPartition(MetadataImage image, KafkaUuid topicId, int partition, List<int> replicas)
     {
-        TopicId = topicId,
-        PartitionId = partition,
-        Replicas = [.. replicas],
-        Isr = [.. replicas],
-        Leader = replicas[0],
-        LeaderEpoch = 0,
-        PartitionEpoch = 0,
-    };
+        List<int> isr = [.. replicas.Where(r => IsActiveBroker(image, r))];
+        return new PartitionRecord
+        {
+            TopicId = topicId,
+            PartitionId = partition,
+            Replicas = [.. replicas],
+            Isr = [.. isr],
+            Leader = isr[0],
+            LeaderEpoch = 0,
+            PartitionEpoch = 0,
+        };
+    }
+
+    private static bool IsActiveBroker(MetadataImage image, int broker) => image.Brokers.TryGetValue(broker, out var b) && b.IsActive;
 
     private KafkaUuid NewTopicId(MetadataImage image)
     {
@@ -219,23 +225,46 @@ public sealed partial class QuorumController
     }
 
     /// <summary>
-    /// Round-robin placement over the registered brokers in id order, starting at a random broker so leaders
-    /// of different topics spread out; replica j of a partition is the broker j places after its leader.
+    /// Places <paramref name="count"/> new partitions over the active (unfenced, not shutting down) brokers, striped
+    /// over racks from a random start (<see cref="StripedReplicaPlacement"/>).
     /// </summary>
-    private List<List<int>> Place(MetadataImage image, int firstPartition, int count, int replicationFactor)
+    private Outcome Place(MetadataImage image, int count, int replicationFactor, out List<List<int>> placement)
     {
-        int[] brokers = [.. image.Brokers.Keys.Order()];
-        int start = _random.Next(brokers.Length);
-        var placement = new List<List<int>>(count);
-        for (int p = 0; p < count; p++)
-        {
-            var replicas = new List<int>(replicationFactor);
-            int leader = (start + firstPartition + p) % brokers.Length;
-            for (int j = 0; j < replicationFactor; j++)
-                replicas.Add(brokers[(leader + j) % brokers.Length]);
-            placement.Add(replicas);
-        }
-        return placement;
+        placement = [];
+        int registered = image.Brokers.Count;
+        if (replicationFactor > registered)
+            return new Outcome(ErrorCode.InvalidReplicationFactor,
+                $"Unable to replicate the partition {replicationFactor} time(s): The target replication factor of {replicationFactor} cannot be reached because only {registered} broker(s) are registered.");
+        if (replicationFactor > 1)
+            return ReplicationNotSupported(replicationFactor, registered);
+        var usable = image.Brokers.Values.Where(b => b.IsActive).Select(b => (b.NodeId, b.Rack)).ToList();
+        if (usable.Count == 0)
+            return new Outcome(ErrorCode.InvalidReplicationFactor,
+                $"Unable to replicate the partition {replicationFactor} time(s): All brokers are currently fenced or in controlled shutdown.");
+        if (replicationFactor > usable.Count)
+            return new Outcome(ErrorCode.InvalidReplicationFactor,
+                $"Unable to replicate the partition {replicationFactor} time(s): only {usable.Count} of the {registered} registered broker(s) are unfenced.");
+        placement = new StripedReplicaPlacement(usable, _random).Place(count, replicationFactor);
+        return Outcome.Ok;
+    }
+
+    /// <summary>
+    /// Until partition data is replicated between brokers, a partition lives on one broker: more replicas would be
+    /// promised and not kept. (With a single broker, the count of registered brokers already says why.)
+    /// </summary>
+    private static Outcome ReplicationNotSupported(int replicationFactor, int registered) => new(ErrorCode.InvalidReplicationFactor,
+        $"Unable to replicate the partition {replicationFactor} time(s): data replication between brokers is not supported yet, so with {registered} brokers registered a partition has exactly 1 replica.");
+
+    /// <summary>A manual placement (already checked against registered brokers) must have one replica per partition for now, and an active one.</summary>
+    private static Outcome CheckManualPlacement(MetadataImage image, List<List<int>> placement, int firstPartition)
+    {
+        if (placement.Count > 0 && placement[0].Count > 1)
+            return ReplicationNotSupported(placement[0].Count, image.Brokers.Count);
+        for (int i = 0; i < placement.Count; i++)
+            if (!placement[i].Any(r => IsActiveBroker(image, r)))
+                return new Outcome(ErrorCode.InvalidReplicationFactor,
+                    $"Every broker of the manual partition assignment of partition {firstPartition + i} is fenced or in controlled shutdown.");
+        return Outcome.Ok;
     }
 
     /// <summary>Checks manual assignments: consecutive partitions from <paramref name="firstPartition"/>, registered and distinct brokers, one replica count.</summary>

@@ -18,6 +18,7 @@ public sealed partial class QuorumController : IDisposable
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly IReplicaCapacity? _capacity;
+    private readonly BrokerSessions _sessions;
     private IMetadataJournal? _journal;
 
     /// <param name="capacity">Asked before partitions are created; null places partitions without limit.</param>
@@ -32,6 +33,7 @@ public sealed partial class QuorumController : IDisposable
         _time = time;
         _random = random;
         _capacity = capacity;
+        _sessions = new BrokerSessions(time);
     }
 
     public ControllerSettings Settings => _settings;
@@ -47,6 +49,7 @@ public sealed partial class QuorumController : IDisposable
         try
         {
             _publisher.Publish(replayed);
+            _sessions.Reset(replayed.Brokers.Keys);
             Volatile.Write(ref _journal, journal);
         }
         finally
@@ -62,35 +65,12 @@ public sealed partial class QuorumController : IDisposable
         try
         {
             Volatile.Write(ref _journal, null);
+            _inProcessBrokers.Clear();
         }
         finally
         {
             _gate.Release();
         }
-    }
-
-    /// <summary>Registers (or re-registers with a changed endpoint or rack) this node; nothing is written when unchanged.</summary>
-    public Task RegisterBrokerAsync(int nodeId, IReadOnlyList<BrokerEndpointInfo> endpoints, string? rack, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        if (endpoints.Count == 0) throw new ArgumentException("a broker registers at least one endpoint", nameof(endpoints));
-        return RunAsync(commit: true, cancellationToken, op =>
-        {
-            var first = endpoints[0];
-            if (op.Image.Brokers.TryGetValue(nodeId, out var existing)
-                && existing.Host == first.Host && existing.Port == first.Port && existing.Rack == rack)
-                return 0;
-            var record = new RegisterBrokerRecord
-            {
-                BrokerId = nodeId,
-                IncarnationId = KafkaUuid.NewRandom(_random),
-                BrokerEpoch = op.Image.Offset + 1,
-                Rack = rack,
-                Endpoints = [.. endpoints.Select(e => new RegisterBrokerRecord.BrokerEndpoint { Name = e.ListenerName, Host = e.Host, Port = e.Port, SecurityProtocol = e.SecurityProtocol })],
-            };
-            op.Add(record);
-            return 1;
-        });
     }
 
     /// <summary>Runs one operation under the controller's lock; commits its records unless <paramref name="commit"/> is false (validate_only).</summary>
@@ -113,6 +93,8 @@ public sealed partial class QuorumController : IDisposable
                     throw new MetadataLogCorruptException($"the operation's records end at offset {lastOffset}, the committed log folds to {committed.Offset}");
                 _publisher.PublishIfNewer(committed);
             }
+            if (commit)
+                pending.Committed(_publisher.Current.Offset);
             return result;
         }
         finally
@@ -130,10 +112,21 @@ public sealed partial class QuorumController : IDisposable
 
         public List<IMetadataRecord> Records { get; } = [];
 
+        private List<Action<long>>? _afterCommit;
+
         public void Add(IMetadataRecord record)
         {
             Records.Add(record);
             Image = Image.Apply(record, Image.Offset);
+        }
+
+        /// <summary>Runs <paramref name="action"/>, still under the controller's lock, with the offset the log ends at once the operation committed.</summary>
+        public void AfterCommit(Action<long> action) => (_afterCommit ??= []).Add(action);
+
+        public void Committed(long endOffset)
+        {
+            foreach (var action in _afterCommit ?? [])
+                action(endOffset);
         }
     }
 }

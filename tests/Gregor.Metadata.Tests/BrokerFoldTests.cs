@@ -1,0 +1,58 @@
+using Gregor.Metadata.Records;
+using Gregor.Protocol.Primitives;
+
+namespace Gregor.Metadata.Tests;
+
+public sealed class BrokerFoldTests
+{
+    private static readonly KafkaUuid Topic = KafkaUuid.NewRandom(new Random(11));
+
+    private static MetadataImage WithBrokerAndPartition()
+    {
+        var image = MetadataImage.Empty("c", 1)
+            .Apply(new RegisterBrokerRecord { BrokerId = 2, BrokerEpoch = 5, Fenced = true, Endpoints = [new RegisterBrokerRecord.BrokerEndpoint { Name = "PLAINTEXT", Host = "h", Port = 1 }] }, 5)
+            .Apply(new TopicRecord { Name = "t", TopicId = Topic }, 6);
+        return image.Apply(new PartitionRecord { TopicId = Topic, PartitionId = 0, Replicas = [2, 3], Isr = [2, 3], Leader = 2, LeaderEpoch = 4, PartitionEpoch = 7 }, 7);
+    }
+
+    [Fact]
+    public void Fencing_records_change_only_the_broker_and_epoch_they_name()
+    {
+        var image = WithBrokerAndPartition();
+        Assert.Equal((true, 5L, 5L), (image.Brokers[2].Fenced, image.Brokers[2].Epoch, image.Brokers[2].RegistrationOffset));
+        image = image.Apply(new UnfenceBrokerRecord { Id = 2, Epoch = 5 }, 8);
+        Assert.False(image.Brokers[2].Fenced);
+        image = image.Apply(new BrokerRegistrationChangeRecord { BrokerId = 2, BrokerEpoch = 5, InControlledShutdown = 1 }, 9);
+        Assert.True(image.Brokers[2].InControlledShutdown);
+        Assert.False(image.Brokers[2].IsActive);
+        image = image.Apply(new BrokerRegistrationChangeRecord { BrokerId = 2, BrokerEpoch = 5, Fenced = 1 }, 10);
+        Assert.Equal((true, true), (image.Brokers[2].Fenced, image.Brokers[2].InControlledShutdown));
+        image = image.Apply(new BrokerRegistrationChangeRecord { BrokerId = 2, BrokerEpoch = 5, Fenced = -1 }, 11);
+        Assert.False(image.Brokers[2].Fenced);
+
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new FenceBrokerRecord { Id = 2, Epoch = 4 }, 12));
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new FenceBrokerRecord { Id = 3, Epoch = 5 }, 12));
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new UnregisterBrokerRecord { BrokerId = 2, BrokerEpoch = 6 }, 12));
+        Assert.False(image.Apply(new UnregisterBrokerRecord { BrokerId = 2, BrokerEpoch = 5 }, 12).Brokers.ContainsKey(2));
+    }
+
+    [Fact]
+    public void A_partition_change_bumps_the_leader_epoch_when_it_names_a_leader_and_the_partition_epoch_always()
+    {
+        var image = WithBrokerAndPartition();
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Isr = [2] }, 8);
+        var p = image.Topic("t")!.Partitions[0];
+        Assert.Equal((2, 4, 8, "2", "2.3"), (p.Leader, p.LeaderEpoch, p.PartitionEpoch, string.Join('.', p.Isr), string.Join('.', p.Replicas)));
+
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Leader = -1 }, 9);
+        p = image.Topic("t")!.Partitions[0];
+        Assert.Equal((-1, 5, 9), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
+
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Leader = -1, Replicas = [2] }, 10);
+        p = image.Topic("t")!.Partitions[0];
+        Assert.Equal((-1, 6, 10, "2"), (p.Leader, p.LeaderEpoch, p.PartitionEpoch, string.Join('.', p.Replicas)));
+
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 1, Leader = 2 }, 11));
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new PartitionChangeRecord { TopicId = KafkaUuid.NewRandom(new Random(1)), PartitionId = 0 }, 11));
+    }
+}
