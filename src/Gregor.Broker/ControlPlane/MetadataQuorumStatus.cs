@@ -1,0 +1,37 @@
+using Gregor.Metadata;
+using Gregor.Raft;
+
+namespace Gregor.Broker.ControlPlane;
+
+/// <summary>The metadata quorum as this node sees it, for DescribeQuorum.</summary>
+public interface IQuorumStatus
+{
+    /// <summary>
+    /// The quorum as this node leads it, its replicas' fetch and caught-up times as Unix epoch milliseconds (−1 unknown);
+    /// null when this node does not lead it (or its metadata log is not open).
+    /// </summary>
+    QuorumDescription? Describe();
+}
+
+/// <summary>
+/// <see cref="IQuorumStatus"/> over the metadata log <see cref="ControlPlaneHost"/> opens: attached when the log is
+/// replayed, detached when it closes.
+/// </summary>
+public sealed class MetadataQuorumStatus : IQuorumStatus
+{
+    private volatile MetadataLog? _log;
+
+    internal void Attach(MetadataLog? log) => _log = log;
+
+    public QuorumDescription? Describe()
+    {
+        var log = _log;
+        if (log?.DescribeQuorum() is not { } quorum) return null;
+        ReplicaProgress OnWallClock(ReplicaProgress r) => r with
+        {
+            LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs),
+            LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs),
+        };
+        return quorum with { Voters = [.. quorum.Voters.Select(OnWallClock)], Observers = [.. quorum.Observers.Select(OnWallClock)] };
+    }
+}
