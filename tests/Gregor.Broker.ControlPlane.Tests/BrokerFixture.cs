@@ -38,7 +38,7 @@ internal sealed class BrokerFixture : IDisposable
 
     public QuorumController Controller { get; }
 
-    public MetadataQuorumStatus Quorum { get; } = new();
+    public MetadataQuorumStatus Quorum { get; } = new(TimeProvider.System);
 
     public static async Task<TResponse> Call<TRequest, TResponse>(IApiHandler handler, TRequest request, short version)
         where TRequest : IProtocolMessage<TRequest>

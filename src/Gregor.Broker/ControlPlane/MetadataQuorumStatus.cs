@@ -17,7 +17,7 @@ public interface IQuorumStatus
 /// <see cref="IQuorumStatus"/> over the metadata log <see cref="ControlPlaneHost"/> opens: attached when the log is
 /// replayed, detached when it closes.
 /// </summary>
-public sealed class MetadataQuorumStatus : IQuorumStatus
+public sealed class MetadataQuorumStatus(TimeProvider time) : IQuorumStatus
 {
     private volatile MetadataLog? _log;
 
@@ -27,11 +27,12 @@ public sealed class MetadataQuorumStatus : IQuorumStatus
     {
         var log = _log;
         if (log?.DescribeQuorum() is not { } quorum) return null;
-        ReplicaProgress OnWallClock(ReplicaProgress r) => r with
-        {
-            LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs),
-            LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs),
-        };
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // The leader is caught up with itself at every moment, and Kafka's leader reports its own times as the time of
+        // the request. Raft's view of it is as of its last tick, which on one voter is the last metadata write.
+        ReplicaProgress OnWallClock(ReplicaProgress r) => r.ReplicaId == quorum.LeaderId
+            ? r with { LastFetchTimeMs = now, LastCaughtUpTimeMs = now }
+            : r with { LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs), LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs) };
         return quorum with { Voters = [.. quorum.Voters.Select(OnWallClock)], Observers = [.. quorum.Observers.Select(OnWallClock)] };
     }
 }
