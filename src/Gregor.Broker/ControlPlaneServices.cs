@@ -32,6 +32,8 @@ public static class ControlPlaneServices
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));
+        services.AddSingleton<MetadataQuorumStatus>();
+        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<MetadataQuorumStatus>());
         services.AddHostedService<ControlPlaneHost>();
 
         services.AddSingleton<IApiHandler, MetadataHandler>();
@@ -42,6 +44,7 @@ public static class ControlPlaneServices
         services.AddSingleton<IApiHandler, AlterConfigsHandler>();
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
         return services;
     }
 }

@@ -42,6 +42,9 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, EndQuorumEpochHandler>();
         services.AddSingleton<IApiHandler, FetchSnapshotHandler>();
         services.AddSingleton<IApiHandler, MetadataLogFetchHandler>();
+        services.AddSingleton<ReplicatedQuorumStatus>();
+        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
         // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts them.
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();

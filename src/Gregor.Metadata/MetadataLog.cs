@@ -236,6 +236,13 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         lock (_appendLock) return _raft.Describe();
     }
 
+    /// <summary>
+    /// A time on Raft's clock (as <see cref="DescribeQuorum"/> reports them) as Unix epoch milliseconds, by how long
+    /// ago it was on Raft's clock and the wall clock now; −1 (unknown) stays −1.
+    /// </summary>
+    public long RaftTimeToUnixMs(long raftTimeMs) =>
+        raftTimeMs < 0 ? -1 : _time.GetUtcNow().ToUnixTimeMilliseconds() - Math.Max(0, RaftNow - raftTimeMs);
+
     public long Append(IReadOnlyList<IMetadataRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);

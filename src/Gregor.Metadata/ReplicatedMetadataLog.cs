@@ -73,6 +73,10 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
 
     public Task<QuorumDescription?> DescribeAsync() => _driver.ReadAsync(node => node.Describe());
 
+    /// <summary>A time on the Raft clock (milliseconds since the driver started; −1 unknown) as Unix epoch milliseconds.</summary>
+    public long RaftTimeToUnixMs(long raftTimeMs) =>
+        raftTimeMs < 0 ? -1 : _time.GetUtcNow().ToUnixTimeMilliseconds() - Math.Max(0, _driver.NowMs - raftTimeMs);
+
     /// <summary>Whether this node leads and its epoch's first entry has committed (its controller may act).</summary>
     public Task<bool> IsLeaderReadyAsync() => _driver.ReadAsync(node => node.IsLeaderReady);
 

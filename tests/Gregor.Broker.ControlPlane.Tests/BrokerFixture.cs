@@ -28,7 +28,7 @@ internal sealed class BrokerFixture : IDisposable
         };
         Publisher = new MetadataPublisher(MetadataImage.Empty("", 1));
         Controller = new QuorumController(Publisher, new ControllerSettings(1) { NumPartitions = 2 }, TimeProvider.System, new Random(11));
-        _host = new ControlPlaneHost(Controller, Config, TimeProvider.System, NullLogger<ControlPlaneHost>.Instance);
+        _host = new ControlPlaneHost(Controller, Quorum, Config, TimeProvider.System, NullLogger<ControlPlaneHost>.Instance);
         _host.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 
@@ -37,6 +37,8 @@ internal sealed class BrokerFixture : IDisposable
     public MetadataPublisher Publisher { get; }
 
     public QuorumController Controller { get; }
+
+    public MetadataQuorumStatus Quorum { get; } = new(TimeProvider.System);
 
     public static async Task<TResponse> Call<TRequest, TResponse>(IApiHandler handler, TRequest request, short version)
         where TRequest : IProtocolMessage<TRequest>

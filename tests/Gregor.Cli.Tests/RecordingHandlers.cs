@@ -31,6 +31,10 @@ internal sealed class RecordingHandlers : ICommandHandlers
 
     public Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken) => Keep(args);
 
+    public Task<int> ClusterDescribeAsync(ClusterDescribeArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> ClusterQuorumAsync(ClusterQuorumArgs args, CancellationToken cancellationToken) => Keep(args);
+
     public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Keep(args);
 
     public Task<int> GroupListAsync(GroupListArgs args, CancellationToken cancellationToken) => Keep(args);

@@ -118,7 +118,8 @@ public sealed class TopicCommandTests
         string b = "127.0.0.1:" + port;
         foreach (string[] command in new[]
         {
-            new[] { "topic", "list" }, ["topic", "describe", "t"], ["topic", "create", "t"], ["cluster", "info"], ["offsets", "t"],
+            new[] { "topic", "list" }, ["topic", "describe", "t"], ["topic", "create", "t"], ["cluster", "info"], ["cluster", "describe"],
+            ["cluster", "quorum"], ["cluster", "quorum", "--replication"], ["offsets", "t"],
             ["group", "list"], ["group", "describe", "g"], ["group", "reset-offsets", "g", "--all-topics", "--to-earliest"],
         })
         {

@@ -9,9 +9,11 @@ namespace Gregor.Broker.ControlPlane;
 
 /// <summary>
 /// Starts the control plane with the broker: checks meta.properties, opens and replays the metadata log,
-/// activates the controller over it and registers this node; on stop, deactivates and closes the log.
+/// activates the controller over it, lets <paramref name="quorum"/> describe its quorum and registers this node;
+/// on stop, deactivates and closes the log.
 /// </summary>
-public sealed class ControlPlaneHost(QuorumController controller, BrokerConfig config, TimeProvider time, ILogger<ControlPlaneHost> logger) : IHostedService
+public sealed class ControlPlaneHost(QuorumController controller, MetadataQuorumStatus quorum, BrokerConfig config, TimeProvider time,
+    ILogger<ControlPlaneHost> logger) : IHostedService
 {
     private MetadataLog? _log;
 
@@ -21,6 +23,7 @@ public sealed class ControlPlaneHost(QuorumController controller, BrokerConfig c
         var (log, image) = MetadataBootstrap.Open(config.LogDirs, config.NodeId, Random.Shared, time, snapshots);
         _log = log;
         controller.Activate(log, image);
+        quorum.Attach(log);
         logger.LogInformation("Metadata log {Directory} replayed to offset {Offset} (snapshot {Snapshot}, then {Batches} batch(es)): cluster {ClusterId}, {Topics} topic(s)",
             log.Directory, image.Offset, log.ReplayedSnapshot?.ToString() ?? "none", log.BatchesReplayed, image.ClusterId, image.TopicsByName.Count);
         await controller.RegisterBrokerAsync(config.NodeId, AdvertisedEndpoints(config), config.BrokerRack, cancellationToken).ConfigureAwait(false);
@@ -29,6 +32,7 @@ public sealed class ControlPlaneHost(QuorumController controller, BrokerConfig c
     public Task StopAsync(CancellationToken cancellationToken)
     {
         controller.Deactivate();
+        quorum.Attach(null);
         _log?.Dispose();
         _log = null;
         return Task.CompletedTask;

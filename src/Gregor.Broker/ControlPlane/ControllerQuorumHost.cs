@@ -18,6 +18,7 @@ public sealed class ControllerQuorumHost(
     QuorumController controller,
     MetadataPublisher publisher,
     RaftEndpointSlot endpoint,
+    ReplicatedQuorumStatus status,
     BrokerConfig config,
     TimeProvider time,
     ILogger<ControllerQuorumHost> logger) : IHostedService
@@ -41,6 +42,7 @@ public sealed class ControllerQuorumHost(
         _log = log;
         publisher.Publish(log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId });
         endpoint.Attach(log);
+        status.Attach(log);
         log.Driver.Committed += node => { _ = Task.Run(RefreshAsync); };
         log.Driver.StateChanged += node => { _ = Task.Run(RefreshAsync); };
         logger.LogInformation("Metadata quorum member {NodeId} of voters {Voters} started: cluster {ClusterId}, log {Directory}",
@@ -96,6 +98,7 @@ public sealed class ControllerQuorumHost(
         {
         }
         controller.Deactivate();
+        status.Attach(null);
         _log = null;
         await log.DisposeAsync().ConfigureAwait(false);
     }

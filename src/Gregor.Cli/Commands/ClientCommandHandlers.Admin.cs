@@ -136,6 +136,32 @@ internal sealed partial class ClientCommandHandlers
         return 0;
     });
 
+    public Task<int> ClusterDescribeAsync(ClusterDescribeArgs args, CancellationToken cancellationToken) => Guarded("cluster describe", args.Target, async () =>
+    {
+        using var admin = AdminFor(args.Target);
+        var cluster = await admin.DescribeClusterAsync().ConfigureAwait(false);
+        int controller = cluster.Controller?.Id ?? -1;
+        // Fenced: DescribeCluster says so only from v2, and nothing in Gregor fences a broker yet.
+        new ResultWriter(_out, args.Target.Output).ClusterDescription(new ClusterDescriptionView(cluster.ClusterId, controller,
+            [.. cluster.Nodes.Select(n => new ClusterBrokerView(n.Id, n.Host, n.Port, n.Rack, Fenced: false, IsController: n.Id == controller))]));
+        return 0;
+    });
+
+    public Task<int> ClusterQuorumAsync(ClusterQuorumArgs args, CancellationToken cancellationToken) => Guarded("cluster quorum", args.Target, async () =>
+    {
+        using var admin = AdminFor(args.Target);
+        var quorum = await admin.DescribeMetadataQuorumAsync().ConfigureAwait(false);
+        var writer = new ResultWriter(_out, args.Target.Output);
+        if (args.View == QuorumView.Replication)
+        {
+            writer.QuorumReplication(QuorumViews.Replication(quorum));
+            return 0;
+        }
+        var cluster = await admin.DescribeClusterAsync().ConfigureAwait(false);
+        writer.QuorumStatus(QuorumViews.Status(cluster.ClusterId, quorum));
+        return 0;
+    });
+
     public Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken) => Guarded("offsets", args.Target, async () =>
     {
         using var admin = AdminFor(args.Target);

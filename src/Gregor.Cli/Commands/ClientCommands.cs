@@ -3,7 +3,7 @@ using Gregor.Client;
 
 namespace Gregor.Cli.Commands;
 
-/// <summary><c>gregor produce</c>, <c>consume</c>, <c>cluster info</c> and <c>offsets</c>.</summary>
+/// <summary><c>gregor produce</c>, <c>consume</c>, <c>cluster info|describe|quorum</c> and <c>offsets</c>.</summary>
 internal static class ClientCommands
 {
     internal static Option<string> AcksOption() => new Option<string>("--acks")
@@ -162,7 +162,29 @@ internal static class ClientCommands
     {
         var info = new Command("info", "Show the cluster id, the controller and the brokers.");
         info.SetAction((parse, ct) => handlers.ClusterInfoAsync(new ClusterInfoArgs(global.Bind(parse)), ct));
-        return new Command("cluster", "Inspect the cluster.") { info };
+        var describe = new Command("describe", "Show each broker (id, host, port, rack, whether it is fenced) and which is the controller.");
+        describe.SetAction((parse, ct) => handlers.ClusterDescribeAsync(new ClusterDescribeArgs(global.Bind(parse)), ct));
+        return new Command("cluster", "Inspect the cluster.") { info, describe, Quorum(global, handlers) };
+    }
+
+    private static Command Quorum(GlobalOptions global, ICommandHandlers handlers)
+    {
+        var status = new Option<bool>("--status")
+        {
+            Description = "A summary: leader, epoch, high watermark, how far the furthest voter lags, voters and observers (the default).",
+        };
+        var replication = new Option<bool>("--replication")
+        {
+            Description = "Each voter and observer: log end offset, lag, last fetch and last caught-up time, and its role.",
+        };
+        var command = new Command("quorum", "Describe the KRaft metadata quorum, as kafka-metadata-quorum describe.") { status, replication };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(status) && result.GetValue(replication)) result.AddError("cluster quorum: give one of --status or --replication");
+        });
+        command.SetAction((parse, ct) => handlers.ClusterQuorumAsync(
+            new ClusterQuorumArgs(global.Bind(parse), parse.GetValue(replication) ? QuorumView.Replication : QuorumView.Status), ct));
+        return command;
     }
 
     public static Command Offsets(GlobalOptions global, ICommandHandlers handlers)

@@ -35,6 +35,17 @@ internal sealed record ConsumePrintOptions(bool Key, bool Timestamp, bool Partit
 
 internal sealed record ClusterInfoArgs(ClientTarget Target);
 
+internal sealed record ClusterDescribeArgs(ClientTarget Target);
+
+/// <summary>What <c>cluster quorum</c> shows, as kafka-metadata-quorum describe --status and --replication.</summary>
+internal enum QuorumView
+{
+    Status,
+    Replication,
+}
+
+internal sealed record ClusterQuorumArgs(ClientTarget Target, QuorumView View);
+
 internal sealed record OffsetsArgs(ClientTarget Target, string Topic, int? Partition);
 
 /// <summary>Which groups to list: all, or those in some states; <paramref name="ShowState"/> adds the state column.</summary>
@@ -100,6 +111,10 @@ internal interface ICommandHandlers
     Task<int> ConsumeAsync(ConsumeArgs args, CancellationToken cancellationToken);
 
     Task<int> ClusterInfoAsync(ClusterInfoArgs args, CancellationToken cancellationToken);
+
+    Task<int> ClusterDescribeAsync(ClusterDescribeArgs args, CancellationToken cancellationToken);
+
+    Task<int> ClusterQuorumAsync(ClusterQuorumArgs args, CancellationToken cancellationToken);
 
     Task<int> OffsetsAsync(OffsetsArgs args, CancellationToken cancellationToken);
 

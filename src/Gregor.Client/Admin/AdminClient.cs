@@ -235,6 +235,41 @@ internal sealed partial class AdminClient : IAdminClient
         return new DescribeClusterResult { ClusterId = response.ClusterId, Controller = nodes.FirstOrDefault(n => n.Id == response.ControllerId), Nodes = nodes };
     }
 
+    private const string MetadataTopic = "__cluster_metadata";
+
+    public async Task<QuorumInfo> DescribeMetadataQuorumAsync(DescribeMetadataQuorumOptions? options = null)
+    {
+        var response = await ExchangeAsync<DescribeQuorumRequest, DescribeQuorumResponse>(options, null, _ => new DescribeQuorumRequest
+        {
+            Topics = [new DescribeQuorumRequest.TopicData { TopicName = MetadataTopic, Partitions = [new DescribeQuorumRequest.PartitionData { PartitionIndex = 0 }] }],
+        }).ConfigureAwait(false);
+        if (response.ErrorCode != 0) throw new KafkaException(ToError(response.ErrorCode, response.ErrorMessage));
+        var partition = response.Topics.Where(t => t.TopicName == MetadataTopic).SelectMany(t => t.Partitions).FirstOrDefault(p => p.PartitionIndex == 0)
+            ?? throw new KafkaException(new Error(ErrorCode.Local_BadMsg, $"the DescribeQuorum answer has no {MetadataTopic} partition 0"));
+        if (partition.ErrorCode != 0) throw new KafkaException(ToError(partition.ErrorCode, partition.ErrorMessage));
+        static long? Known(long timestamp) => timestamp >= 0 ? timestamp : null;
+        static QuorumReplicaState Replica(DescribeQuorumResponse.ReplicaState r) => new()
+        {
+            ReplicaId = r.ReplicaId,
+            LogEndOffset = r.LogEndOffset,
+            LastFetchTimestamp = Known(r.LastFetchTimestamp),
+            LastCaughtUpTimestamp = Known(r.LastCaughtUpTimestamp),
+        };
+        return new QuorumInfo
+        {
+            LeaderId = partition.LeaderId,
+            LeaderEpoch = partition.LeaderEpoch,
+            HighWatermark = partition.HighWatermark,
+            Voters = [.. partition.CurrentVoters.Select(Replica)],
+            Observers = [.. partition.Observers.Select(Replica)],
+            Nodes = response.Nodes.DistinctBy(n => n.NodeId).ToDictionary(n => n.NodeId, n => new QuorumNode
+            {
+                NodeId = n.NodeId,
+                Endpoints = [.. n.Listeners.Select(l => new QuorumEndpoint(l.Name, l.Host, l.Port))],
+            }),
+        };
+    }
+
     public Metadata GetMetadata(TimeSpan timeout) => GetMetadataAsync(null, timeout).GetAwaiter().GetResult();
 
     public Metadata GetMetadata(string topic, TimeSpan timeout)

@@ -27,6 +27,10 @@ public interface IAdminClient : IDisposable
 
     Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null);
 
+    /// <summary>The KRaft metadata quorum (DescribeQuorum): leader, epoch, high watermark, voters and observers.</summary>
+    /// <exception cref="KafkaException">The quorum could not be described (e.g. NOT_LEADER_OR_FOLLOWER, or a broker without DescribeQuorum).</exception>
+    Task<QuorumInfo> DescribeMetadataQuorumAsync(DescribeMetadataQuorumOptions? options = null);
+
     /// <summary>Every topic and broker.</summary>
     Metadata GetMetadata(TimeSpan timeout);
 

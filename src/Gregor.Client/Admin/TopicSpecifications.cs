@@ -55,6 +55,8 @@ public class IncrementalAlterConfigsOptions : AdminOptions;
 
 public class DescribeClusterOptions : AdminOptions;
 
+public class DescribeMetadataQuorumOptions : AdminOptions;
+
 public class ListOffsetsOptions : AdminOptions
 {
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadUncommitted;

@@ -32,6 +32,7 @@ public sealed class ApiVersionsTests
         var advertised = response.ApiKeys.Select(k => (k.ApiKey, k.MinVersion, k.MaxVersion)).ToList();
         Assert.Equal(registered, advertised);
         Assert.Contains(((short)18, (short)0, (short)4), advertised);
+        Assert.Contains(((short)ApiKey.DescribeQuorum, (short)0, (short)2), advertised); // kafka-metadata-quorum describe
         Assert.Contains(((short)TestApis.Waiting, (short)0, (short)1), advertised);
     }
 

@@ -81,6 +81,32 @@ public sealed class AdminClientTests
     }
 
     [Fact]
+    public async Task The_metadata_quorum_is_described_by_its_leader()
+    {
+        long started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using var broker = await ClientTestBroker.StartAsync();
+        using var admin = Admin(broker);
+        int nodeId = (await admin.DescribeClusterAsync()).Nodes.Single().Id;
+
+        var quorum = await admin.DescribeMetadataQuorumAsync();
+        Assert.Equal(nodeId, quorum.LeaderId);
+        Assert.True(quorum.LeaderEpoch >= 1, $"epoch {quorum.LeaderEpoch}");
+        Assert.True(quorum.HighWatermark > 0, $"high watermark {quorum.HighWatermark}");
+        var voter = quorum.Voters.Single();
+        Assert.Equal((nodeId, quorum.HighWatermark), (voter.ReplicaId, voter.LogEndOffset));
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Assert.InRange(voter.LastFetchTimestamp ?? -1, started - 1000, now + 1000);
+        Assert.InRange(voter.LastCaughtUpTimestamp ?? -1, started - 1000, now + 1000);
+        Assert.Empty(quorum.Observers);
+        var endpoint = quorum.Nodes[nodeId].Endpoints.Single();
+        Assert.Equal($"PLAINTEXT://127.0.0.1:{broker.Port}", endpoint.ToString());
+
+        // Each metadata change moves the high watermark.
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "q", NumPartitions = 1, ReplicationFactor = 1 }]);
+        Assert.True((await admin.DescribeMetadataQuorumAsync()).HighWatermark > quorum.HighWatermark);
+    }
+
+    [Fact]
     public async Task Cluster_is_described_and_offsets_are_listed_by_earliest_latest_and_timestamp()
     {
         await using var broker = await ClientTestBroker.StartAsync();

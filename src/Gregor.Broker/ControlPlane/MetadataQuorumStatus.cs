@@ -1,0 +1,57 @@
+using Gregor.Metadata;
+using Gregor.Raft;
+
+namespace Gregor.Broker.ControlPlane;
+
+/// <summary>The metadata quorum as this node sees it, for DescribeQuorum.</summary>
+public interface IQuorumStatus
+{
+    /// <summary>
+    /// The quorum as this node leads it, its replicas' fetch and caught-up times as Unix epoch milliseconds (−1 unknown);
+    /// null when this node does not lead it (or its metadata log is not open).
+    /// </summary>
+    QuorumDescription? Describe();
+}
+
+/// <summary>
+/// <see cref="IQuorumStatus"/> over the metadata log <see cref="ControlPlaneHost"/> opens: attached when the log is
+/// replayed, detached when it closes.
+/// </summary>
+public sealed class MetadataQuorumStatus(TimeProvider time) : IQuorumStatus
+{
+    private volatile MetadataLog? _log;
+
+    internal void Attach(MetadataLog? log) => _log = log;
+
+    public QuorumDescription? Describe()
+    {
+        var log = _log;
+        if (log?.DescribeQuorum() is not { } quorum) return null;
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // The leader is caught up with itself at every moment, and Kafka's leader reports its own times as the time of
+        // the request. Raft's view of it is as of its last tick, which on one voter is the last metadata write.
+        ReplicaProgress OnWallClock(ReplicaProgress r) => r.ReplicaId == quorum.LeaderId
+            ? r with { LastFetchTimeMs = now, LastCaughtUpTimeMs = now }
+            : r with { LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs), LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs) };
+        return quorum with { Voters = [.. quorum.Voters.Select(OnWallClock)], Observers = [.. quorum.Observers.Select(OnWallClock)] };
+    }
+}
+
+/// <summary><see cref="IQuorumStatus"/> of a controller-only quorum member, over its replicated metadata log once open.</summary>
+public sealed class ReplicatedQuorumStatus : IQuorumStatus
+{
+    private volatile ReplicatedMetadataLog? _log;
+
+    internal void Attach(ReplicatedMetadataLog? log) => _log = log;
+
+    public QuorumDescription? Describe()
+    {
+        var log = _log;
+        if (log is null) return null;
+        // Asked from a request's thread, never the driver's loop, so waiting for the loop's answer is safe.
+        if (log.DescribeAsync().GetAwaiter().GetResult() is not { } quorum) return null;
+        ReplicaProgress OnWallClock(ReplicaProgress r) =>
+            r with { LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs), LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs) };
+        return quorum with { Voters = [.. quorum.Voters.Select(OnWallClock)], Observers = [.. quorum.Observers.Select(OnWallClock)] };
+    }
+}
