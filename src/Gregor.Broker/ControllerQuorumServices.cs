@@ -50,6 +50,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         return services;
     }
 }

@@ -1,9 +1,11 @@
 """A metadata quorum of three controller-only processes (process.roles=controller, static
 controller.quorum.voters on 127.0.0.1), formatted with one cluster id by `gregor storage format`.
-They elect a leader; CreateTopics to the active controller commits on all three (every voter's log
-end offset reaches the high watermark, and their metadata segment files are byte-identical).
-kill -9 of the active controller: a new one is elected and CreateTopics succeeds again; the time
-from the kill to that success is printed (the issue asks for under 10 s). The killed node restarts
+They elect a leader; a metadata change (IncrementalAlterConfigs of a cluster-wide config; a quorum
+with no brokers cannot place a topic's partitions, so CreateTopics is refused, as on Kafka) sent to
+the active controller commits on all three (every voter's log end offset reaches the high watermark,
+and their metadata segment files are byte-identical). kill -9 of the active controller: a new one is
+elected and the next change succeeds again; the time from the kill to that success is printed (the
+issue asks for CreateTopics within 10 s). The killed node restarts
 on its data and catches up to the leader's log end. SIGTERM of the new leader: it resigns
 (EndQuorumEpoch) and exits 0, and the last two elect again."""
 import glob
@@ -79,19 +81,21 @@ def leader(among, timeout):
     raise AssertionError("no leader among %s within %ss" % (among, timeout))
 
 
-def create_until_accepted(among, name, timeout):
-    """Sends CreateTopics to each node in turn until one accepts it; returns the seconds it took."""
-    started = time.monotonic()
+def change_until_accepted(among, value, timeout):
+    """Sends a metadata change to each node in turn until one accepts it; returns the seconds it took."""
+    started, answers = time.monotonic(), {}
     while time.monotonic() - started < timeout:
         for n in among:
             try:
-                error = quorum_wire.create_topic(controllers[n].bootstrap, name, 3)
-            except OSError:
+                error = quorum_wire.set_cluster_config(controllers[n].bootstrap, "log.retention.ms", value)
+            except OSError as e:
+                answers[n] = str(e)
                 continue
+            answers[n] = error
             if error == 0:
                 return time.monotonic() - started, n
         time.sleep(0.05)
-    raise AssertionError("CreateTopics %s was not accepted within %ss" % (name, timeout))
+    raise AssertionError("the change to %s was not accepted within %ss: %s" % (value, timeout, answers))
 
 
 def caught_up(lead, nodes, timeout):
@@ -114,21 +118,23 @@ try:
     first, answer = leader(NODES, 30)
     log("node %d leads epoch %d", first, answer[2])
 
-    took, accepted_by = create_until_accepted(NODES, "quorum-a", 15)
-    check(accepted_by == first, "CreateTopics was accepted by %d, the leader is %d", accepted_by, first)
+    took, accepted_by = change_until_accepted(NODES, "100001", 15)
+    check(accepted_by == first, "the change was accepted by %d, the leader is %d", accepted_by, first)
+    error = quorum_wire.create_topic(controllers[first].bootstrap, "quorum-a", 3)
+    check(error == 38, "CreateTopics with no broker registered: %d, expected INVALID_REPLICATION_FACTOR (38)", error)
     answer = caught_up(first, NODES, 10)
     logs = {n: open(glob.glob(os.path.join(controllers[n].data_dir, "__cluster_metadata-0", "*.log"))[0], "rb").read()
             for n in NODES}
     check(len(set(logs.values())) == 1, "the voters' metadata logs differ: %s", {n: len(b) for n, b in logs.items()})
-    log("topic created through node %d; high watermark %d on all three, logs identical (%d bytes)",
+    log("config change committed through node %d; high watermark %d on all three, logs identical (%d bytes)",
         first, answer[3], len(logs[first]))
 
     killed_at = time.monotonic()
     controllers[first].kill()
     rest = [n for n in NODES if n != first]
-    took, second = create_until_accepted(rest, "quorum-b", 20)
-    log("kill -9 of controller %d: CreateTopics accepted again by node %d %.2f s later", first, second, took)
-    check(took < 10, "CreateTopics took %.1f s to succeed after the controller died", took)
+    took, second = change_until_accepted(rest, "100002", 20)
+    log("kill -9 of controller %d: a change accepted again by node %d %.2f s later", first, second, took)
+    check(took < 10, "a change took %.1f s to succeed after the controller died", took)
 
     controllers[first].start()
     answer = caught_up(second, NODES, 15)
@@ -138,8 +144,8 @@ try:
     check(controllers[second].process.returncode == 0, "SIGTERM: controller %d exited with %s", second,
           controllers[second].process.returncode)
     last = [n for n in NODES if n != second]
-    took, third = create_until_accepted(last, "quorum-c", 20)
-    log("SIGTERM of controller %d: it exited 0, node %d accepted CreateTopics %.2f s later", second, third, took)
+    took, third = change_until_accepted(last, "100003", 20)
+    log("SIGTERM of controller %d: it exited 0, node %d accepted a change %.2f s later", second, third, took)
 finally:
     for c in controllers.values():
         if c.alive():

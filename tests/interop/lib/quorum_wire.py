@@ -1,11 +1,11 @@
 """Raw KRaft admin requests for tests of a controller quorum, whose nodes serve no Metadata (so
-ordinary clients cannot route to them): DescribeQuorum v0 and CreateTopics v5, both flexible
-versions (compact strings and arrays, tagged fields)."""
+ordinary clients cannot route to them): DescribeQuorum v0, CreateTopics v5 and
+IncrementalAlterConfigs v1, all flexible versions (compact strings and arrays, tagged fields)."""
 import struct
 
 from kafka_wire import Reader, connect, read_response, string, uvarint
 
-API_CREATE_TOPICS, API_DESCRIBE_QUORUM = 19, 55
+API_CREATE_TOPICS, API_INCREMENTAL_ALTER_CONFIGS, API_DESCRIBE_QUORUM = 19, 44, 55
 METADATA_TOPIC = "__cluster_metadata"
 
 
@@ -81,4 +81,19 @@ def create_topic(bootstrap, name, partitions, timeout=5.0):
     r.take(">i")  # throttle
     r.uvarint()
     r.compact_string()
+    return r.take(">h")
+
+
+def set_cluster_config(bootstrap, name, value, timeout=5.0):
+    """The error code IncrementalAlterConfigs v1 answers for SET name=value on every broker (resource BROKER, "")."""
+    config = _compact_string(name) + struct.pack(">b", 0) + _compact_string(value) + uvarint(0)
+    resource = struct.pack(">b", 4) + _compact_string("") + uvarint(2) + config + uvarint(0)
+    body = uvarint(2) + resource + struct.pack(">b", 0) + uvarint(0)
+    with connect(bootstrap, timeout) as sock:
+        sock.sendall(_flexible_request(API_INCREMENTAL_ALTER_CONFIGS, 1, 13, body))
+        r = FlexReader(read_response(sock))
+    r.take(">i")
+    r.skip_tags()
+    r.take(">i")  # throttle
+    r.uvarint()
     return r.take(">h")
