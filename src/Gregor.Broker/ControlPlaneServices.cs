@@ -34,6 +34,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));
         services.AddSingleton<MetadataQuorumStatus>();
         services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<MetadataQuorumStatus>());
+        services.AddSingleton<MetadataFailureStop>();
         services.AddHostedService<ControlPlaneHost>();
 
         services.AddSingleton<IApiHandler, MetadataHandler>();

@@ -35,6 +35,7 @@ public static class ControllerQuorumServices
             sp.GetRequiredService<TimeProvider>(), new Random()));
         services.AddSingleton<RaftEndpointSlot>();
         services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
+        services.AddSingleton<MetadataFailureStop>();
         services.AddHostedService<ControllerQuorumHost>();
 
         services.AddSingleton<IApiHandler, VoteHandler>();

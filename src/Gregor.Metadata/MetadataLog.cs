@@ -243,12 +243,18 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     public long RaftTimeToUnixMs(long raftTimeMs) =>
         raftTimeMs < 0 ? -1 : _time.GetUtcNow().ToUnixTimeMilliseconds() - Math.Max(0, RaftNow - raftTimeMs);
 
+    /// <summary>Raised once, when an append or flush failed and the node must stop (see <see cref="MetadataLogFailedException"/>).</summary>
+    public event Action<MetadataLogFailedException>? Failed;
+
+    private MetadataLogFailedException? _failure;
+
     public long Append(IReadOnlyList<IMetadataRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0) throw new ArgumentException("an operation appends at least one record", nameof(records));
         lock (_appendLock)
         {
+            if (_failure is { } failed) throw failed;
             _builder.Reset();
             long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
@@ -273,14 +279,24 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
             ReadOnlyMemory<byte> built = _builder.Build();
             if (built.Length > MaxBatchBytes)
                 throw new MetadataOperationTooLargeException($"the operation's {records.Count} records take {built.Length} bytes, more than {MaxBatchBytes}");
-            long lastOffset = _raft.Propose(RaftNow, built.ToArray(), records.Count)
-                ?? throw new MetadataLogCorruptException($"{Directory}: this node no longer leads the metadata quorum ({_raft.Role})");
-            // On one voter the tick flushes the log and so commits the batch; anything less is a failure to persist,
-            // and the node must stop rather than publish what the log may not hold.
-            _raft.Tick(RaftNow);
-            if (_raft.HighWatermark <= lastOffset)
-                throw new MetadataLogCorruptException($"{Directory}: the batch ending at {lastOffset} did not commit (high watermark {_raft.HighWatermark})");
-            return lastOffset;
+            try
+            {
+                long lastOffset = _raft.Propose(RaftNow, built.ToArray(), records.Count)
+                    ?? throw new InvalidOperationException($"this node no longer leads the metadata quorum ({_raft.Role})");
+                // On one voter the tick flushes the log and so commits the batch; anything less is a failure to persist,
+                // and the node must stop rather than publish what the log may not hold.
+                _raft.Tick(RaftNow);
+                if (_raft.HighWatermark <= lastOffset)
+                    throw new InvalidOperationException($"the batch ending at {lastOffset} did not commit (high watermark {_raft.HighWatermark})");
+                return lastOffset;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                // An appended batch that was not flushed could still commit with the next one: no further append may happen.
+                _failure = new MetadataLogFailedException($"{Directory}: appending to the metadata log failed, the node must stop: {e.Message}", e);
+                Failed?.Invoke(_failure);
+                throw _failure;
+            }
         }
     }
 

@@ -91,6 +91,10 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
         {
             throw new ControllerMovedException(e.Message, e.LeaderId);
         }
+        catch (IOException e)
+        {
+            throw new MetadataLogFailedException($"{Directory}: the metadata quorum member stopped: {e.Message}", e);
+        }
         catch (TimeoutException)
         {
             throw new ControllerMovedException($"the metadata quorum did not commit within {CommitTimeout.TotalSeconds:0} s", -1);

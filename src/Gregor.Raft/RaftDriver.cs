@@ -147,10 +147,36 @@ public sealed class RaftDriver : IAsyncDisposable
 
     private void Post(Action action)
     {
-        if (!_events.Writer.TryWrite(action)) throw new ObjectDisposedException(nameof(RaftDriver));
+        if (!_events.Writer.TryWrite(action))
+        {
+            if (_loop is { IsFaulted: true } loop) throw new IOException("the metadata quorum member has stopped", loop.Exception?.InnerException);
+            throw new ObjectDisposedException(nameof(RaftDriver));
+        }
     }
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await LoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The log failed (an append or fsync) or the core found an invariant broken: this member must stop, and
+            // nothing waiting on it may be told anything but that.
+            _log?.Invoke($"Raft: node {_node.Id} stops: {e.Message}");
+            _events.Writer.TryComplete();
+            var failure = new IOException($"the metadata quorum member {_node.Id} stopped: {e.Message}", e);
+            foreach (var waiting in _waitingFetches.Values) waiting.Answer.TrySetException(failure);
+            foreach (var queue in _waitingAnswers.Values)
+                foreach (var waiting in queue) waiting.TrySetException(failure);
+            foreach (var (_, _, done) in _waitingCommits) done.TrySetException(failure);
+            while (_events.Reader.TryRead(out _)) { }
+            throw;
+        }
+    }
+
+    private async Task LoopAsync()
     {
         var reader = _events.Reader;
         long nextTick = 0;
@@ -170,9 +196,10 @@ public sealed class RaftDriver : IAsyncDisposable
                 {
                     action();
                 }
-                catch (Exception e) when (e is ArgumentException or InvalidDataException)
+                catch (ArgumentException e)
                 {
-                    // A malformed message from a peer: drop it; the core's own invariants throw InvalidOperationException, which stops the loop.
+                    // A malformed message from a peer: drop it. The core's broken invariants (InvalidOperationException)
+                    // and the log's failures (IOException) stop the loop.
                     _log?.Invoke($"Raft: dropped a message: {e.Message}");
                 }
             }
@@ -299,7 +326,7 @@ public sealed class RaftDriver : IAsyncDisposable
         if (_loop is not null)
         {
             try { await _loop.ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
+            catch (Exception) { } // a failure was logged and handed to every waiter when the loop stopped
         }
         foreach (var waiting in _waitingFetches.Values) waiting.Answer.TrySetCanceled();
         foreach (var queue in _waitingAnswers.Values)

@@ -28,7 +28,9 @@ internal sealed class BrokerFixture : IDisposable
         };
         Publisher = new MetadataPublisher(MetadataImage.Empty("", 1));
         Controller = new QuorumController(Publisher, new ControllerSettings(1) { NumPartitions = 2 }, TimeProvider.System, new Random(11));
-        _host = new ControlPlaneHost(Controller, Quorum, Config, TimeProvider.System, NullLogger<ControlPlaneHost>.Instance);
+        var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
+        _host = new ControlPlaneHost(Controller, Quorum, Config, TimeProvider.System,
+            new MetadataFailureStop(lifetime, NullLogger<MetadataFailureStop>.Instance), NullLogger<ControlPlaneHost>.Instance);
         _host.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 

@@ -43,8 +43,12 @@ internal sealed class MemoryRaftLog : IRaftLog
     /// <summary>A disk that lies: flush returns but nothing becomes durable.</summary>
     public bool LyingFlush { get; init; }
 
+    /// <summary>A disk that has failed: every flush throws.</summary>
+    public bool FailFlushes { get; set; }
+
     public void Flush()
     {
+        if (FailFlushes) throw new IOException("fsync failed: input/output error");
         if (!LyingFlush) _flushedEnd = EndOffset;
         FlushCount++;
     }

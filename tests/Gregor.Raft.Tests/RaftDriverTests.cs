@@ -85,6 +85,26 @@ public sealed class RaftDriverTests : IAsyncDisposable
         Assert.Contains(committed, b => !b.IsControl && b.Payload.Span[0] == 1 && b.EndOffset - 1 == offset);
     }
 
+    private sealed class NoPeers : IRaftTransport
+    {
+        public Task<RaftMessage?> SendAsync(int destination, RaftMessage request, CancellationToken cancellationToken) => Task.FromResult<RaftMessage?>(null);
+    }
+
+    [Fact]
+    public async Task AMemberWhoseLogCannotFlushStopsAndFailsEverythingWaitingOnIt()
+    {
+        var log = new MemoryRaftLog();
+        var node = new RaftNode(1, [1], Fast, log, new MemoryQuorumStateStore(), new Random(1), 0);
+        await using var driver = new RaftDriver(node, new NoPeers(), TimeProvider.System, TimeProvider.System.GetTimestamp());
+        driver.Start();
+        Assert.True(await driver.ProposeAsync(new byte[] { 1 }, 1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)) >= 1);
+
+        log.FailFlushes = true;
+        await Assert.ThrowsAsync<IOException>(() => driver.ProposeAsync(new byte[] { 2 }, 1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<IOException>(() => driver.Completion.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<IOException>(() => driver.ReadAsync(n => n.Role));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var driver in _drivers.Values) await driver.DisposeAsync();

@@ -13,7 +13,7 @@ namespace Gregor.Broker.ControlPlane;
 /// on stop, deactivates and closes the log.
 /// </summary>
 public sealed class ControlPlaneHost(QuorumController controller, MetadataQuorumStatus quorum, BrokerConfig config, TimeProvider time,
-    ILogger<ControlPlaneHost> logger) : IHostedService
+    MetadataFailureStop failureStop, ILogger<ControlPlaneHost> logger) : IHostedService
 {
     private MetadataLog? _log;
 
@@ -22,6 +22,7 @@ public sealed class ControlPlaneHost(QuorumController controller, MetadataQuorum
         var snapshots = new MetadataSnapshotPolicy(config.MetadataSnapshots.MaxRecordBytesBetweenSnapshots, config.MetadataSnapshots.MaxIntervalMs);
         var (log, image) = MetadataBootstrap.Open(config.LogDirs, config.NodeId, Random.Shared, time, snapshots);
         _log = log;
+        log.Failed += failureStop.Stop;
         controller.Activate(log, image);
         quorum.Attach(log);
         logger.LogInformation("Metadata log {Directory} replayed to offset {Offset} (snapshot {Snapshot}, then {Batches} batch(es)): cluster {ClusterId}, {Topics} topic(s)",

@@ -21,6 +21,7 @@ public sealed class ControllerQuorumHost(
     ReplicatedQuorumStatus status,
     BrokerConfig config,
     TimeProvider time,
+    MetadataFailureStop failureStop,
     ILogger<ControllerQuorumHost> logger) : IHostedService
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -44,6 +45,8 @@ public sealed class ControllerQuorumHost(
         endpoint.Attach(log);
         status.Attach(log);
         log.Driver.Committed += node => { _ = Task.Run(RefreshAsync); };
+        _ = log.Driver.Completion.ContinueWith(loop => failureStop.Stop(loop.Exception!.InnerException!), CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         log.Driver.StateChanged += node => { _ = Task.Run(RefreshAsync); };
         logger.LogInformation("Metadata quorum member {NodeId} of voters {Voters} started: cluster {ClusterId}, log {Directory}",
             config.NodeId, string.Join(",", voters.Keys.Order()), clusterId, log.Directory);

@@ -8,12 +8,14 @@ namespace Gregor.Broker.Handlers;
 internal static class ControllerFailures
 {
     public static bool IsControllerFailure(Exception e) =>
-        e is ControllerNotActiveException or ControllerMovedException or IOException or MetadataOperationTooLargeException;
+        e is ControllerNotActiveException or ControllerMovedException or MetadataLogFailedException or IOException or MetadataOperationTooLargeException;
 
     public static ErrorCode ErrorFor(Exception e) => e switch
     {
         ControllerNotActiveException => ErrorCode.NotController,
         ControllerMovedException => ErrorCode.NotController,
+        // The node is stopping; another controller (or this one, restarted from its log) takes the request.
+        MetadataLogFailedException => ErrorCode.NotController,
         MetadataOperationTooLargeException => ErrorCode.PolicyViolation,
         _ => ErrorCode.UnknownServerError,
     };
