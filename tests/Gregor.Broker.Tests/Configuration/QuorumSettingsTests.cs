@@ -183,7 +183,7 @@ public sealed class QuorumSettingsTests
 
     [Theory]
     [InlineData("process.roles=broker,node.id=2,controller.quorum.voters=1@c1:9093,controller.listener.names=CONTROLLER", "process.roles=broker needs controllers")]
-    [InlineData("process.roles=controller,controller.quorum.voters=1@localhost:9093,controller.listener.names=CONTROLLER,listeners=CONTROLLER://:9093", "process.roles=controller")]
+    [InlineData("process.roles=controller,controller.quorum.bootstrap.servers=localhost:9093,controller.listener.names=CONTROLLER,listeners=CONTROLLER://:9093", "process.roles=controller")]
     [InlineData("controller.quorum.voters=1@localhost:9093;2@h2:9093;3@h3:9093,controller.listener.names=CONTROLLER," + "listeners=PLAINTEXT://:9092;CONTROLLER://:9093", "names 3 voters")]
     [InlineData("controller.quorum.bootstrap.servers=localhost:9093,controller.listener.names=CONTROLLER,listeners=PLAINTEXT://:9092;CONTROLLER://:9093", "dynamic quorum")]
     public void What_needs_more_than_one_node_is_refused_at_start(string settings, string reason)
@@ -192,7 +192,16 @@ public sealed class QuorumSettingsTests
         var config = Parse(settings.Split(',').Select(s => s.Replace(';', ',')).ToArray());
         var e = Assert.Throws<BrokerConfigException>(() => SingleNodeRuntime.EnsureRunnable(config));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
-        Assert.Contains("multi-node clusters are not yet runnable in this build", e.Message, StringComparison.Ordinal);
+        Assert.Contains("brokers in a multi-node cluster are not yet runnable in this build", e.Message, StringComparison.Ordinal);
         Assert.Throws<BrokerConfigException>(() => BrokerHost.Create(config));
+    }
+
+    [Fact]
+    public void A_controller_only_member_of_static_voters_runs()
+    {
+        var config = Parse("process.roles=controller", "controller.quorum.voters=1@localhost:9093,2@h2:9093,3@h3:9093",
+            "controller.listener.names=CONTROLLER", "listeners=CONTROLLER://:9093");
+        Assert.True(SingleNodeRuntime.IsControllerQuorumMember(config));
+        Assert.Null(SingleNodeRuntime.WhyNotRunnable(config));
     }
 }
