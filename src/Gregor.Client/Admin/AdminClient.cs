@@ -20,10 +20,12 @@ internal sealed partial class AdminClient : IAdminClient
     private readonly MetadataManager _metadata;
     private readonly GroupCoordinatorRouter _coordinators;
     private readonly TimeSpan _retryBackoff;
+    private readonly IReadOnlyList<BrokerEndpoint> _bootstrap;
 
     public AdminClient(ConnectionSettings settings, IReadOnlyList<BrokerEndpoint> bootstrap, TimeSpan metadataMaxAge, TimeSpan retryBackoff)
     {
         _settings = settings;
+        _bootstrap = bootstrap;
         _pool = new ConnectionPool(settings);
         _metadata = new MetadataManager(bootstrap, _pool, metadataMaxAge, retryBackoff, allowAutoTopicCreation: false);
         _retryBackoff = retryBackoff;
@@ -76,6 +78,55 @@ internal sealed partial class AdminClient : IAdminClient
         if (current.ControllerId >= 0 && current.Brokers.TryGetValue(current.ControllerId, out var controller))
             return await _pool.GetAsync(controller, cancellationToken).ConfigureAwait(false);
         return await _metadata.AnyConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A request sent straight to the bootstrap endpoints in turn; the first answer counts.</summary>
+    private async Task<TResponse> FirstBootstrapAnswerAsync<TRequest, TResponse>(AdminOptions? options, Func<short, TRequest> build)
+        where TRequest : IProtocolMessage<TRequest>
+        where TResponse : IProtocolMessage<TResponse>
+    {
+        var timeout = options?.RequestTimeout ?? _settings.RequestTimeout;
+        using var cancel = new CancellationTokenSource(timeout);
+        Exception? failure = null;
+        foreach (var endpoint in _bootstrap)
+        {
+            try
+            {
+                var connection = await _pool.GetAsync(endpoint, cancel.Token).ConfigureAwait(false);
+                short version = connection.Versions.Highest((ApiKey)TRequest.Descriptor.ApiKey);
+                return await connection.SendAsync<TRequest, TResponse>(build(version), version, cancel.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (AsKafkaException(e, cancel, timeout) is { } translated)
+            {
+                failure = translated;
+            }
+        }
+        throw failure ?? new KafkaException(new Error(ErrorCode.Local_AllBrokersDown, "no bootstrap endpoint answered"));
+    }
+
+    /// <summary>DescribeQuorum sent straight to each bootstrap endpoint until one leads the quorum (the others answer NOT_LEADER_OR_FOLLOWER).</summary>
+    private async Task<DescribeQuorumResponse> FromControllersAsync(AdminOptions? options, Func<short, DescribeQuorumRequest> build)
+    {
+        var timeout = options?.RequestTimeout ?? _settings.RequestTimeout;
+        using var cancel = new CancellationTokenSource(timeout);
+        DescribeQuorumResponse? last = null;
+        Exception? failure = null;
+        foreach (var endpoint in _bootstrap)
+        {
+            try
+            {
+                var connection = await _pool.GetAsync(endpoint, cancel.Token).ConfigureAwait(false);
+                short version = connection.Versions.Highest(ApiKey.DescribeQuorum);
+                last = await connection.SendAsync<DescribeQuorumRequest, DescribeQuorumResponse>(build(version), version, cancel.Token).ConfigureAwait(false);
+                bool leads = last.ErrorCode == 0 && last.Topics.SelectMany(t => t.Partitions).Any(p => p.ErrorCode == 0);
+                if (leads) return last;
+            }
+            catch (Exception e) when (AsKafkaException(e, cancel, timeout) is { } translated)
+            {
+                failure = translated;
+            }
+        }
+        return last ?? throw failure ?? new KafkaException(new Error(ErrorCode.Local_AllBrokersDown, "no bootstrap controller answered DescribeQuorum"));
     }
 
     private async Task<BrokerConnection> ConnectionToAsync(int node, CancellationToken cancellationToken)
@@ -229,7 +280,16 @@ internal sealed partial class AdminClient : IAdminClient
 
     public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)
     {
-        var response = await ExchangeAsync<DescribeClusterRequest, DescribeClusterResponse>(options, null, _ => new DescribeClusterRequest()).ConfigureAwait(false);
+        DescribeClusterResponse response;
+        try
+        {
+            response = await ExchangeAsync<DescribeClusterRequest, DescribeClusterResponse>(options, null, _ => new DescribeClusterRequest()).ConfigureAwait(false);
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
+        {
+            // Bootstrapped from controllers, which serve no Metadata but answer DescribeCluster themselves (KIP-919).
+            response = await FirstBootstrapAnswerAsync<DescribeClusterRequest, DescribeClusterResponse>(options, _ => new DescribeClusterRequest()).ConfigureAwait(false);
+        }
         if (response.ErrorCode != 0) throw new KafkaException(ToError(response.ErrorCode, response.ErrorMessage));
         var nodes = response.Brokers.Select(b => new Node { Id = b.BrokerId, Host = b.Host, Port = b.Port, Rack = b.Rack }).ToList();
         return new DescribeClusterResult { ClusterId = response.ClusterId, Controller = nodes.FirstOrDefault(n => n.Id == response.ControllerId), Nodes = nodes };
@@ -239,10 +299,21 @@ internal sealed partial class AdminClient : IAdminClient
 
     public async Task<QuorumInfo> DescribeMetadataQuorumAsync(DescribeMetadataQuorumOptions? options = null)
     {
-        var response = await ExchangeAsync<DescribeQuorumRequest, DescribeQuorumResponse>(options, null, _ => new DescribeQuorumRequest
+        static DescribeQuorumRequest Build(short version) => new()
         {
             Topics = [new DescribeQuorumRequest.TopicData { TopicName = MetadataTopic, Partitions = [new DescribeQuorumRequest.PartitionData { PartitionIndex = 0 }] }],
-        }).ConfigureAwait(false);
+        };
+        DescribeQuorumResponse response;
+        try
+        {
+            response = await ExchangeAsync<DescribeQuorumRequest, DescribeQuorumResponse>(options, null, Build).ConfigureAwait(false);
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
+        {
+            // Bootstrapped from controllers (kafka-metadata-quorum's --bootstrap-controller), which serve no Metadata:
+            // ask each in turn; the one that leads the quorum answers.
+            response = await FromControllersAsync(options, Build).ConfigureAwait(false);
+        }
         if (response.ErrorCode != 0) throw new KafkaException(ToError(response.ErrorCode, response.ErrorMessage));
         var partition = response.Topics.Where(t => t.TopicName == MetadataTopic).SelectMany(t => t.Partitions).FirstOrDefault(p => p.PartitionIndex == 0)
             ?? throw new KafkaException(new Error(ErrorCode.Local_BadMsg, $"the DescribeQuorum answer has no {MetadataTopic} partition 0"));

@@ -140,6 +140,12 @@ try:
     answer = caught_up(second, NODES, 15)
     log("node %d restarted and caught up to %d", first, answer[3])
 
+    # gregor cluster quorum, bootstrapped from the controllers (they serve no Metadata), agrees.
+    out = subprocess.run(["dotnet", env("GREGOR_DLL"), "cluster", "quorum", "--replication", "--output", "json", "--bootstrap",
+                          ",".join(controllers[n].bootstrap for n in NODES)], check=True, capture_output=True, text=True).stdout
+    check('"Leader"' in out and all('"NodeId": %d' % n in out or '"nodeId": %d' % n in out for n in NODES),
+          "gregor cluster quorum --replication: %s", out)
+
     controllers[second].stop()
     check(controllers[second].process.returncode == 0, "SIGTERM: controller %d exited with %s", second,
           controllers[second].process.returncode)
