@@ -24,6 +24,17 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
     private readonly object _foldLock = new();
     private long _foldedEnd;
     private MetadataImage? _folded;
+    private MetadataImage? _empty;
+    private MetadataSnapshotPolicy _snapshots = MetadataSnapshotPolicy.Default;
+    private long _bytesSinceSnapshot;
+    private long _lastSnapshotAt;
+    private int _foldedEpoch;
+    private long _foldedTimestamp = -1;
+
+    /// <summary>Snapshots this member wrote, and how many times it loaded one (at start, or fetched from the leader).</summary>
+    public int SnapshotsTaken { get; private set; }
+
+    public int SnapshotsLoaded { get; private set; }
 
     private ReplicatedMetadataLog(FileRaftLog log, KafkaRaftTransport transport, RaftDriver driver, TimeProvider time, string clusterId)
     {
@@ -43,7 +54,7 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
 
     /// <summary>Opens the log and starts this node's member of the quorum.</summary>
     public static ReplicatedMetadataLog Open(string logDir, int nodeId, IReadOnlyDictionary<int, BrokerEndpoint> voters, string clusterId,
-        RaftSettings settings, TimeProvider time, Action<string>? log = null)
+        RaftSettings settings, TimeProvider time, Action<string>? log = null, MetadataSnapshotPolicy? snapshots = null)
     {
         ArgumentNullException.ThrowIfNull(voters);
         string directory = Path.Combine(logDir, MetadataLog.DirectoryName);
@@ -57,7 +68,7 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
             var transport = new KafkaRaftTransport(clusterId, voters,
                 new ConnectionSettings { ClientId = $"raft-{nodeId}", SoftwareName = "gregor-raft", Clock = time }, settings);
             var driver = new RaftDriver(node, transport, time, origin, log);
-            var opened = new ReplicatedMetadataLog(raftLog, transport, driver, time, clusterId);
+            var opened = new ReplicatedMetadataLog(raftLog, transport, driver, time, clusterId) { _snapshots = snapshots ?? MetadataSnapshotPolicy.Default };
             driver.Start();
             return opened;
         }
@@ -103,26 +114,86 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
 
     /// <summary>
     /// The fold of everything committed so far: <paramref name="image"/> (the image before the first record) seeds it
-    /// on the first call; later calls continue this log's own fold, whichever thread asks. Not to be called on the
-    /// driver's loop (it waits for it).
+    /// on the first call; later calls continue this log's own fold, whichever thread asks. Where the log starts after
+    /// the fold's end (at start from a snapshot, or after one was fetched from the leader) the fold restarts from the
+    /// newest snapshot. A snapshot is written when the policy says one is due. Not to be called on the driver's loop
+    /// (it waits for it).
     /// </summary>
     public MetadataImage CatchUp(MetadataImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
         lock (_foldLock)
         {
+            _empty ??= image;
             var folded = _folded ?? image;
+            var (start, snapshot) = _driver.ReadAsync(node => (node.Log.StartOffset, node.Log.LatestSnapshot)).GetAwaiter().GetResult();
+            if (start > _foldedEnd || (_folded is null && snapshot is not null))
+            {
+                if (snapshot is not SnapshotId id || id.EndOffset != start)
+                    throw new MetadataLogCorruptException($"{Directory}: the log starts at {start} with no snapshot of what comes before");
+                folded = LoadSnapshot(id);
+            }
             while (true)
             {
                 long from = _foldedEnd;
-                var batches = _driver.ReadAsync(node => node.ReadCommitted(Math.Max(from, node.Log.StartOffset), ReadBytes)).GetAwaiter().GetResult();
+                var batches = _driver.ReadAsync(node => node.ReadCommitted(from, ReadBytes)).GetAwaiter().GetResult();
                 if (batches.Count == 0) break;
                 foreach (var batch in batches)
+                {
                     folded = MetadataBatchFold.Apply(folded, batch, Directory);
+                    _foldedEpoch = batch.Epoch;
+                    _foldedTimestamp = Protocol.Records.RecordBatchHeader.MaxTimestamp(batch.Payload.Span);
+                    if (!batch.IsControl) _bytesSinceSnapshot += batch.Payload.Length;
+                }
                 _foldedEnd = batches[^1].EndOffset;
             }
             _folded = folded;
+            MaybeSnapshot(folded);
             return folded;
+        }
+    }
+
+    private MetadataImage LoadSnapshot(SnapshotId id)
+    {
+        string path = Path.Combine(Directory, id + ".checkpoint");
+        byte[] bytes = _driver.ReadAsync(node =>
+        {
+            long size = node.Log.SnapshotSize(id);
+            if (size < 0 || size > int.MaxValue) throw new MetadataLogCorruptException($"{path}: the snapshot cannot be read whole ({size} bytes)");
+            return node.Log.ReadSnapshot(id, 0, (int)size).ToArray();
+        }).GetAwaiter().GetResult();
+        var contents = MetadataSnapshot.Read(bytes, _empty!, id.EndOffset, path);
+        _foldedEnd = id.EndOffset;
+        _foldedEpoch = id.Epoch;
+        _foldedTimestamp = contents.LastContainedLogTimestamp;
+        _bytesSinceSnapshot = 0;
+        _lastSnapshotAt = _driver.NowMs;
+        SnapshotsLoaded++;
+        return contents.Image;
+    }
+
+    /// <summary>
+    /// Every member snapshots what it folded, as Kafka's controllers each do, so its log stays short and a member far
+    /// behind is sent a snapshot. A snapshot that cannot be written is retried after as many bytes or as long again.
+    /// </summary>
+    private void MaybeSnapshot(MetadataImage folded)
+    {
+        if (!_snapshots.IsDue(_bytesSinceSnapshot, _driver.NowMs - _lastSnapshotAt)) return;
+        var id = new SnapshotId(_foldedEnd, Math.Max(_foldedEpoch, 0));
+        byte[] bytes = MetadataSnapshot.Write(folded, id.Epoch, _foldedTimestamp);
+        _bytesSinceSnapshot = 0;
+        _lastSnapshotAt = _driver.NowMs;
+        try
+        {
+            _driver.ReadAsync(node =>
+            {
+                node.CreateSnapshot(id, bytes);
+                return true;
+            }).GetAwaiter().GetResult();
+            SnapshotsTaken++;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

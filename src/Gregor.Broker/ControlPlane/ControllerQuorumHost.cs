@@ -38,8 +38,9 @@ public sealed class ControllerQuorumHost(
             ElectionBackoffMaxMs = config.Quorum.ElectionBackoffMaxMs,
             RequestTimeoutMs = config.Quorum.FetchTimeoutMs,
         };
+        var snapshots = new MetadataSnapshotPolicy(config.MetadataSnapshots.MaxRecordBytesBetweenSnapshots, config.MetadataSnapshots.MaxIntervalMs);
         var log = ReplicatedMetadataLog.Open(config.LogDirs[0], config.NodeId, voters, clusterId, settings, time,
-            message => logger.LogInformation("{Message}", message));
+            message => logger.LogInformation("{Message}", message), snapshots);
         _log = log;
         publisher.Publish(log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId });
         endpoint.Attach(log);
