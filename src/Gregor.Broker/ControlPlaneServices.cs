@@ -17,6 +17,29 @@ public static class ControlPlaneServices
 {
     public static IServiceCollection AddGregorControlPlane(this IServiceCollection services, BrokerConfig config)
     {
+        AddMetadataState(services, config);
+        services.AddSingleton<MetadataQuorumStatus>();
+        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<MetadataQuorumStatus>());
+        services.AddHostedService<ControlPlaneHost>();
+
+        services.AddSingleton<IApiHandler, MetadataHandler>();
+        services.AddSingleton<IApiHandler, CreateTopicsHandler>();
+        services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
+        services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
+        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// What every node with a metadata log registers, whatever its roles: the image and its publisher, the controller
+    /// settings and the controller, and what stops the node when the metadata log fails.
+    /// </summary>
+    internal static void AddMetadataState(IServiceCollection services, BrokerConfig config)
+    {
         ArgumentNullException.ThrowIfNull(config);
         services.TryAddSingleton(config);
         services.TryAddSingleton(TimeProvider.System);
@@ -32,20 +55,6 @@ public static class ControlPlaneServices
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));
-        services.AddSingleton<MetadataQuorumStatus>();
-        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<MetadataQuorumStatus>());
         services.AddSingleton<MetadataFailureStop>();
-        services.AddHostedService<ControlPlaneHost>();
-
-        services.AddSingleton<IApiHandler, MetadataHandler>();
-        services.AddSingleton<IApiHandler, CreateTopicsHandler>();
-        services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
-        services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
-        services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
-        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
-        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
-        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
-        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
-        return services;
     }
 }

@@ -3,11 +3,8 @@ using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
 using Gregor.Broker.Handlers.Quorum;
-using Gregor.Metadata;
-using Gregor.Metadata.Controller;
 using Gregor.Raft;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gregor.Broker;
 
@@ -20,22 +17,9 @@ public static class ControllerQuorumServices
 {
     public static IServiceCollection AddGregorControllerQuorum(this IServiceCollection services, BrokerConfig config)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        services.TryAddSingleton(config);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new MetadataPublisher(MetadataImage.Empty("", config.NodeId)));
-        services.AddSingleton<IMetadataView>(sp => sp.GetRequiredService<MetadataPublisher>());
-        services.AddSingleton(new ControllerSettings(config.NodeId)
-        {
-            NumPartitions = config.NumPartitions,
-            DefaultReplicationFactor = config.DefaultReplicationFactor,
-            LogDefaults = config.LogDefaults,
-        });
-        services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
-            sp.GetRequiredService<TimeProvider>(), new Random()));
+        ControlPlaneServices.AddMetadataState(services, config);
         services.AddSingleton<RaftEndpointSlot>();
         services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
-        services.AddSingleton<MetadataFailureStop>();
         services.AddHostedService<ControllerQuorumHost>();
 
         services.AddSingleton<IApiHandler, VoteHandler>();

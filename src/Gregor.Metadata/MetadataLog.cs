@@ -1,6 +1,4 @@
-using System.Buffers;
 using Gregor.Metadata.Records;
-using Gregor.Protocol.Primitives;
 using Gregor.Protocol.Records;
 using Gregor.Raft;
 
@@ -36,7 +34,6 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     private readonly FileRaftLog _log;
     private readonly RaftNode _raft;
     private readonly TimeProvider _time;
-    private readonly RecordBatchBuilder _builder = new(4096);
     private readonly object _appendLock = new();
     private readonly long _started;
     private readonly MetadataSnapshotPolicy _snapshots;
@@ -88,7 +85,8 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     /// <summary>Why the last snapshot due could not be written (it is tried again after as many bytes or as long again), or null.</summary>
     public Exception? LastSnapshotFailure { get; private set; }
 
-    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null, MetadataSnapshotPolicy? snapshots = null)
+    /// <param name="random">The Raft node's randomness (election timeouts); a seeded one replays a test exactly.</param>
+    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null, MetadataSnapshotPolicy? snapshots = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(logDir);
         time ??= TimeProvider.System;
@@ -99,7 +97,7 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         {
             long started = time.GetTimestamp();
             long wallClock = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var raft = new RaftNode(nodeId, [nodeId], new RaftSettings(), log, new FileQuorumStateStore(directory), new Random(), 0,
+            var raft = new RaftNode(nodeId, [nodeId], new RaftSettings(), log, new FileQuorumStateStore(directory), random ?? new Random(), 0,
                 (leader, voters) => LeaderChangeBatch.Build(leader, voters, wallClock));
             raft.Tick(0);
             if (raft.Role != RaftRole.Leader || raft.HighWatermark != log.EndOffset)
@@ -255,33 +253,10 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         lock (_appendLock)
         {
             if (_failure is { } failed) throw failed;
-            _builder.Reset();
-            long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
+            byte[] batch = MetadataBatchWriter.Build(records, _time.GetUtcNow().ToUnixTimeMilliseconds(), MaxBatchBytes);
             try
             {
-                foreach (var record in records)
-                {
-                    int size = MetadataRecordCodec.Size(record);
-                    if (scratch.Length < size)
-                    {
-                        ArrayPool<byte>.Shared.Return(scratch);
-                        scratch = ArrayPool<byte>.Shared.Rent(size);
-                    }
-                    MetadataRecordCodec.Write(record, scratch.AsSpan(0, size));
-                    _builder.Append(now, NullableBytes.Null, scratch.AsSpan(0, size));
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-            ReadOnlyMemory<byte> built = _builder.Build();
-            if (built.Length > MaxBatchBytes)
-                throw new MetadataOperationTooLargeException($"the operation's {records.Count} records take {built.Length} bytes, more than {MaxBatchBytes}");
-            try
-            {
-                long lastOffset = _raft.Propose(RaftNow, built.ToArray(), records.Count)
+                long lastOffset = _raft.Propose(RaftNow, batch, records.Count)
                     ?? throw new InvalidOperationException($"this node no longer leads the metadata quorum ({_raft.Role})");
                 // On one voter the tick flushes the log and so commits the batch; anything less is a failure to persist,
                 // and the node must stop rather than publish what the log may not hold.
@@ -302,7 +277,6 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
 
     public void Dispose()
     {
-        _builder.Dispose();
         _log.Dispose();
     }
 }

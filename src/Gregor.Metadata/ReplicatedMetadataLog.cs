@@ -54,7 +54,7 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
 
     /// <summary>Opens the log and starts this node's member of the quorum.</summary>
     public static ReplicatedMetadataLog Open(string logDir, int nodeId, IReadOnlyDictionary<int, BrokerEndpoint> voters, string clusterId,
-        RaftSettings settings, TimeProvider time, Action<string>? log = null, MetadataSnapshotPolicy? snapshots = null)
+        RaftSettings settings, TimeProvider time, Random random, Action<string>? log = null, MetadataSnapshotPolicy? snapshots = null)
     {
         ArgumentNullException.ThrowIfNull(voters);
         string directory = Path.Combine(logDir, MetadataLog.DirectoryName);
@@ -63,7 +63,7 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
         {
             long origin = time.GetTimestamp();
             long wallClock = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var node = new RaftNode(nodeId, voters.Keys, settings, raftLog, new FileQuorumStateStore(directory), new Random(), 0,
+            var node = new RaftNode(nodeId, voters.Keys, settings, raftLog, new FileQuorumStateStore(directory), random, 0,
                 (leader, voterIds) => LeaderChangeBatch.Build(leader, voterIds, wallClock));
             var transport = new KafkaRaftTransport(clusterId, voters,
                 new ConnectionSettings { ClientId = $"raft-{nodeId}", SoftwareName = "gregor-raft", Clock = time }, settings);

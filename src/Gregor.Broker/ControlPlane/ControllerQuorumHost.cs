@@ -39,7 +39,7 @@ public sealed class ControllerQuorumHost(
             RequestTimeoutMs = config.Quorum.FetchTimeoutMs,
         };
         var snapshots = new MetadataSnapshotPolicy(config.MetadataSnapshots.MaxRecordBytesBetweenSnapshots, config.MetadataSnapshots.MaxIntervalMs);
-        var log = ReplicatedMetadataLog.Open(config.LogDirs[0], config.NodeId, voters, clusterId, settings, time,
+        var log = ReplicatedMetadataLog.Open(config.LogDirs[0], config.NodeId, voters, clusterId, settings, time, Random.Shared,
             message => logger.LogInformation("{Message}", message), snapshots);
         _log = log;
         publisher.Publish(log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId });
