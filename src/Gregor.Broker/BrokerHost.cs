@@ -39,14 +39,14 @@ public sealed class BrokerHost : IAsyncDisposable
     public int Port => BoundEndpoints[0].EndPoint.Port;
 
     /// <summary>
-    /// Builds a broker without starting it; a configuration this build cannot run (see <see cref="SingleNodeRuntime"/>)
+    /// Builds a broker without starting it; a configuration this build cannot run (see <see cref="NodeRuntime"/>)
     /// is a <see cref="BrokerConfigException"/>. <paramref name="configureServices"/> runs after the
     /// broker's own registrations (tests add handlers or replace logging there).
     /// </summary>
     public static BrokerHost Create(BrokerConfig config, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        SingleNodeRuntime.EnsureRunnable(config);
+        NodeRuntime.EnsureRunnable(config);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
         // Requests are read one at a time: what a client pipelines beyond this waits in the kernel's socket buffer.
@@ -55,9 +55,13 @@ public sealed class BrokerHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => bindings.AddRange(ListenerBinding.Bind(kestrel, config.Listeners)));
         ConfigureLogging(builder.Logging);
         builder.Services.AddGregorNetwork(config);
-        if (SingleNodeRuntime.IsControllerQuorumMember(config))
+        if (NodeRuntime.IsControllerQuorumMember(config))
         {
             builder.Services.AddGregorControllerQuorum(config);
+        }
+        else if (NodeRuntime.IsClusterBroker(config))
+        {
+            builder.Services.AddGregorClusterBroker(config);
         }
         else
         {

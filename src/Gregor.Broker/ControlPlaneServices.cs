@@ -21,7 +21,14 @@ public static class ControlPlaneServices
         services.AddSingleton<MetadataQuorumStatus>();
         services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<MetadataQuorumStatus>());
         services.AddHostedService<ControlPlaneHost>();
+        services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>()));
+        AddBrokerControlHandlers(services);
+        return services;
+    }
 
+    /// <summary>The admin and metadata APIs a broker answers (a cluster's brokers forward what needs the controller).</summary>
+    internal static void AddBrokerControlHandlers(IServiceCollection services)
+    {
         services.AddSingleton<IApiHandler, MetadataHandler>();
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
@@ -31,7 +38,6 @@ public static class ControlPlaneServices
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
-        return services;
     }
 
     /// <summary>

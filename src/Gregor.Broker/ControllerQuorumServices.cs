@@ -3,6 +3,7 @@ using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
 using Gregor.Broker.Handlers.Quorum;
+using Gregor.Metadata.Controller;
 using Gregor.Raft;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,17 +19,10 @@ public static class ControllerQuorumServices
     public static IServiceCollection AddGregorControllerQuorum(this IServiceCollection services, BrokerConfig config)
     {
         ControlPlaneServices.AddMetadataState(services, config);
-        services.AddSingleton<RaftEndpointSlot>();
-        services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
-        services.AddHostedService<ControllerQuorumHost>();
-
-        services.AddSingleton<IApiHandler, VoteHandler>();
-        services.AddSingleton<IApiHandler, BeginQuorumEpochHandler>();
-        services.AddSingleton<IApiHandler, EndQuorumEpochHandler>();
-        services.AddSingleton<IApiHandler, FetchSnapshotHandler>();
+        AddReplicatedMetadata(services);
+        AddQuorumHandlers(services);
+        services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>()));
         services.AddSingleton<IApiHandler, MetadataLogFetchHandler>();
-        services.AddSingleton<ReplicatedQuorumStatus>();
-        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
         // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts them.
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
@@ -37,5 +31,27 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         return services;
+    }
+
+    /// <summary>
+    /// Every member of a quorum of several voters, voter or observer: the replicated metadata log opened and folded by
+    /// <see cref="ControllerQuorumHost"/>, and its status for DescribeQuorum.
+    /// </summary>
+    internal static void AddReplicatedMetadata(IServiceCollection services)
+    {
+        services.AddSingleton<RaftEndpointSlot>();
+        services.AddHostedService<ControllerQuorumHost>();
+        services.AddSingleton<ReplicatedQuorumStatus>();
+        services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
+    }
+
+    /// <summary>What a voter answers: the quorum's RPCs (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
+    internal static void AddQuorumHandlers(IServiceCollection services)
+    {
+        services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
+        services.AddSingleton<IApiHandler, VoteHandler>();
+        services.AddSingleton<IApiHandler, BeginQuorumEpochHandler>();
+        services.AddSingleton<IApiHandler, EndQuorumEpochHandler>();
+        services.AddSingleton<IApiHandler, FetchSnapshotHandler>();
     }
 }

@@ -86,6 +86,19 @@ public sealed partial class RaftNode
     public IRaftLog Log => _log;
 
     /// <summary>
+    /// Since this node started, it has held everything a leader had committed when it answered a fetch (or it leads
+    /// and its epoch has begun): what it has committed is then no older than the quorum was at that moment. A broker
+    /// serves its metadata only from then on, not from the stale log it restarted with.
+    /// </summary>
+    public bool HasCaughtUpWithLeader
+    {
+        get => _hasCaughtUpWithLeader || IsLeaderReady;
+        private set => _hasCaughtUpWithLeader = value;
+    }
+
+    private bool _hasCaughtUpWithLeader;
+
+    /// <summary>
     /// Leads, and the first entry of its epoch has committed: everything committed before it is now known and
     /// folded, so a controller on this node may act on the state.
     /// </summary>

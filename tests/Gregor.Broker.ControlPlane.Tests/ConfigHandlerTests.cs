@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Handlers;
 using Gregor.Metadata.Controller;
 using Gregor.Protocol;
@@ -54,7 +55,7 @@ public sealed class ConfigHandlerTests : IDisposable
     public async Task Incremental_and_full_alter_then_describe()
     {
         await _f.Controller.CreateTopicsAsync([new NewTopic("t", 1, 1, [], [])], false);
-        var incremental = new IncrementalAlterConfigsHandler(_f.Controller);
+        var incremental = new IncrementalAlterConfigsHandler(_f.Controller, new ControllerForwarder(_f.Controller));
         var response = await BrokerFixture.Call<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(incremental, new IncrementalAlterConfigsRequest
         {
             Resources =
@@ -74,7 +75,7 @@ public sealed class ConfigHandlerTests : IDisposable
         Assert.Equal([(short)0, (short)ErrorCode.UnknownTopicOrPartition], response.Responses.Select(r => r.ErrorCode));
         Assert.Equal("delete,compact", _f.Publisher.Current.Topic("t")!.Configs["cleanup.policy"]);
 
-        var full = new AlterConfigsHandler(_f.Controller);
+        var full = new AlterConfigsHandler(_f.Controller, new ControllerForwarder(_f.Controller));
         var altered = await BrokerFixture.Call<AlterConfigsRequest, AlterConfigsResponse>(full, new AlterConfigsRequest
         {
             Resources = [new AlterConfigsRequest.AlterConfigsResource { ResourceType = 2, ResourceName = "t", Configs = [new AlterConfigsRequest.AlterableConfig { Name = "retention.ms", Value = "bad" }] }],
@@ -98,7 +99,7 @@ public sealed class ConfigHandlerTests : IDisposable
             ResourceType = 2, ResourceName = topic, Configs = [new AlterConfigsRequest.AlterableConfig { Name = "retention.ms", Value = value }],
         };
 
-        var response = await BrokerFixture.Call<AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(_f.Controller),
+        var response = await BrokerFixture.Call<AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(_f.Controller, new ControllerForwarder(_f.Controller)),
             new AlterConfigsRequest { Resources = [Set("t", "1000"), Set("u", "2000"), Set("t", "3000")] }, 1);
 
         Assert.Equal([(short)ErrorCode.InvalidRequest, (short)0, (short)ErrorCode.InvalidRequest], response.Responses.Select(r => r.ErrorCode));

@@ -1,4 +1,7 @@
 using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
+using Gregor.Metadata;
+using Gregor.Metadata.Controller;
 using Gregor.Broker.Handlers;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
@@ -26,9 +29,11 @@ public sealed class QuorumHandlerTests : IDisposable
     private static DescribeQuorumRequest AskMetadata() => Ask(("__cluster_metadata", [0]));
 
     /// <summary>The handler's answer as a client reads it: encoded and decoded in the version asked.</summary>
+    private static readonly ControllerForwarder Forwarder = new(new QuorumController(new MetadataPublisher(MetadataImage.Empty("c", 1)), new ControllerSettings(1), TimeProvider.System, new Random(1)));
+
     private static async Task<DescribeQuorumResponse> CallAsync(IQuorumStatus quorum, BrokerConfig config, DescribeQuorumRequest request, short version)
     {
-        var response = await BrokerFixture.Call<DescribeQuorumRequest, DescribeQuorumResponse>(new DescribeQuorumHandler(quorum, config), request, version);
+        var response = await BrokerFixture.Call<DescribeQuorumRequest, DescribeQuorumResponse>(new DescribeQuorumHandler(quorum, config, Forwarder), request, version);
         byte[] encoded = new byte[response.Size(version)];
         var writer = new ProtocolWriter(encoded);
         response.Write(ref writer, version);

@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Handlers;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
@@ -12,10 +13,10 @@ public sealed class TopicHandlerTests : IDisposable
     public void Dispose() => _f.Dispose();
 
     private MetadataHandler Metadata(BrokerFixture? f = null) =>
-        new((f ?? _f).Publisher, (f ?? _f).Controller, (f ?? _f).Config, NullLogger<MetadataHandler>.Instance);
+        new((f ?? _f).Publisher, new ControllerForwarder((f ?? _f).Controller), (f ?? _f).Config, NullLogger<MetadataHandler>.Instance);
 
     private Task<CreateTopicsResponse> Create(short version, bool validateOnly, params CreateTopicsRequest.CreatableTopic[] topics) =>
-        BrokerFixture.Call<CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(_f.Controller, _f.Publisher, _f.Config),
+        BrokerFixture.Call<CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(_f.Controller, new ControllerForwarder(_f.Controller), _f.Publisher, _f.Config),
             new CreateTopicsRequest { Topics = [.. topics], ValidateOnly = validateOnly }, version);
 
     private static CreateTopicsRequest.CreatableTopic Topic(string name, int partitions = -1, params (string, string)[] configs) => new()
@@ -116,7 +117,7 @@ public sealed class TopicHandlerTests : IDisposable
     public async Task DeleteTopics_by_name_and_by_id()
     {
         await Create(7, false, Topic("x"), Topic("y"));
-        var handler = new DeleteTopicsHandler(_f.Controller);
+        var handler = new DeleteTopicsHandler(_f.Controller, new ControllerForwarder(_f.Controller));
         var v5 = await BrokerFixture.Call<DeleteTopicsRequest, DeleteTopicsResponse>(handler, new DeleteTopicsRequest { TopicNames = ["x", "zz"] }, 5);
         Assert.Equal([(short)0, (short)ErrorCode.UnknownTopicOrPartition], v5.Responses.Select(r => r.ErrorCode));
         var id = _f.Publisher.Current.Topic("y")!.Id;
@@ -131,7 +132,7 @@ public sealed class TopicHandlerTests : IDisposable
     public async Task CreatePartitions_increases_and_refuses_decreases()
     {
         await Create(7, false, Topic("p", 2));
-        var handler = new CreatePartitionsHandler(_f.Controller);
+        var handler = new CreatePartitionsHandler(_f.Controller, new ControllerForwarder(_f.Controller));
         var response = await BrokerFixture.Call<CreatePartitionsRequest, CreatePartitionsResponse>(handler, new CreatePartitionsRequest
         {
             Topics = [new CreatePartitionsRequest.CreatePartitionsTopic { Name = "p", Count = 3 }, new CreatePartitionsRequest.CreatePartitionsTopic { Name = "q", Count = 3 }],

@@ -26,6 +26,7 @@ public sealed class ControllerQuorumHost(
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private ReplicatedMetadataLog? _log;
+    private volatile bool _caughtUp;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -42,7 +43,10 @@ public sealed class ControllerQuorumHost(
         var log = ReplicatedMetadataLog.Open(config.LogDirs[0], config.NodeId, voters, clusterId, settings, time, Random.Shared,
             message => logger.LogInformation("{Message}", message), snapshots);
         _log = log;
-        publisher.Publish(log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId });
+        var replayed = log.CatchUp(MetadataImage.Empty(clusterId, config.NodeId)) with { ClusterId = clusterId };
+        // A broker serves nothing from the log it restarted with, which may be far behind: it publishes once caught up.
+        if (!config.Quorum.IsBroker) publisher.Publish(replayed);
+        else _ = WaitForCatchUpAsync(log);
         endpoint.Attach(log);
         status.Attach(log);
         log.Driver.Committed += node => { _ = Task.Run(RefreshAsync); };
@@ -62,7 +66,9 @@ public sealed class ControllerQuorumHost(
         await _refresh.WaitAsync().ConfigureAwait(false);
         try
         {
-            publisher.PublishIfNewer(log.CatchUp(publisher.Current));
+            var folded = log.CatchUp(publisher.Current);
+            if (!config.Quorum.IsBroker || _caughtUp || (_caughtUp = await log.HasCaughtUpWithLeaderAsync().ConfigureAwait(false)))
+                publisher.PublishIfNewer(folded);
             bool ready = await log.IsLeaderReadyAsync().ConfigureAwait(false);
             if (ready && !controller.IsActive)
             {
@@ -88,6 +94,20 @@ public sealed class ControllerQuorumHost(
         }
     }
 
+    /// <summary>
+    /// Folds again every quarter second until this broker has caught up with a leader and published: catching up
+    /// need not commit anything new, so no commit may come to trigger it.
+    /// </summary>
+    private async Task WaitForCatchUpAsync(ReplicatedMetadataLog log)
+    {
+        while (!_caughtUp && ReferenceEquals(_log, log))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time).ConfigureAwait(false);
+            await RefreshAsync().ConfigureAwait(false);
+        }
+        if (_caughtUp) logger.LogInformation("Broker {NodeId} caught up with the metadata quorum at offset {Offset}", config.NodeId, publisher.Current.Offset);
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         var log = _log;
@@ -108,7 +128,7 @@ public sealed class ControllerQuorumHost(
     }
 
     /// <summary>The cluster id every log dir was formatted with; a quorum member never makes one up.</summary>
-    private static string FormattedClusterId(BrokerConfig config)
+    internal static string FormattedClusterId(BrokerConfig config)
     {
         var states = LogDirInspector.Inspect(config.LogDirs);
         var problems = LogDirInspector.Problems(states, config.NodeId);

@@ -37,12 +37,15 @@ public sealed class MetadataQuorumStatus(TimeProvider time) : IQuorumStatus
     }
 }
 
-/// <summary><see cref="IQuorumStatus"/> of a controller-only quorum member, over its replicated metadata log once open.</summary>
+/// <summary><see cref="IQuorumStatus"/> of a member (voter or observer) of a quorum of several voters, over its replicated metadata log once open.</summary>
 public sealed class ReplicatedQuorumStatus : IQuorumStatus
 {
     private volatile ReplicatedMetadataLog? _log;
 
     internal void Attach(ReplicatedMetadataLog? log) => _log = log;
+
+    /// <summary>The quorum's leader as this member knows it (the active controller), or −1 before the log opens or while none is known.</summary>
+    public Task<int> LeaderIdAsync() => _log is { } log ? log.LeaderIdAsync() : Task.FromResult(-1);
 
     public QuorumDescription? Describe()
     {

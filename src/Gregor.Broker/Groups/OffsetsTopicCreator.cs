@@ -1,4 +1,5 @@
 using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
 using Gregor.Metadata;
 using Gregor.Metadata.Controller;
 using Gregor.Protocol;
@@ -8,10 +9,10 @@ namespace Gregor.Broker.Groups;
 
 /// <summary>
 /// Creates <c>__consumer_offsets</c> through the controller the first time a coordinator is looked up, with
-/// <c>offsets.topic.num.partitions</c> partitions and a replication factor of <c>offsets.topic.replication.factor</c>
-/// capped at the brokers registered (Kafka would wait for that many brokers; one node could then never serve groups).
+/// <c>offsets.topic.num.partitions</c> partitions and one replica, placed by the controller on any live broker;
+/// <c>offsets.topic.replication.factor</c> takes effect once partitions replicate between brokers.
 /// </summary>
-public sealed class OffsetsTopicCreator(QuorumController controller, IMetadataView view, BrokerConfig config, ILogger<OffsetsTopicCreator> logger)
+public sealed class OffsetsTopicCreator(ControllerForwarder controller, IMetadataView view, BrokerConfig config, ILogger<OffsetsTopicCreator> logger)
 {
     private readonly SemaphoreSlim _creating = new(1, 1);
 
@@ -33,16 +34,18 @@ public sealed class OffsetsTopicCreator(QuorumController controller, IMetadataVi
             if (brokers == 0)
                 return ErrorCode.CoordinatorNotAvailable;
             GroupCoordinatorConfig groups = config.Groups;
-            short replicationFactor = (short)Math.Min(groups.OffsetsTopicReplicationFactor, brokers);
+            // One replica until partitions replicate between brokers (a later issue): the controller refuses more
+            // once several brokers are registered rather than pretend, and groups must work meanwhile.
+            const short replicationFactor = 1;
             var topic = new NewTopic(OffsetsTopic.Name, groups.OffsetsTopicNumPartitions, replicationFactor, [],
                 OffsetsTopic.TopicConfigs(groups.OffsetsTopicSegmentBytes));
-            IReadOnlyList<CreateTopicOutcome> outcomes = await controller.CreateTopicsAsync([topic], validateOnly: false, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<CreateTopicOutcome> outcomes = await controller.CreateTopicsAsync([topic], cancellationToken).ConfigureAwait(false);
             CreateTopicOutcome outcome = outcomes[0];
             if (outcome.Error is ErrorCode.None or ErrorCode.TopicAlreadyExists)
             {
                 if (outcome.Error == ErrorCode.None)
-                    logger.LogInformation("Created {Topic} with {Partitions} partitions, replication factor {ReplicationFactor}",
-                        OffsetsTopic.Name, outcome.NumPartitions, outcome.ReplicationFactor);
+                    logger.LogInformation("Created {Topic} with {Partitions} partitions, replication factor {ReplicationFactor} ({Setting}={Configured} waits for partition replication)",
+                        OffsetsTopic.Name, outcome.NumPartitions, outcome.ReplicationFactor, "offsets.topic.replication.factor", groups.OffsetsTopicReplicationFactor);
                 return ErrorCode.None;
             }
             logger.LogWarning("Could not create {Topic}: {Error} {Message}", OffsetsTopic.Name, outcome.Error, outcome.Message);

@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Metadata;
 using Gregor.Metadata.Controller;
@@ -7,12 +8,16 @@ using Gregor.Protocol.Messages;
 namespace Gregor.Broker.Handlers;
 
 /// <summary>AlterConfigs (the legacy whole-resource form) through the controller: the given keys replace the resource's dynamic config.</summary>
-public sealed class AlterConfigsHandler(QuorumController controller) : ApiHandler<AlterConfigsRequest, AlterConfigsResponse>
+public sealed class AlterConfigsHandler(QuorumController controller, ControllerForwarder forwarder) : ApiHandler<AlterConfigsRequest, AlterConfigsResponse>
 {
     public override ApiKey Api => ApiKey.AlterConfigs;
 
     protected override async ValueTask<AlterConfigsResponse?> HandleAsync(RequestContext context, AlterConfigsRequest request, CancellationToken cancellationToken)
     {
+        // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<AlterConfigsRequest, AlterConfigsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
         IReadOnlyList<Outcome> outcomes = await ConfigResourceOutcomes.RunAsync(
             request.Resources, r => (r.ResourceType, r.ResourceName),
             unique => controller.AlterConfigsAsync(

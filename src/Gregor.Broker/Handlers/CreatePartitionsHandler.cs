@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Metadata.Controller;
 using Gregor.Protocol;
@@ -6,12 +7,16 @@ using Gregor.Protocol.Messages;
 namespace Gregor.Broker.Handlers;
 
 /// <summary>CreatePartitions through the controller: only increases; validate_only checks without committing.</summary>
-public sealed class CreatePartitionsHandler(QuorumController controller) : ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse>
+public sealed class CreatePartitionsHandler(QuorumController controller, ControllerForwarder forwarder) : ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse>
 {
     public override ApiKey Api => ApiKey.CreatePartitions;
 
     protected override async ValueTask<CreatePartitionsResponse?> HandleAsync(RequestContext context, CreatePartitionsRequest request, CancellationToken cancellationToken)
     {
+        // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<CreatePartitionsRequest, CreatePartitionsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
         var counts = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var increases = request.Topics.Where(t => counts[t.Name] == 1)
             // Null (or, as some clients send, empty) assignments leave placement to the controller.

@@ -15,7 +15,7 @@ namespace Gregor.Broker.Handlers;
 /// count, replication factor and resolved configs; v7+ with its topic id.
 /// </summary>
 /// <remarks>Advertises v2-7 rather than the schema's v0-7: Kafka 4 removed v0-1 (KIP-896) and no current client sends them.</remarks>
-public sealed class CreateTopicsHandler(QuorumController controller, IMetadataView view, BrokerConfig config)
+public sealed class CreateTopicsHandler(QuorumController controller, ControllerForwarder forwarder, IMetadataView view, BrokerConfig config)
     : ApiHandler<CreateTopicsRequest, CreateTopicsResponse>
 {
     public override ApiKey Api => ApiKey.CreateTopics;
@@ -24,6 +24,10 @@ public sealed class CreateTopicsHandler(QuorumController controller, IMetadataVi
 
     protected override async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {
+        // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<CreateTopicsRequest, CreateTopicsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
         var response = new CreateTopicsResponse();
         var counts = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var wanted = new List<NewTopic>();

@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Metadata.Controller;
 using Gregor.Protocol;
@@ -7,7 +8,7 @@ namespace Gregor.Broker.Handlers;
 
 /// <summary>DeleteTopics through the controller: by name (every version) or by topic id (v6+).</summary>
 /// <remarks>Advertises v1-6 rather than the schema's v0-6: Kafka 4 removed v0 (KIP-896).</remarks>
-public sealed class DeleteTopicsHandler(QuorumController controller) : ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse>
+public sealed class DeleteTopicsHandler(QuorumController controller, ControllerForwarder forwarder) : ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse>
 {
     public override ApiKey Api => ApiKey.DeleteTopics;
 
@@ -15,6 +16,10 @@ public sealed class DeleteTopicsHandler(QuorumController controller) : ApiHandle
 
     protected override async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
     {
+        // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<DeleteTopicsRequest, DeleteTopicsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
         var references = context.ApiVersion >= 6
             ? request.Topics.Select(t => new TopicReference(t.Name, t.TopicId)).ToList()
             : request.TopicNames.Select(n => new TopicReference(n, default)).ToList();

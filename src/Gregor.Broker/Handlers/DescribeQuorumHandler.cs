@@ -15,7 +15,7 @@ namespace Gregor.Broker.Handlers;
 /// NOT_LEADER_OR_FOLLOWER on the metadata partition. v1 adds when each replica last fetched and was last caught up
 /// (Unix epoch milliseconds, −1 unknown); v2 the voters' endpoints.
 /// </summary>
-public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig config) : ApiHandler<DescribeQuorumRequest, DescribeQuorumResponse>
+public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig config, ControllerForwarder forwarder) : ApiHandler<DescribeQuorumRequest, DescribeQuorumResponse>
 {
     public const string MetadataTopic = "__cluster_metadata";
 
@@ -23,10 +23,19 @@ public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig con
 
     public override ApiKey Api => ApiKey.DescribeQuorum;
 
-    protected override ValueTask<DescribeQuorumResponse?> HandleAsync(RequestContext context, DescribeQuorumRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<DescribeQuorumResponse?> HandleAsync(RequestContext context, DescribeQuorumRequest request, CancellationToken cancellationToken)
+    {
+        // Only the leader knows every member's progress: a broker asks the active controller, as Kafka's brokers do.
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<DescribeQuorumRequest, DescribeQuorumResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
+        return Describe(context, request);
+    }
+
+    private DescribeQuorumResponse Describe(RequestContext context, DescribeQuorumRequest request)
     {
         bool asksForTheMetadataPartition = request.Topics is [{ TopicName: MetadataTopic, Partitions: [{ PartitionIndex: MetadataPartition }] }];
-        if (!asksForTheMetadataPartition) return Answer(UnknownPartitions(request));
+        if (!asksForTheMetadataPartition) return UnknownPartitions(request);
 
         if (quorum.Describe() is not { } described)
         {
@@ -34,7 +43,7 @@ public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig con
             refused.LeaderId = -1;
             refused.LeaderEpoch = -1;
             refused.HighWatermark = -1;
-            return Answer(MetadataPartitionResponse(refused));
+            return MetadataPartitionResponse(refused);
         }
 
         var partition = Partition(ErrorCode.None, null);
@@ -47,10 +56,8 @@ public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig con
         // Nodes is a v2 field; it is left empty below v2, where it is not written.
         if (context.ApiVersion >= 2)
             response.Nodes = [.. described.Voters.Select(v => new DescribeQuorumResponse.Node { NodeId = v.ReplicaId, Listeners = [.. VoterListeners(v.ReplicaId)] })];
-        return Answer(response);
+        return response;
     }
-
-    private static ValueTask<DescribeQuorumResponse?> Answer(DescribeQuorumResponse response) => ValueTask.FromResult<DescribeQuorumResponse?>(response);
 
     private static DescribeQuorumResponse.PartitionData Partition(ErrorCode error, string? message) =>
         new() { PartitionIndex = MetadataPartition, ErrorCode = (short)error, ErrorMessage = message };

@@ -24,7 +24,12 @@ namespace Gregor.Broker.Handlers;
 /// is sessionless (session id 0), which clients treat as "send full fetches" — legal, and what librdkafka and kafkajs
 /// ask for anyway.
 /// </summary>
-public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, ILogger<FetchHandler> logger) : ApiHandler<FetchRequest, FetchResponse>
+/// <remarks>
+/// On a node that is broker and controller of a quorum of several voters, the other voters' fetches of the metadata log
+/// (<c>__cluster_metadata</c>) arrive here too and go to the node's Raft member (<paramref name="quorum"/>).
+/// </remarks>
+public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, ILogger<FetchHandler> logger, Gregor.Raft.IRaftEndpoint? quorum = null)
+    : ApiHandler<FetchRequest, FetchResponse>
 {
     private const short FirstSoftLimitVersion = 3;
     private const short FirstSessionVersion = 7;
@@ -37,6 +42,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     protected override async ValueTask<FetchResponse?> HandleAsync(RequestContext context, FetchRequest request, CancellationToken cancellationToken)
     {
         short version = context.ApiVersion;
+        if (quorum is not null && Gregor.Raft.RaftWire.IsMetadataFetch(request, version))
+            return await Quorum.MetadataLogFetchHandler.AnswerAsync(quorum, context, request, cancellationToken).ConfigureAwait(false);
         var response = new FetchResponse();
         if (version >= FirstSessionVersion)
         {
@@ -140,7 +147,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                     if (name is null)
                         error = version >= FirstTopicIdVersion ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
                     else if ((hosted = replicas.GetPartition(name, partition.Partition)) is null)
-                        error = ErrorCode.UnknownTopicOrPartition;
+                        error = replicas.NotServedError(name, partition.Partition);
                     else if (fromReplica)
                         error = ErrorCode.NotLeaderOrFollower; // replication between brokers is not built yet: no broker follows this one
                     else

@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Metadata;
 using Gregor.Metadata.Controller;
@@ -7,12 +8,16 @@ using Gregor.Protocol.Messages;
 namespace Gregor.Broker.Handlers;
 
 /// <summary>IncrementalAlterConfigs through the controller: set, delete, append or subtract single keys of topics and brokers.</summary>
-public sealed class IncrementalAlterConfigsHandler(QuorumController controller) : ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
+public sealed class IncrementalAlterConfigsHandler(QuorumController controller, ControllerForwarder forwarder) : ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
 {
     public override ApiKey Api => ApiKey.IncrementalAlterConfigs;
 
     protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
     {
+        // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
+        if (forwarder.ShouldForward
+            && await forwarder.TryForwardAsync<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
+            return forwarded;
         IReadOnlyList<Outcome> outcomes = await ConfigResourceOutcomes.RunAsync(
             request.Resources, r => (r.ResourceType, r.ResourceName),
             unique => controller.IncrementalAlterConfigsAsync(

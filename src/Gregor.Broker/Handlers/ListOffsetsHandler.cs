@@ -57,7 +57,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
     {
         HostedPartition? partition = replicas.GetPartition(topic, request.PartitionIndex);
         if (partition is null)
-            return ErrorCode.UnknownTopicOrPartition;
+            return replicas.NotServedError(topic, request.PartitionIndex);
         ErrorCode leadership = partition.CheckLeader(version >= FirstLeaderEpochVersion ? request.CurrentLeaderEpoch : -1);
         if (leadership != ErrorCode.None)
             return leadership;

@@ -15,7 +15,7 @@ namespace Gregor.Broker.Handlers;
 /// Unknown topics are created when both the request and auto.create.topics.enable allow it; the answer
 /// for a topic created that way is LEADER_NOT_AVAILABLE, as Kafka's, and the client asks again.
 /// </summary>
-public sealed class MetadataHandler(IMetadataView view, QuorumController controller, BrokerConfig config, ILogger<MetadataHandler> logger)
+public sealed class MetadataHandler(IMetadataView view, ControllerForwarder controller, BrokerConfig config, ILogger<MetadataHandler> logger)
     : ApiHandler<MetadataRequest, MetadataResponse>
 {
     private const short FirstTopicIdVersion = 12;
@@ -99,7 +99,7 @@ public sealed class MetadataHandler(IMetadataView view, QuorumController control
         var topics = names.Select(n => new NewTopic(n, -1, -1, [], [])).ToList();
         try
         {
-            return await controller.CreateTopicsAsync(topics, validateOnly: false, cancellationToken).ConfigureAwait(false);
+            return await controller.CreateTopicsAsync(topics, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ControllerNotActiveException or IOException)
         {

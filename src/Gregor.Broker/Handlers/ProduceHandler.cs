@@ -52,7 +52,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 HostedPartition? partition = replicas.GetPartition(topic.Name, data.Index);
                 if (partition is null)
                 {
-                    SetError(partitionResponse, ErrorCode.UnknownTopicOrPartition, null);
+                    SetError(partitionResponse, replicas.NotServedError(topic.Name, data.Index), null);
                     anyError = true;
                     continue;
                 }

@@ -78,6 +78,16 @@ public sealed partial class ReplicaManager : IDisposable
             : null;
 
     /// <summary>
+    /// The error for a partition <see cref="GetPartition"/> does not serve: NOT_LEADER_OR_FOLLOWER when the metadata
+    /// has it (another broker holds it, or this one has not opened it yet: the client refreshes and re-routes), else
+    /// UNKNOWN_TOPIC_OR_PARTITION.
+    /// </summary>
+    public Protocol.ErrorCode NotServedError(string topic, int partition) =>
+        _metadata.Current.TopicsByName.TryGetValue(topic, out TopicImage? known) && partition >= 0 && partition < known.Partitions.Length
+            ? Protocol.ErrorCode.NotLeaderOrFollower
+            : Protocol.ErrorCode.UnknownTopicOrPartition;
+
+    /// <summary>
     /// Opens the logs already on disk (recovering those not closed cleanly), removes the leftovers of earlier
     /// deletions, then follows the metadata image from its current state on.
     /// </summary>

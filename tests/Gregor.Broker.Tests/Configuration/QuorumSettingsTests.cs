@@ -30,7 +30,7 @@ public sealed class QuorumSettingsTests
         Assert.Equal((9000, 2000), (config.BrokerLifecycle.SessionTimeoutMs, config.BrokerLifecycle.HeartbeatIntervalMs));
         Assert.Equal((3_600_000L, 20_971_520L), (config.MetadataSnapshots.MaxIntervalMs, config.MetadataSnapshots.MaxRecordBytesBetweenSnapshots));
         Assert.Null(config.BrokerRack);
-        Assert.Null(SingleNodeRuntime.WhyNotRunnable(config));
+        Assert.Null(NodeRuntime.WhyNotRunnable(config));
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class QuorumSettingsTests
         Assert.Equal(["CONTROLLER"], config.Quorum.ControllerListenerNames);
         Assert.False(config.Quorum.IsImplicitSingleNode);
         Assert.Equal("rack-a", config.BrokerRack);
-        Assert.Null(SingleNodeRuntime.WhyNotRunnable(config));
+        Assert.Null(NodeRuntime.WhyNotRunnable(config));
     }
 
     [Fact]
@@ -182,26 +182,41 @@ public sealed class QuorumSettingsTests
     public void An_empty_rack_is_no_rack() => Assert.Null(Parse("broker.rack= ").BrokerRack);
 
     [Theory]
-    [InlineData("process.roles=broker,node.id=2,controller.quorum.voters=1@c1:9093,controller.listener.names=CONTROLLER", "process.roles=broker needs controllers")]
-    [InlineData("process.roles=controller,controller.quorum.bootstrap.servers=localhost:9093,controller.listener.names=CONTROLLER,listeners=CONTROLLER://:9093", "process.roles=controller")]
-    [InlineData("controller.quorum.voters=1@localhost:9093;2@h2:9093;3@h3:9093,controller.listener.names=CONTROLLER," + "listeners=PLAINTEXT://:9092;CONTROLLER://:9093", "names 3 voters")]
+    [InlineData("process.roles=controller,controller.quorum.bootstrap.servers=localhost:9093,controller.listener.names=CONTROLLER,listeners=CONTROLLER://:9093", "dynamic quorum")]
     [InlineData("controller.quorum.bootstrap.servers=localhost:9093,controller.listener.names=CONTROLLER,listeners=PLAINTEXT://:9092;CONTROLLER://:9093", "dynamic quorum")]
-    public void What_needs_more_than_one_node_is_refused_at_start(string settings, string reason)
+    public void A_dynamic_quorum_is_refused_at_start(string settings, string reason)
     {
         // ',' separates the settings here; ';' stands for a comma inside one.
         var config = Parse(settings.Split(',').Select(s => s.Replace(';', ',')).ToArray());
-        var e = Assert.Throws<BrokerConfigException>(() => SingleNodeRuntime.EnsureRunnable(config));
+        var e = Assert.Throws<BrokerConfigException>(() => NodeRuntime.EnsureRunnable(config));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
-        Assert.Contains("brokers in a multi-node cluster are not yet runnable in this build", e.Message, StringComparison.Ordinal);
+        Assert.Contains("this build runs a quorum of static voters", e.Message, StringComparison.Ordinal);
         Assert.Throws<BrokerConfigException>(() => BrokerHost.Create(config));
     }
+
+    [Theory]
+    [InlineData("process.roles=broker,node.id=4,controller.quorum.voters=1@c1:9093;2@c2:9093;3@c3:9093,controller.listener.names=CONTROLLER,listeners=PLAINTEXT://:9092")]
+    [InlineData("process.roles=broker,node.id=2,controller.quorum.voters=1@c1:9093,controller.listener.names=CONTROLLER,listeners=PLAINTEXT://:9092")]
+    [InlineData("controller.quorum.voters=1@localhost:9093;2@h2:9093;3@h3:9093,controller.listener.names=CONTROLLER,listeners=PLAINTEXT://:9092;CONTROLLER://:9093")]
+    public void Brokers_of_a_cluster_run(string settings)
+    {
+        var config = Parse(settings.Split(',').Select(s => s.Replace(';', ',')).ToArray());
+        Assert.True(NodeRuntime.IsClusterBroker(config));
+        Assert.False(NodeRuntime.IsControllerQuorumMember(config));
+        Assert.Null(NodeRuntime.WhyNotRunnable(config));
+    }
+
+    [Fact]
+    public void A_sole_voter_that_is_also_the_broker_is_the_single_node() =>
+        Assert.False(NodeRuntime.IsClusterBroker(Parse("process.roles=broker,controller", "node.id=1", "controller.quorum.voters=1@localhost:9093",
+            "controller.listener.names=controller", CombinedListeners)));
 
     [Fact]
     public void A_controller_only_member_of_static_voters_runs()
     {
         var config = Parse("process.roles=controller", "controller.quorum.voters=1@localhost:9093,2@h2:9093,3@h3:9093",
             "controller.listener.names=CONTROLLER", "listeners=CONTROLLER://:9093");
-        Assert.True(SingleNodeRuntime.IsControllerQuorumMember(config));
-        Assert.Null(SingleNodeRuntime.WhyNotRunnable(config));
+        Assert.True(NodeRuntime.IsControllerQuorumMember(config));
+        Assert.Null(NodeRuntime.WhyNotRunnable(config));
     }
 }

@@ -16,7 +16,11 @@ public sealed class MetadataLogFetchHandler(IRaftEndpoint quorum) : ApiHandler<W
 
     public override short LowestVersion => RaftWire.MinFetchVersion;
 
-    protected override async ValueTask<W.FetchResponse?> HandleAsync(RequestContext context, W.FetchRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<W.FetchResponse?> HandleAsync(RequestContext context, W.FetchRequest request, CancellationToken cancellationToken) =>
+        await AnswerAsync(quorum, context, request, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The Raft member's answer to a replica's fetch of the metadata log (also used by a combined node's data-plane Fetch).</summary>
+    internal static async ValueTask<W.FetchResponse> AnswerAsync(IRaftEndpoint quorum, RequestContext context, W.FetchRequest request, CancellationToken cancellationToken)
     {
         if (QuorumRequests.ClusterMismatch(request.ClusterId, quorum)) return new W.FetchResponse { ErrorCode = (short)ErrorCode.InconsistentClusterId };
         var fetch = RaftWire.FromWire(request, context.ApiVersion, out var error);

@@ -1,0 +1,33 @@
+using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
+using Gregor.Metadata.Controller;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker;
+
+/// <summary>
+/// A broker of a cluster whose metadata quorum spans several nodes: a broker-only node (an observer of the quorum) or
+/// a node that is also one of its voters. It follows the replicated metadata log, registers and heartbeats with the
+/// active controller, serves the partitions placed on it and the groups whose offsets partitions it leads, and passes
+/// admin requests on to the active controller when its own controller is not the one.
+/// </summary>
+public static class ClusterBrokerServices
+{
+    public static IServiceCollection AddGregorClusterBroker(this IServiceCollection services, BrokerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ControlPlaneServices.AddMetadataState(services, config);
+        ControllerQuorumServices.AddReplicatedMetadata(services);
+        if (config.Quorum.IsController) ControllerQuorumServices.AddQuorumHandlers(services);
+        services.AddSingleton<ControllerChannel>();
+        services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>(), sp.GetRequiredService<ControllerChannel>(),
+            sp.GetRequiredService<ILogger<ControllerForwarder>>()));
+        ControlPlaneServices.AddBrokerControlHandlers(services);
+        services.AddGregorDataPlane(config);
+        services.AddGregorGroups(config);
+        // Registered last so that it stops first: the controlled shutdown runs while the partitions are still served.
+        services.AddHostedService<BrokerLifecycleManager>();
+        return services;
+    }
+}

@@ -1,0 +1,195 @@
+using Gregor.Broker.Configuration;
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Gregor.Protocol.Primitives;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.ControlPlane;
+
+/// <summary>
+/// A broker's side of its lifecycle with the controller, as Kafka's BrokerLifecycleManager: it registers (a new
+/// incarnation each start), then heartbeats every <c>broker.heartbeat.interval.ms</c> with the metadata offset it has
+/// applied, asking to stay fenced until it has caught up with the metadata log and opened its partitions; the
+/// controller then unfences it and places leadership on it. On stop it asks to shut down (the controller moves its
+/// leadership away) and waits, within a bound, to be told it may go. Runs in the background: the node must answer the
+/// quorum's requests while it waits for a controller.
+/// </summary>
+public sealed class BrokerLifecycleManager(
+    ControllerChannel controller,
+    IMetadataView metadata,
+    BrokerConfig config,
+    TimeProvider time,
+    ILogger<BrokerLifecycleManager> logger) : IHostedService, IDisposable
+{
+    /// <summary>How long a stopping broker waits for the controller to let it go before it stops anyway.</summary>
+    public static readonly TimeSpan ControlledShutdownTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>How soon a request is tried again after the controller could not be reached or had moved.</summary>
+    private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(250);
+
+    private readonly KafkaUuid _incarnation = KafkaUuid.NewRandom(Random.Shared);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _shutDownAllowed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _wake = new(0);
+    private Task? _loop;
+    private volatile bool _wantShutDown;
+    private long _brokerEpoch = -1;
+    private bool _fenced = true;
+    private DateTime _lastFailureLog = DateTime.MinValue;
+    private string? _clusterId;
+
+    /// <summary>The epoch the controller gave this broker's registration, or −1 while unregistered.</summary>
+    public long BrokerEpoch => Interlocked.Read(ref _brokerEpoch);
+
+    /// <summary>Whether the controller last answered that this broker is fenced (true until it has said otherwise).</summary>
+    public bool IsFenced => Volatile.Read(ref _fenced);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _clusterId = ControllerQuorumHost.FormattedClusterId(config);
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Controlled shutdown: asks to shut down and waits for the controller's leave (bounded), then stops heartbeating.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null) return;
+        if (BrokerEpoch >= 0)
+        {
+            _wantShutDown = true;
+            _wake.Release();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await _shutDownAllowed.Task.WaitAsync(ControlledShutdownTimeout, time, cancellationToken).ConfigureAwait(false);
+                logger.LogInformation("Controlled shutdown of broker {NodeId} done in {Ms} ms: the controller moved its leadership away", config.NodeId, clock.ElapsedMilliseconds);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                logger.LogWarning("Controlled shutdown of broker {NodeId} not confirmed by the controller within {Ms} ms; stopping anyway", config.NodeId, clock.ElapsedMilliseconds);
+            }
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = BrokerEpoch < 0 ? await RegisterAsync(cancellationToken).ConfigureAwait(false) : await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or ObjectDisposedException or Net.BrokerApiUnsupportedException)
+            {
+                LogFailure("The controller could not be reached: {Error}", e.Message);
+                wait = RetryBackoff;
+            }
+            try
+            {
+                await _wake.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<TimeSpan> RegisterAsync(CancellationToken cancellationToken)
+    {
+        var request = new BrokerRegistrationRequest
+        {
+            BrokerId = config.NodeId,
+            ClusterId = _clusterId!,
+            IncarnationId = _incarnation,
+            Rack = config.BrokerRack,
+            Listeners = [.. ControlPlaneHost.AdvertisedEndpoints(config).Select(e => new BrokerRegistrationRequest.Listener
+            {
+                Name = e.ListenerName, Host = e.Host, Port = (ushort)e.Port, SecurityProtocol = e.SecurityProtocol,
+            })],
+        };
+        var response = await controller.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(request, BrokerRegistrationRequest.HighestVersion,
+            cancellationToken, RequestTimeout).ConfigureAwait(false);
+        var error = (ErrorCode)response.ErrorCode;
+        if (error != ErrorCode.None)
+        {
+            LogFailure("Registration of broker {NodeId} refused: {Error}", config.NodeId, error);
+            // A live earlier incarnation (DUPLICATE_BROKER_REGISTRATION) is let go once its session expires: try again well before.
+            return error == ErrorCode.NotController ? RetryBackoff : Interval;
+        }
+        Interlocked.Exchange(ref _brokerEpoch, response.BrokerEpoch);
+        logger.LogInformation("Broker {NodeId} registered with the controller: broker epoch {Epoch}, incarnation {Incarnation}", config.NodeId, response.BrokerEpoch, _incarnation);
+        return TimeSpan.Zero;
+    }
+
+    private async Task<TimeSpan> HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        MetadataImage image = metadata.Current;
+        bool wantShutDown = _wantShutDown;
+        var request = new BrokerHeartbeatRequest
+        {
+            BrokerId = config.NodeId,
+            BrokerEpoch = BrokerEpoch,
+            CurrentMetadataOffset = image.Offset,
+            // Serving starts once this node has published metadata caught up with the quorum (its partitions open then).
+            WantFence = image.Offset < 0 && !wantShutDown,
+            WantShutDown = wantShutDown,
+        };
+        var response = await controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
+            cancellationToken, RequestTimeout).ConfigureAwait(false);
+        var error = (ErrorCode)response.ErrorCode;
+        if (error == ErrorCode.StaleBrokerEpoch)
+        {
+            logger.LogWarning("Broker {NodeId}: the controller no longer knows broker epoch {Epoch}; registering again", config.NodeId, BrokerEpoch);
+            Interlocked.Exchange(ref _brokerEpoch, -1);
+            return TimeSpan.Zero;
+        }
+        if (error != ErrorCode.None)
+        {
+            LogFailure("Heartbeat of broker {NodeId} refused: {Error}", config.NodeId, error);
+            return RetryBackoff;
+        }
+        if (response.IsFenced != IsFenced)
+            logger.LogInformation(response.IsFenced ? "Broker {NodeId} is fenced by the controller" : "Broker {NodeId} is unfenced: it serves its partitions", config.NodeId);
+        Volatile.Write(ref _fenced, response.IsFenced);
+        if (wantShutDown && response.ShouldShutDown)
+        {
+            _shutDownAllowed.TrySetResult();
+            return Interval;
+        }
+        // While waiting for a change (unfencing, or leave to shut down) ask more often than the steady interval.
+        return wantShutDown || (response.IsFenced && request.WantFence == false) ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
+    }
+
+    private TimeSpan Interval => TimeSpan.FromMilliseconds(config.BrokerLifecycle.HeartbeatIntervalMs);
+
+    /// <summary>A request that takes longer than half a session would let the session expire while it waits.</summary>
+    private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(1000, config.BrokerLifecycle.SessionTimeoutMs / 2));
+
+    /// <summary>Failures repeat every retry while no controller answers: one line every few seconds says so.</summary>
+    private void LogFailure(string message, params object?[] args)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now - _lastFailureLog < TimeSpan.FromSeconds(5)) return;
+        _lastFailureLog = now;
+#pragma warning disable CA2254 // the templates are the constant strings of this class
+        logger.LogWarning(message, args);
+#pragma warning restore CA2254
+    }
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}
