@@ -71,22 +71,6 @@ def read_back(cluster, topic, partitions):
         consumer.close()
 
 
-def wait_leader(cluster, topic, partitions, want, via, since, timeout):
-    """Seconds from `since` until a node in via shows each of partitions led by want (-1: no leader), and the leaders
-    that node showed then. Fails after timeout seconds from `since` with what each node showed."""
-    seen = {}
-
-    def probe():
-        for n in via:
-            leaders = seen[n] = cluster.leaders(topic, n)
-            if leaders and all(leaders.get(p) == want for p in partitions):
-                return time.monotonic(), leaders
-        return None
-    _, (at, leaders) = cluster.wait(lambda: "partitions %s of %s led by %d through nodes %s; they show %s" % (
-        partitions, topic, want, via, seen), probe, max(0.0, since + timeout - time.monotonic()), watch=via)
-    return at - since, leaders
-
-
 def check_others_kept(before, after, victim, what):
     moved = {p: (before[p], after.get(p)) for p in before if before[p] != victim and after.get(p) != before[p]}
     check(not moved, "%s: partitions of the other brokers changed leader, {partition: (before, after)}: %s", what, moved)
@@ -130,7 +114,7 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
     log("kill -9 of controller node %d: CreateTopics accepted through node %d %.2f s later (new controller node %d; "
         "answers before: %s)", controller, accepted_by, create_s, new_controller, answers or "none")
     check(create_s < FAILOVER_LIMIT_S, "CreateTopics took %.1f s to succeed again after the controller died", create_s)
-    controller_fenced_s, seen = wait_leader(cluster, topic, owned, -1, survivors, killed_at, timeout=60)
+    controller_fenced_s, seen = cluster.wait_leader(topic, owned, -1, survivors, killed_at, timeout=60)
     check_others_kept(leaders, seen, controller, "after the controller's kill")
     cluster.wait_brokers(survivors, via=survivors, timeout=30)
     log("its partitions %s showed leader -1 %.2f s after the kill; Metadata lists brokers %s", owned,
@@ -141,7 +125,7 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
     high_watermark = caught_up(cluster, controller)
     cluster.wait_brokers(nodes, timeout=60)
     rejoined_s = time.monotonic() - restarted_at
-    back_s, _ = wait_leader(cluster, topic, owned, controller, nodes, restarted_at, timeout=60)
+    back_s, _ = cluster.wait_leader(topic, owned, controller, nodes, restarted_at, timeout=60)
     log("node %d restarted: answering after %.2f s, caught up to the high watermark %d, Metadata lists 3 brokers "
         "after %.2f s, its partitions led by it again after %.2f s", controller, answering_s, high_watermark,
         rejoined_s, back_s)
@@ -156,7 +140,7 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
     survivors = [n for n in nodes if n != victim]
     killed_at = time.monotonic()
     cluster.nodes[victim].kill()
-    fenced_s, seen = wait_leader(cluster, topic, owned, -1, survivors, killed_at, timeout=SESSION_MS / 1000 + 30)
+    fenced_s, seen = cluster.wait_leader(topic, owned, -1, survivors, killed_at, timeout=SESSION_MS / 1000 + 30)
     check_others_kept(leaders, seen, victim, "after the broker's kill")
     log("kill -9 of broker node %d (controller: node %d): its partitions %s showed leader -1 %.2f s later "
         "(broker.session.timeout.ms=%d), the others kept theirs", victim, controller, owned, fenced_s, SESSION_MS)
@@ -165,7 +149,7 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
 
     restarted_at = time.monotonic()
     answering_s = cluster.nodes[victim].start()
-    led_again_s, _ = wait_leader(cluster, topic, owned, victim, nodes, restarted_at, timeout=60)
+    led_again_s, _ = cluster.wait_leader(topic, owned, victim, nodes, restarted_at, timeout=60)
     cluster.wait_brokers(nodes, timeout=30)
     read = read_back(cluster, topic, list(range(PARTITIONS)))
     for p in range(PARTITIONS):
@@ -184,31 +168,11 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
     owned = sorted(p for p, n in leaders.items() if n == target)
     check(owned, "node %d leads no partition of %s: %s", target, topic, leaders)
     survivors = [n for n in nodes if n != target]
-    node = cluster.nodes[target]
-    signalled_at = time.monotonic()
-    node.terminate()
-    exit_s = leader_gone_s = None
-    seen = {}
-    while exit_s is None or leader_gone_s is None:
-        now = time.monotonic()
-        if exit_s is None and node.process.poll() is not None:
-            exit_s = now - signalled_at
-        if leader_gone_s is None:
-            for n in survivors:
-                seen[n] = cluster.leaders(topic, n)
-                if seen[n] and all(seen[n].get(p) == -1 for p in owned):
-                    leader_gone_s = now - signalled_at
-                    check_others_kept(leaders, seen[n], target, "after the SIGTERM")
-                    break
-        if now - signalled_at > 30:
-            if node.alive():
-                node.kill()
-            raise AssertionError("30 s after SIGTERM of node %d: exited after %s s (code %s), partitions %s through "
-                                 "the survivors: %s" % (target, exit_s, node.process.returncode, owned, seen))
-        time.sleep(0.05)
+    code, exit_s, leader_gone_s, seen = cluster.terminate_and_watch(target, topic, owned, survivors)
+    check_others_kept(leaders, seen, target, "after the SIGTERM")
     log("SIGTERM of broker node %d: exit code %d after %.2f s; its partitions %s showed leader -1 after %.2f s",
-        target, node.process.returncode, exit_s, owned, leader_gone_s)
-    check(node.process.returncode == 0, "node %d exited with %d on SIGTERM", target, node.process.returncode)
+        target, code, exit_s, owned, leader_gone_s)
+    check(code == 0, "node %d exited with %d on SIGTERM", target, code)
     check(exit_s < SIGTERM_EXIT_LIMIT_S, "node %d took %.1f s to exit on SIGTERM", target, exit_s)
     check(leader_gone_s < SESSION_MS / 1000, "leader -1 %.2f s after SIGTERM: no sooner than the session timeout "
           "(%d ms) would give it, so no controlled shutdown", leader_gone_s, SESSION_MS)

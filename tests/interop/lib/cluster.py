@@ -319,6 +319,50 @@ class Cluster:
         return self.wait(lambda: "every partition of %s (%d) led, alike on nodes %s; they show %s" % (
             topic, partitions, via, seen), probe, timeout, interval=0.1, watch=via)[1]
 
+    def wait_leader(self, topic, partitions, want, via, since, timeout):
+        """Seconds from `since` (a time.monotonic()) until a node in via shows each of partitions led by want (-1: no
+        leader), and the leaders {partition: leader} that node showed then. Fails `timeout` seconds after `since`,
+        with what each node showed; the nodes in via must stay up."""
+        seen = {}
+
+        def probe():
+            for n in via:
+                leaders = seen[n] = self.leaders(topic, n)
+                if leaders and all(leaders.get(p) == want for p in partitions):
+                    return time.monotonic(), leaders
+            return None
+        _, (at, leaders) = self.wait(lambda: "partitions %s of %s led by %d through nodes %s; they show %s" % (
+            partitions, topic, want, via, seen), probe, max(0.0, since + timeout - time.monotonic()), watch=via)
+        return at - since, leaders
+
+    def terminate_and_watch(self, node, topic, partitions, via, timeout=30):
+        """SIGTERM to node, then watches both its exit and, through the nodes in via, its partitions losing their
+        leader. Returns (exit code, seconds to the exit, seconds until a node in via showed every one of partitions
+        with leader -1, the leaders it showed then). Fails (killing the node if it still runs) when either has not
+        happened within timeout seconds."""
+        process = self.nodes[node].process
+        signalled_at = time.monotonic()
+        self.nodes[node].terminate()
+        exit_s = gone_s = shown = None
+        seen = {}
+        while exit_s is None or gone_s is None:
+            now = time.monotonic()
+            if exit_s is None and process.poll() is not None:
+                exit_s = now - signalled_at
+            for n in via if gone_s is None else ():
+                seen[n] = self.leaders(topic, n)
+                if seen[n] and all(seen[n].get(p) == -1 for p in partitions):
+                    gone_s, shown = now - signalled_at, seen[n]
+                    break
+            if now - signalled_at > timeout:
+                if self.nodes[node].alive():
+                    self.nodes[node].kill()
+                raise AssertionError("%d s after SIGTERM of node %d: exited after %s s (code %s); partitions %s of %s "
+                                     "through nodes %s: %s" % (timeout, node, exit_s, process.returncode, partitions,
+                                                              topic, via, seen))
+            time.sleep(0.05)
+        return process.returncode, exit_s, gone_s, shown
+
     def led_by(self, topic, node, via=None):
         """The partitions node leads, as a running node (other than node, by default) sees them."""
         via = via if via is not None else self.running(excluding=[node])[0]
