@@ -77,16 +77,22 @@ def check_others_kept(before, after, victim, what):
 
 
 def caught_up(cluster, node, timeout=30):
-    """Until the active controller's DescribeQuorum shows node's log end offset at the high watermark; returns it."""
-    seen = []
+    """Until node's log end offset, as the active controller's DescribeQuorum gives it, reaches the high watermark
+    the leader had when this was called (the watermark may go on moving: the leader appends as brokers register and
+    heartbeat); returns that high watermark."""
+    seen, target = [], []
 
     def probe():
         leader = cluster.active_controller(timeout=10)
         answer = cluster.describe_quorum(leader)
         seen[:] = [leader, answer]
-        return answer and answer[0] == 0 and answer[3] > 0 and answer[4].get(node) == answer[3] and answer[3]
-    return cluster.wait(lambda: "node %d's log end offset at the high watermark; the leader %s answers %s" % (
-        node, seen[:1], seen[1:]), probe, timeout, interval=0.1)[1]
+        if not answer or answer[0] != 0 or answer[3] <= 0:
+            return None
+        if not target:
+            target.append(answer[3])
+        return answer[4].get(node, -1) >= target[0] and target[0]
+    return cluster.wait(lambda: "node %d's log end offset at the high watermark %s; the leader %s answers %s" % (
+        node, target, seen[:1], seen[1:]), probe, timeout, interval=0.1)[1]
 
 
 with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluster:
