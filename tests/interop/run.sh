@@ -55,6 +55,8 @@ tests=(
   "bad-input|$python cases/bad_input.py"
   "crash-recovery|$python cases/crash_recovery.py"
   "quorum-failover|$python cases/quorum_failover.py"
+  "cluster-clients|$python cases/cluster_clients.py"
+  "cluster-failover|$python cases/cluster_failover.py"
   "many-partitions-low-ulimit|$python cases/many_partitions_low_ulimit.py"
   "log-chores|$python cases/log_chores.py"
   "gregor-produce-none|$python cases/gregor_produce_read.py none"

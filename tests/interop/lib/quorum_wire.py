@@ -71,8 +71,14 @@ def describe_quorum(bootstrap, timeout=5.0):
 
 def create_topic(bootstrap, name, partitions, timeout=5.0):
     """The error code CreateTopics v5 answers for one topic of replication factor 1."""
-    topic = (_compact_string(name) + struct.pack(">ih", partitions, 1) + uvarint(1) + uvarint(1) + uvarint(0))
-    body = uvarint(2) + topic + struct.pack(">ib", 10000, 0) + uvarint(0)
+    return create_topic_answer(bootstrap, name, partitions, timeout=timeout)[0]
+
+
+def create_topic_answer(bootstrap, name, partitions, replication_factor=1, timeout=5.0, timeout_ms=10000):
+    """(error code, error message) CreateTopics v5 answers for one topic, sent to the node at bootstrap."""
+    topic = (_compact_string(name) + struct.pack(">ih", partitions, replication_factor) + uvarint(1) + uvarint(1)
+             + uvarint(0))
+    body = uvarint(2) + topic + struct.pack(">ib", timeout_ms, 0) + uvarint(0)
     with connect(bootstrap, timeout) as sock:
         sock.sendall(_flexible_request(API_CREATE_TOPICS, 5, 12, body))
         r = FlexReader(read_response(sock))
@@ -81,7 +87,7 @@ def create_topic(bootstrap, name, partitions, timeout=5.0):
     r.take(">i")  # throttle
     r.uvarint()
     r.compact_string()
-    return r.take(">h")
+    return r.take(">h"), r.compact_string()
 
 
 def set_cluster_config(bootstrap, name, value, timeout=5.0):

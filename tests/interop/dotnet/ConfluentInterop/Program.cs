@@ -11,6 +11,7 @@ var cases = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal)
     ["admin"] = AdminCase.RunAsync,
     ["group"] = GroupCase.RunAsync,
     ["compression"] = CompressionCase.RunAsync,
+    ["cluster"] = ClusterCase.RunAsync,
 };
 
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
