@@ -2,6 +2,7 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
+using Gregor.Broker.Handlers.Brokers;
 using Gregor.Broker.Handlers.Quorum;
 using Gregor.Raft;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,9 @@ public static class ControllerQuorumServices
         services.AddSingleton<ReplicatedQuorumStatus>();
         services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+        services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
+        services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
         // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts them.
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
