@@ -30,12 +30,14 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, MetadataLogFetchHandler>();
         services.AddSingleton<ReplicatedQuorumStatus>();
         services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
+        services.AddSingleton<IQuorumLeader>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
         services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
         services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
-        // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts them.
-        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts
+        // changes, any controller describes the cluster's controllers.
+        services.AddSingleton<IApiHandler, ControllerDescribeClusterHandler>();
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gregor.Broker.Configuration;
+using Gregor.Broker.Handlers;
 using Gregor.Broker.Handlers.Brokers;
 using Gregor.Metadata;
 using Gregor.Metadata.Controller;
@@ -100,6 +101,16 @@ public sealed class ControllerQuorumHostTests : IAsyncLifetime
         _stopped = true;
         Assert.False(_controller.IsActive);
         Assert.DoesNotContain(_log.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task DescribeCluster_names_the_quorum_leader_as_controller()
+    {
+        var handler = new ControllerDescribeClusterHandler(_publisher, _status, _config);
+        var response = await BrokerFixture.Call<DescribeClusterRequest, DescribeClusterResponse>(handler, new DescribeClusterRequest { EndpointType = 2 }, 1);
+        Assert.Equal((0, 1, _publisher.Current.ClusterId), (response.ErrorCode, response.ControllerId, response.ClusterId));
+        var controller = Assert.Single(response.Brokers);
+        Assert.Equal((1, "127.0.0.1", 19093), (controller.BrokerId, controller.Host, controller.Port));
     }
 
     [Theory]
