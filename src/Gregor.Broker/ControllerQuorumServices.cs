@@ -2,6 +2,7 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers;
+using Gregor.Broker.Handlers.Brokers;
 using Gregor.Broker.Handlers.Quorum;
 using Gregor.Metadata.Controller;
 using Gregor.Raft;
@@ -24,8 +25,9 @@ public static class ControllerQuorumServices
         services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>()));
         services.AddSingleton<IApiHandler, MetadataLogFetchHandler>();
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
-        // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts them.
-        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        // Admin requests sent straight to a controller (KIP-919's --bootstrap-controller); only the active one accepts
+        // changes, any controller describes the cluster's controllers.
+        services.AddSingleton<IApiHandler, ControllerDescribeClusterHandler>();
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
@@ -43,9 +45,10 @@ public static class ControllerQuorumServices
         services.AddHostedService<ControllerQuorumHost>();
         services.AddSingleton<ReplicatedQuorumStatus>();
         services.AddSingleton<IQuorumStatus>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
+        services.AddSingleton<IQuorumLeader>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
     }
 
-    /// <summary>What a voter answers: the quorum's RPCs (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
+    /// <summary>What a voter answers: the quorum's RPCs and the broker lifecycle's (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
     internal static void AddQuorumHandlers(IServiceCollection services)
     {
         services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
@@ -53,5 +56,9 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, BeginQuorumEpochHandler>();
         services.AddSingleton<IApiHandler, EndQuorumEpochHandler>();
         services.AddSingleton<IApiHandler, FetchSnapshotHandler>();
+        // The broker lifecycle: brokers register and heartbeat with whichever voter is the active controller.
+        services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
+        services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
     }
 }

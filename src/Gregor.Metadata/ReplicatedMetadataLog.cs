@@ -91,9 +91,6 @@ public sealed class ReplicatedMetadataLog : IMetadataJournal, IRaftEndpoint, IAs
     /// <summary>Whether this node leads and its epoch's first entry has committed (its controller may act).</summary>
     public Task<bool> IsLeaderReadyAsync() => _driver.ReadAsync(node => node.IsLeaderReady);
 
-    /// <summary>The leader this member knows of (−1 when it knows none): where a broker sends what the controller answers.</summary>
-    public Task<int> LeaderIdAsync() => _driver.ReadAsync(node => node.LeaderId);
-
     /// <summary>Whether this member has caught up with a leader since it started (see <see cref="RaftNode.HasCaughtUpWithLeader"/>).</summary>
     public Task<bool> HasCaughtUpWithLeaderAsync() => _driver.ReadAsync(node => node.HasCaughtUpWithLeader);
 

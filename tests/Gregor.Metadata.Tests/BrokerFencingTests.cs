@@ -38,6 +38,40 @@ public sealed class BrokerFencingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_controller_gives_every_registered_broker_a_fresh_session()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.AddBrokerAsync(3);
+        await _c.PassAsync(TimeSpan.FromSeconds(8)); // neither has been heard from for 8 s of the 9 s session
+
+        // Failover: another controller (here a new one over the same log) becomes active; it never heard from them.
+        _c.F.Reopen();
+        await _c.PassAsync(TimeSpan.FromSeconds(8));
+        Assert.Empty(await _c.Controller.CheckSessionsAsync()); // 16 s since their last heartbeat, 8 s since the failover
+
+        await _c.PassAsync(TimeSpan.FromSeconds(2));
+        Assert.Equal([2, 3], (await _c.Controller.CheckSessionsAsync()).Order());
+        Assert.True(_c.Broker(2).Fenced && _c.Broker(3).Fenced);
+    }
+
+    [Fact]
+    public async Task A_controller_active_again_does_not_hold_sessions_from_its_earlier_term_against_the_brokers()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.PassAsync(TimeSpan.FromSeconds(8));
+
+        // Leadership went away and came back: while it was away another controller heard from broker 2.
+        _c.Controller.Deactivate();
+        _c.Controller.Activate(_c.F.Log, _c.Image);
+        await _c.Controller.RegisterBrokerAsync(_c.F.NodeId, [new BrokerEndpointInfo("PLAINTEXT", "localhost", 9092, 0)], null);
+        await _c.PassAsync(TimeSpan.FromSeconds(8));
+        Assert.Empty(await _c.Controller.CheckSessionsAsync());
+
+        await _c.PassAsync(TimeSpan.FromSeconds(2));
+        Assert.Equal([2], await _c.Controller.CheckSessionsAsync());
+    }
+
+    [Fact]
     public async Task A_killed_broker_comes_back_as_leader_of_the_partitions_only_it_held()
     {
         await _c.AddBrokerAsync(2);

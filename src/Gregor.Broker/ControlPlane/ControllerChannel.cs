@@ -11,12 +11,12 @@ namespace Gregor.Broker.ControlPlane;
 /// </summary>
 public sealed class ControllerChannel : IAsyncDisposable
 {
-    private readonly ReplicatedQuorumStatus _quorum;
+    private readonly IQuorumLeader _quorum;
     private readonly IReadOnlyDictionary<int, BrokerEndpoint> _voters;
     private readonly int[] _voterIds;
     private readonly ConnectionPool _pool;
 
-    public ControllerChannel(ReplicatedQuorumStatus quorum, BrokerConfig config, TimeProvider time)
+    public ControllerChannel(IQuorumLeader quorum, BrokerConfig config, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(quorum);
         ArgumentNullException.ThrowIfNull(config);

@@ -12,7 +12,8 @@ namespace Gregor.Broker.ControlPlane;
 /// A controller-only node (<c>process.roles=controller</c>) of a quorum of voters: checks the log dirs were
 /// formatted for one cluster (every voter must share the cluster id, so none invents one), opens the replicated
 /// metadata log and its Raft member, folds what commits into the published image, and runs the controller only
-/// while this node leads and its epoch's first entry has committed.
+/// while this node leads and its epoch's first entry has committed. While it runs, brokers whose sessions expired are
+/// fenced (<see cref="BrokerSessionExpiry"/>).
 /// </summary>
 public sealed class ControllerQuorumHost(
     QuorumController controller,
@@ -25,6 +26,7 @@ public sealed class ControllerQuorumHost(
     ILogger<ControllerQuorumHost> logger) : IHostedService
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly BrokerSessionExpiry _sessionExpiry = new(controller, BrokerSessionExpiry.PeriodFor(config.BrokerLifecycle), time, logger);
     private ReplicatedMetadataLog? _log;
     private volatile bool _caughtUp;
 
@@ -66,6 +68,7 @@ public sealed class ControllerQuorumHost(
         await _refresh.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_log is null) return; // stopped meanwhile
             var folded = log.CatchUp(publisher.Current);
             if (!config.Quorum.IsBroker || _caughtUp || (_caughtUp = await log.HasCaughtUpWithLeaderAsync().ConfigureAwait(false)))
                 publisher.PublishIfNewer(folded);
@@ -73,10 +76,12 @@ public sealed class ControllerQuorumHost(
             if (ready && !controller.IsActive)
             {
                 controller.Activate(log, log.CatchUp(publisher.Current));
+                _sessionExpiry.Start();
                 logger.LogInformation("Node {NodeId} is the active controller", config.NodeId);
             }
             else if (!ready && controller.IsActive)
             {
+                await _sessionExpiry.StopAsync().ConfigureAwait(false);
                 controller.Deactivate();
                 logger.LogInformation("Node {NodeId} is no longer the active controller", config.NodeId);
             }
@@ -121,9 +126,19 @@ public sealed class ControllerQuorumHost(
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
         }
-        controller.Deactivate();
-        status.Attach(null);
-        _log = null;
+        // Under the refresh lock, so that a refresh under way cannot activate the controller again after this.
+        await _refresh.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            _log = null;
+            await _sessionExpiry.StopAsync().ConfigureAwait(false);
+            controller.Deactivate();
+            status.Attach(null);
+        }
+        finally
+        {
+            _refresh.Release();
+        }
         await log.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -37,15 +37,19 @@ public sealed class MetadataQuorumStatus(TimeProvider time) : IQuorumStatus
     }
 }
 
+/// <summary>Which voter leads the metadata quorum as this node last heard, that is which controller is active.</summary>
+public interface IQuorumLeader
+{
+    /// <summary>The leader's node id, or −1 while none is known (an election is under way, or the log is not open).</summary>
+    Task<int> LeaderIdAsync();
+}
+
 /// <summary><see cref="IQuorumStatus"/> of a member (voter or observer) of a quorum of several voters, over its replicated metadata log once open.</summary>
-public sealed class ReplicatedQuorumStatus : IQuorumStatus
+public sealed class ReplicatedQuorumStatus : IQuorumStatus, IQuorumLeader
 {
     private volatile ReplicatedMetadataLog? _log;
 
     internal void Attach(ReplicatedMetadataLog? log) => _log = log;
-
-    /// <summary>The quorum's leader as this member knows it (the active controller), or −1 before the log opens or while none is known.</summary>
-    public Task<int> LeaderIdAsync() => _log is { } log ? log.LeaderIdAsync() : Task.FromResult(-1);
 
     public QuorumDescription? Describe()
     {
@@ -56,5 +60,20 @@ public sealed class ReplicatedQuorumStatus : IQuorumStatus
         ReplicaProgress OnWallClock(ReplicaProgress r) =>
             r with { LastFetchTimeMs = log.RaftTimeToUnixMs(r.LastFetchTimeMs), LastCaughtUpTimeMs = log.RaftTimeToUnixMs(r.LastCaughtUpTimeMs) };
         return quorum with { Voters = [.. quorum.Voters.Select(OnWallClock)], Observers = [.. quorum.Observers.Select(OnWallClock)] };
+    }
+
+    /// <summary>The quorum's leader as this member knows it (the active controller), or −1 before the log opens or while none is known.</summary>
+    public async Task<int> LeaderIdAsync()
+    {
+        var log = _log;
+        if (log is null) return -1;
+        try
+        {
+            return await log.Driver.ReadAsync(node => node.LeaderId).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException)
+        {
+            return -1; // the log is closing or its Raft member stopped: no leader this node knows of
+        }
     }
 }

@@ -287,8 +287,9 @@ internal sealed partial class AdminClient : IAdminClient
         }
         catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
         {
-            // Bootstrapped from controllers, which serve no Metadata but answer DescribeCluster themselves (KIP-919).
-            response = await FirstBootstrapAnswerAsync<DescribeClusterRequest, DescribeClusterResponse>(options, _ => new DescribeClusterRequest()).ConfigureAwait(false);
+            // Bootstrapped from controllers, which serve no Metadata but answer DescribeCluster themselves (KIP-919): asked
+            // for the controllers (endpoint type 2), as a controller describes only those, with the active one as controller.
+            response = await FirstBootstrapAnswerAsync<DescribeClusterRequest, DescribeClusterResponse>(options, _ => new DescribeClusterRequest { EndpointType = 2 }).ConfigureAwait(false);
         }
         if (response.ErrorCode != 0) throw new KafkaException(ToError(response.ErrorCode, response.ErrorMessage));
         var nodes = response.Brokers.Select(b => new Node { Id = b.BrokerId, Host = b.Host, Port = b.Port, Rack = b.Rack }).ToList();

@@ -1,0 +1,38 @@
+using Gregor.Broker.Dispatch;
+using Gregor.Metadata.Controller;
+using Gregor.Protocol;
+using W = Gregor.Protocol.Messages;
+
+namespace Gregor.Broker.Handlers.Brokers;
+
+/// <summary>
+/// BrokerHeartbeat, sent periodically by a registered broker to the active controller: renews its session, asks to be
+/// fenced or unfenced or to shut down, and learns whether it is caught up, fenced, and may shut down. Versions 0-1; v1's
+/// offline log dirs (a tagged field) are ignored, as a Gregor broker fails as a whole when a log dir fails.
+/// </summary>
+public sealed class BrokerHeartbeatHandler(QuorumController controller) : ApiHandler<W.BrokerHeartbeatRequest, W.BrokerHeartbeatResponse>
+{
+    public override ApiKey Api => ApiKey.BrokerHeartbeat;
+
+    protected override async ValueTask<W.BrokerHeartbeatResponse?> HandleAsync(RequestContext context, W.BrokerHeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        var heartbeat = new BrokerHeartbeat(request.BrokerId, request.BrokerEpoch, request.CurrentMetadataOffset, request.WantFence, request.WantShutDown);
+        BrokerHeartbeatOutcome outcome;
+        try
+        {
+            outcome = await controller.BrokerHeartbeatAsync(heartbeat, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ControllerFailures.IsControllerFailure(e))
+        {
+            outcome = BrokerHeartbeatOutcome.Failed(ControllerFailures.ErrorFor(e), e.Message);
+        }
+        return new W.BrokerHeartbeatResponse
+        {
+            ThrottleTimeMs = 0,
+            ErrorCode = (short)outcome.Error,
+            IsCaughtUp = outcome.IsCaughtUp,
+            IsFenced = outcome.IsFenced,
+            ShouldShutDown = outcome.ShouldShutDown,
+        };
+    }
+}
