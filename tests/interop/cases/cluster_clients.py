@@ -281,7 +281,9 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
     check(error == INVALID_REPLICATION_FACTOR and message,
           "CreateTopics of %s with replication factor 3 through node %d: error %d, message %r; expected "
           "INVALID_REPLICATION_FACTOR (38) with a message", replicated, forwarder, error, message)
-    futures = AdminClient({"bootstrap.servers": cluster.bootstrap_list}).create_topics(
+    # The client must outlive its futures: a handle collected at once fails them with _DESTROY.
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap_list})
+    futures = admin.create_topics(
         [NewTopic(replicated + "-c", num_partitions=3, replication_factor=3)], operation_timeout=10)
     try:
         futures[replicated + "-c"].result(timeout=30)
