@@ -125,8 +125,6 @@ for n in "${nodes[@]}"; do
     echo "advertised.listeners=PLAINTEXT://$host:$(client_port "$n")"
     echo "controller.listener.names=CONTROLLER"
     echo "log.dirs=$dir/node-$n/data"
-    echo "# A partition has one replica until data replication between brokers exists."
-    echo "offsets.topic.replication.factor=1"
     for setting in ${settings[@]+"${settings[@]}"}; do echo "$setting"; done
   } >"$dir/node-$n/server.properties"
   gregor storage format --cluster-id "$cluster_id" --config "$dir/node-$n/server.properties" --ignore-formatted \

@@ -28,7 +28,7 @@ parser.add_argument("--session-ms", type=int, help="broker.session.timeout.ms (d
 parser.add_argument("--heartbeat-ms", type=int, help="broker.heartbeat.interval.ms (default: the broker's, 2000)")
 args = parser.parse_args()
 
-settings = ["offsets.topic.replication.factor=1"]
+settings = []
 if args.session_ms:
     settings.append("broker.session.timeout.ms=%d" % args.session_ms)
 if args.heartbeat_ms:

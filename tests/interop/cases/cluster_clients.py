@@ -16,8 +16,8 @@ all on 127.0.0.1 with free ports), each formatted and started from its own confi
 - CreateTopics with replication factor 3 is refused, INVALID_REPLICATION_FACTOR with a message, through a broker
   that forwards it and through confluent-kafka, and no such topic appears (replication is a later issue).
 
-The nodes run with offsets.topic.replication.factor=1 (partitions have one replica for now) and
-group.initial.rebalance.delay.ms=0 (a faster first join)."""
+The nodes run with the default offsets.topic.replication.factor (3: __consumer_offsets still gets one replica
+per partition until partitions replicate) and group.initial.rebalance.delay.ms=0 (a faster first join)."""
 import json
 import os
 import re
@@ -35,7 +35,7 @@ import quorum_wire  # noqa: E402
 INTEROP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARTITIONS = 12
 PER_ADDRESS = 500  # records per producer per address
-SETTINGS = ["offsets.topic.replication.factor=1", "group.initial.rebalance.delay.ms=0"]
+SETTINGS = ["group.initial.rebalance.delay.ms=0"]
 INVALID_REPLICATION_FACTOR = 38
 COORDINATOR_NOT_AVAILABLE = 15
 

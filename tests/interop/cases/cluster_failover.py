@@ -28,8 +28,7 @@ import quorum_wire  # noqa: E402
 
 SESSION_MS, HEARTBEAT_MS = 3000, 500
 PARTITIONS, PER_PARTITION = 9, 200
-SETTINGS = ["broker.session.timeout.ms=%d" % SESSION_MS, "broker.heartbeat.interval.ms=%d" % HEARTBEAT_MS,
-            "offsets.topic.replication.factor=1"]
+SETTINGS = ["broker.session.timeout.ms=%d" % SESSION_MS, "broker.heartbeat.interval.ms=%d" % HEARTBEAT_MS]
 FAILOVER_LIMIT_S = 10
 SIGTERM_EXIT_LIMIT_S = 10
 
