@@ -94,6 +94,27 @@ public sealed class BrokerFencingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_incarnation_whose_old_session_ran_out_unchecked_does_not_keep_the_old_leadership()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.AddBrokerAsync(3);
+        await _c.CreatePlacedAsync("t", [2], [2, 3]);
+
+        // kill -9 and a restart that registers after the session ran out but before any check fenced the old one.
+        await _c.PassAsync(PastTheSession, alive: [3]);
+        Assert.False(_c.Broker(2).Fenced);
+        await _c.RegisterAsync(2);
+        Assert.True(_c.Broker(2).Fenced);
+        Assert.Equal(-1, _c.Partition("t", 0).Leader); // the fenced new process does not lead what the old one led
+        Assert.Equal(3, _c.Partition("t", 1).Leader);
+        Assert.Equal([3], _c.Partition("t", 1).Isr.ToArray());
+
+        await _c.HeartbeatAsync(2);
+        Assert.Equal(2, _c.Partition("t", 0).Leader); // back once unfenced, in a new leader epoch
+        Assert.Equal(2, _c.Partition("t", 0).LeaderEpoch);
+    }
+
+    [Fact]
     public async Task Without_a_live_isr_member_there_is_no_leader_and_no_unclean_election()
     {
         await _c.AddBrokerAsync(2);

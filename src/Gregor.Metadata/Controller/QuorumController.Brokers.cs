@@ -68,6 +68,9 @@ public sealed partial class QuorumController
                 return BrokerRegistrationOutcome.Failed(ErrorCode.DuplicateBrokerRegistration,
                     $"Broker {id} is already registered by a live process (incarnation {existing.IncarnationId}); a restarted broker is let in once that session expires.");
 
+            // A new incarnation is a new process: whatever the old one led or held in ISRs it no longer does (its
+            // session may have run out without the check having fenced it yet), as Kafka's controller treats it.
+            if (existing is not null && !sameIncarnation) MoveLeadershipAndIsrOff(op, id);
             long epoch = sameIncarnation ? existing!.Epoch : NextBrokerEpoch(op.Image, existing);
             op.Add(RegistrationRecord(id, request.IncarnationId, epoch, request.Endpoints, request.Rack,
                 fenced: !sameIncarnation || existing!.Fenced, inControlledShutdown: sameIncarnation && existing!.InControlledShutdown));
