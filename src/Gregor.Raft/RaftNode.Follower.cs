@@ -104,7 +104,7 @@ public sealed partial class RaftNode
             AppendFromLeader(response.Batches);
             long newHighWatermark = Math.Min(response.HighWatermark, _log.EndOffset);
             if (newHighWatermark > _highWatermark) _highWatermark = newHighWatermark;
-            if (response.HighWatermark <= _log.EndOffset) HasCaughtUpWithLeader = true;
+            if (response.HighWatermark >= 0 && response.HighWatermark <= _log.EndOffset) HasCaughtUpWithLeader = true;
         }
         MaybeSendFetch();
     }

@@ -15,6 +15,13 @@ public sealed partial class RaftNode
     /// <summary>A fetch that found nothing new, held until data or a new high watermark arrives, or its wait ends.</summary>
     private readonly record struct ParkedFetch(FetchRequest Request, long DeadlineMs);
 
+    /// <summary>
+    /// The high watermark a fetcher is told: unknown (−1) until this leader's epoch has committed its first entry, as
+    /// Kafka's leader answers, since until then its own may lag what an earlier leader committed; a fetcher that
+    /// believed it would think itself caught up on an old prefix.
+    /// </summary>
+    private long AdvertisedHighWatermark => IsLeaderReady ? _highWatermark : -1;
+
     /// <summary>The leader's view of every replica that fetched in this epoch, voters first; empty on a node that does not lead.</summary>
     public IReadOnlyList<ReplicaProgress> ReplicaStates()
     {
@@ -141,12 +148,12 @@ public sealed partial class RaftNode
         var validation = ValidateFetchPosition(request.FetchOffset, request.LastFetchedEpoch);
         if (validation.Snapshot is SnapshotId snapshot)
         {
-            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, [], null, snapshot));
+            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AdvertisedHighWatermark, [], null, snapshot));
             return;
         }
         if (validation.Diverging is OffsetAndEpoch diverging)
         {
-            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, [], diverging, null));
+            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AdvertisedHighWatermark, [], diverging, null));
             return;
         }
         RecordFetch(source, request.FetchOffset);
@@ -177,7 +184,7 @@ public sealed partial class RaftNode
         var batches = request.FetchOffset < _log.EndOffset
             ? _log.Read(request.FetchOffset, Math.Min(request.MaxBytes, _settings.FetchMaxBytes))
             : [];
-        return new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, batches, null, null);
+        return new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AdvertisedHighWatermark, batches, null, null);
     }
 
     private FetchResponse FetchError(FetchRequest request, ErrorCode error) =>
