@@ -1,5 +1,7 @@
 using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
+using Gregor.Broker.Dispatch;
+using Gregor.Broker.Handlers.Brokers;
 using Gregor.Metadata.Controller;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,13 +22,15 @@ public static class ClusterBrokerServices
         ControlPlaneServices.AddMetadataState(services, config);
         ControllerQuorumServices.AddReplicatedMetadata(services);
         if (config.Quorum.IsController) ControllerQuorumServices.AddQuorumHandlers(services);
+        else services.AddSingleton<IApiHandler, UnregisterBrokerHandler>(); // forwarded to the active controller
+        services.AddSingleton<ClientServingGate>();
         services.AddSingleton<ControllerChannel>();
         services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>(), sp.GetRequiredService<ControllerChannel>(),
             sp.GetRequiredService<ILogger<ControllerForwarder>>()));
         ControlPlaneServices.AddBrokerControlHandlers(services);
         services.AddGregorDataPlane(config);
         services.AddGregorGroups(config);
-        // Registered last so that it stops first: the controlled shutdown runs while the partitions are still served.
+        // Its controlled shutdown runs in StoppingAsync, before any hosted service (the listeners' included) stops.
         services.AddHostedService<BrokerLifecycleManager>();
         return services;
     }

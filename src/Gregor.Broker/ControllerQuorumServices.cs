@@ -32,6 +32,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
         return services;
     }
 

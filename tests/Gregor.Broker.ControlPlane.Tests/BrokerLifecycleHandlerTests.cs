@@ -1,3 +1,4 @@
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers.Brokers;
 using Gregor.Metadata;
@@ -63,7 +64,7 @@ public sealed class BrokerLifecycleHandlerTests : IDisposable
         }, version);
 
     private Task<UnregisterBrokerResponse> UnregisterAsync(int id, QuorumController? controller = null) =>
-        CallAsync<UnregisterBrokerRequest, UnregisterBrokerResponse>(new UnregisterBrokerHandler(controller ?? _f.Controller),
+        CallAsync<UnregisterBrokerRequest, UnregisterBrokerResponse>(new UnregisterBrokerHandler(controller ?? _f.Controller, new ControllerForwarder(controller ?? _f.Controller)),
             new UnregisterBrokerRequest { BrokerId = id }, 0);
 
     /// <summary>Registers broker <paramref name="id"/> and heartbeats it caught up, so it is unfenced; returns its epoch.</summary>
@@ -82,7 +83,7 @@ public sealed class BrokerLifecycleHandlerTests : IDisposable
         var controller = _f.Controller;
         Assert.Equal((ApiKey.BrokerRegistration, 0, 4), Range(new BrokerRegistrationHandler(controller)));
         Assert.Equal((ApiKey.BrokerHeartbeat, 0, 1), Range(new BrokerHeartbeatHandler(controller)));
-        Assert.Equal((ApiKey.UnregisterBroker, 0, 0), Range(new UnregisterBrokerHandler(controller)));
+        Assert.Equal((ApiKey.UnregisterBroker, 0, 0), Range(new UnregisterBrokerHandler(controller, new ControllerForwarder(controller))));
 
         static (ApiKey, int, int) Range(IApiHandler h) => (h.Api, h.LowestVersion, h.HighestVersion);
     }

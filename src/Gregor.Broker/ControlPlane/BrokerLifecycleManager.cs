@@ -17,12 +17,17 @@ namespace Gregor.Broker.ControlPlane;
 /// quorum's requests while it waits for a controller.
 /// </summary>
 public sealed class BrokerLifecycleManager(
-    ControllerChannel controller,
+    IQuorumLeader quorum,
     IMetadataView metadata,
+    ClientServingGate gate,
     BrokerConfig config,
     TimeProvider time,
-    ILogger<BrokerLifecycleManager> logger) : IHostedService, IDisposable
+    ILogger<BrokerLifecycleManager> logger) : IHostedLifecycleService, IAsyncDisposable
 {
+    // A connection of its own: a heartbeat must not queue behind a forwarded admin request the controller takes
+    // seconds to answer (a node answers one request per connection at a time), or the session could run out.
+    private readonly ControllerChannel _controller = new(quorum, config, time);
+
     /// <summary>How long a stopping broker waits for the controller to let it go before it stops anyway.</summary>
     public static readonly TimeSpan ControlledShutdownTimeout = TimeSpan.FromSeconds(15);
 
@@ -53,8 +58,16 @@ public sealed class BrokerLifecycleManager(
         return Task.CompletedTask;
     }
 
-    /// <summary>Controlled shutdown: asks to shut down and waits for the controller's leave (bounded), then stops heartbeating.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Controlled shutdown: asks to shut down and waits for the controller's leave (bounded). Runs before any hosted
+    /// service stops, the web host's included, so this node's listeners (its own controller's among them, when it is
+    /// the active one) and partitions still serve while leadership moves away.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         if (_loop is null) return;
         if (BrokerEpoch >= 0)
@@ -72,9 +85,17 @@ public sealed class BrokerLifecycleManager(
                 logger.LogWarning("Controlled shutdown of broker {NodeId} not confirmed by the controller within {Ms} ms; stopping anyway", config.NodeId, clock.ElapsedMilliseconds);
             }
         }
+    }
+
+    /// <summary>Stops heartbeating (after the controlled shutdown, which ran in <see cref="StoppingAsync"/>).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -93,6 +114,13 @@ public sealed class BrokerLifecycleManager(
             {
                 LogFailure("The controller could not be reached: {Error}", e.Message);
                 wait = RetryBackoff;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever else goes wrong (an answer that does not decode, say), the broker keeps its session alive
+                // by trying again rather than by the loop ending silently and the controller fencing it for good.
+                logger.LogError(e, "Broker {NodeId}: a request to the controller failed; trying again", config.NodeId);
+                wait = Interval;
             }
             try
             {
@@ -118,7 +146,7 @@ public sealed class BrokerLifecycleManager(
                 Name = e.ListenerName, Host = e.Host, Port = (ushort)e.Port, SecurityProtocol = e.SecurityProtocol,
             })],
         };
-        var response = await controller.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(request, BrokerRegistrationRequest.HighestVersion,
+        var response = await _controller.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(request, BrokerRegistrationRequest.HighestVersion,
             cancellationToken, RequestTimeout).ConfigureAwait(false);
         var error = (ErrorCode)response.ErrorCode;
         if (error != ErrorCode.None)
@@ -145,7 +173,7 @@ public sealed class BrokerLifecycleManager(
             WantFence = image.Offset < 0 && !wantShutDown,
             WantShutDown = wantShutDown,
         };
-        var response = await controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
+        var response = await _controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
             cancellationToken, RequestTimeout).ConfigureAwait(false);
         var error = (ErrorCode)response.ErrorCode;
         if (error == ErrorCode.StaleBrokerEpoch)
@@ -162,6 +190,12 @@ public sealed class BrokerLifecycleManager(
         if (response.IsFenced != IsFenced)
             logger.LogInformation(response.IsFenced ? "Broker {NodeId} is fenced by the controller" : "Broker {NodeId} is unfenced: it serves its partitions", config.NodeId);
         Volatile.Write(ref _fenced, response.IsFenced);
+        if (!gate.IsOpen && image.Offset >= 0)
+        {
+            gate.Open();
+            logger.LogInformation("Broker {NodeId} serves clients: caught up with the metadata at offset {Offset} and registered with epoch {Epoch}",
+                config.NodeId, image.Offset, BrokerEpoch);
+        }
         if (wantShutDown && response.ShouldShutDown)
         {
             _shutDownAllowed.TrySetResult();
@@ -187,8 +221,9 @@ public sealed class BrokerLifecycleManager(
 #pragma warning restore CA2254
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
+        await _controller.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
         _wake.Dispose();
     }

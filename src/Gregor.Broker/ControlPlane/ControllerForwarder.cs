@@ -28,8 +28,20 @@ public sealed class ControllerForwarder
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<ControllerForwarder>.Instance;
     }
 
-    /// <summary>Whether a request for the controller is sent on rather than handled here: a broker whose own controller is not the active one.</summary>
-    public bool ShouldForward => _channel is not null && !_controller.IsActive;
+    /// <summary>Whether this node sends what needs the controller on: a broker whose own controller is not the active one.</summary>
+    public bool ForwardsToController => _channel is not null && !_controller.IsActive;
+
+    /// <summary>
+    /// Whether <paramref name="context"/>'s request is sent on rather than handled here. Never one that came in on a
+    /// controller listener: that is another node's forwarding (or a tool asking controllers), and passing it on again
+    /// could go round between nodes with different views of the leader; it is answered here (NOT_CONTROLLER when
+    /// this controller is not active), as Kafka's controllers answer.
+    /// </summary>
+    public bool ShouldForward(Dispatch.RequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ForwardsToController && !context.OnControllerListener;
+    }
 
     /// <summary>
     /// The active controller's answer to <paramref name="request"/>, or null when it could not be reached (the caller
@@ -45,7 +57,7 @@ public sealed class ControllerForwarder
         {
             return await _channel.SendAsync<TRequest, TResponse>(request, version, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or TimeoutException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or TimeoutException or ObjectDisposedException or Net.BrokerApiUnsupportedException)
         {
             _logger.LogWarning("Forwarding {Api} to the controller failed: {Error}", (ApiKey)TRequest.Descriptor.ApiKey, e.Message);
             return null;
@@ -59,7 +71,7 @@ public sealed class ControllerForwarder
     public async Task<IReadOnlyList<CreateTopicOutcome>> CreateTopicsAsync(IReadOnlyList<NewTopic> topics, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topics);
-        if (!ShouldForward)
+        if (!ForwardsToController)
             return await _controller.CreateTopicsAsync(topics, validateOnly: false, cancellationToken).ConfigureAwait(false);
         var request = new CreateTopicsRequest { TimeoutMs = (int)ControllerChannel.RequestTimeout.TotalMilliseconds };
         foreach (var topic in topics)

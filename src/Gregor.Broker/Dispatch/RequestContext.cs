@@ -42,6 +42,9 @@ public sealed class RequestContext
     /// </summary>
     public int MaxRequestPartitions { get; init; } = RequestLimits.DefaultMaxRequestPartitions;
 
+    /// <summary>The request came in on a controller listener (<c>controller.listener.names</c>): from another node, or an admin tool asking controllers.</summary>
+    public bool OnControllerListener { get; init; }
+
     /// <summary>
     /// The whole request frame, owned by this request until its response is written. Records
     /// fields of the decoded request are slices of it, so Produce may rewrite batch headers in

@@ -14,7 +14,7 @@ public sealed class CreatePartitionsHandler(QuorumController controller, Control
     protected override async ValueTask<CreatePartitionsResponse?> HandleAsync(RequestContext context, CreatePartitionsRequest request, CancellationToken cancellationToken)
     {
         // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
-        if (forwarder.ShouldForward
+        if (forwarder.ShouldForward(context)
             && await forwarder.TryForwardAsync<CreatePartitionsRequest, CreatePartitionsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
             return forwarded;
         var counts = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

@@ -25,7 +25,7 @@ public sealed class CreateTopicsHandler(QuorumController controller, ControllerF
     protected override async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {
         // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
-        if (forwarder.ShouldForward
+        if (forwarder.ShouldForward(context)
             && await forwarder.TryForwardAsync<CreateTopicsRequest, CreateTopicsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
             return forwarded;
         var response = new CreateTopicsResponse();

@@ -17,7 +17,7 @@ public sealed class DeleteTopicsHandler(QuorumController controller, ControllerF
     protected override async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
     {
         // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
-        if (forwarder.ShouldForward
+        if (forwarder.ShouldForward(context)
             && await forwarder.TryForwardAsync<DeleteTopicsRequest, DeleteTopicsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
             return forwarded;
         var references = context.ApiVersion >= 6

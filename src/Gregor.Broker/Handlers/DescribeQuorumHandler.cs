@@ -26,7 +26,7 @@ public sealed class DescribeQuorumHandler(IQuorumStatus quorum, BrokerConfig con
     protected override async ValueTask<DescribeQuorumResponse?> HandleAsync(RequestContext context, DescribeQuorumRequest request, CancellationToken cancellationToken)
     {
         // Only the leader knows every member's progress: a broker asks the active controller, as Kafka's brokers do.
-        if (forwarder.ShouldForward
+        if (forwarder.ShouldForward(context)
             && await forwarder.TryForwardAsync<DescribeQuorumRequest, DescribeQuorumResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
             return forwarded;
         return Describe(context, request);

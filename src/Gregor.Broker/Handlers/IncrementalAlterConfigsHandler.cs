@@ -15,7 +15,7 @@ public sealed class IncrementalAlterConfigsHandler(QuorumController controller, 
     protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
     {
         // A broker whose controller is not the active one passes the request on (it is handled here if none answers).
-        if (forwarder.ShouldForward
+        if (forwarder.ShouldForward(context)
             && await forwarder.TryForwardAsync<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(request, context.ApiVersion, cancellationToken).ConfigureAwait(false) is { } forwarded)
             return forwarded;
         IReadOnlyList<Outcome> outcomes = await ConfigResourceOutcomes.RunAsync(

@@ -87,7 +87,8 @@ public sealed class MetadataHandler(IMetadataView view, ControllerForwarder cont
             foreach (var outcome in outcomes)
             {
                 // Created now, or by someone else meanwhile: either way the client should ask again.
-                var code = outcome.Error is ErrorCode.None or ErrorCode.TopicAlreadyExists ? ErrorCode.LeaderNotAvailable : outcome.Error;
+                // A controller that moved or could not be reached is a retry too, not an error of the topic.
+                var code = outcome.Error is ErrorCode.None or ErrorCode.TopicAlreadyExists or ErrorCode.NotController ? ErrorCode.LeaderNotAvailable : outcome.Error;
                 response.Topics.Add(Error(outcome.Name, KafkaUuid.Zero, code));
             }
         }
@@ -96,7 +97,8 @@ public sealed class MetadataHandler(IMetadataView view, ControllerForwarder cont
 
     private async Task<IReadOnlyList<CreateTopicOutcome>> AutoCreateAsync(List<string> names, CancellationToken cancellationToken)
     {
-        var topics = names.Select(n => new NewTopic(n, -1, -1, [], [])).ToList();
+        // This broker's num.partitions and default.replication.factor, as Kafka's broker sends them, not the controller's.
+        var topics = names.Select(n => new NewTopic(n, config.NumPartitions, config.DefaultReplicationFactor, [], [])).ToList();
         try
         {
             return await controller.CreateTopicsAsync(topics, cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,9 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Rejected connection {ConnectionId} from {Peer}: {Reason}")]
     public static partial void Rejected(ILogger logger, long connectionId, EndPoint? peer, string reason);
 
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Refused connection {ConnectionId} from {Peer}: this broker has not yet caught up with the metadata and registered")]
+    public static partial void NotServingYet(ILogger logger, long connectionId, EndPoint? peer);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} waits {DelayMs} ms (max.connection.creation.rate)")]
     public static partial void Throttled(ILogger logger, long connectionId, EndPoint? peer, long delayMs);
 

@@ -35,9 +35,12 @@ internal sealed class KafkaConnection : IDisposable
     private readonly long _idleMs;
     private int _stopReason = Running;
 
+    private readonly bool _controllerListener;
+
     public KafkaConnection(ConnectionContext connection, long id, ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time,
-        RequestMemory memory, FrameBufferPool buffers, ILogger log)
+        RequestMemory memory, FrameBufferPool buffers, ILogger log, bool controllerListener = false)
     {
+        _controllerListener = controllerListener;
         _connection = connection;
         _id = id;
         _peer = connection.RemoteEndPoint;
@@ -174,7 +177,7 @@ internal sealed class KafkaConnection : IDisposable
             if (apiVersion < handler.LowestVersion || apiVersion > handler.HighestVersion)
                 return await RefuseVersionAsync(handler, header).ConfigureAwait(false);
 
-            context = new RequestContext(handler.Api, apiVersion, header.CorrelationId, header.ClientId, _peer, _id, frame) { MaxRequestPartitions = _handlers.MaxRequestPartitions };
+            context = new RequestContext(handler.Api, apiVersion, header.CorrelationId, header.ClientId, _peer, _id, frame) { MaxRequestPartitions = _handlers.MaxRequestPartitions, OnControllerListener = _controllerListener };
             IProtocolStruct? response;
             try
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -25,10 +26,12 @@ internal sealed class KafkaConnectionHandler
     private readonly ConnectionQuotas _quotas;
     private readonly ConnectionRateLimiter _rate;
     private readonly ILogger<KafkaConnectionHandler> _log;
+    private readonly ClientServingGate? _gate;
 
     public KafkaConnectionHandler(ApiHandlerRegistry handlers, BrokerConfig config, TimeProvider time, RequestMemory memory, FrameBufferPool frames,
-        ConnectionQuotas quotas, ConnectionRateLimiter rate, ILogger<KafkaConnectionHandler> log)
+        ConnectionQuotas quotas, ConnectionRateLimiter rate, ILogger<KafkaConnectionHandler> log, ClientServingGate? gate = null)
     {
+        _gate = gate;
         _handlers = handlers;
         _config = config;
         _time = time;
@@ -44,6 +47,15 @@ internal sealed class KafkaConnectionHandler
         ArgumentNullException.ThrowIfNull(connection);
         long id = Interlocked.Increment(ref _lastConnectionId);
         IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        bool controllerListener = _config.Quorum.IsControllerListener(listener);
+        // A broker of a cluster serves clients only once it has caught up with the metadata and registered, as Kafka
+        // enables its client listeners only then: before, it would tell them existing topics do not exist. Refused
+        // clients reconnect after their backoff; controller listeners serve the quorum meanwhile.
+        if (!controllerListener && _gate is { IsOpen: false })
+        {
+            ConnectionLog.NotServingYet(_log, id, connection.RemoteEndPoint);
+            return;
+        }
         if (_quotas.TryAdmit(listener, address) is string over)
         {
             ConnectionLog.Rejected(_log, id, connection.RemoteEndPoint, over);
@@ -58,7 +70,7 @@ internal sealed class KafkaConnectionHandler
                 ConnectionLog.Throttled(_log, id, connection.RemoteEndPoint, (long)delay.TotalMilliseconds);
                 if (!await WaitAsync(delay, connection.ConnectionClosed, lifetime?.ConnectionClosedRequested ?? default).ConfigureAwait(false)) return;
             }
-            using var session = new KafkaConnection(connection, id, _handlers, _config, _time, _memory, _frames, _log);
+            using var session = new KafkaConnection(connection, id, _handlers, _config, _time, _memory, _frames, _log, controllerListener);
             using var closeRequested = lifetime?.ConnectionClosedRequested.Register(static s => ((KafkaConnection)s!).RequestClose(), session);
             await session.RunAsync().ConfigureAwait(false);
         }
