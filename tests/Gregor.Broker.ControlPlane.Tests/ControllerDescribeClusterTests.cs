@@ -34,15 +34,23 @@ public sealed class ControllerDescribeClusterTests
     private static Task<DescribeClusterResponse> CallAsync(int leaderId, DescribeClusterRequest request, short version) =>
         BrokerFixture.Call<DescribeClusterRequest, DescribeClusterResponse>(Handler(leaderId), request, version);
 
+    [Fact]
+    public void It_advertises_v0_to_v2() => Assert.Equal((0, 2), (Handler(3).LowestVersion, Handler(3).HighestVersion));
+
     [Theory]
-    [InlineData(3)]
-    [InlineData(-1)]
-    public async Task The_controllers_are_the_voters_and_the_controller_is_the_quorum_leader(int leaderId)
+    [InlineData(3, 1, false)]
+    [InlineData(-1, 1, false)]
+    [InlineData(3, 2, false)]
+    [InlineData(3, 2, true)]
+    public async Task The_controllers_are_the_voters_and_the_controller_is_the_quorum_leader(int leaderId, short version, bool includeFenced)
     {
-        var response = await CallAsync(leaderId, new DescribeClusterRequest { EndpointType = 2, IncludeClusterAuthorizedOperations = true }, 1);
+        var response = await CallAsync(leaderId,
+            new DescribeClusterRequest { EndpointType = 2, IncludeClusterAuthorizedOperations = true, IncludeFencedBrokers = includeFenced }, version);
 
         Assert.Equal((0, (sbyte)2, ClusterId, leaderId), (response.ErrorCode, response.EndpointType, response.ClusterId, response.ControllerId));
-        Assert.Equal([(1, "c1", 9093), (2, "c2", 9094), (3, "c3", 9095)], response.Brokers.Select(b => (b.BrokerId, b.Host, b.Port)));
+        // No controller is fenced: asking for fenced brokers changes nothing.
+        Assert.Equal([(1, "c1", 9093, false), (2, "c2", 9094, false), (3, "c3", 9095, false)],
+            response.Brokers.Select(b => (b.BrokerId, b.Host, b.Port, b.IsFenced)));
         Assert.All(response.Brokers, b => Assert.Null(b.Rack));
         Assert.NotEqual(int.MinValue, response.ClusterAuthorizedOperations);
     }
@@ -61,6 +69,10 @@ public sealed class ControllerDescribeClusterTests
 
         var unknown = await CallAsync(3, new DescribeClusterRequest { EndpointType = 9 }, 1);
         Assert.Equal((short)ErrorCode.UnsupportedEndpointType, unknown.ErrorCode);
+
+        var v2 = await CallAsync(3, new DescribeClusterRequest { EndpointType = 1, IncludeFencedBrokers = true }, 2);
+        Assert.Equal((short)ErrorCode.MismatchedEndpointType, v2.ErrorCode);
+        Assert.Empty(v2.Brokers);
     }
 
     [Fact]

@@ -124,10 +124,13 @@ public sealed class ClusterQuorumCommandTests
         var describe = await CliRun.RunAsync(b, "cluster", "describe");
         describe.AssertOk();
         Assert.Contains("ClusterId: ", describe.Out, StringComparison.Ordinal);
+        Assert.Contains("Controller: 1 (metadata quorum leader)", describe.Out, StringComparison.Ordinal);
+        Assert.Equal("", describe.Error);
         Assert.Matches(@"1\s*│\s*127\.0\.0\.1\s*│\s*" + port + @"\s*│\s*-\s*│\s*false\s*│\s*yes", describe.Out);
         var cluster = (await CliRun.RunAsync(b, "cluster", "describe", "-o", "json")).Json();
         string clusterId = cluster.GetProperty("clusterId").GetString()!;
-        Assert.Equal(1, cluster.GetProperty("controllerId").GetInt32());
+        Assert.Equal((1, "metadataQuorum", true), (cluster.GetProperty("controllerId").GetInt32(), cluster.GetProperty("controllerSource").GetString(),
+            cluster.GetProperty("fencedBrokersIncluded").GetBoolean()));
         var only = Assert.Single(cluster.GetProperty("brokers").EnumerateArray());
         Assert.Equal((1, "127.0.0.1", broker.Port, false, true), (only.GetProperty("id").GetInt32(), only.GetProperty("host").GetString(),
             only.GetProperty("port").GetInt32(), only.GetProperty("fenced").GetBoolean(), only.GetProperty("isController").GetBoolean()));

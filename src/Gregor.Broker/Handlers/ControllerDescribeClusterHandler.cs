@@ -12,7 +12,8 @@ namespace Gregor.Broker.Handlers;
 /// controllers (endpoint type 2) with the active one, the quorum's leader, as controller id (−1 during an election);
 /// each controller is listed at its entry in <c>controller.quorum.voters</c>. The brokers (endpoint type 1, and so
 /// every v0 request) are for a broker to describe: MISMATCHED_ENDPOINT_TYPE, or INVALID_REQUEST in v0, which
-/// predates that code.
+/// predates that code. A v2 request's IncludeFencedBrokers changes nothing here: fencing is a broker's state, so every
+/// controller is listed, none marked fenced.
 /// </summary>
 public sealed class ControllerDescribeClusterHandler(IMetadataView view, IQuorumLeader quorum, BrokerConfig config)
     : ApiHandler<DescribeClusterRequest, DescribeClusterResponse>

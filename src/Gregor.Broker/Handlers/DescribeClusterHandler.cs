@@ -9,6 +9,8 @@ namespace Gregor.Broker.Handlers;
 /// <summary>
 /// DescribeCluster: cluster id, controller and brokers from the image. v1 may ask for the controllers
 /// instead (endpoint type 2); on a combined single node the controller is this broker, at the same endpoint.
+/// The brokers are the unfenced ones, unless a v2 request asks for the fenced ones too (KIP-1073): then every
+/// registered broker is listed, each with its fenced flag. The controllers are listed as before, whatever it asks.
 /// </summary>
 public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<DescribeClusterRequest, DescribeClusterResponse>
 {
@@ -33,10 +35,15 @@ public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<Desc
             response.ErrorMessage = $"Unsupported endpoint type {request.EndpointType}";
             return ValueTask.FromResult<DescribeClusterResponse?>(response);
         }
-        foreach (var broker in image.Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.NodeId))
+        // IncludeFencedBrokers is read only from v2; below, it is false.
+        bool withFenced = request.IncludeFencedBrokers && request.EndpointType == BrokerEndpoints;
+        foreach (var broker in image.Brokers.Values.Where(b => withFenced || !b.Fenced).OrderBy(b => b.NodeId))
         {
             if (request.EndpointType == ControllerEndpoints && broker.NodeId != image.ControllerId) continue;
-            response.Brokers.Add(new DescribeClusterResponse.DescribeClusterBroker { BrokerId = broker.NodeId, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
+            response.Brokers.Add(new DescribeClusterResponse.DescribeClusterBroker
+            {
+                BrokerId = broker.NodeId, Host = broker.Host, Port = broker.Port, Rack = broker.Rack, IsFenced = broker.Fenced,
+            });
         }
         return ValueTask.FromResult<DescribeClusterResponse?>(response);
     }

@@ -139,13 +139,38 @@ internal sealed partial class ClientCommandHandlers
     public Task<int> ClusterDescribeAsync(ClusterDescribeArgs args, CancellationToken cancellationToken) => Guarded("cluster describe", args.Target, async () =>
     {
         using var admin = AdminFor(args.Target);
-        var cluster = await admin.DescribeClusterAsync().ConfigureAwait(false);
-        int controller = cluster.Controller?.Id ?? -1;
-        // Fenced: DescribeCluster says so only from v2, and nothing in Gregor fences a broker yet.
+        var cluster = await admin.DescribeClusterAsync(new DescribeClusterOptions { IncludeFencedBrokers = true }).ConfigureAwait(false);
+        if (!cluster.IncludesFencedBrokers)
+            await _error.WriteLineAsync("gregor cluster describe: fenced brokers could not be asked for (DescribeCluster below v2, or answered by a controller): any fenced broker is missing").ConfigureAwait(false);
+        var (controller, source) = await ActiveControllerAsync(admin, cluster).ConfigureAwait(false);
         new ResultWriter(_out, args.Target.Output).ClusterDescription(new ClusterDescriptionView(cluster.ClusterId, controller,
-            [.. cluster.Nodes.Select(n => new ClusterBrokerView(n.Id, n.Host, n.Port, n.Rack, Fenced: false, IsController: n.Id == controller))]));
+            [.. cluster.Nodes.Select(n => new ClusterBrokerView(n.Id, n.Host, n.Port, n.Rack, n.IsFenced, IsController: n.Id == controller))],
+            source, cluster.IncludesFencedBrokers));
         return 0;
     });
+
+    /// <summary>
+    /// The active controller: the metadata quorum's leader (DescribeQuorum, which a broker forwards to the active
+    /// controller). A KRaft broker names itself as controller in DescribeCluster, as Kafka's do, so that id is only the
+    /// fallback, when the quorum cannot be described (no DescribeQuorum, an error, no leader), and is said to be one.
+    /// </summary>
+    private async Task<(int Id, string Source)> ActiveControllerAsync(IAdminClient admin, DescribeClusterResult cluster)
+    {
+        string why;
+        try
+        {
+            var quorum = await admin.DescribeMetadataQuorumAsync().ConfigureAwait(false);
+            if (quorum.LeaderId >= 0) return (quorum.LeaderId, ClusterDescriptionView.FromMetadataQuorum);
+            why = "it has no leader";
+        }
+        catch (KafkaException e)
+        {
+            why = e.Error.Reason;
+        }
+        await _error.WriteLineAsync($"gregor cluster describe: the metadata quorum could not be described ({why}); the controller shown is the one DescribeCluster names")
+            .ConfigureAwait(false);
+        return (cluster.Controller?.Id ?? -1, ClusterDescriptionView.FromDescribeCluster);
+    }
 
     public Task<int> ClusterQuorumAsync(ClusterQuorumArgs args, CancellationToken cancellationToken) => Guarded("cluster quorum", args.Target, async () =>
     {

@@ -162,7 +162,7 @@ internal static class ClientCommands
     {
         var info = new Command("info", "Show the cluster id, the controller and the brokers.");
         info.SetAction((parse, ct) => handlers.ClusterInfoAsync(new ClusterInfoArgs(global.Bind(parse)), ct));
-        var describe = new Command("describe", "Show each broker (id, host, port, rack, whether it is fenced) and which is the controller.");
+        var describe = new Command("describe", "Show every registered broker (id, host, port, rack, whether it is fenced) and the active controller (the metadata quorum's leader).");
         describe.SetAction((parse, ct) => handlers.ClusterDescribeAsync(new ClusterDescribeArgs(global.Bind(parse)), ct));
         return new Command("cluster", "Inspect the cluster.") { info, describe, Quorum(global, handlers) };
     }

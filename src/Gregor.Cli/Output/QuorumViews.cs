@@ -6,7 +6,19 @@ namespace Gregor.Cli.Output;
 /// <summary>A broker as <c>gregor cluster describe</c> shows it.</summary>
 internal sealed record ClusterBrokerView(int Id, string Host, int Port, string? Rack, bool Fenced, bool IsController);
 
-internal sealed record ClusterDescriptionView(string? ClusterId, int ControllerId, IReadOnlyList<ClusterBrokerView> Brokers);
+/// <summary>
+/// What <c>gregor cluster describe</c> shows: every registered broker (fenced ones too when
+/// <see cref="FencedBrokersIncluded"/>) and the active controller, found as <see cref="ControllerSource"/> says.
+/// </summary>
+internal sealed record ClusterDescriptionView(string? ClusterId, int ControllerId, IReadOnlyList<ClusterBrokerView> Brokers,
+    string ControllerSource, bool FencedBrokersIncluded)
+{
+    /// <summary>The controller is the metadata quorum's leader (DescribeQuorum).</summary>
+    public const string FromMetadataQuorum = "metadataQuorum";
+
+    /// <summary>The controller is the one DescribeCluster names (the quorum could not be described).</summary>
+    public const string FromDescribeCluster = "describeCluster";
+}
 
 /// <summary>A voter or observer of the metadata quorum and where it is reached (<c>NAME://host:port</c>; none known for observers).</summary>
 internal sealed record QuorumMemberView(int Id, IReadOnlyList<string> Endpoints);

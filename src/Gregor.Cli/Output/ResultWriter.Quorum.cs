@@ -17,7 +17,8 @@ internal sealed partial class ResultWriter
             return;
         }
         var console = Console();
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ClusterId: {cluster.ClusterId ?? "(none)"}  Controller: {cluster.ControllerId}"));
+        string source = cluster.ControllerSource == ClusterDescriptionView.FromMetadataQuorum ? "metadata quorum leader" : "as DescribeCluster names it";
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ClusterId: {cluster.ClusterId ?? "(none)"}  Controller: {cluster.ControllerId} ({source})"));
         var table = new Table().AddColumns("Id", "Host", "Port", "Rack", "Fenced", "Controller");
         foreach (var b in cluster.Brokers.OrderBy(b => b.Id))
             table.AddRow(Cell(b.Id), Markup.Escape(b.Host), Cell(b.Port), Markup.Escape(b.Rack ?? "-"), b.Fenced ? "true" : "false", b.IsController ? "yes" : "");

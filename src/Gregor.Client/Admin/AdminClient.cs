@@ -280,20 +280,34 @@ internal sealed partial class AdminClient : IAdminClient
 
     public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)
     {
+        bool askFenced = options?.IncludeFencedBrokers ?? false;
+        short answeredIn = -1;
         DescribeClusterResponse response;
         try
         {
-            response = await ExchangeAsync<DescribeClusterRequest, DescribeClusterResponse>(options, null, _ => new DescribeClusterRequest()).ConfigureAwait(false);
+            response = await ExchangeAsync<DescribeClusterRequest, DescribeClusterResponse>(options, null, version =>
+            {
+                answeredIn = version;
+                // Not on the wire below v2: a broker that speaks only v0-1 lists the unfenced brokers alone.
+                return new DescribeClusterRequest { IncludeFencedBrokers = askFenced };
+            }).ConfigureAwait(false);
         }
         catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
         {
             // Bootstrapped from controllers, which serve no Metadata but answer DescribeCluster themselves (KIP-919): asked
             // for the controllers (endpoint type 2), as a controller describes only those, with the active one as controller.
+            answeredIn = -1;
             response = await FirstBootstrapAnswerAsync<DescribeClusterRequest, DescribeClusterResponse>(options, _ => new DescribeClusterRequest { EndpointType = 2 }).ConfigureAwait(false);
         }
         if (response.ErrorCode != 0) throw new KafkaException(ToError(response.ErrorCode, response.ErrorMessage));
-        var nodes = response.Brokers.Select(b => new Node { Id = b.BrokerId, Host = b.Host, Port = b.Port, Rack = b.Rack }).ToList();
-        return new DescribeClusterResult { ClusterId = response.ClusterId, Controller = nodes.FirstOrDefault(n => n.Id == response.ControllerId), Nodes = nodes };
+        var nodes = response.Brokers.Select(b => new Node { Id = b.BrokerId, Host = b.Host, Port = b.Port, Rack = b.Rack, IsFenced = b.IsFenced }).ToList();
+        return new DescribeClusterResult
+        {
+            ClusterId = response.ClusterId,
+            Controller = nodes.FirstOrDefault(n => n.Id == response.ControllerId),
+            Nodes = nodes,
+            IncludesFencedBrokers = askFenced && answeredIn >= 2 && response.EndpointType == 1,
+        };
     }
 
     private const string MetadataTopic = "__cluster_metadata";

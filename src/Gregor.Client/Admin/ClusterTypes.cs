@@ -11,6 +11,12 @@ public class Node
 
     public string? Rack { get; set; }
 
+    /// <summary>
+    /// Registered but fenced: its session with the controller expired, or it has not caught up since it registered.
+    /// Only DescribeCluster asked with <see cref="DescribeClusterOptions.IncludeFencedBrokers"/> lists fenced brokers.
+    /// </summary>
+    public bool IsFenced { get; set; }
+
     public override string ToString() => $"{Id}@{Host}:{Port}";
 }
 
@@ -18,9 +24,17 @@ public class DescribeClusterResult
 {
     public string? ClusterId { get; set; }
 
+    /// <summary>The node DescribeCluster names as controller, when it is among <see cref="Nodes"/>.</summary>
     public Node? Controller { get; set; }
 
     public List<Node> Nodes { get; set; } = [];
+
+    /// <summary>
+    /// <see cref="Nodes"/> has every registered broker, fenced ones too: fenced brokers were asked for and the broker
+    /// answered DescribeCluster v2 or later. False when not asked, or when the broker speaks only v0-1 (then only the
+    /// unfenced are listed), or when controllers were described.
+    /// </summary>
+    public bool IncludesFencedBrokers { get; set; }
 }
 
 /// <summary>Brokers and topics as a Metadata request reports them.</summary>

@@ -25,6 +25,10 @@ public interface IAdminClient : IDisposable
     /// <exception cref="IncrementalAlterConfigsException">Some resource failed.</exception>
     Task<List<IncrementalAlterConfigsResult>> IncrementalAlterConfigsAsync(Dictionary<ConfigResource, List<ConfigEntry>> configs, IncrementalAlterConfigsOptions? options = null);
 
+    /// <summary>
+    /// The cluster id, the controller DescribeCluster names and the brokers: the unfenced ones, or with
+    /// <see cref="DescribeClusterOptions.IncludeFencedBrokers"/> every registered one, each marked fenced or not.
+    /// </summary>
     Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null);
 
     /// <summary>The KRaft metadata quorum (DescribeQuorum): leader, epoch, high watermark, voters and observers.</summary>

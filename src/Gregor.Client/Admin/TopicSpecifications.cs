@@ -53,7 +53,15 @@ public class AlterConfigsOptions : AdminOptions;
 
 public class IncrementalAlterConfigsOptions : AdminOptions;
 
-public class DescribeClusterOptions : AdminOptions;
+public class DescribeClusterOptions : AdminOptions
+{
+    /// <summary>
+    /// List the fenced brokers too, each with <see cref="Node.IsFenced"/> set (DescribeCluster v2, KIP-1073). A broker
+    /// that speaks only v0-1 lists the unfenced ones alone; <see cref="DescribeClusterResult.IncludesFencedBrokers"/>
+    /// tells which happened. Controllers (a client bootstrapped from them) are never fenced and are listed as ever.
+    /// </summary>
+    public bool IncludeFencedBrokers { get; set; }
+}
 
 public class DescribeMetadataQuorumOptions : AdminOptions;
 
