@@ -1,5 +1,7 @@
+using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
+using Gregor.Broker.Hosting;
 using Gregor.Metadata;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
@@ -12,7 +14,7 @@ namespace Gregor.Broker.Handlers;
 /// The brokers are the unfenced ones, unless a v2 request asks for the fenced ones too (KIP-1073): then every
 /// registered broker is listed, each with its fenced flag. The controllers are listed as before, whatever it asks.
 /// </summary>
-public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<DescribeClusterRequest, DescribeClusterResponse>
+public sealed class DescribeClusterHandler(IMetadataView view, BrokerConfig? config = null) : ApiHandler<DescribeClusterRequest, DescribeClusterResponse>
 {
     private const sbyte BrokerEndpoints = 1;
     private const sbyte ControllerEndpoints = 2;
@@ -25,7 +27,7 @@ public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<Desc
         var response = new DescribeClusterResponse
         {
             ClusterId = image.ClusterId,
-            ControllerId = image.ControllerId,
+            ControllerId = ClientFacingController.Id(image, config),
             EndpointType = request.EndpointType,
             ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations ? AuthorizedOperations.AllClusterOperations : AuthorizedOperations.NotRequested,
         };
@@ -33,6 +35,13 @@ public sealed class DescribeClusterHandler(IMetadataView view) : ApiHandler<Desc
         {
             response.ErrorCode = (short)ErrorCode.UnsupportedEndpointType;
             response.ErrorMessage = $"Unsupported endpoint type {request.EndpointType}";
+            return ValueTask.FromResult<DescribeClusterResponse?>(response);
+        }
+        // A cluster's broker does not describe the controllers: they are asked directly (KIP-919), as Kafka's brokers answer.
+        if (request.EndpointType == ControllerEndpoints && config is not null && NodeRuntime.IsClusterBroker(config))
+        {
+            response.ErrorCode = (short)ErrorCode.MismatchedEndpointType;
+            response.ErrorMessage = "This is a broker: ask the controllers (their listener) to describe the controllers.";
             return ValueTask.FromResult<DescribeClusterResponse?>(response);
         }
         // IncludeFencedBrokers is read only from v2; below, it is false.

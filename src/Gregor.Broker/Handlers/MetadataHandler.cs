@@ -29,7 +29,7 @@ public sealed class MetadataHandler(IMetadataView view, ControllerForwarder cont
         var response = new MetadataResponse
         {
             ClusterId = image.ClusterId,
-            ControllerId = image.ControllerId,
+            ControllerId = ClientFacingController.Id(image, config),
             ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations ? AuthorizedOperations.AllClusterOperations : AuthorizedOperations.NotRequested,
         };
         // Fenced brokers are registered but not serving: clients are not told about them, as Kafka's.
