@@ -11,7 +11,7 @@ namespace Gregor.Broker.ControlPlane;
 /// <summary>
 /// A broker's side of its lifecycle with the controller, as Kafka's BrokerLifecycleManager: it registers (a new
 /// incarnation each start), then heartbeats every <c>broker.heartbeat.interval.ms</c> with the metadata offset it has
-/// applied, asking to stay fenced until it has caught up with the metadata log and opened its partitions; the
+/// applied, asking to stay fenced until it has caught up with the metadata log and opened its logs; the
 /// controller then unfences it and places leadership on it. On stop it asks to shut down (the controller moves its
 /// leadership away) and waits, within a bound, to be told it may go. Runs in the background: the node must answer the
 /// quorum's requests while it waits for a controller.
@@ -19,6 +19,7 @@ namespace Gregor.Broker.ControlPlane;
 public sealed class BrokerLifecycleManager(
     IQuorumLeader quorum,
     IMetadataView metadata,
+    Replication.ReplicaManager replicas,
     ClientServingGate gate,
     BrokerConfig config,
     TimeProvider time,
@@ -169,8 +170,8 @@ public sealed class BrokerLifecycleManager(
             BrokerId = config.NodeId,
             BrokerEpoch = BrokerEpoch,
             CurrentMetadataOffset = image.Offset,
-            // Serving starts once this node has published metadata caught up with the quorum (its partitions open then).
-            WantFence = image.Offset < 0 && !wantShutDown,
+            // Serving starts once this node has published metadata caught up with the quorum and opened its logs.
+            WantFence = !ReadyToServe(image) && !wantShutDown,
             WantShutDown = wantShutDown,
         };
         var response = await _controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
@@ -190,7 +191,7 @@ public sealed class BrokerLifecycleManager(
         if (response.IsFenced != IsFenced)
             logger.LogInformation(response.IsFenced ? "Broker {NodeId} is fenced by the controller" : "Broker {NodeId} is unfenced: it serves its partitions", config.NodeId);
         Volatile.Write(ref _fenced, response.IsFenced);
-        if (!gate.IsOpen && image.Offset >= 0)
+        if (!gate.IsOpen && ReadyToServe(image))
         {
             gate.Open();
             logger.LogInformation("Broker {NodeId} serves clients: caught up with the metadata at offset {Offset} and registered with epoch {Epoch}",
@@ -204,6 +205,8 @@ public sealed class BrokerLifecycleManager(
         // While waiting for a change (unfencing, or leave to shut down) ask more often than the steady interval.
         return wantShutDown || (response.IsFenced && request.WantFence == false) ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
     }
+
+    private bool ReadyToServe(MetadataImage image) => image.Offset >= 0 && replicas.IsStarted;
 
     private TimeSpan Interval => TimeSpan.FromMilliseconds(config.BrokerLifecycle.HeartbeatIntervalMs);
 

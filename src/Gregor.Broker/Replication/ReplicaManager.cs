@@ -33,6 +33,7 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly HashSet<string> _rootsNotToMarkClean = new(StringComparer.Ordinal);
     private LogCleaner? _cleaner;
     private bool _started;
+    private bool _opened;
     private bool _stopped;
 
     public ReplicaManager(BrokerConfig config, IMetadataView metadata, TimeProvider time, ILogger<ReplicaManager> logger)
@@ -107,8 +108,12 @@ public sealed partial class ReplicaManager : IDisposable
             // callback waits for this lock, and applying an image twice changes nothing.
             _metadata.Subscribe(OnImagePublished);
             Apply(null, _metadata.Current);
+            Volatile.Write(ref _opened, true);
         }
     }
+
+    /// <summary>Whether <see cref="Start"/> has finished: the logs on disk are open and the image is followed.</summary>
+    public bool IsStarted => Volatile.Read(ref _opened);
 
     private void OnImagePublished(MetadataImage previous, MetadataImage next)
     {

@@ -11,10 +11,23 @@ public sealed class ReplicaManagerService(ReplicaManager replicas, ILogger<Repli
 {
     private CancellationTokenSource? _stop;
     private Task? _maintenance;
+    private Task? _opening;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        replicas.Start();
+        if (Hosting.NodeRuntime.IsClusterBroker(replicas.Config))
+        {
+            // A broker of a cluster opens its logs in the background: the host starts listening only once every
+            // hosted service has started, and a voter must answer the quorum while it recovers many logs. It serves
+            // no client and asks to stay fenced until the logs are open (ReplicaManager.IsStarted).
+            _opening = Task.Run(replicas.Start, CancellationToken.None);
+            _opening.ContinueWith(t => logger.LogCritical(t.Exception, "Opening the partition logs failed; this broker stays fenced"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        else
+        {
+            replicas.Start();
+        }
         _stop = new CancellationTokenSource();
         _maintenance = RunMaintenanceLoopAsync(_stop.Token);
         return Task.CompletedTask;
@@ -22,6 +35,8 @@ public sealed class ReplicaManagerService(ReplicaManager replicas, ILogger<Repli
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_opening is not null)
+            await _opening.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_stop is not null)
         {
             await _stop.CancelAsync().ConfigureAwait(false);
