@@ -141,12 +141,12 @@ public sealed partial class RaftNode
         var validation = ValidateFetchPosition(request.FetchOffset, request.LastFetchedEpoch);
         if (validation.Snapshot is SnapshotId snapshot)
         {
-            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, [], null, snapshot));
+            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AnsweredHighWatermark, [], null, snapshot));
             return;
         }
         if (validation.Diverging is OffsetAndEpoch diverging)
         {
-            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, [], diverging, null));
+            Send(source, new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AnsweredHighWatermark, [], diverging, null));
             return;
         }
         RecordFetch(source, request.FetchOffset);
@@ -177,8 +177,15 @@ public sealed partial class RaftNode
         var batches = request.FetchOffset < _log.EndOffset
             ? _log.Read(request.FetchOffset, Math.Min(request.MaxBytes, _settings.FetchMaxBytes))
             : [];
-        return new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, _highWatermark, batches, null, null);
+        return new FetchResponse(request.CorrelationId, ErrorCode.None, _id, _epoch, AnsweredHighWatermark, batches, null, null);
     }
+
+    /// <summary>
+    /// The high watermark a leader tells fetchers: −1 (unknown, as Kafka's leader answers) until the first entry of its
+    /// epoch has committed. Before that its own high watermark is what it last heard as a follower, which may be behind
+    /// what the previous leader committed, and a restarted member holding that much would wrongly count itself caught up.
+    /// </summary>
+    private long AnsweredHighWatermark => IsLeaderReady ? _highWatermark : -1;
 
     private FetchResponse FetchError(FetchRequest request, ErrorCode error) =>
         new(request.CorrelationId, error, KnownLeaderId, _epoch, -1, [], null, null);

@@ -102,10 +102,51 @@ public sealed class HasCaughtUpWithLeaderTests
         Assert.True(node.HasCaughtUpWithLeader);
     }
 
-    /// <summary>Node 1 of three voters, restarted as a follower of node 2 with <paramref name="log"/>, stands and wins epoch 2.</summary>
-    private static RaftNode ElectedLeaderOfThree(MemoryRaftLog log, out long now)
+    [Fact]
+    public void A_new_leader_gives_no_high_watermark_until_its_epoch_has_begun_so_nobody_catches_up_to_a_stale_one()
     {
-        var node = Restarted(1, [1, 2, 3], log, epoch: 1, leader: 2);
+        // Node 1 followed node 2 in epoch 1 and last heard of a high watermark of 3; node 2 may have committed all 5
+        // entries since. Node 1 now leads epoch 2: until its own first entry commits, 3 is no account of what is committed.
+        var log = LogOf((0, 1, 5));
+        var leader = Restarted(1, [1, 2, 3], log, epoch: 1, leader: 2);
+        var fetch = SentFetch(leader);
+        leader.Receive(1, new RaftEnvelope(2, 1, new FetchResponse(fetch.CorrelationId, ErrorCode.None, 2, 1, 3, [], null, null)));
+        Assert.Equal(3, leader.HighWatermark);
+        leader = ElectedLeaderOfThree(log, out long now, leader);
+
+        // An observer restarted with the same five entries asks the new leader.
+        leader.Receive(++now, new RaftEnvelope(4, 1, new FetchRequest(7, leader.Epoch, 4, 5, 1, 1 << 20, 0)));
+        var answer = leader.TakeOutbox().Select(e => e.Message).OfType<FetchResponse>().Single();
+        Assert.Equal(-1, answer.HighWatermark);
+
+        var observer = new RaftNode(4, [1, 2, 3], Settings, LogOf((0, 1, 5)), new MemoryQuorumStateStore(), new Random(4), 0);
+        observer.Tick(1);
+        var discovery = Assert.IsType<FetchRequest>(Assert.Single(observer.TakeOutbox()).Message);
+        observer.Receive(2, new RaftEnvelope(1, 4, new FetchResponse(discovery.CorrelationId, ErrorCode.NotLeaderOrFollower, 1, leader.Epoch, -1, [], null, null)));
+        var observerFetch = SentFetch(observer);
+        observer.Receive(3, new RaftEnvelope(1, 4, answer with { CorrelationId = observerFetch.CorrelationId }));
+        Assert.False(observer.HasCaughtUpWithLeader);
+        Assert.Equal(0, observer.HighWatermark);
+
+        // The observer asks again and waits for news; once a voter holds the new epoch's first entry, the leader
+        // knows what is committed and says so.
+        observerFetch = SentFetch(observer);
+        Assert.Equal(6, observerFetch.FetchOffset);
+        leader.Receive(++now, new RaftEnvelope(4, 1, observerFetch));
+        Assert.DoesNotContain(leader.TakeOutbox(), e => e.Destination == 4);
+        leader.Receive(++now, new RaftEnvelope(3, 1, new FetchRequest(1, leader.Epoch, 3, 6, leader.Epoch, 1 << 20, 0)));
+        Assert.True(leader.IsLeaderReady);
+        answer = leader.TakeOutbox().Where(e => e.Destination == 4).Select(e => e.Message).OfType<FetchResponse>().Single();
+        Assert.Equal(6, answer.HighWatermark);
+        observer.Receive(4, new RaftEnvelope(1, 4, answer));
+        Assert.True(observer.HasCaughtUpWithLeader);
+        Assert.Equal(6, observer.HighWatermark);
+    }
+
+    /// <summary>Node 1 of three voters, restarted as a follower of node 2 with <paramref name="log"/>, stands and wins epoch 2.</summary>
+    private static RaftNode ElectedLeaderOfThree(MemoryRaftLog log, out long now, RaftNode? restarted = null)
+    {
+        var node = restarted ?? Restarted(1, [1, 2, 3], log, epoch: 1, leader: 2);
         node.TakeOutbox();
         now = Settings.FetchTimeoutMs * 2;
         node.Tick(now);
