@@ -26,7 +26,8 @@ public static class ClusterBrokerServices
         ControlPlaneServices.AddBrokerControlHandlers(services);
         services.AddGregorDataPlane(config);
         services.AddGregorGroups(config);
-        // Registered last so that it stops first: the controlled shutdown runs while the partitions are still served.
+        // Its controlled shutdown runs in StoppingAsync, before any service (Kestrel included) stops: the partitions are
+        // still served meanwhile, and a node that is the active controller still answers its own broker.
         services.AddHostedService<BrokerLifecycleManager>();
         return services;
     }

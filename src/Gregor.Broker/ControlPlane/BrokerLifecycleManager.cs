@@ -12,16 +12,19 @@ namespace Gregor.Broker.ControlPlane;
 /// A broker's side of its lifecycle with the controller, as Kafka's BrokerLifecycleManager: it registers (a new
 /// incarnation each start), then heartbeats every <c>broker.heartbeat.interval.ms</c> with the metadata offset it has
 /// applied, asking to stay fenced until it has caught up with the metadata log and opened its partitions; the
-/// controller then unfences it and places leadership on it. On stop it asks to shut down (the controller moves its
-/// leadership away) and waits, within a bound, to be told it may go. Runs in the background: the node must answer the
-/// quorum's requests while it waits for a controller.
+/// controller then unfences it and places leadership on it. When the node begins to stop it asks to shut down (the
+/// controller moves its leadership away) and waits, within a bound, to be told it may go: in
+/// <see cref="StoppingAsync"/>, before any service stops, as Kafka's broker does it before its socket server stops.
+/// The listeners then still serve, so the partitions are served until their leadership has moved, and on a node that
+/// is also the active controller the shutdown reaches that controller, which only its own listener serves. Runs in
+/// the background: the node must answer the quorum's requests while it waits for a controller.
 /// </summary>
 public sealed class BrokerLifecycleManager(
     ControllerChannel controller,
     IMetadataView metadata,
     BrokerConfig config,
     TimeProvider time,
-    ILogger<BrokerLifecycleManager> logger) : IHostedService, IDisposable
+    ILogger<BrokerLifecycleManager> logger) : IHostedLifecycleService, IDisposable
 {
     /// <summary>How long a stopping broker waits for the controller to let it go before it stops anyway.</summary>
     public static readonly TimeSpan ControlledShutdownTimeout = TimeSpan.FromSeconds(15);
@@ -53,8 +56,15 @@ public sealed class BrokerLifecycleManager(
         return Task.CompletedTask;
     }
 
-    /// <summary>Controlled shutdown: asks to shut down and waits for the controller's leave (bounded), then stops heartbeating.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Controlled shutdown, while every service still runs (the host calls this before it stops any, Kestrel's
+    /// listeners included): asks to shut down and waits for the controller's leave (bounded).
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         if (_loop is null) return;
         if (BrokerEpoch >= 0)
@@ -72,6 +82,12 @@ public sealed class BrokerLifecycleManager(
                 logger.LogWarning("Controlled shutdown of broker {NodeId} not confirmed by the controller within {Ms} ms; stopping anyway", config.NodeId, clock.ElapsedMilliseconds);
             }
         }
+    }
+
+    /// <summary>Stops heartbeating (the controlled shutdown was done in <see cref="StoppingAsync"/>).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
@@ -170,6 +186,8 @@ public sealed class BrokerLifecycleManager(
         // While waiting for a change (unfencing, or leave to shut down) ask more often than the steady interval.
         return wantShutDown || (response.IsFenced && request.WantFence == false) ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
     }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private TimeSpan Interval => TimeSpan.FromMilliseconds(config.BrokerLifecycle.HeartbeatIntervalMs);
 
