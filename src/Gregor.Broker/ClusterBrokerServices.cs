@@ -30,7 +30,8 @@ public static class ClusterBrokerServices
         ControlPlaneServices.AddBrokerControlHandlers(services);
         services.AddGregorDataPlane(config);
         services.AddGregorGroups(config);
-        // Its controlled shutdown runs in StoppingAsync, before any hosted service (the listeners' included) stops.
+        // Its controlled shutdown runs in StoppingAsync, before any service (Kestrel included) stops: the partitions are
+        // still served meanwhile, and a node that is the active controller still answers its own broker.
         services.AddHostedService<BrokerLifecycleManager>();
         return services;
     }

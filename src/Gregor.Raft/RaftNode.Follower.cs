@@ -104,6 +104,7 @@ public sealed partial class RaftNode
             AppendFromLeader(response.Batches);
             long newHighWatermark = Math.Min(response.HighWatermark, _log.EndOffset);
             if (newHighWatermark > _highWatermark) _highWatermark = newHighWatermark;
+            // A leader whose epoch has not begun knows no high watermark yet (−1): that is no account of what is committed.
             if (response.HighWatermark >= 0 && response.HighWatermark <= _log.EndOffset) HasCaughtUpWithLeader = true;
         }
         MaybeSendFetch();

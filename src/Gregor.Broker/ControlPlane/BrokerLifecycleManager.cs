@@ -12,9 +12,12 @@ namespace Gregor.Broker.ControlPlane;
 /// A broker's side of its lifecycle with the controller, as Kafka's BrokerLifecycleManager: it registers (a new
 /// incarnation each start), then heartbeats every <c>broker.heartbeat.interval.ms</c> with the metadata offset it has
 /// applied, asking to stay fenced until it has caught up with the metadata log and opened its logs; the
-/// controller then unfences it and places leadership on it. On stop it asks to shut down (the controller moves its
-/// leadership away) and waits, within a bound, to be told it may go. Runs in the background: the node must answer the
-/// quorum's requests while it waits for a controller.
+/// controller then unfences it and places leadership on it. When the node begins to stop it asks to shut down (the
+/// controller moves its leadership away) and waits, within a bound, to be told it may go: in
+/// <see cref="StoppingAsync"/>, before any service stops, as Kafka's broker does it before its socket server stops.
+/// The listeners then still serve, so the partitions are served until their leadership has moved, and on a node that
+/// is also the active controller the shutdown reaches that controller, which only its own listener serves. Runs in
+/// the background: the node must answer the quorum's requests while it waits for a controller.
 /// </summary>
 public sealed class BrokerLifecycleManager(
     IQuorumLeader quorum,

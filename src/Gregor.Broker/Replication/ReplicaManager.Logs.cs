@@ -213,6 +213,34 @@ public sealed partial class ReplicaManager
         }
     }
 
+    /// <summary>
+    /// A stray log, as Kafka calls it: found on disk with a topic id, but the first image since start places no replica
+    /// of it here (its topic was deleted, or recreated under a new id elsewhere, while this broker was down). It stops
+    /// being held open and its directory is renamed to <c>&lt;name&gt;.&lt;id&gt;-stray</c>, which no start opens again;
+    /// as Kafka does, the data is moved aside rather than deleted, for an operator to remove.
+    /// </summary>
+    private void MoveAside(HostedPartition hosted, long offset)
+    {
+        if (_partitions.TryRemove(hosted.Id, out _))
+            _logsPerRoot[hosted.LogDirectory]--;
+        hosted.MarkRemoved();
+        _cleaner?.Unregister(hosted.Log);
+        string directory = hosted.Log.Directory;
+        try
+        {
+            hosted.Log.CloseWithoutMarker(durable: true);
+            string renamed = directory + "." + Guid.NewGuid().ToString("N") + StrayDirectorySuffix;
+            Directory.Move(directory, renamed);
+            DirectorySync.Flush(hosted.LogDirectory);
+            _logger.LogWarning("Log {Partition} of topic id {TopicId} is stray: metadata offset {Offset} places no replica of it here; moved aside to {Directory}",
+                hosted.Id, hosted.TopicId, offset, renamed);
+        }
+        catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
+        {
+            _logger.LogError(error, "Could not move stray log {Directory} aside", directory);
+        }
+    }
+
     private void DeleteInBackground(string directory)
     {
         Task deletion = Task.Run(() =>

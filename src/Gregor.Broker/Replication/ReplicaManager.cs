@@ -11,7 +11,8 @@ namespace Gregor.Broker.Replication;
 /// Owns the partition logs under <c>log.dirs</c>, in Kafka's layout (<c>&lt;dir&gt;/&lt;topic&gt;-&lt;partition&gt;</c>),
 /// and keeps them in step with the metadata image: it opens a log for each partition this broker is a replica
 /// of, applies topic config changes to open logs, and deletes the logs of deleted topics (renamed to
-/// <c>&lt;topic&gt;-&lt;partition&gt;.&lt;id&gt;-delete</c>, removed in the background, as Kafka does).
+/// <c>&lt;topic&gt;-&lt;partition&gt;.&lt;id&gt;-delete</c>, removed in the background, as Kafka does). Logs found at
+/// start that the first image places nowhere here are stray and moved aside (<c>-stray</c>), as Kafka does too.
 /// </summary>
 public sealed partial class ReplicaManager : IDisposable
 {
@@ -167,6 +168,9 @@ public sealed partial class ReplicaManager : IDisposable
                 hosted.UpdateState(partition);
             }
         }
+        // The first image published since start is the whole metadata as of then (a broker of a cluster publishes only
+        // once caught up with the quorum): what it does not place here was deleted or moved while this broker was down.
+        bool firstImage = (previous is null || previous.Offset < 0) && next.Offset >= 0;
         foreach (HostedPartition hosted in _partitions.Values)
         {
             if (wanted.Contains(hosted.Id))
@@ -179,6 +183,10 @@ public sealed partial class ReplicaManager : IDisposable
             {
                 _logger.LogInformation("Deleting log {Partition}: no replica here in metadata offset {Offset}", hosted.Id, next.Offset);
                 Delete(hosted);
+            }
+            else if (firstImage && !hosted.TopicId.IsZero)
+            {
+                MoveAside(hosted, next.Offset);
             }
         }
     }
