@@ -205,8 +205,10 @@ public sealed class BrokerLifecycleManager(
             _shutDownAllowed.TrySetResult();
             return Interval;
         }
-        // While waiting for a change (unfencing, or leave to shut down) ask more often than the steady interval.
-        return wantShutDown || (response.IsFenced && request.WantFence == false) ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
+        // While waiting for a change (ready to serve, unfencing, or leave to shut down) ask more often than the steady
+        // interval: a restarted broker would otherwise wait a whole interval after catching up before it serves.
+        bool waiting = wantShutDown || !gate.IsOpen || response.IsFenced;
+        return waiting ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
     }
 
     private bool ReadyToServe(MetadataImage image) => image.Offset >= 0 && replicas.IsStarted;
