@@ -49,7 +49,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IQuorumLeader>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
     }
 
-    /// <summary>What a voter answers: the quorum's RPCs and the broker lifecycle's (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
+    /// <summary>What a voter answers: the quorum's RPCs, the broker lifecycle's and producer id blocks' (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
     internal static void AddQuorumHandlers(IServiceCollection services)
     {
         services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
@@ -61,5 +61,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
         services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
+        // Producer id blocks for the brokers' idempotent producers (KIP-730), from the active controller only.
+        services.AddSingleton<IApiHandler, AllocateProducerIdsHandler>();
     }
 }

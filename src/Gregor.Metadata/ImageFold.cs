@@ -27,6 +27,7 @@ public static class ImageFold
             PartitionRecord r => ApplyPartition(image, r),
             ConfigRecord r => ApplyConfig(image, r),
             RemoveTopicRecord r => ApplyRemoveTopic(image, r),
+            ProducerIdsRecord r => ApplyProducerIds(image, r),
             _ => throw new MetadataLogCorruptException($"no fold for metadata record type {record.RecordType}"),
         };
         return next with { Offset = offset };
@@ -114,6 +115,14 @@ public static class ImageFold
         if (!image.TopicsById.TryGetValue(r.TopicId, out var topic))
             throw new MetadataLogCorruptException($"removal of unknown topic id {r.TopicId}");
         return image with { TopicsByName = image.TopicsByName.Remove(topic.Name), TopicsById = image.TopicsById.Remove(topic.Id) };
+    }
+
+    /// <summary>A block of producer ids was handed out: the next block starts at the record's id, which only grows.</summary>
+    private static MetadataImage ApplyProducerIds(MetadataImage image, ProducerIdsRecord r)
+    {
+        if (r.NextProducerId <= image.NextProducerId)
+            throw new MetadataLogCorruptException($"producer ids would go back from {image.NextProducerId} to {r.NextProducerId}");
+        return image with { NextProducerId = r.NextProducerId };
     }
 
     internal static MetadataImage WithTopic(MetadataImage image, TopicImage topic) => image with

@@ -10,7 +10,8 @@ namespace Gregor.Metadata;
 /// metadata snapshot holds. Only what the image keeps is written: a broker's registration is its id, rack and
 /// one endpoint (the one clients are told about; the listener name, security protocol, incarnation and epoch are
 /// not in the image), a topic its id, partitions in index order and config overrides, then the dynamic broker
-/// configs, cluster-wide and per broker. Deterministic: brokers by id, topics and configs by name (ordinal).
+/// configs, cluster-wide and per broker, and the next producer id (when a block was ever handed out; the broker that
+/// took the last block is not kept, so the record names none: id and epoch -1). Deterministic: brokers by id, topics and configs by name (ordinal).
 /// </summary>
 public static class ImageRecords
 {
@@ -46,6 +47,8 @@ public static class ImageRecords
             foreach (var config in Sorted(configs))
                 yield return Config(ConfigResourceType.Broker, name, config);
         }
+        if (image.NextProducerId > 0)
+            yield return new ProducerIdsRecord { BrokerId = -1, BrokerEpoch = -1, NextProducerId = image.NextProducerId };
     }
 
     private static RegisterBrokerRecord Broker(BrokerRegistration broker)

@@ -24,6 +24,12 @@ public sealed record MetadataImage(
     public ImmutableDictionary<int, ImmutableDictionary<string, string>> BrokerConfigs { get; init; } =
         ImmutableDictionary<int, ImmutableDictionary<string, string>>.Empty;
 
+    /// <summary>
+    /// The first producer id of the next block the controller hands out (AllocateProducerIds): every id below it
+    /// belongs to a block already given to some broker. Folded from ProducerIdsRecord; 0 before the first block.
+    /// </summary>
+    public long NextProducerId { get; init; }
+
     /// <summary>The image before the first record: no brokers, no topics.</summary>
     public static MetadataImage Empty(string clusterId, int controllerId) => new(
         -1, clusterId, controllerId,

@@ -67,6 +67,10 @@ public sealed class BrokerLifecycleHandlerTests : IDisposable
         CallAsync<UnregisterBrokerRequest, UnregisterBrokerResponse>(new UnregisterBrokerHandler(controller ?? _f.Controller, new ControllerForwarder(controller ?? _f.Controller)),
             new UnregisterBrokerRequest { BrokerId = id }, 0);
 
+    private Task<AllocateProducerIdsResponse> AllocateProducerIdsAsync(int id, long epoch, QuorumController? controller = null) =>
+        CallAsync<AllocateProducerIdsRequest, AllocateProducerIdsResponse>(new AllocateProducerIdsHandler(controller ?? _f.Controller),
+            new AllocateProducerIdsRequest { BrokerId = id, BrokerEpoch = epoch }, 0);
+
     /// <summary>Registers broker <paramref name="id"/> and heartbeats it caught up, so it is unfenced; returns its epoch.</summary>
     private async Task<long> AddBrokerAsync(int id)
     {
@@ -84,6 +88,7 @@ public sealed class BrokerLifecycleHandlerTests : IDisposable
         Assert.Equal((ApiKey.BrokerRegistration, 0, 4), Range(new BrokerRegistrationHandler(controller)));
         Assert.Equal((ApiKey.BrokerHeartbeat, 0, 1), Range(new BrokerHeartbeatHandler(controller)));
         Assert.Equal((ApiKey.UnregisterBroker, 0, 0), Range(new UnregisterBrokerHandler(controller, new ControllerForwarder(controller))));
+        Assert.Equal((ApiKey.AllocateProducerIds, 0, 0), Range(new AllocateProducerIdsHandler(controller)));
 
         static (ApiKey, int, int) Range(IApiHandler h) => (h.Api, h.LowestVersion, h.HighestVersion);
     }
@@ -218,5 +223,25 @@ public sealed class BrokerLifecycleHandlerTests : IDisposable
         Assert.Equal(((short)ErrorCode.NotController, true), (heartbeat.ErrorCode, heartbeat.IsFenced));
         var unregistered = await UnregisterAsync(1, controller: standby);
         Assert.Equal((short)ErrorCode.NotController, unregistered.ErrorCode);
+        var producerIds = await AllocateProducerIdsAsync(1, Image.Brokers[1].Epoch, controller: standby);
+        Assert.Equal(((short)ErrorCode.NotController, 0L, 0), (producerIds.ErrorCode, producerIds.ProducerIdStart, producerIds.ProducerIdLen));
+    }
+
+    [Fact]
+    public async Task Producer_id_blocks_follow_one_another_and_a_stale_or_unknown_broker_gets_none()
+    {
+        long epoch = await AddBrokerAsync(2);
+
+        var first = await AllocateProducerIdsAsync(2, epoch);
+        Assert.Equal((0, (short)0, 0L, 1000), (first.ThrottleTimeMs, first.ErrorCode, first.ProducerIdStart, first.ProducerIdLen));
+        Assert.Equal(1000, Image.NextProducerId);
+        var second = await AllocateProducerIdsAsync(1, Image.Brokers[1].Epoch);
+        Assert.Equal(((short)0, 1000L, 1000), (second.ErrorCode, second.ProducerIdStart, second.ProducerIdLen));
+
+        var stale = await AllocateProducerIdsAsync(2, epoch - 1);
+        Assert.Equal(((short)ErrorCode.StaleBrokerEpoch, 0L, 0), (stale.ErrorCode, stale.ProducerIdStart, stale.ProducerIdLen));
+        var unknown = await AllocateProducerIdsAsync(9, epoch);
+        Assert.Equal((short)ErrorCode.StaleBrokerEpoch, unknown.ErrorCode);
+        Assert.Equal(2000, Image.NextProducerId);
     }
 }

@@ -29,6 +29,7 @@ internal static class ImageDescription
         AppendConfigs(text, "cluster config", image.ClusterConfigs);
         foreach (var b in image.BrokerConfigs.OrderBy(b => b.Key))
             AppendConfigs(text, $"broker {b.Key} config", b.Value);
+        text.Append("next producer id ").Append(image.NextProducerId).Append('\n');
         return text.ToString();
     }
 
@@ -79,6 +80,8 @@ internal static class ImageDescription
         image = image.Apply(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Broker, ResourceName = "", Name = "message.max.bytes", Value = "2000000" }, offset++);
         image = image.Apply(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Broker, ResourceName = "2", Name = "log.cleaner.threads", Value = "3" }, offset++);
         image = image.Apply(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Broker, ResourceName = "7", Name = "num.io.threads", Value = "9" }, offset++);
+        image = image.Apply(new ProducerIdsRecord { BrokerId = 2, BrokerEpoch = 1, NextProducerId = 1000 }, offset++);
+        image = image.Apply(new ProducerIdsRecord { BrokerId = 1, BrokerEpoch = 0, NextProducerId = 2000 }, offset++);
         return image;
     }
 }

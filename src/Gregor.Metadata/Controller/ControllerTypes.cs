@@ -67,3 +67,9 @@ public sealed record ConfigResourceReplacement(ConfigResourceType ResourceType, 
 
 /// <summary>This broker as it registers: its id, the endpoint clients reach it on, its rack.</summary>
 public sealed record BrokerEndpointInfo(string ListenerName, string Host, int Port, short SecurityProtocol);
+
+/// <summary>AllocateProducerIds' answer: on success the block of <see cref="Length"/> ids from <see cref="FirstProducerId"/>.</summary>
+public sealed record ProducerIdsOutcome(ErrorCode Error, string? Message, long FirstProducerId, int Length)
+{
+    public static ProducerIdsOutcome Failed(ErrorCode error, string message) => new(error, message, -1, 0);
+}

@@ -215,13 +215,41 @@ public sealed class KRaftMessageLayoutTests
     }
 
     [Fact]
+    public void AllocateProducerIds_v0_is_flexible_with_broker_id_and_epoch_then_a_block()
+    {
+        byte[] request =
+        [
+            0, 0, 0, 2,                         // BrokerId
+            0, 0, 0, 0, 0, 0, 0x01, 0x2C,       // BrokerEpoch 300
+            0,                                  // tagged fields
+        ];
+        Assert.Equal(Convert.ToHexString(request), Convert.ToHexString(new AllocateProducerIdsRequest { BrokerId = 2, BrokerEpoch = 300 }.Serialize(0)));
+        Assert.Equal(-1, new AllocateProducerIdsRequest().BrokerEpoch);
+        var readRequest = AllocateProducerIdsRequest.Deserialize(request, 0);
+        Assert.Equal((2, 300L), (readRequest.BrokerId, readRequest.BrokerEpoch));
+
+        byte[] response =
+        [
+            0, 0, 0, 0,                         // ThrottleTimeMs
+            0, 0,                               // ErrorCode
+            0, 0, 0, 0, 0, 0, 0x07, 0xD0,       // ProducerIdStart 2000
+            0, 0, 0x03, 0xE8,                   // ProducerIdLen 1000
+            0,                                  // tagged fields
+        ];
+        var block = new AllocateProducerIdsResponse { ProducerIdStart = 2000, ProducerIdLen = 1000 };
+        Assert.Equal(Convert.ToHexString(response), Convert.ToHexString(block.Serialize(0)));
+        var readResponse = AllocateProducerIdsResponse.Deserialize(response, 0);
+        Assert.Equal((0, (short)0, 2000L, 1000), (readResponse.ThrottleTimeMs, readResponse.ErrorCode, readResponse.ProducerIdStart, readResponse.ProducerIdLen));
+    }
+
+    [Fact]
     public void The_kraft_and_broker_lifecycle_apis_have_codecs_at_every_version_kafka_defines()
     {
         (ApiKey Api, short Highest)[] expected =
         [
             (ApiKey.ControlledShutdown, 3), (ApiKey.Vote, 2), (ApiKey.BeginQuorumEpoch, 1), (ApiKey.EndQuorumEpoch, 1),
             (ApiKey.DescribeQuorum, 2), (ApiKey.FetchSnapshot, 1), (ApiKey.BrokerRegistration, 4),
-            (ApiKey.BrokerHeartbeat, 1), (ApiKey.UnregisterBroker, 0),
+            (ApiKey.BrokerHeartbeat, 1), (ApiKey.UnregisterBroker, 0), (ApiKey.AllocateProducerIds, 0),
         ];
         foreach (var (api, highest) in expected)
         {
