@@ -11,7 +11,7 @@ public static class MetadataBootstrap
     {
         ArgumentNullException.ThrowIfNull(logDirs);
         string clusterId = MetaProperties.EnsureConsistent(logDirs, nodeId, random);
-        var log = MetadataLog.Open(logDirs[0], nodeId, time, snapshots, random);
+        var log = MetadataLog.Open(logDirs[0], nodeId, random, time, snapshots);
         try
         {
             return (log, log.Replay(MetadataImage.Empty(clusterId, nodeId)));

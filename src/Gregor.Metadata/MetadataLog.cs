@@ -86,10 +86,11 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
     public Exception? LastSnapshotFailure { get; private set; }
 
     /// <param name="random">The Raft node's randomness (election timeouts); a seeded one replays a test exactly.</param>
-    public static MetadataLog Open(string logDir, int nodeId, TimeProvider? time = null, MetadataSnapshotPolicy? snapshots = null, Random? random = null)
+    public static MetadataLog Open(string logDir, int nodeId, Random random, TimeProvider time, MetadataSnapshotPolicy? snapshots = null)
     {
         ArgumentNullException.ThrowIfNull(logDir);
-        time ??= TimeProvider.System;
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(time);
         snapshots ??= MetadataSnapshotPolicy.Default;
         string directory = Path.Combine(logDir, DirectoryName);
         var log = FileRaftLog.Open(directory, time);
@@ -97,7 +98,7 @@ public sealed class MetadataLog : IMetadataJournal, IDisposable
         {
             long started = time.GetTimestamp();
             long wallClock = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var raft = new RaftNode(nodeId, [nodeId], new RaftSettings(), log, new FileQuorumStateStore(directory), random ?? new Random(), 0,
+            var raft = new RaftNode(nodeId, [nodeId], new RaftSettings(), log, new FileQuorumStateStore(directory), random, 0,
                 (leader, voters) => LeaderChangeBatch.Build(leader, voters, wallClock));
             raft.Tick(0);
             if (raft.Role != RaftRole.Leader || raft.HighWatermark != log.EndOffset)

@@ -14,7 +14,7 @@ public sealed class MetadataLogClockTests : IDisposable
     public void A_raft_time_is_the_wall_clock_at_the_open_plus_its_milliseconds()
     {
         var clock = new HandClock(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-        using var log = MetadataLog.Open(_dir, 1, clock);
+        using var log = MetadataLog.Open(_dir, 1, new Random(1), clock);
         clock.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(1_700_000_000_000, log.RaftTimeToUnixMs(0));

@@ -194,23 +194,9 @@ public sealed partial class ReplicaManager
     /// </summary>
     private void Delete(HostedPartition hosted)
     {
-        if (_partitions.TryRemove(hosted.Id, out _))
-            _logsPerRoot[hosted.LogDirectory]--;
-        hosted.MarkRemoved();
-        _cleaner?.Unregister(hosted.Log);
-        string directory = hosted.Log.Directory;
-        try
-        {
-            // The directory is about to go: nothing of it needs to be durable.
-            hosted.Log.CloseWithoutMarker(durable: false);
-            string renamed = directory + "." + Guid.NewGuid().ToString("N") + DeleteDirectorySuffix;
-            Directory.Move(directory, renamed);
+        // The directory is about to go: nothing of it needs to be durable.
+        if (Retire(hosted, DeleteDirectorySuffix, durable: false, "Could not delete log {Directory}") is { } renamed)
             DeleteInBackground(renamed);
-        }
-        catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
-        {
-            _logger.LogError(error, "Could not delete log {Directory}", directory);
-        }
     }
 
     /// <summary>
@@ -221,6 +207,18 @@ public sealed partial class ReplicaManager
     /// </summary>
     private void MoveAside(HostedPartition hosted, long offset)
     {
+        if (Retire(hosted, StrayDirectorySuffix, durable: true, "Could not move stray log {Directory} aside") is { } renamed)
+            _logger.LogWarning("Log {Partition} of topic id {TopicId} is stray: metadata offset {Offset} places no replica of it here; moved aside to {Directory}",
+                hosted.Id, hosted.TopicId, offset, renamed);
+    }
+
+    /// <summary>
+    /// Stops serving the partition, closes its log and renames its directory to <c>&lt;name&gt;.&lt;random id&gt;&lt;suffix&gt;</c>
+    /// in one step; <paramref name="durable"/> flushes the log and the rename. Returns the new directory, or null when the
+    /// close or rename failed (logged with <paramref name="failure"/>).
+    /// </summary>
+    private string? Retire(HostedPartition hosted, string suffix, bool durable, string failure)
+    {
         if (_partitions.TryRemove(hosted.Id, out _))
             _logsPerRoot[hosted.LogDirectory]--;
         hosted.MarkRemoved();
@@ -228,16 +226,18 @@ public sealed partial class ReplicaManager
         string directory = hosted.Log.Directory;
         try
         {
-            hosted.Log.CloseWithoutMarker(durable: true);
-            string renamed = directory + "." + Guid.NewGuid().ToString("N") + StrayDirectorySuffix;
+            hosted.Log.CloseWithoutMarker(durable);
+            string renamed = directory + "." + Guid.NewGuid().ToString("N") + suffix;
             Directory.Move(directory, renamed);
-            DirectorySync.Flush(hosted.LogDirectory);
-            _logger.LogWarning("Log {Partition} of topic id {TopicId} is stray: metadata offset {Offset} places no replica of it here; moved aside to {Directory}",
-                hosted.Id, hosted.TopicId, offset, renamed);
+            if (durable) DirectorySync.Flush(hosted.LogDirectory);
+            return renamed;
         }
         catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
         {
-            _logger.LogError(error, "Could not move stray log {Directory} aside", directory);
+#pragma warning disable CA2254 // the templates are this class's constant strings
+            _logger.LogError(error, failure, directory);
+#pragma warning restore CA2254
+            return null;
         }
     }
 
