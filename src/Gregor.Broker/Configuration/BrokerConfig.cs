@@ -108,6 +108,9 @@ public sealed record BrokerConfig
     /// <summary><c>broker.session.timeout.ms</c> and <c>broker.heartbeat.interval.ms</c>.</summary>
     public BrokerLifecycleSettings BrokerLifecycle { get; init; } = new();
 
+    /// <summary>Replica fetchers and the leader's view of its followers (<c>num.replica.fetchers</c>, <c>replica.*</c>).</summary>
+    public ReplicationSettings Replication { get; init; } = new();
+
     /// <summary><c>metadata.log.max.snapshot.interval.ms</c> and <c>metadata.log.max.record.bytes.between.snapshots</c>.</summary>
     public MetadataSnapshotSettings MetadataSnapshots { get; init; } = new();
 

@@ -89,6 +89,7 @@ public static class BrokerConfigParser
         {
             Quorum = QuorumSettingsParser.Parse(given, config.NodeId, config.Listeners, config.AdvertisedListeners),
             BrokerLifecycle = KRaftTimingParser.Lifecycle(given),
+            Replication = ReplicationSettingsParser.Parse(given),
             MetadataSnapshots = KRaftTimingParser.Snapshots(given),
         };
         return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };

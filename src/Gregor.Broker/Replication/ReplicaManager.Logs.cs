@@ -222,6 +222,7 @@ public sealed partial class ReplicaManager
         if (_partitions.TryRemove(hosted.Id, out _))
             _logsPerRoot[hosted.LogDirectory]--;
         hosted.MarkRemoved();
+        PartitionChanged?.Invoke(hosted);
         _cleaner?.Unregister(hosted.Log);
         string directory = hosted.Log.Directory;
         try

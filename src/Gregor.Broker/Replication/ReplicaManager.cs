@@ -67,6 +67,12 @@ public sealed partial class ReplicaManager : IDisposable
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// Raised for each hosted partition after an image was applied to it, and for each partition removed (in metadata
+    /// order, on the publishing thread): the replica fetchers follow leadership through it.
+    /// </summary>
+    public event Action<HostedPartition>? PartitionChanged;
+
     /// <summary>Every hosted partition, including logs found on disk that no image has named yet.</summary>
     public ICollection<HostedPartition> Partitions => _partitions.Values;
 
@@ -165,7 +171,8 @@ public sealed partial class ReplicaManager : IDisposable
                     if (before is null || !ReferenceEquals(before.Configs, topic.Configs) || hosted.State is null)
                         ApplySettings(hosted, settings ??= SettingsFor(topic));
                 }
-                hosted.UpdateState(partition);
+                hosted.UpdateState(partition, NowMs);
+                PartitionChanged?.Invoke(hosted);
             }
         }
         // The first image published since start is the whole metadata as of then (a broker of a cluster publishes only
