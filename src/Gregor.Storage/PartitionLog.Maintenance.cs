@@ -35,6 +35,7 @@ public sealed partial class PartitionLog
                 ScheduleDeletion(segments[index], now);
             if (_cleanerOffset < _logStartOffset)
                 Volatile.Write(ref _cleanerOffset, _logStartOffset);
+            TruncateEpochsFromStart(_logStartOffset);
         }
         DeleteUnlinkedSegments();
         WriteCheckpoint();
@@ -57,6 +58,7 @@ public sealed partial class PartitionLog
             Volatile.Write(ref _logStartOffset, offset);
             if (_cleanerOffset < offset)
                 Volatile.Write(ref _cleanerOffset, offset);
+            TruncateEpochsFromStart(offset);
         }
         WriteCheckpoint();
         ApplyRetention();

@@ -14,7 +14,11 @@ public sealed partial class PartitionLog
         {
             ThrowIfClosed();
             if (offset >= _logEndOffset)
+            {
+                // A leader's epoch recorded at the end with no data after it must go when this log follows another.
+                TruncateEpochsFromEnd(_logEndOffset);
                 return false;
+            }
             MarkModified();
             if (offset <= _segments[0].BaseOffset || offset < _logStartOffset)
             {
@@ -36,6 +40,7 @@ public sealed partial class PartitionLog
                 long end = Math.Max(newActive.ReadNextOffset(), newActive.BaseOffset);
                 Volatile.Write(ref _logEndOffset, end);
                 LowerOffsetsTo(end);
+                TruncateEpochsFromEnd(end);
             }
             finally
             {
@@ -73,6 +78,7 @@ public sealed partial class PartitionLog
                 Volatile.Write(ref _highWatermark, offset);
                 Volatile.Write(ref _recoveryPoint, offset);
                 Volatile.Write(ref _cleanerOffset, offset);
+                ClearEpochs();
             }
             finally
             {
