@@ -158,6 +158,34 @@ public sealed class FollowerFetchTests
         Assert.Equal(1, partition.Log.LogEndOffset);
     }
 
+    [Fact]
+    public async Task A_follower_whose_last_fetched_epoch_the_leader_ended_earlier_is_told_where_to_truncate()
+    {
+        await using var broker = new DataPlaneFixture();
+        TopicImage topic = Replicated(broker, "r", epoch: 3);
+        Assert.Equal(0, Single(await broker.ProduceAsync("r", 0, Batches.Create(3, Now), acks: 1)).ErrorCode);
+        // Leader again at epoch 5 (epoch 4 was another broker's and wrote nothing here): epoch 5 starts at 3.
+        topic = Replicated(broker, "r", epoch: 5);
+        Assert.Equal(0, Single(await broker.ProduceAsync("r", 0, Batches.Create(2, Now), acks: 1)).ErrorCode);
+
+        // A follower that wrote offsets 3.. in epoch 4 (as its leader, unreplicated) must cut back to 3.
+        FetchRequest request = FollowerFetch(topic, 5, epoch: 5);
+        request.Topics[0].Partitions[0].LastFetchedEpoch = 4;
+        var diverged = Part(await broker.FetchAsync(request, ReplicaStateVersion));
+        Assert.Equal(0, diverged.ErrorCode);
+        Assert.Equal(3, diverged.DivergingEpoch!.Epoch);
+        Assert.Equal(3, diverged.DivergingEpoch.EndOffset);
+        Assert.Equal(0, diverged.Records!.Value.Length);
+        Assert.Equal(0, broker.Replicas.GetPartition("r", 0)!.Log.HighWatermark); // no fetch state recorded
+
+        // One that has epoch 3 up to 3 agrees and gets the records of epoch 5.
+        request = FollowerFetch(topic, 3, epoch: 5);
+        request.Topics[0].Partitions[0].LastFetchedEpoch = 3;
+        var agreed = Part(await broker.FetchAsync(request, ReplicaStateVersion));
+        Assert.Null(agreed.DivergingEpoch);
+        Assert.Equal(2, Batches.Read(agreed.Records!.Value).Count);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

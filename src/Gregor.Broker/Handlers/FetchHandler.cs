@@ -34,6 +34,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     private const short FirstSoftLimitVersion = 3;
     private const short FirstSessionVersion = 7;
     private const short FirstLeaderEpochVersion = 9;
+    private const short FirstDivergingEpochVersion = 12;
     private const short FirstTopicIdVersion = 13;
     private const sbyte ReadCommitted = 1;
 
@@ -69,7 +70,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             MinOneBatch: version >= FirstSoftLimitVersion,
             ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted,
             ReplicaId: replicaId,
-            Now: replicas.Time);
+            Now: replicas.Time,
+            Version: version);
         while (true)
         {
             FetchPass pass = plan.Read(read);
@@ -93,7 +95,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     }
 
     /// <summary>How a pass reads; <see cref="ReplicaId"/> ≥ 0 is a follower's fetch (<see cref="FollowerFetch"/>).</summary>
-    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now);
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, short Version);
 
     /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
     private readonly record struct FetchPass(int Bytes, bool Done);
@@ -195,12 +197,20 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 try
                 {
                     bool follower = settings.ReplicaId >= 0;
-                    if (follower && FollowerFetch.Diverging(partition, entry.Request) is { } diverging)
+                    if (follower && settings.Version >= FirstDivergingEpochVersion)
                     {
-                        // The follower's log has an epoch the leader's does not: it truncates and fetches again; no records.
-                        FollowerFetch.SetDiverging(data, partition, diverging);
-                        done = true;
-                        continue;
+                        ErrorCode epochCheck = FollowerFetch.CheckLastFetchedEpoch(partition, entry.Request, out FetchResponse.EpochEndOffset? diverging);
+                        if (epochCheck != ErrorCode.None || diverging is not null)
+                        {
+                            // The follower's log parts from this one: it truncates and fetches again; no records, no fetch state.
+                            ReleaseRead(index);
+                            if (diverging is not null)
+                                FollowerFetch.SetDiverging(data, partition, diverging);
+                            else
+                                SetError(data, epochCheck);
+                            done = true;
+                            continue;
+                        }
                     }
                     // A follower reads up to the log end offset; a consumer below the high watermark (or last stable offset).
                     long bound = follower ? long.MaxValue : settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;

@@ -1,6 +1,7 @@
 using Gregor.Broker.Replication;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
+using Gregor.Storage;
 
 namespace Gregor.Broker.Handlers;
 
@@ -23,15 +24,23 @@ internal static class FollowerFetch
     }
 
     /// <summary>
-    /// The epoch and end offset where the follower's log parts from this one, or null when it does not: the follower
-    /// says its last batch before the fetch offset has <c>LastFetchedEpoch</c>; the leader's log must end that epoch at
-    /// or after the fetch offset, with that very epoch.
+    /// Checks the follower's last fetched epoch (v12+, KIP-320): the batch before its fetch offset was written in that
+    /// epoch, so the leader's log must hold that epoch up to at least the fetch offset. Where it does not, the answer is
+    /// the leader's end of the largest epoch it has at or below it (<paramref name="diverging"/>), for the follower to
+    /// truncate to; where the leader knows no such epoch at all, OFFSET_OUT_OF_RANGE (the follower then asks where the
+    /// leader's log starts and ends). No check without a last fetched epoch.
     /// </summary>
-    public static FetchResponse.EpochEndOffset? Diverging(HostedPartition partition, FetchRequest.FetchPartition request)
+    public static ErrorCode CheckLastFetchedEpoch(HostedPartition partition, FetchRequest.FetchPartition request, out FetchResponse.EpochEndOffset? diverging)
     {
+        diverging = null;
         if (request.LastFetchedEpoch < 0)
-            return null;
-        return null;
+            return ErrorCode.None;
+        EpochEndOffset end = partition.Log.EndOffsetForEpoch(request.LastFetchedEpoch);
+        if (end.IsUndefined || end.Epoch < 0)
+            return ErrorCode.OffsetOutOfRange;
+        if (end.Epoch < request.LastFetchedEpoch || end.EndOffset < request.FetchOffset)
+            diverging = new FetchResponse.EpochEndOffset { Epoch = end.Epoch, EndOffset = end.EndOffset };
+        return ErrorCode.None;
     }
 
     public static void SetDiverging(FetchResponse.PartitionData data, HostedPartition partition, FetchResponse.EpochEndOffset diverging)

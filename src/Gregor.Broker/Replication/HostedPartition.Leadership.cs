@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Gregor.Metadata;
 using Gregor.Protocol;
+using Gregor.Storage;
 
 namespace Gregor.Broker.Replication;
 
@@ -44,6 +45,14 @@ public sealed partial class HostedPartition
     /// <summary>A new leader epoch starts at <paramref name="startOffset"/>: the log's epoch checkpoint records it.</summary>
     private void BeginLeaderEpoch(int leaderEpoch, long startOffset)
     {
+        try
+        {
+            Log.AssignEpochStartOffset(leaderEpoch, startOffset);
+        }
+        catch (LogClosedException)
+        {
+            // Closed under us (deleted, or the broker is stopping): there is nothing to lead.
+        }
     }
 
     private void WakeAllWaiters()
