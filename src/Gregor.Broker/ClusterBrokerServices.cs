@@ -2,6 +2,8 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers.Brokers;
+using Gregor.Broker.Replication;
+using Gregor.Broker.Replication.Fetching;
 using Gregor.Metadata.Controller;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,7 +34,12 @@ public static class ClusterBrokerServices
         services.AddGregorGroups(config);
         // Its controlled shutdown runs in StoppingAsync, before any service (Kestrel included) stops: the partitions are
         // still served meanwhile, and a node that is the active controller still answers its own broker.
-        services.AddHostedService<BrokerLifecycleManager>();
+        services.AddSingleton<BrokerLifecycleManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerLifecycleManager>());
+        // Followers copy the partitions other brokers lead; fetches carry this broker's epoch (KIP-903).
+        services.AddSingleton(sp => new ReplicaFetcherManager(sp.GetRequiredService<ReplicaManager>(), config,
+            sp.GetRequiredService<ILoggerFactory>(), () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch));
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaFetcherManager>());
         return services;
     }
 }
