@@ -60,8 +60,9 @@ public static class BrokerSettings
     public const string ReplicaFetchBackoffMs = "replica.fetch.backoff.ms";
     public const string ReplicaLagTimeMaxMs = "replica.lag.time.max.ms";
     public const string InterBrokerListenerName = "inter.broker.listener.name";
-    /// <summary>The broker-wide default of the topic config of the same name (read by TopicSettings).</summary>
+    /// <summary>Topic defaults the controller's elections read (a topic's own config, or the cluster-wide dynamic one, wins).</summary>
     public const string MinInsyncReplicas = "min.insync.replicas";
+    public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
 
     private static readonly HashSet<string> Broker =
     [
@@ -77,7 +78,8 @@ public static class BrokerSettings
         ControllerQuorumElectionTimeoutMs, ControllerQuorumFetchTimeoutMs, ControllerQuorumElectionBackoffMaxMs,
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
         NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
-        ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName, MinInsyncReplicas,
+        ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
+        MinInsyncReplicas, UncleanLeaderElectionEnable,
     ];
 
     public static bool IsKnown(string name) =>
