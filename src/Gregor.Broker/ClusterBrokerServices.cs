@@ -40,6 +40,9 @@ public static class ClusterBrokerServices
         services.AddSingleton(sp => new ReplicaFetcherManager(sp.GetRequiredService<ReplicaManager>(), config,
             sp.GetRequiredService<ILoggerFactory>(), () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch));
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaFetcherManager>());
+        services.AddSingleton(sp => new IsrManager(sp.GetRequiredService<ReplicaManager>(), sp.GetRequiredService<ControllerChannel>(), config,
+            () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch, sp.GetRequiredService<ILogger<IsrManager>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<IsrManager>());
         return services;
     }
 }

@@ -76,6 +76,7 @@ public sealed partial class HostedPartition
                 return ErrorCode.NotLeaderOrFollower;
         }
         MaybeAdvanceHighWatermark();
+        MaybeExpandIsr();
         return ErrorCode.None;
     }
 

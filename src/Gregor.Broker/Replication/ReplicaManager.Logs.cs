@@ -126,7 +126,7 @@ public sealed partial class ReplicaManager
             _logger.LogWarning("Recovered log {Partition}: {Recovered} segments rescanned, {Truncated} bytes truncated, {Rebuilt} indexes rebuilt",
                 id, report.SegmentsRecovered, report.BytesTruncated, report.IndexesRebuilt);
         }
-        var hosted = new HostedPartition(id, opened.TopicId, root, log, settings, NodeId);
+        var hosted = new HostedPartition(id, opened.TopicId, root, log, settings, NodeId) { Manager = this };
         _partitions[id] = hosted;
         _logsPerRoot[root] = _logsPerRoot.GetValueOrDefault(root) + 1;
         if (settings.Log.Compact)

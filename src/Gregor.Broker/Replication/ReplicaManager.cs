@@ -73,6 +73,12 @@ public sealed partial class ReplicaManager : IDisposable
     /// </summary>
     public event Action<HostedPartition>? PartitionChanged;
 
+    /// <summary>
+    /// Where leaders send the ISR changes they ask for (AlterPartition to the controller); null on a single node, whose
+    /// partitions have no followers, and then no change is asked.
+    /// </summary>
+    internal Action<HostedPartition, IsrChange>? IsrChangeSink { get; set; }
+
     /// <summary>Every hosted partition, including logs found on disk that no image has named yet.</summary>
     public ICollection<HostedPartition> Partitions => _partitions.Values;
 

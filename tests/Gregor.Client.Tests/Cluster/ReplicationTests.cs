@@ -111,9 +111,9 @@ public sealed class ReplicationTests
     }
 
     /// <summary>Starts the cluster and waits until each broker serves and lists all three.</summary>
-    private static async Task<TestCluster> StartAsync()
+    private static async Task<TestCluster> StartAsync(params string[] settings)
     {
-        var cluster = await TestCluster.StartAsync(ControllerAndThreeBrokers);
+        var cluster = await TestCluster.StartAsync(ControllerAndThreeBrokers, settings);
         foreach (ClusterNode node in cluster.Brokers)
         {
             int[] listed = [];
@@ -202,5 +202,34 @@ public sealed class ReplicationTests
         Assert.NotEmpty(cluster.LogLines(first, "Truncated divergent-0 from 55 to 50"));
         using var consumer = Consumer(cluster.Brokers.ToArray());
         Assert.Equal(acknowledged.Order(StringComparer.Ordinal), ReadAll(consumer, "divergent", acknowledged.Count).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_follower_that_stops_fetching_leaves_the_isr_after_the_lag_time_and_rejoins_once_caught_up()
+    {
+        await using var cluster = await StartAsync("replica.lag.time.max.ms=3000");
+        ClusterNode b2 = cluster.Node(2);
+        Assert.Equal(0, (await TestCluster.CreateTopicAsync(b2, "lagging", 1, replicationFactor: 3)).ErrorCode);
+        int leader = await LeaderAsync(cluster, "lagging", b2);
+        using var producer = Producer(cluster.Brokers.ToArray());
+        var acknowledged = await ProduceAllAsync(producer, "lagging", 20, "first");
+        await AssertReplicasIdenticalAsync(cluster, "lagging", 20);
+        ClusterNode follower = cluster.Brokers.First(n => n.Id != leader);
+        int[] Isr() => [.. cluster.Node(leader).Image.Topic("lagging")!.Partitions[0].Isr.Order()];
+
+        // The follower stays up and registered but stops fetching: the leader asks the controller to drop it.
+        var fetchers = follower.RunningHost.Services.GetRequiredService<Gregor.Broker.Replication.Fetching.ReplicaFetcherManager>();
+        await fetchers.StopAsync(CancellationToken.None);
+        acknowledged.AddRange(await ProduceAllAsync(producer, "lagging", 20, "second"));
+        await cluster.EventuallyAsync(() => !Isr().Contains(follower.Id), $"the ISR drops node {follower.Id}", () => string.Join(",", Isr()));
+        Assert.NotEmpty(cluster.LogLines(leader, "Shrinking the ISR of lagging-0"));
+
+        // Fetching again, it catches up and is asked back in.
+        await fetchers.StartAsync(CancellationToken.None);
+        await cluster.EventuallyAsync(() => Isr().Length == 3, $"node {follower.Id} rejoins the ISR", () => string.Join(",", Isr()));
+        acknowledged.AddRange(await ProduceAllAsync(producer, "lagging", 20, "third"));
+        await AssertReplicasIdenticalAsync(cluster, "lagging", 60);
+        using var consumer = Consumer(cluster.Brokers.ToArray());
+        Assert.Equal(acknowledged, ReadAll(consumer, "lagging", acknowledged.Count));
     }
 }

@@ -48,6 +48,8 @@ public sealed class ReplicaFetcherManager : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        lock (_lock)
+            _stopped = false;
         _replicas.PartitionChanged += OnPartitionChanged;
         // Partitions the replica manager applied an image to before this subscribed.
         foreach (HostedPartition partition in _replicas.Partitions)
