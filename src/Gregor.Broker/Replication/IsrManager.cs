@@ -31,11 +31,16 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // The host stops it, then disposes it (which stops it too): once is enough.
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
         replicas.IsrChangeSink = null;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    private int _stopped;
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -113,9 +118,5 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 }
