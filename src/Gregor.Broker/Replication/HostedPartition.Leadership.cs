@@ -119,9 +119,19 @@ public sealed partial class HostedPartition
     /// (NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR is then below min.insync.replicas), NOT_LEADER_OR_FOLLOWER as soon as
     /// leadership is lost (never success: a new leader may not have the records), REQUEST_TIMED_OUT after the timeout.
     /// </summary>
-    public async Task<ErrorCode> WaitForReplicationAsync(long offset, int leaderEpoch, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public Task<ErrorCode> WaitForReplicationAsync(long offset, int leaderEpoch, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(time);
+        // Already decided (a single replica's append is replicated at once): no state machine, and success is one cached task.
+        if (ReplicationOutcome(offset, leaderEpoch) is { } outcome)
+            return outcome == ErrorCode.None ? Replicated : Task.FromResult(outcome);
+        return WaitForReplicationSlowAsync(offset, leaderEpoch, timeout, time, cancellationToken);
+    }
+
+    private static readonly Task<ErrorCode> Replicated = Task.FromResult(ErrorCode.None);
+
+    private async Task<ErrorCode> WaitForReplicationSlowAsync(long offset, int leaderEpoch, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
         long deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
@@ -154,6 +164,10 @@ public sealed partial class HostedPartition
             return ErrorCode.NotLeaderOrFollower;
         if (Log.HighWatermark < offset)
             return null;
-        return InSyncReplicaCount < Settings.MinInsyncReplicas ? ErrorCode.NotEnoughReplicasAfterAppend : ErrorCode.None;
+        // Kafka counts the maximal ISR here (a member being added already has the records).
+        int inSync;
+        lock (_replicaLock)
+            inSync = _leader?.MaximalIsr.Length ?? 0;
+        return inSync < Settings.MinInsyncReplicas ? ErrorCode.NotEnoughReplicasAfterAppend : ErrorCode.None;
     }
 }

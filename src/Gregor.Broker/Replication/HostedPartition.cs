@@ -109,8 +109,8 @@ public sealed partial class HostedPartition
     }
 
     /// <summary>
-    /// The in-sync replicas: as this broker leads them (the committed ISR with any member being added), else as the
-    /// image lists them (the replicas, when it lists none).
+    /// The in-sync replicas: as this broker leads them (the ISR last committed, as Kafka checks min.insync.replicas
+    /// before an append), else as the image lists them (the replicas, when it lists none).
     /// </summary>
     public int InSyncReplicaCount
     {
@@ -119,7 +119,7 @@ public sealed partial class HostedPartition
             if (Volatile.Read(ref _leader) is { } leader)
             {
                 lock (_replicaLock)
-                    return leader.MaximalIsr.Length;
+                    return leader.Isr.Length;
             }
             PartitionImage? state = State;
             if (state is null)
