@@ -1,0 +1,75 @@
+"""Self-test of the checker on synthetic histories (run by `run.py --self-test`): each case states the counts the
+checker must give; a clean history must pass and each kind of anomaly must be caught, so the checker is shown able to
+fail. Returns the number of failed cases."""
+from checker import check
+
+
+def _w(*events):
+    return {"p1": list(events)}
+
+
+CASES = [
+    ("clean history",
+     _w(("invoke", "a"), ("ok", "a", 0, 0), ("invoke", "b"), ("ok", "b", 0, 1)),
+     {"c1": [(0, 0, "a"), (0, 1, "b")]}, [(0, 0, "a"), (0, 1, "b")], True,
+     {"lost": 0, "duplicated": 0, "conflicting": 0, "backwards": 0, "unseen": 0}, True),
+    ("acknowledged write missing from the final read is lost",
+     _w(("invoke", "a"), ("ok", "a", 0, 0), ("invoke", "b"), ("ok", "b", 0, 1)),
+     {"c1": [(0, 0, "a"), (0, 1, "b")]}, [(0, 0, "a")], True,
+     {"lost": 1}, False),
+    ("read during the run but truncated later is still lost",
+     _w(("invoke", "a"), ("ok", "a", 1, 0)),
+     {"c1": [(1, 0, "a")]}, [], True,
+     {"lost": 1}, False),
+    ("one value at two offsets is duplicated",
+     _w(("invoke", "a"), ("ok", "a", 0, 0)),
+     {}, [(0, 0, "a"), (0, 1, "a")], True,
+     {"duplicated": 1, "lost": 0}, False),
+    ("a value read somewhere other than its acknowledged offset is duplicated",
+     _w(("invoke", "a"), ("ok", "a", 0, 3)),
+     {}, [(0, 0, "a")], True,
+     {"duplicated": 1, "lost": 0}, False),
+    ("another value at an acknowledged offset conflicts; a value nobody wrote is a phantom",
+     _w(("invoke", "a"), ("ok", "a", 0, 3), ("invoke", "b"), ("ok", "b", 0, 0)),
+     {}, [(0, 0, "b"), (0, 3, "x")], True,
+     {"duplicated": 0, "conflicting": 1, "lost": 1, "phantom": 1}, False),
+    ("two values at one offset across reads are conflicting",
+     _w(("invoke", "a"), ("invoke", "b"), ("ok", "b", 0, 0)),
+     {"c1": [(0, 0, "a")]}, [(0, 0, "b")], True,
+     {"conflicting": 1, "lost": 0, "recovered": 1}, False),
+    ("an offset read again by one consumer session went backwards",
+     _w(("invoke", "a"), ("ok", "a", 0, 0), ("invoke", "b"), ("ok", "b", 0, 1)),
+     {"c1": [(0, 0, "a"), (0, 1, "b"), (0, 0, "a")]}, [(0, 0, "a"), (0, 1, "b")], True,
+     {"backwards": 1, "duplicated": 0}, False),
+    ("separate sessions reading the same offsets is not backwards",
+     _w(("invoke", "a"), ("ok", "a", 0, 0)),
+     {"c1": [(0, 0, "a")], "c2": [(0, 0, "a")]}, [(0, 0, "a")], True,
+     {"backwards": 0}, True),
+    ("unacknowledged never-read writes are unseen, not anomalies",
+     _w(("invoke", "a"), ("ok", "a", 0, 0), ("invoke", "b"), ("fail", "b", "timeout"), ("invoke", "c")),
+     {}, [(0, 0, "a")], True,
+     {"unseen": 2, "lost": 0, "failed": 1, "indeterminate": 1}, True),
+    ("an incomplete final read is never a pass",
+     _w(("invoke", "a"), ("ok", "a", 0, 0)),
+     {}, [(0, 0, "a")], False,
+     {"lost": 0}, False),
+    ("offsets going backwards across partitions are independent",
+     _w(("invoke", "a"), ("ok", "a", 0, 5), ("invoke", "b"), ("ok", "b", 1, 0)),
+     {"c1": [(0, 5, "a"), (1, 0, "b")]}, [(0, 5, "a"), (1, 0, "b")], True,
+     {"backwards": 0}, True),
+]
+
+
+def run(out):
+    failed = 0
+    for name, writes, sessions, final, complete, want, valid in CASES:
+        got = check(writes, sessions, final, complete)
+        wrong = {k: (got["counts"][k], v) for k, v in want.items() if got["counts"][k] != v}
+        if got["valid"] != valid:
+            wrong["valid"] = (got["valid"], valid)
+        if wrong:
+            failed += 1
+            out("FAIL self-test %s: {count: (got, wanted)} %s" % (name, wrong))
+        else:
+            out("ok   self-test %s" % name)
+    return failed
