@@ -22,7 +22,10 @@ EXAMPLES = 5
 
 def check(writes, sessions, final, final_complete=True):
     attempted, acked, failed = set(), {}, set()
-    for events in writes.values():
+    per_producer = {}
+    for producer, events in writes.items():
+        per_producer[producer] = {"attempted": sum(1 for e in events if e[0] == "invoke"),
+                                  "acknowledged": sum(1 for e in events if e[0] == "ok")}
         for event in events:
             kind, value = event[0], event[1]
             if kind == "invoke":
@@ -79,6 +82,7 @@ def check(writes, sessions, final, final_complete=True):
         "counts": counts,
         "valid": anomalies == 0,
         "final_read_complete": final_complete,
+        "producers": per_producer,
         "examples": {
             "lost": lost[:EXAMPLES],
             "duplicated": dict(list(sorted(duplicated.items()))[:EXAMPLES]),

@@ -93,10 +93,10 @@ def double_failover(h, rng, cycle):
     if second is None or second < 0:
         # One replica: nobody took over. The second failover hits another partition's leader instead.
         state = h.cluster.partitions(h.topic)
-        candidates = sorted({s[0] for s in state.values() if s[0] >= 0 and s[0] != first})
-        second = rng.choice(candidates) if candidates else None
+        candidates = sorted((q, s[0]) for q, s in state.items() if s[0] >= 0 and s[0] != first)
+        p, second = rng.choice(candidates) if candidates else (p, None)
     if second is not None:
-        h.event("node %d restarting; kill -9 of %d at once", first, second)
+        h.event("node %d restarting; kill -9 of %d (leader of partition %d) at once", first, second, p)
         h.cluster.nodes[second].kill()
         third = _wait_leader_change(h, p, second, h.session_s + 15,
                                     [n for n in h.cluster.running() if n != first] or h.cluster.running())
