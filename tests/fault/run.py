@@ -326,6 +326,7 @@ def run_scenario(args):
         status = FAILED if anomalies else PASSED
         result.update({"verdict": "failed" if anomalies else "passed", "counts": summary["counts"],
                        "final_read_complete": summary["final_read_complete"], "examples": summary["examples"],
+                       "per_producer": summary["producers"],
                        "findings": h.findings, "replica_logs": divergence})
         line = checker.one_line(summary, args.scenario)
         if h.findings:

@@ -75,10 +75,15 @@ def isr_shrink_then_leader_cut(h, rng, cycle):
         else:
             h.event("ISR shrank to [%d] after %.1f s", leader, took)
     h.net.isolate([leader])
-    h.event("leader %d cut from every other node (clients still reach it); holding %.1f s", leader, h.hold_s)
-    time.sleep(h.hold_s)
-    shown = {n: h.cluster.partitions(h.topic, n).get(p, (None,))[0] for n in h.cluster.running() if n != leader}
-    h.event("while cut, the other nodes show partition %d led by %s", p, shown)
+    cut_at = time.monotonic()
+    h.event("leader %d cut from every other node (clients still reach it)", leader)
+    others = [n for n in h.cluster.running() if n != leader]
+    new = _wait_leader_change(h, p, leader, h.session_s + 20, others)
+    changed = "after %.1f s" % (time.monotonic() - cut_at) if new is not None else "never"
+    time.sleep(max(1.0, h.hold_s - (time.monotonic() - cut_at)))
+    shown = {n: h.cluster.partitions(h.topic, n).get(p, (None,))[0] for n in others}
+    h.event("the others first showed partition %d deposed (leader %s) %s; %.1f s after the cut they show it led by %s",
+            p, new, changed, time.monotonic() - cut_at, shown)
     h.heal()
 
 
