@@ -88,6 +88,7 @@ class Harness:
         if removed:
             print("fault: removed leftovers of earlier runs: %s" % removed, flush=True)
         self.work = tempfile.mkdtemp(prefix="gregor-fault-%s." % self.run_id)
+        self.net.work = self.work
         self.net.create()
         if not self.args.keep:
             self.net.own_dir(self.work)

@@ -66,10 +66,12 @@ def remove_stale():
         for directory in state.get("dirs", []):
             subprocess.run(["rm", "-rf", directory])
         for pid in state.get("pids", []):
-            try:
-                os.kill(pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
+            # Only a process still running from that run's work dir: a pid may have been reused since.
+            if _cmdline_mentions(pid, state.get("work")):
+                try:
+                    os.kill(pid, 9)
+                except (ProcessLookupError, PermissionError):
+                    pass
         os.unlink(path)
         removed.append(state.get("id"))
     # Objects of ours that no state file names (a run killed between creating one and writing the file).
@@ -94,6 +96,16 @@ def remove_stale():
     return removed
 
 
+def _cmdline_mentions(pid, text):
+    if not text:
+        return False
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return text.encode() in f.read()
+    except OSError:
+        return False
+
+
 def _is_ours(name):
     """gf<4 hex><br|n<digits>|v<digits>>"""
     if len(name) < 8 or not name.startswith("gf"):
@@ -108,6 +120,7 @@ class Network:
         self.bridge = "gf%sbr" % run_id
         self.subnet = None
         self.namespaces, self.links, self.dirs, self.pids = [], [], [], []
+        self.work = None  # the run's work dir: the processes to end are those whose command line names it
         self.state_path = os.path.join(STATE_DIR, "%s.json" % run_id)
         self.cuts = set()  # (a, b) endpoints with traffic between them dropped, both directions
 
@@ -122,7 +135,7 @@ class Network:
         tmp = self.state_path + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"id": self.run_id, "pid": os.getpid(), "subnet": self.subnet, "namespaces": self.namespaces,
-                       "links": self.links, "dirs": self.dirs, "pids": self.pids}, f)
+                       "links": self.links, "dirs": self.dirs, "pids": self.pids, "work": self.work}, f)
         os.replace(tmp, self.state_path)
 
     def own_dir(self, path):

@@ -62,6 +62,13 @@ def _wait_leader_change(h, p, old, timeout, via):
     return None
 
 
+def _describe_cut(report):
+    """{partition: "cut C of the U bytes past recovery point R"} for the partitions that lost something."""
+    return {q: "cut %d of the %d bytes past recovery point %d" % (r["lost_bytes"], r["size"] - r["floor"],
+                                                                  r["recovery_point"])
+            for q, r in sorted(report.items())} or "no partition of the topic on it"
+
+
 def isr_shrink_then_leader_cut(h, rng, cycle):
     p, leader, replicas, isr = _pick(h, rng)
     followers = [r for r in replicas if r != leader]
@@ -125,9 +132,7 @@ def last_isr_loses_unflushed(h, rng, cycle):
     h.event("writes go on to leader %d alone for %.1f s", leader, h.hold_s)
     time.sleep(h.hold_s)
     report = h.cluster.restart_losing_page_cache(leader, h.topic, rng)
-    lost = {q: r["lost_bytes"] for q, r in report.items() if r["lost_bytes"]}
-    h.event("node %d killed and restarted without its unflushed tail: bytes cut per partition %s (of %d partitions "
-            "on it)", leader, lost, len(report))
+    h.event("node %d killed and restarted without its unflushed tail: %s", leader, _describe_cut(report))
     h.page_cache_losses += 1
     h.heal()
 
@@ -222,8 +227,7 @@ def _mixed_clients(h, rng, cycle):
 def _mixed_page_cache(h, rng, cycle):
     n = rng.choice(h.cluster.running())
     report = h.cluster.restart_losing_page_cache(n, h.topic, rng)
-    h.event("node %d restarted without its unflushed tail: bytes cut %s", n,
-            {q: r["lost_bytes"] for q, r in report.items() if r["lost_bytes"]})
+    h.event("node %d restarted without its unflushed tail: %s", n, _describe_cut(report))
     h.page_cache_losses += 1
     h.heal()
 
