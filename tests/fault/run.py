@@ -259,6 +259,7 @@ def parse(argv):
     ap.add_argument("--suite", action="store_true")
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--check", metavar="DIR")
+    ap.add_argument("--cleanup", action="store_true", help="only remove what runs that died left behind")
     ap.add_argument("--cycles", type=int, default=None, help="default 2 (a scenario) or the suite's per-scenario count")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rf", type=int, default=3)
@@ -285,8 +286,8 @@ def parse(argv):
     ap.add_argument("--timeout", type=float, default=900, help="suite: seconds one scenario may take")
     args = ap.parse_args(argv)
     args.producers = [k.strip() for k in args.producers.split(",") if k.strip()]
-    if sum(bool(x) for x in (args.scenario, args.suite, args.self_test, args.check)) != 1:
-        ap.error("give exactly one of --scenario, --suite, --self-test, --check")
+    if sum(bool(x) for x in (args.scenario, args.suite, args.self_test, args.check, args.cleanup)) != 1:
+        ap.error("give exactly one of --scenario, --suite, --self-test, --check, --cleanup")
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big")
     return args
@@ -336,6 +337,10 @@ def run_scenario(args):
         status = NOT_RUNNABLE
         result.update({"verdict": "not runnable", "reason": str(e)})
         line = "%s not runnable: %s" % (args.scenario, e)
+    except SystemExit as e:  # SIGTERM, SIGINT, SIGHUP: cleaned up below, reported, and the signal's status kept
+        status = e.code if isinstance(e.code, int) else HARNESS_ERROR
+        result.update({"verdict": "interrupted"})
+        line = "%s interrupted (exit %s): nothing judged" % (args.scenario, status)
     except (AssertionError, RuntimeError, OSError, subprocess.SubprocessError) as e:
         result.update({"verdict": "harness error", "error": str(e)})
         line = "%s harness error: %s" % (args.scenario, str(e).splitlines()[0] if str(e) else type(e).__name__)
@@ -409,6 +414,9 @@ def main(argv):
         print(json.dumps(summary, indent=1, sort_keys=True))
         print(checker.one_line(summary))
         return 0 if summary["valid"] else 1
+    if args.cleanup:
+        print("fault: removed %s" % (netmod.remove_stale() or "nothing"))
+        return 0
     if args.suite:
         return run_suite(args)
     return run_scenario(args)
