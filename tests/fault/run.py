@@ -282,6 +282,8 @@ def parse(argv):
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for every node")
     ap.add_argument("--dll", default=os.path.join(REPO, "src/Gregor.Cli/bin/Release/net10.0/gregor.dll"))
     ap.add_argument("--keep", action="store_true", help="keep the work dir (histories, node logs and data)")
+    ap.add_argument("--keep-failed", metavar="DIR",
+                    help="on an anomaly, copy the histories and node logs (not the data) into DIR/<scenario>-<seed>")
     ap.add_argument("--json", metavar="PATH", help="also write the summary there")
     ap.add_argument("--timeout", type=float, default=900, help="suite: seconds one scenario may take")
     args = ap.parse_args(argv)
@@ -349,6 +351,9 @@ def run_scenario(args):
             for node in h.cluster.nodes.values():
                 print("--- node %d log (tail):\n%s" % (node.node_id, node.log_tail(12)), file=sys.stderr)
     finally:
+        if status == FAILED and args.keep_failed and h.work:
+            result["evidence"] = keep_evidence(h.work, os.path.join(args.keep_failed, "%s-%d" % (args.scenario,
+                                                                                                   args.seed)))
         result.update({"events": h.events, "notes": h.notes, "page_cache_losses": h.page_cache_losses,
                        "seconds": round(time.monotonic() - started, 1),
                        "work_dir": h.work if args.keep else None})
@@ -362,12 +367,29 @@ def run_scenario(args):
     return status
 
 
+def keep_evidence(work, target):
+    """The histories (*.jsonl), client logs and each node's server.log and config of a failed run."""
+    os.makedirs(target, exist_ok=True)
+    for name in os.listdir(work):
+        if name.endswith((".jsonl", ".log")):
+            shutil.copy(os.path.join(work, name), target)
+    cluster = os.path.join(work, "cluster")
+    for node in sorted(os.listdir(cluster)) if os.path.isdir(cluster) else ():
+        for name in ("server.log", "server.properties"):
+            path = os.path.join(cluster, node, name)
+            if os.path.exists(path):
+                shutil.copy(path, os.path.join(target, "%s-%s" % (node, name)))
+    return target
+
+
 def run_suite(args):
     """Each scenario in a process of its own (a fresh cluster, its own cleanup), a few cycles each, and the
     checker's self-test; one ok/FAIL line each, then "fault: N passed, N failed"."""
     cycles = 2 if args.cycles is None else args.cycles
     passed = failed = 0
     failures = []
+    evidence = args.keep_failed or tempfile.mkdtemp(prefix="gregor-fault-failed.")
+    summaries = tempfile.mkdtemp(prefix="gregor-fault-suite.")
     if selftest.run(lambda s: None) == 0:
         passed += 1
         print("ok   %-28s checker self-test (%d synthetic histories)" % ("checker-self-test", len(selftest.CASES)))
@@ -379,7 +401,8 @@ def run_suite(args):
         seed = args.seed + i
         command = [sys.executable, os.path.abspath(__file__), "--scenario", name, "--cycles", str(cycles), "--seed",
                    str(seed), "--rf", str(args.rf), "--min-isr", str(args.min_isr), "--nodes", str(args.nodes),
-                   "--producers", ",".join(args.producers), "--dll", args.dll] + \
+                   "--producers", ",".join(args.producers), "--dll", args.dll, "--keep-failed", evidence,
+                   "--json", os.path.join(summaries, name + ".json")] + \
             sum((["--set", s] for s in args.set), []) + (["--idempotent"] if args.idempotent else [])
         started = time.monotonic()
         try:
@@ -396,9 +419,20 @@ def run_suite(args):
             failed += 1
             failures.append(name)
             print("FAIL %-28s %4ds  (exit %s) %s" % (name, seconds, code, last), flush=True)
-            for text in out.strip().splitlines()[-40:-1]:
-                if text.startswith("  "):
-                    print("    |" + text)
+            try:
+                with open(os.path.join(summaries, name + ".json")) as f:
+                    summary = json.load(f)
+                for text in summary.get("events", []) + ["FINDING: " + x for x in summary.get("findings", [])]:
+                    print("    | " + text)
+                print("    | examples: %s" % json.dumps(summary.get("examples", {}), sort_keys=True))
+                if summary.get("evidence"):
+                    print("    | histories and node logs kept in %s" % summary["evidence"])
+            except (OSError, ValueError):
+                for text in out.strip().splitlines()[-30:-1]:
+                    print("    | " + text)
+    shutil.rmtree(summaries, ignore_errors=True)
+    if not args.keep_failed and not os.listdir(evidence):
+        os.rmdir(evidence)
     print("fault: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 

@@ -71,6 +71,7 @@ def check(writes, sessions, final, final_complete=True):
     recovered = sorted(v for v in attempted if v not in acked and v in read_any)
     never_attempted = sorted(v for v in read_any if v not in attempted and v not in acked)
     counts = {
+        "operations": len(attempted) + reads_total,
         "attempted": len(attempted), "acknowledged": len(acked), "failed": len(failed - set(acked)),
         "indeterminate": len(attempted - set(acked) - failed), "reads": reads_total,
         "final_read": len(final), "lost": len(lost), "duplicated": len(duplicated),
