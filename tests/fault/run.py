@@ -388,6 +388,8 @@ def run_suite(args):
     cycles = 2 if args.cycles is None else args.cycles
     passed = failed = 0
     failures = []
+    print("fault: suite, %d cycles a scenario, seeds %d.. (--seed replays), %d nodes, RF %d, min.insync.replicas %d, "
+          "producers %s" % (cycles, args.seed, args.nodes, args.rf, args.min_isr, ",".join(args.producers)), flush=True)
     evidence = args.keep_failed or tempfile.mkdtemp(prefix="gregor-fault-failed.")
     summaries = tempfile.mkdtemp(prefix="gregor-fault-suite.")
     if selftest.run(lambda s: None) == 0:
