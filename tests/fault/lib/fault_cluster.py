@@ -2,7 +2,8 @@
 kill -9, SIGSTOP/SIGCONT, network cuts, and a restart that loses the unflushed tail of the logs (segments.py).
 
 Each node is broker and controller (process.roles=broker,controller) and one of the static voters, listening on
-its own address: PLAINTEXT on 10.213.S.1N:9092 (advertised, what clients use) and CONTROLLER on 10.213.S.1N:9093.
+its own addresses: PLAINTEXT on 10.213.S.1N:9092 (advertised: clients and replication) and CONTROLLER on
+10.214.S.1N:9093 (net.py's two planes).
 Its config file, formatted data dir and log are under <root>/node-N, as tests/interop/lib/cluster.py lays them out.
 The process runs as `ip netns exec <ns> dotnet gregor.dll server --config FILE` (ip execs, so the pid is the
 broker's and signals reach it directly), in a session of its own so Ctrl-C of the harness does not reach it."""
@@ -13,7 +14,7 @@ import time
 
 import segments
 import wire
-from net import HOST
+from net import CONTROL, HOST
 
 CLIENT_PORT, CONTROLLER_PORT = 9092, 9093
 
@@ -42,7 +43,7 @@ class FaultNode:
 
     @property
     def controller(self):
-        return "%s:%d" % (self.address, CONTROLLER_PORT)
+        return "%s:%d" % (self.cluster.net.address(self.node_id, CONTROL), CONTROLLER_PORT)
 
     def write_config(self, voters, settings):
         os.makedirs(self.data_dir, exist_ok=True)

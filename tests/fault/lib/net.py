@@ -3,11 +3,17 @@ namespace, which also carries the clients' address (the bridge's own, .1), so kc
 the host unchanged and reach every node at its own address.
 
     10.213.S.1   the host (bridge gf<id>br): clients, and the harness itself
-    10.213.S.1N  node N, in namespace gf<id>n<N>, interface eth0
+    10.213.S.1N  node N's data plane (namespace gf<id>n<N>, eth0): its PLAINTEXT listener, for clients and for
+                 replication (followers fetch there)
+    10.214.S.1N  node N's control plane (the same eth0): its CONTROLLER listener (the quorum, broker heartbeats,
+                 AlterPartition). A subnet of its own, so traffic to it also comes from the sender's 10.214 address.
+
+Two planes let a cut stop replication between nodes while their sessions with the controller go on (the ISR then
+shrinks by replica lag rather than by fencing), or cut everything.
 
 A partition is a blackhole route (`ip route add blackhole <peer>/32`) in the namespace of each side for the other
-side's addresses: packets a node sends to a peer across the cut are dropped silently, established connections stall
-(TCP retransmits) and new ones time out, as on a real cut link. Healing deletes the routes; the stalled connections
+side's addresses: packets a node sends to a peer across the cut are dropped silently and established connections
+stall (TCP retransmits), as on a real cut link; a new connect() across the cut fails at once with EINVAL. Healing deletes the routes; the stalled connections
 then resume. (nftables is not installed on this machine and tc's actions need kernel modules the container cannot
 load; routes need nothing but iproute2.)
 
@@ -20,7 +26,10 @@ import subprocess
 
 STATE_DIR = "/run/gregor-fault"
 SUBNET_BASE = "10.213"
+CONTROL_BASE = "10.214"
 HOST = "host"
+DATA, CONTROL = "data", "control"
+BOTH = (DATA, CONTROL)
 
 
 def _ip(*args, check=True):
@@ -122,13 +131,14 @@ class Network:
         self.namespaces, self.links, self.dirs, self.pids = [], [], [], []
         self.work = None  # the run's work dir: the processes to end are those whose command line names it
         self.state_path = os.path.join(STATE_DIR, "%s.json" % run_id)
-        self.cuts = set()  # (a, b) endpoints with traffic between them dropped, both directions
+        self.cuts = set()  # (a, b, plane): traffic between endpoints a and b on that plane dropped, both directions
 
     def namespace(self, node):
         return "gf%sn%d" % (self.run_id, node)
 
-    def address(self, endpoint):
-        return "%s.%d.%d" % (SUBNET_BASE, self.subnet, 1 if endpoint == HOST else 10 + endpoint)
+    def address(self, endpoint, plane=DATA):
+        base = SUBNET_BASE if plane == DATA else CONTROL_BASE
+        return "%s.%d.%d" % (base, self.subnet, 1 if endpoint == HOST else 10 + endpoint)
 
     def _save(self):
         os.makedirs(STATE_DIR, exist_ok=True)
@@ -150,7 +160,7 @@ class Network:
         used = set()
         for line in _ip("-4", "-o", "addr", "show").stdout.splitlines():
             for word in line.split():
-                if word.startswith(SUBNET_BASE + "."):
+                if word.startswith((SUBNET_BASE + ".", CONTROL_BASE + ".")):
                     used.add(int(word.split(".")[2]))
         for s in range(1, 250):
             if s not in used:
@@ -174,6 +184,7 @@ class Network:
             _ip("link", "set", node_end, "netns", ns)
             _ip("-n", ns, "link", "set", node_end, "name", "eth0")
             _ip("-n", ns, "addr", "add", "%s/24" % self.address(node), "dev", "eth0")
+            _ip("-n", ns, "addr", "add", "%s/24" % self.address(node, CONTROL), "dev", "eth0")
             _ip("-n", ns, "link", "set", "eth0", "up")
             _ip("-n", ns, "link", "set", "lo", "up")
             _ip("link", "set", host_end, "master", self.bridge)
@@ -190,32 +201,35 @@ class Network:
 
     # --- faults ---------------------------------------------------------------------------------------------
 
-    def _blackhole(self, inside, towards, add):
+    def _blackhole(self, inside, towards, plane, add):
         if inside == HOST:
             return  # the host's side is never changed: a node's own route is enough to cut both directions of TCP
         _ip("-n", self.namespace(inside), "route", "add" if add else "del", "blackhole",
-            "%s/32" % self.address(towards), check=add)
+            "%s/32" % self.address(towards, plane), check=add)
 
-    def cut(self, side_a, side_b):
-        """Drops all traffic between every endpoint of side_a and every endpoint of side_b (node ids or HOST)."""
-        for a in side_a:
-            for b in side_b:
-                if a == b or (a, b) in self.cuts or (b, a) in self.cuts:
-                    continue
-                self._blackhole(a, b, True)
-                self._blackhole(b, a, True)
-                self.cuts.add((a, b))
+    def cut(self, side_a, side_b, planes=BOTH):
+        """Drops the traffic of the given planes between every endpoint of side_a and every endpoint of side_b (node
+        ids or HOST; the clients have the data plane only)."""
+        for plane in planes:
+            for a in side_a:
+                for b in side_b:
+                    if a == b or (plane == CONTROL and HOST in (a, b)) \
+                            or (a, b, plane) in self.cuts or (b, a, plane) in self.cuts:
+                        continue
+                    self._blackhole(a, b, plane, True)
+                    self._blackhole(b, a, plane, True)
+                    self.cuts.add((a, b, plane))
 
     def isolate(self, group, include_host=False):
-        """Cuts group off from every other node (and from the clients too when include_host)."""
+        """Cuts group off from every other node on both planes (and from the clients too when include_host)."""
         others = [n for n in range(1, self.size + 1) if n not in group] + ([HOST] if include_host else [])
         self.cut(group, others)
 
     def heal(self):
-        for a, b in list(self.cuts):
-            self._blackhole(a, b, False)
-            self._blackhole(b, a, False)
-            self.cuts.discard((a, b))
+        for a, b, plane in list(self.cuts):
+            self._blackhole(a, b, plane, False)
+            self._blackhole(b, a, plane, False)
+            self.cuts.discard((a, b, plane))
 
     def exec_prefix(self, node):
         return ["ip", "netns", "exec", self.namespace(node)]

@@ -2,27 +2,30 @@
 settle. What each cycle did goes into h.events (printed and kept in the summary). The checker then judges the whole
 history; scenario-specific checks add their findings to h.findings (anomalies) or h.notes (information).
 
-    isr-shrink-then-leader-cut  a partition's followers are cut from its leader until the ISR shrinks to the leader
-                                alone (replica.lag.time.max.ms), then the leader is cut from every other node while
-                                clients still reach it; held past the session timeout, healed.
+    isr-shrink-then-leader-cut  replication between a partition's leader and its followers is cut (data plane only:
+                                every node keeps its session with the controller) until the ISR shrinks to the leader
+                                alone (replica.lag.time.max.ms); then the leader is cut from every other node on both
+                                planes while clients still reach it; held until the others show it deposed.
     double-failover             kill -9 of a partition's leader; once another leader is shown (or, with one replica,
                                 the partition shows none) the old leader restarts and the new one is killed at once
                                 (a second failover while the first node is still catching up); then it restarts too.
                                 Afterwards the replicas' logs must be identical below the high watermark.
-    last-isr-loses-unflushed    the ISR shrinks to the leader (followers cut away); writes go on to it alone for the
-                                hold; then it is killed and restarted having lost its unflushed tail (segments.py).
+    last-isr-loses-unflushed    the ISR shrinks to the leader (replication cut as above); writes go on to it alone for
+                                the hold; then it is killed and restarted having lost its unflushed tail
+                                (segments.py), and the cut healed.
     paused-past-session         SIGSTOP of a partition's leader past broker.session.timeout.ms, SIGCONT; right after,
                                 acks=all writes are sent straight to it: if another node leads the partition by then,
                                 an acknowledgement from the old leader is a deposed leader acting (a finding), and
                                 each acknowledged probe must also survive (the checker sees the probes as a producer).
-    mixed                       a random fault per cycle (seeded): kill -9, pause, isolate a minority, cut a node
-                                from the clients, a page-cache-losing restart, or one of the cycles above.
+    mixed                       a random fault per cycle (seeded): kill -9, pause, isolate a minority, cut replication
+                                only between a random pair of nodes, cut a node from the clients, a page-cache-losing
+                                restart, or one of the cycles above.
 """
 import os
 import struct
 import time
 
-from net import HOST
+from net import DATA, HOST
 
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "interop", "lib"))
@@ -72,10 +75,10 @@ def _describe_cut(report):
 def isr_shrink_then_leader_cut(h, rng, cycle):
     p, leader, replicas, isr = _pick(h, rng)
     followers = [r for r in replicas if r != leader]
-    h.event("partition %d: leader %d, replicas %s, ISR %s; cutting followers %s from the leader", p, leader, replicas,
-            isr, followers)
+    h.event("partition %d: leader %d, replicas %s, ISR %s; replication cut between the leader and followers %s "
+            "(data plane; sessions with the controller go on)", p, leader, replicas, isr, followers)
     if followers:
-        h.net.cut([leader], followers)
+        h.net.cut([leader], followers, planes=(DATA,))
         took = _wait_isr(h, p, [leader], h.replica_lag_s + 20)
         # Not shrinking (e.g. held at min.insync.replicas, KIP-966) is not itself unsafe: the cut goes on regardless.
         h.event("ISR %s", "shrank to [%d] after %.1f s" % (leader, took) if took is not None
@@ -121,10 +124,10 @@ def double_failover(h, rng, cycle):
 def last_isr_loses_unflushed(h, rng, cycle):
     p, leader, replicas, isr = _pick(h, rng)
     followers = [r for r in replicas if r != leader]
-    h.event("partition %d: leader %d, replicas %s, ISR %s; cutting followers %s from the leader", p, leader, replicas,
-            isr, followers)
+    h.event("partition %d: leader %d, replicas %s, ISR %s; replication cut between the leader and followers %s "
+            "(data plane; sessions with the controller go on)", p, leader, replicas, isr, followers)
     if followers:
-        h.net.cut([leader], followers)
+        h.net.cut([leader], followers, planes=(DATA,))
         took = _wait_isr(h, p, [leader], h.replica_lag_s + 20)
         h.event("ISR %s", "shrank to [%d] after %.1f s" % (leader, took) if took is not None
                 else "did not shrink to [%d] within %.0f s" % (leader, h.replica_lag_s + 20))
@@ -215,6 +218,14 @@ def _mixed_minority(h, rng, cycle):
     h.heal()
 
 
+def _mixed_replication(h, rng, cycle):
+    a, b = rng.sample(sorted(h.cluster.nodes), 2)
+    h.event("replication (data plane) cut between nodes %d and %d for %.1f s", a, b, h.hold_s)
+    h.net.cut([a], [b], planes=(DATA,))
+    time.sleep(h.hold_s)
+    h.heal()
+
+
 def _mixed_clients(h, rng, cycle):
     n = rng.choice(sorted(h.cluster.nodes))
     h.event("node %d cut from the clients for %.1f s", n, h.hold_s)
@@ -231,7 +242,7 @@ def _mixed_page_cache(h, rng, cycle):
     h.heal()
 
 
-MIXED = [_mixed_kill, _mixed_pause, _mixed_minority, _mixed_clients, _mixed_page_cache, isr_shrink_then_leader_cut,
+MIXED = [_mixed_kill, _mixed_pause, _mixed_minority, _mixed_replication, _mixed_clients, _mixed_page_cache, isr_shrink_then_leader_cut,
          double_failover, paused_past_session, last_isr_loses_unflushed]
 
 
