@@ -72,4 +72,59 @@ def run(out):
             out("FAIL self-test %s: {count: (got, wanted)} %s" % (name, wrong))
         else:
             out("ok   self-test %s" % name)
-    return failed
+    return failed + _segment_case(out)
+
+
+def _segment_case(out):
+    """segments.lose_unflushed never cuts below the recovery point's batch, and batch_digests reads what was written."""
+    import os
+    import random
+    import struct
+    import tempfile
+    import shutil
+    import sys
+    import segments
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "interop", "lib"))
+    from kafka_wire import record_batch
+
+    root = tempfile.mkdtemp(prefix="gregor-fault-selftest.")
+    try:
+        directory = os.path.join(root, "t-0")
+        os.makedirs(directory)
+        data = b""
+        for base in range(4):  # four one-record batches at offsets 0..3
+            batch = bytearray(record_batch([(None, b"v%d" % base, [])], 1000 + base))
+            struct.pack_into(">q", batch, 0, base)
+            data += bytes(batch)
+        path = os.path.join(directory, "%020d.log" % 0)
+        with open(path, "wb") as f:
+            f.write(data)
+        positions = [pos for pos, _, _, _, _ in segments.batches(path)]
+        with open(os.path.join(directory, "log-state-checkpoint"), "w") as f:
+            f.write("0\n4\nlog-start-offset 0\nrecovery-point 2\nhigh-watermark 4\ncleaner-offset 0\n")
+        problems = []
+        if len(positions) != 4:
+            problems.append("read %d batches of 4" % len(positions))
+        rng = random.Random(5)
+        cuts = set()
+        for _ in range(40):
+            with open(path, "wb") as f:
+                f.write(data)
+            report = segments.lose_unflushed(root, "t", rng)[0]
+            size = os.path.getsize(path)
+            cuts.add(size)
+            if report["floor"] != positions[2] or size < positions[2] or size != report["cut"]:
+                problems.append("cut %s to %d bytes, floor %d" % (report, size, positions[2]))
+                break
+        if len(cuts) < 5:
+            problems.append("only %d distinct cut points in 40 draws" % len(cuts))
+        with open(path, "wb") as f:
+            f.write(data)
+        digests = segments.batch_digests(directory, 3)
+        if [d[0] for d in digests] != [0, 1, 2]:
+            problems.append("digests below 3: %s" % digests)
+    finally:
+        shutil.rmtree(root)
+    out(("FAIL" if problems else "ok  ") + " self-test page-cache cut stays at or above the recovery point"
+        + (": %s" % problems if problems else ""))
+    return 1 if problems else 0
