@@ -186,6 +186,11 @@ class Harness:
         deadline = time.monotonic() + 60
         while self.acknowledged_so_far() == 0:
             problems = self.workload.problems()
+            unsupported = [p for p in problems if "not supported" in p.lower()]
+            if unsupported:
+                # e.g. librdkafka's fatal "Idempotent producer not supported by any of the connected broker(s)".
+                why = [line for line in unsupported[0].splitlines() if "not supported" in line.lower()][-1]
+                raise NotRunnable("a producer refused to run against this build: %s" % why.strip()[-300:])
             if problems:
                 raise AssertionError("a client exited: %s" % problems)
             if time.monotonic() > deadline:
