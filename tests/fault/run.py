@@ -216,7 +216,7 @@ class Harness:
         self.probe_history.close()
         self.event("workload stopped; final read")
         self.workload.final_read()
-        summary = wl.check_dir(self.work)
+        summary = wl.check_dir(self.work, duplicates_allowed=not self.args.idempotent)
         divergence = self.compare_replicas()
         return summary, divergence
 
@@ -275,7 +275,8 @@ def parse(argv):
                     help="comma-separated client kinds: python, confluent-dotnet, gregor-client")
     ap.add_argument("--consumers", type=int, default=2)
     ap.add_argument("--rate", type=float, default=100, help="writes a second per producer")
-    ap.add_argument("--idempotent", action="store_true", help="producers with enable.idempotence (retries on)")
+    ap.add_argument("--idempotent", action="store_true",
+                    help="producers with enable.idempotence (retries on); only then are duplicates an anomaly")
     ap.add_argument("--hold", type=float, default=None, help="seconds a fault is held (default: session + 2 s)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds of calm after a cycle settled")
     ap.add_argument("--settle-timeout", type=float, default=90.0)
@@ -452,7 +453,7 @@ def main(argv):
         print("self-test: %d passed, %d failed" % (len(selftest.CASES) + 1 - failed, failed))
         return 1 if failed else 0
     if args.check:
-        summary = wl.check_dir(args.check)
+        summary = wl.check_dir(args.check, duplicates_allowed=not args.idempotent)
         print(json.dumps(summary, indent=1, sort_keys=True))
         print(checker.one_line(summary))
         return 0 if summary["valid"] else 1

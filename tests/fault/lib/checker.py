@@ -2,7 +2,10 @@
 consumers read while the faults ran and what one full read found after healing, it counts the anomalies.
 
     lost          acknowledged, and absent from the final read
-    duplicated    one value at two or more (partition, offset) positions (reads, and the acknowledgement's own)
+    duplicated    one value at two or more (partition, offset) positions (reads, and the acknowledgement's own);
+                  an anomaly with idempotent producers. Without idempotence a client may legitimately send a batch
+                  again (librdkafka re-sends a batch whose leader changed while it was in flight, even with
+                  message.send.max.retries=0), so then duplicates are counted but allowed (duplicates_allowed).
     conflicting   one (partition, offset) holding two or more values across reads and acknowledgements
     backwards     a consumer session that read an offset of a partition at or below one it had read before
     unseen        attempted, never acknowledged, never read (informational: a write that may or may not have
@@ -20,7 +23,7 @@ ANOMALIES = ("lost", "duplicated", "conflicting", "backwards")
 EXAMPLES = 5
 
 
-def check(writes, sessions, final, final_complete=True):
+def check(writes, sessions, final, final_complete=True, duplicates_allowed=False):
     attempted, acked, failed = set(), {}, set()
     per_producer = {}
     for producer, events in writes.items():
@@ -78,11 +81,13 @@ def check(writes, sessions, final, final_complete=True):
         "conflicting": len(conflicting), "backwards": len(backwards), "unseen": len(unseen),
         "recovered": len(recovered), "phantom": len(never_attempted),
     }
-    anomalies = sum(counts[k] for k in ANOMALIES) + counts["phantom"] + (0 if final_complete else 1)
+    judged = [k for k in ANOMALIES if not (k == "duplicated" and duplicates_allowed)]
+    anomalies = sum(counts[k] for k in judged) + counts["phantom"] + (0 if final_complete else 1)
     return {
         "counts": counts,
         "valid": anomalies == 0,
         "final_read_complete": final_complete,
+        "duplicates_allowed": duplicates_allowed,
         "producers": per_producer,
         "examples": {
             "lost": lost[:EXAMPLES],
@@ -98,8 +103,9 @@ def check(writes, sessions, final, final_complete=True):
 def one_line(summary, label=""):
     c = summary["counts"]
     verdict = "ok" if summary["valid"] else "ANOMALIES"
-    return ("%s%s: %d attempted, %d acknowledged, %d read (final %d%s); lost %d, duplicated %d, conflicting %d, "
+    return ("%s%s: %d attempted, %d acknowledged, %d read (final %d%s); lost %d, duplicated %d%s, conflicting %d, "
             "backwards %d, phantom %d; unseen %d, recovered %d" % (
                 label + " " if label else "", verdict, c["attempted"], c["acknowledged"], c["reads"],
                 c["final_read"], "" if summary["final_read_complete"] else ", INCOMPLETE", c["lost"], c["duplicated"],
+                " (allowed: producers not idempotent)" if summary.get("duplicates_allowed") else "",
                 c["conflicting"], c["backwards"], c["phantom"], c["unseen"], c["recovered"]))

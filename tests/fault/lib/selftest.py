@@ -25,6 +25,14 @@ CASES = [
      _w(("invoke", "a"), ("ok", "a", 0, 0)),
      {}, [(0, 0, "a"), (0, 1, "a")], True,
      {"duplicated": 1, "lost": 0}, False),
+    ("duplicates are counted but allowed for producers without idempotence",
+     _w(("invoke", "a"), ("ok", "a", 0, 1)),
+     {}, [(0, 0, "a"), (0, 1, "a")], True,
+     {"duplicated": 1, "lost": 0}, True, True),
+    ("allowing duplicates does not hide a loss",
+     _w(("invoke", "a"), ("ok", "a", 0, 1), ("invoke", "b"), ("ok", "b", 0, 2)),
+     {}, [(0, 0, "a"), (0, 1, "a")], True,
+     {"duplicated": 1, "lost": 1}, False, True),
     ("a value read somewhere other than its acknowledged offset is duplicated",
      _w(("invoke", "a"), ("ok", "a", 0, 3)),
      {}, [(0, 0, "a")], True,
@@ -62,8 +70,8 @@ CASES = [
 
 def run(out):
     failed = 0
-    for name, writes, sessions, final, complete, want, valid in CASES:
-        got = check(writes, sessions, final, complete)
+    for name, writes, sessions, final, complete, want, valid, *allowed in CASES:
+        got = check(writes, sessions, final, complete, duplicates_allowed=bool(allowed and allowed[0]))
         wrong = {k: (got["counts"][k], v) for k, v in want.items() if got["counts"][k] != v}
         if got["valid"] != valid:
             wrong["valid"] = (got["valid"], valid)

@@ -133,9 +133,9 @@ def _lines(path):
                 pass  # a line cut short by a killed client
 
 
-def check_dir(work):
+def check_dir(work, duplicates_allowed=False):
     writes, sessions, final, complete = load(work)
-    return checker.check(writes, sessions, final, complete)
+    return checker.check(writes, sessions, final, complete, duplicates_allowed)
 
 
 if __name__ == "__main__":
