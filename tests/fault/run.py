@@ -411,7 +411,10 @@ def run_suite(args):
         command = [sys.executable, os.path.abspath(__file__), "--scenario", name, "--cycles", str(cycles), "--seed",
                    str(seed), "--rf", str(args.rf), "--min-isr", str(args.min_isr), "--nodes", str(args.nodes),
                    "--producers", ",".join(args.producers), "--dll", args.dll, "--keep-failed", evidence,
-                   "--json", os.path.join(summaries, name + ".json")] + \
+                   "--json", os.path.join(summaries, name + ".json"), "--partitions", str(args.partitions),
+                   "--rate", str(args.rate), "--session-ms", str(args.session_ms), "--heartbeat-ms",
+                   str(args.heartbeat_ms), "--replica-lag-ms", str(args.replica_lag_ms)] + \
+            (["--hold", str(args.hold)] if args.hold is not None else []) + \
             sum((["--set", s] for s in args.set), []) + (["--idempotent"] if args.idempotent else [])
         started = time.monotonic()
         try:
