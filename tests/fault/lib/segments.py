@@ -104,3 +104,21 @@ def batch_digests(directory, below):
             if last < below:
                 out.append((base, last, crc))
     return out
+
+
+def compare_replicas(digests):
+    """{replica: [(base, last, crc)]} of one partition below its high watermark -> (diverged, behind): diverged is
+    None or {"replica", "batch", "has", "other"} for the first replica whose batches differ from the longest log's at
+    some index; behind lists the replicas whose logs are a strict prefix of it (not caught up yet, not diverged)."""
+    if not digests:
+        return None, []
+    longest = max(digests.values(), key=len)
+    diverged, behind = None, []
+    for replica, batches_of in sorted(digests.items()):
+        if batches_of != longest[:len(batches_of)]:
+            first = next(i for i, (a, b) in enumerate(zip(batches_of, longest)) if a != b)
+            diverged = diverged or {"replica": replica, "batch": first, "has": batches_of[first],
+                                    "other": longest[first]}
+        elif len(batches_of) < len(longest):
+            behind.append(replica)
+    return diverged, behind

@@ -80,7 +80,7 @@ def run(out):
             out("FAIL self-test %s: {count: (got, wanted)} %s" % (name, wrong))
         else:
             out("ok   self-test %s" % name)
-    return failed + _segment_case(out)
+    return failed + _segment_case(out) + _replica_case(out)
 
 
 def _segment_case(out):
@@ -134,5 +134,25 @@ def _segment_case(out):
     finally:
         shutil.rmtree(root)
     out(("FAIL" if problems else "ok  ") + " self-test page-cache cut stays at or above the recovery point"
+        + (": %s" % problems if problems else ""))
+    return 1 if problems else 0
+
+
+def _replica_case(out):
+    """segments.compare_replicas: identical logs pass, a replica behind is not divergence, one differing batch is."""
+    import segments
+    a = [(0, 4, 11), (5, 9, 22), (10, 14, 33)]
+    problems = []
+    cases = [
+        ({1: a, 2: list(a), 3: list(a)}, False, []),
+        ({1: a, 2: a[:2], 3: a[:1]}, False, [2, 3]),
+        ({1: a, 2: [a[0], (5, 9, 99), a[2]], 3: a}, True, []),
+        ({1: a, 2: [a[0], (5, 8, 22)]}, True, []),
+    ]
+    for digests, want_diverged, want_behind in cases:
+        diverged, behind = segments.compare_replicas(digests)
+        if bool(diverged) != want_diverged or behind != want_behind:
+            problems.append("%s -> diverged %s, behind %s" % (digests, diverged, behind))
+    out(("FAIL" if problems else "ok  ") + " self-test replica logs compared below the high watermark"
         + (": %s" % problems if problems else ""))
     return 1 if problems else 0
