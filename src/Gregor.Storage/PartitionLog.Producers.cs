@@ -118,7 +118,8 @@ public sealed partial class PartitionLog
         LogSegment[] segments = _segments;
         long end = _logEndOffset;
         long from = _producerState.ReloadFromSnapshot(segments[0].BaseOffset, end, NowMs);
-        for (int index = Math.Max(0, FloorIndex(segments, from)); index < segments.Length && segments[index].BaseOffset < end; index++)
+        // A snapshot at the end (a clean close) leaves nothing to replay: no segment is opened or mapped.
+        for (int index = Math.Max(0, FloorIndex(segments, from)); from < end && index < segments.Length && segments[index].BaseOffset < end; index++)
             segments[index].ReplayProducerState(from, end, _producerState);
         _producerState.UpdateMapEndOffset(end);
     }

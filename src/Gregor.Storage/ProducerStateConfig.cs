@@ -18,7 +18,7 @@ public sealed class ProducerStateConfig
     public const string MaxEntriesName = "producer.state.max.entries";
 
     /// <summary>
-    /// 500,000 entries: about 100 MB at the measured cost of an entry (see ProducerStateMemoryTests), far above what
+    /// 500,000 entries: about 110 MB at the measured 222 bytes an entry costs (ProducerStateBoundsTests), far above what
     /// real producers need (one entry per producer and partition it writes) and far below what invented ids could cost.
     /// </summary>
     public const int DefaultMaxEntries = 500_000;

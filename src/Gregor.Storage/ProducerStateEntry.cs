@@ -1,12 +1,14 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Gregor.Protocol.Records;
 
 namespace Gregor.Storage;
 
 /// <summary>
 /// One batch an idempotent producer wrote, as Kafka keeps it: the last sequence and last offset, how far back the
-/// batch's first offset (and first sequence) lies, and the batch's max timestamp.
+/// batch's first offset (and first sequence) lies, and the batch's max timestamp. Auto layout packs it in 24 bytes.
 /// </summary>
+[StructLayout(LayoutKind.Auto)]
 public readonly record struct ProducerBatchMetadata(int LastSequence, long LastOffset, int OffsetDelta, long Timestamp)
 {
     public int FirstSequence => ProducerSequences.Decrement(LastSequence, OffsetDelta);
