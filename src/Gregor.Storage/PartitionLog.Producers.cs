@@ -131,11 +131,10 @@ public sealed partial class PartitionLog
         _producerState.TakeSnapshot(baseOffset, durable: false);
     }
 
-    /// <summary>Closing: the state at the log end is snapshotted, so the next open reads no log; then the entries are released.</summary>
-    private void CloseProducerState(bool durable)
+    /// <summary>Closing: the state at the log end is snapshotted, so the next open reads no log (the entries are released after).</summary>
+    private void SnapshotProducerStateOnClose(bool durable)
     {
         _producerState.UpdateMapEndOffset(_logEndOffset);
         _producerState.TakeSnapshot(_logEndOffset, durable);
-        _producerState.Clear();
     }
 }

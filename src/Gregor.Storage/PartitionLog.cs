@@ -331,6 +331,8 @@ public sealed partial class PartitionLog : IDisposable
         {
             if (_closed)
                 return false;
+            // First, so a failure to write it leaves the log open and whole rather than half closed.
+            SnapshotProducerStateOnClose(durable);
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
@@ -351,10 +353,10 @@ public sealed partial class PartitionLog : IDisposable
                 }
                 segments[index].Dispose();
             }
-            CloseProducerState(durable);
             if (_directoryDirty && durable)
                 DirectorySync.Flush(Directory);
             Volatile.Write(ref _recoveryPoint, _logEndOffset);
+            _producerState.Clear();
             _closed = true;
         }
         WriteCheckpoint(durable);
