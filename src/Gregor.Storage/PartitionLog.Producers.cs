@@ -102,7 +102,13 @@ public sealed partial class PartitionLog
     {
         lock (_writeLock)
         {
-            _producerState.DeleteSnapshotsBelow(_segments[0].BaseOffset);
+            LogSegment[] segments = _segments;
+            _producerState.DeleteSnapshotsBelow(segments[0].BaseOffset);
+            if (_producerState.SnapshotOffsets.Count > 0)
+            {
+                _producerState.DeleteStraySnapshots(offset => FloorIndex(segments, offset) is int at && at >= 0 && segments[at].BaseOffset == offset,
+                    segments[^1].BaseOffset);
+            }
             if (cleanShutdown && _producerState.SnapshotOffsets.Count == 0)
             {
                 _producerState.UpdateMapEndOffset(_logEndOffset);
@@ -131,10 +137,16 @@ public sealed partial class PartitionLog
         _producerState.TakeSnapshot(baseOffset, durable: false);
     }
 
-    /// <summary>Closing: the state at the log end is snapshotted, so the next open reads no log (the entries are released after).</summary>
+    /// <summary>
+    /// Closing: the state at the log end is snapshotted, so the next open reads no log (the entries are released
+    /// after). A log that has neither producers nor snapshots writes none: a clean open without snapshots starts
+    /// empty, which is its state, and a broker stopping with many such logs creates no file for each.
+    /// </summary>
     private void SnapshotProducerStateOnClose(bool durable)
     {
         _producerState.UpdateMapEndOffset(_logEndOffset);
+        if (_producerState.Count == 0 && _producerState.SnapshotOffsets.Count == 0)
+            return;
         _producerState.TakeSnapshot(_logEndOffset, durable);
     }
 }

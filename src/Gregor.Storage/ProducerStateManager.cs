@@ -229,6 +229,26 @@ public sealed class ProducerStateManager
             DeleteSnapshot(_snapshots.Min);
     }
 
+    /// <summary>
+    /// Kafka's rule for snapshots that belong to no segment (each clean close leaves one at its log end): only the
+    /// latest is kept, and only if it is not below the last segment's base offset, so a log that stops often does not
+    /// gather them.
+    /// </summary>
+    internal void DeleteStraySnapshots(Func<long, bool> isSegmentBase, long lastSegmentBase)
+    {
+        long? latestStray = null;
+        foreach (long offset in _snapshots.ToArray())
+        {
+            if (isSegmentBase(offset))
+                continue;
+            if (latestStray is long earlier)
+                DeleteSnapshot(earlier);
+            latestStray = offset;
+        }
+        if (latestStray is long stray && stray < lastSegmentBase)
+            DeleteSnapshot(stray);
+    }
+
     internal void DeleteAllSnapshots()
     {
         while (_snapshots.Count > 0)

@@ -60,6 +60,40 @@ public sealed class ProducerStatePersistenceTests
     }
 
     [Fact]
+    public void Repeated_stops_leave_one_snapshot_per_segment_and_only_the_latest_of_the_others()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        int sequence = 0;
+        for (int stop = 0; stop < 4; stop++)
+        {
+            using PartitionLog log = Open(dir, time);
+            Produce(log, time, 2, sequence);
+            sequence += 4;
+        }
+        using PartitionLog reopened = Open(dir, time);
+        long[] bases = [.. reopened.Segments.Select(s => s.BaseOffset)];
+        long end = reopened.LogEndOffset;
+        Assert.Equal(
+            [.. bases.Where(b => b > 0).Append(end).Select(o => LogFileNames.OffsetPrefix(o) + ".snapshot").Distinct()],
+            ProducerBatches.SnapshotFiles(dir.Path));
+        Assert.Equal(sequence - 1, ProducerBatches.State(reopened, Pid)!.Value.LastSequence);
+    }
+
+    [Fact]
+    public void A_log_without_producers_writes_no_snapshot_at_close_and_opens_empty()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        using (PartitionLog log = Open(dir, time))
+            log.AppendAsLeader(TestBatches.Simple(3, time.NowMs));
+        Assert.Empty(ProducerBatches.SnapshotFiles(dir.Path));
+        using PartitionLog reopened = Open(dir, time);
+        Assert.Equal(0, reopened.ProducerCount);
+        Assert.Equal(ErrorCode.None, Retry(reopened, time, 500).Error);
+    }
+
+    [Fact]
     public void After_an_unclean_stop_state_is_the_last_snapshot_plus_the_log_after_it()
     {
         using var dir = new TempLogDirectory();
