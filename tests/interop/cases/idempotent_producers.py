@@ -1,8 +1,9 @@
 """Idempotent producers (InitProducerId, producer ids from the controller's blocks, sequence checks) against a single
 node and against a cluster of three combined nodes (lib/cluster.py).
 
-- kcat (-X enable.idempotence=true), confluent-kafka for Python (enable.idempotence), kafkajs (idempotent: true) and
-  Confluent.Kafka 2.16 (.NET, EnableIdempotence) each produce to a topic of their own; every record is read back
+- kcat (-X enable.idempotence=true), confluent-kafka for Python (enable.idempotence), kafkajs (idempotent: true),
+  Confluent.Kafka 2.16 (.NET, EnableIdempotence) and Gregor.Client (`gregor produce`, idempotent by default) each
+  produce to a topic of their own; every record is read back
   exactly once (kcat -C -e), and every batch stored in the segment files carries a producer id and epoch (the
   clients really ran idempotently). In the cluster each client bootstraps from another node.
 - On the raw wire: InitProducerId gives a fresh id with epoch 0 (v1; v3 with an id and epoch presented gives another
@@ -63,13 +64,19 @@ def produce_with(client, bootstrap, topic, label):
                         timeout=120)
         check(json.loads(result.stdout.decode().strip().splitlines()[-1]) == {"sent": COUNT}, "kafkajs: %s",
               result.stdout)
+    elif client == "gregor":
+        path = scratch("%s.in" % label)
+        with open(path, "w") as out:
+            out.writelines("%s %d\n" % (label, i) for i in range(COUNT))
+        # Gregor.Client through the CLI: idempotent by default (acks=all), as the Java client.
+        run(["dotnet", env("GREGOR_DLL"), "produce", topic, "-b", bootstrap, "-f", path], timeout=120)
     else:
         run(["dotnet", DOTNET, "idempotent", bootstrap, topic, str(COUNT), label], timeout=180)
 
 
 def check_clients(where, bootstraps, data_dirs, create):
     """Each client produces COUNT records through one of `bootstraps` to its own topic; all read back exactly once."""
-    for index, client in enumerate(["kcat", "confluent-kafka", "kafkajs", "dotnet"]):
+    for index, client in enumerate(["kcat", "confluent-kafka", "kafkajs", "dotnet", "gregor"]):
         bootstrap = bootstraps[index % len(bootstraps)]
         topic = unique_topic("idem-%s-%s" % (where, client))
         create(topic)
@@ -154,4 +161,4 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster")) as cluster:
     # InitProducerId through one node, the batches to the partition's leader, another node.
     check_wire("cluster", create_wire_topic)
     check_clients("cluster", [cluster.nodes[n].bootstrap for n in nodes], dirs, create_in_cluster)
-log("idempotent producers: 4 clients x (single node, 3-node cluster) exactly once; raw-wire checks held")
+log("idempotent producers: 5 clients x (single node, 3-node cluster) exactly once; raw-wire checks held")
