@@ -32,7 +32,9 @@ public static class ClusterBrokerServices
         services.AddGregorGroups(config);
         // Its controlled shutdown runs in StoppingAsync, before any service (Kestrel included) stops: the partitions are
         // still served meanwhile, and a node that is the active controller still answers its own broker.
-        services.AddHostedService<BrokerLifecycleManager>();
+        services.AddSingleton<BrokerLifecycleManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerLifecycleManager>());
+        ProducerIdServices.AddClusterProducerIds(services);
         return services;
     }
 }

@@ -22,6 +22,7 @@ public static class DataPlaneServices
         services.AddSingleton<Gregor.Metadata.Controller.IReplicaCapacity, ReplicaCapacity>();
         services.AddSingleton<ReplicaManagerService>();
         services.AddHostedService(provider => provider.GetRequiredService<ReplicaManagerService>());
+        services.TryAddSingleton<Producers.IssuedProducerIds>();
         services.AddSingleton<IApiHandler, ProduceHandler>();
         services.AddSingleton<IApiHandler, FetchHandler>();
         services.AddSingleton<IApiHandler, ListOffsetsHandler>();

@@ -48,7 +48,7 @@ internal sealed class DataPlaneFixture : IAsyncDisposable
     {
         var replicas = new ReplicaManager(Config, Metadata, TimeProvider.System, NullLogger<ReplicaManager>.Instance);
         replicas.Start();
-        ProduceHandler = new ProduceHandler(replicas, NullLogger<ProduceHandler>.Instance);
+        ProduceHandler = new ProduceHandler(replicas, new Producers.IssuedProducerIds(Metadata, TimeProvider.System), NullLogger<ProduceHandler>.Instance);
         FetchHandler = new FetchHandler(replicas, Config, NullLogger<FetchHandler>.Instance);
         ListOffsetsHandler = new ListOffsetsHandler(replicas);
         return replicas;

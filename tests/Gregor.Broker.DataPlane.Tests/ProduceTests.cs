@@ -359,6 +359,34 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task A_producer_id_the_cluster_never_issued_is_unknown_and_nothing_is_appended()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("invented");
+        long invented = TestMetadataView.IssuedProducerIdsEnd;
+
+        var response = Single(await broker.ProduceAsync("invented", 0, Batches.Create(2, Now, producerId: invented, producerEpoch: 0, baseSequence: 0)));
+
+        Assert.Equal((short)ErrorCode.UnknownProducerId, response.ErrorCode);
+        Assert.Equal(0, broker.Replicas.GetPartition("invented", 0)!.Log.LogEndOffset);
+        var issued = Single(await broker.ProduceAsync("invented", 0, Batches.Create(2, Now, producerId: invented - 1, producerEpoch: 0, baseSequence: 0)));
+        Assert.Equal((0, 0L), (issued.ErrorCode, issued.BaseOffset));
+    }
+
+    [Fact]
+    public async Task A_corrupt_batch_naming_an_unissued_producer_id_is_corrupt()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("invented");
+        byte[] batch = Batches.Create(2, Now, producerId: 1L << 50, producerEpoch: 0, baseSequence: 0);
+        batch[^1] ^= 0x5A;
+
+        var response = Single(await broker.ProduceAsync("invented", 0, batch));
+
+        Assert.Equal((short)ErrorCode.CorruptMessage, response.ErrorCode);
+    }
+
+    [Fact]
     public async Task Transactional_batches_are_refused_until_transactions_exist()
     {
         await using var broker = new DataPlaneFixture();
