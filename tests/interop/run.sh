@@ -37,6 +37,7 @@ tests=(
   "confluent-admin|$python cases/confluent_admin.py"
   "confluent-produce-consume|$python cases/confluent_produce_consume.py"
   "confluent-offsets-for-times|$python cases/confluent_offsets_for_times.py"
+  "offset-for-leader-epoch|$python cases/offset_for_leader_epoch.py"
   "kafkajs-roundtrip|node node/roundtrip.js"
   "dotnet-produce-consume|$dotnet_client produce-consume"
   "dotnet-admin|$dotnet_client admin"
