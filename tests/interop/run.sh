@@ -42,6 +42,7 @@ tests=(
   "dotnet-produce-consume|$dotnet_client produce-consume"
   "dotnet-admin|$dotnet_client admin"
   "dotnet-compression|$dotnet_client compression"
+  "dotnet-leader-epoch|$dotnet_client leader-epoch"
   "kcat-group|$python cases/kcat_group.py"
   "confluent-group-range|$python cases/confluent_group.py range"
   "confluent-group-cooperative|$python cases/confluent_group.py cooperative-sticky"
