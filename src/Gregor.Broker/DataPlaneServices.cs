@@ -9,7 +9,7 @@ namespace Gregor.Broker;
 
 /// <summary>
 /// The data plane's part of the broker: the replica manager that owns the partition logs, and the
-/// handlers of Produce, Fetch and ListOffsets.
+/// handlers of Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
 /// </summary>
 public static class DataPlaneServices
 {
@@ -26,6 +26,7 @@ public static class DataPlaneServices
         services.AddSingleton<IApiHandler, ProduceHandler>();
         services.AddSingleton<IApiHandler, FetchHandler>();
         services.AddSingleton<IApiHandler, ListOffsetsHandler>();
+        services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
         return services;
     }
 }

@@ -34,7 +34,9 @@ public static class LogRecovery
 {
     /// <param name="Created">The directory held no segment and no checkpoint: a new, empty log.</param>
     /// <param name="MarkerPresent">The log's own clean-shutdown marker is on disk.</param>
-    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created, bool MarkerPresent);
+    /// <param name="Epochs">The leader epochs, read from their checkpoint or rebuilt from the segments.</param>
+    internal sealed record Loaded(LogSegment[] Segments, LogState State, RecoveryReport Report, bool Created, bool MarkerPresent,
+        LeaderEpochRecovery.Result Epochs);
 
     /// <param name="closedCleanly">The caller knows the log was closed cleanly though it has no marker of its own (its log dir's marker says so).</param>
     internal static Loaded Load(string directory, LogConfig config, long nowMs, StorageBudgets budgets, bool closedCleanly = false)
@@ -45,6 +47,8 @@ public static class LogRecovery
         var listing = DirectoryListing.Of(directory);
         if (listing.TemporaryCheckpoint)
             File.Delete(Path.Combine(directory, LogStateCheckpoint.TemporaryName));
+        if (listing.TemporaryEpochCheckpoint)
+            File.Delete(Path.Combine(directory, LeaderEpochCheckpoint.TemporaryName));
         bool clean = listing.CleanShutdownMarker || closedCleanly;
         string? checkpointProblem = null;
         LogState state = default;
@@ -70,6 +74,8 @@ public static class LogRecovery
         int recovered = 0, rebuilt = 0;
         long truncatedBytes = 0;
         long recoverFrom = long.MinValue;
+        bool created = bases.Count == 0 && !checkpointFound && checkpointProblem is null;
+        LeaderEpochRecovery.Result epochs;
         if (!clean)
         {
             // Recovery starts at the segment holding the recovery point (or the first, if it is below them all).
@@ -132,6 +138,7 @@ public static class LogRecovery
                 segments.Add(LogSegment.Create(directory, state.LogStartOffset, config, nowMs, budgets));
             // Room for appends; the index files grow only when the first entry is written.
             segments[^1].MakeWritable(config);
+            epochs = LeaderEpochRecovery.Load(directory, listing.EpochCheckpoint, created, segments, problems);
         }
         catch
         {
@@ -142,8 +149,7 @@ public static class LogRecovery
 
         long logStart = Math.Max(state.LogStartOffset, segments[0].BaseOffset);
         var report = new RecoveryReport(clean, segments.Count, recovered, truncatedBytes, rebuilt, swaps, leftovers, problems);
-        bool created = bases.Count == 0 && !checkpointFound && checkpointProblem is null;
-        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created, listing.CleanShutdownMarker);
+        return new Loaded([.. segments], state with { LogStartOffset = logStart }, report, created, listing.CleanShutdownMarker, epochs);
     }
 
     private static string? SanityProblem(LogSegment segment)
@@ -237,6 +243,10 @@ public static class LogRecovery
 
         public bool TemporaryCheckpoint { get; private set; }
 
+        public bool EpochCheckpoint { get; private set; }
+
+        public bool TemporaryEpochCheckpoint { get; private set; }
+
         /// <summary>A <c>.deleted</c>, <c>.cleaned</c> or <c>.swap</c> file: leftovers to remove or a swap to finish.</summary>
         public bool HasSuffixedSegmentFiles { get; private set; }
 
@@ -263,6 +273,10 @@ public static class LogRecovery
                 Checkpoint = true;
             else if (name.SequenceEqual(LogStateCheckpoint.TemporaryName))
                 TemporaryCheckpoint = true;
+            else if (name.SequenceEqual(LeaderEpochCheckpoint.FileName))
+                EpochCheckpoint = true;
+            else if (name.SequenceEqual(LeaderEpochCheckpoint.TemporaryName))
+                TemporaryEpochCheckpoint = true;
             else if (name.Length > 20 && name[20] == '.'
                 && long.TryParse(name[..20], NumberStyles.None, CultureInfo.InvariantCulture, out long baseOffset))
             {

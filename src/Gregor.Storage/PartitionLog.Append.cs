@@ -34,6 +34,8 @@ public sealed partial class PartitionLog
             long now = NowMs;
             bool appendTime = config.MessageTimestampType == MessageTimestampType.LogAppendTime;
             long firstOffset = _logEndOffset, next = firstOffset, maxTimestamp = -1, offsetOfMax = firstOffset;
+            // Every batch is stamped with this epoch, so the first one's offset is where it starts.
+            LearnEpoch(leaderEpoch, firstOffset);
             for (int position = 0; position < records.Length;)
             {
                 Span<byte> batch = records[position..];
@@ -80,10 +82,13 @@ public sealed partial class PartitionLog
             long now = NowMs;
             long firstOffset = RecordBatchHeader.BaseOffset(records), expected = _logEndOffset;
             long maxTimestamp = -1, offsetOfMax = firstOffset, lastOffset = -1;
+            int latestEpoch = _epochs.LatestEpoch;
+            bool newEpoch = false;
             for (int position = 0; position < records.Length;)
             {
                 ReadOnlySpan<byte> batch = records[position..];
                 long baseOffset = RecordBatchHeader.BaseOffset(batch);
+                newEpoch |= RecordBatchHeader.PartitionLeaderEpoch(batch) != latestEpoch;
                 lastOffset = RecordBatchHeader.LastOffset(batch);
                 if (baseOffset < expected)
                 {
@@ -99,12 +104,24 @@ public sealed partial class PartitionLog
                 expected = lastOffset + 1;
                 position += RecordBatchHeader.TotalSize(batch);
             }
+            if (newEpoch)
+                LearnEpochs(records);
             LogSegment segment = MaybeRoll(config, records.Length, maxTimestamp, firstOffset, lastOffset, now);
             segment.Append(records, lastOffset, config.IndexIntervalBytes);
             _producerState.OnAppended(records);
             Volatile.Write(ref _logEndOffset, expected);
             MaybeFlushAfterAppend(config, now);
             return new LogAppendResult(firstOffset, lastOffset, -1, maxTimestamp, offsetOfMax, expected, _logStartOffset, batchCount, recordCount);
+        }
+    }
+
+    /// <summary>Under the writer lock, before the data is written: the leader epoch each replicated batch carries.</summary>
+    private void LearnEpochs(ReadOnlySpan<byte> records)
+    {
+        for (int position = 0; position < records.Length; position += RecordBatchHeader.TotalSize(records[position..]))
+        {
+            ReadOnlySpan<byte> batch = records[position..];
+            LearnEpoch(RecordBatchHeader.PartitionLeaderEpoch(batch), RecordBatchHeader.BaseOffset(batch));
         }
     }
 

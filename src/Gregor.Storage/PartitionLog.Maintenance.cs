@@ -37,6 +37,7 @@ public sealed partial class PartitionLog
             _producerState.DeleteSnapshotsBelow(segments[count].BaseOffset);
             if (_cleanerOffset < _logStartOffset)
                 Volatile.Write(ref _cleanerOffset, _logStartOffset);
+            TruncateEpochsFromStart(_logStartOffset);
         }
         DeleteUnlinkedSegments();
         WriteCheckpoint();
@@ -59,6 +60,7 @@ public sealed partial class PartitionLog
             Volatile.Write(ref _logStartOffset, offset);
             if (_cleanerOffset < offset)
                 Volatile.Write(ref _cleanerOffset, offset);
+            TruncateEpochsFromStart(offset);
         }
         WriteCheckpoint();
         ApplyRetention();

@@ -14,7 +14,11 @@ public sealed partial class PartitionLog
         {
             ThrowIfClosed();
             if (offset >= _logEndOffset)
+            {
+                // A leader's epoch recorded at the end with no data after it must go when this log follows another.
+                TruncateEpochsFromEnd(_logEndOffset);
                 return false;
+            }
             MarkModified();
             if (offset <= _segments[0].BaseOffset || offset < _logStartOffset)
             {
@@ -37,6 +41,7 @@ public sealed partial class PartitionLog
                 Volatile.Write(ref _logEndOffset, end);
                 LowerOffsetsTo(end);
                 RebuildProducerState();
+                TruncateEpochsFromEnd(end);
             }
             finally
             {
@@ -75,6 +80,7 @@ public sealed partial class PartitionLog
                 Volatile.Write(ref _recoveryPoint, offset);
                 Volatile.Write(ref _cleanerOffset, offset);
                 _producerState.TruncateFullyAndStartAt(offset);
+                ClearEpochs();
             }
             finally
             {

@@ -152,6 +152,7 @@ public sealed partial class PartitionLog : IDisposable
         _cleanMarkerPresent = loaded.MarkerPresent;
         if (clean)
             _lastWrittenState = loaded.State;
+        LoadEpochs(loaded.Epochs, loaded.Created);
         long leo = _logEndOffset;
         if (_logStartOffset > leo)
         {

@@ -53,7 +53,7 @@ public sealed class TruncateTests
         log.TruncateFullyAndStartAt(1000);
         Assert.Equal((1000, 1000, 1000), (log.LogStartOffset, log.LogEndOffset, log.HighWatermark));
         Assert.Single(log.Segments);
-        Assert.Equal(new[] { "00000000000000001000.index", "00000000000000001000.log", "00000000000000001000.timeindex", LogFileNames.StateCheckpoint },
+        Assert.Equal(new[] { "00000000000000001000.index", "00000000000000001000.log", "00000000000000001000.timeindex", LeaderEpochCheckpoint.FileName, LogFileNames.StateCheckpoint },
             dir.FileNames());
         Assert.Equal(1000, log.Append(TestBatches.Simple(1, 1)).FirstOffset);
         log.Truncate(0);

@@ -67,7 +67,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
         var read = new ReadSettings(
             MaxBytes: maxBytes,
             MinOneBatch: version >= FirstSoftLimitVersion,
-            ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted);
+            ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted,
+            DivergenceChecks: version >= FetchDivergence.FirstVersion);
         while (true)
         {
             FetchPass pass = plan.Read(read);
@@ -90,7 +91,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
         return response;
     }
 
-    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted);
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, bool DivergenceChecks);
 
     /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
     private readonly record struct FetchPass(int Bytes, bool Done);
@@ -190,6 +191,12 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 int partitionLimit = Math.Min(Math.Max(0, entry.Request.PartitionMaxBytes), limit);
                 try
                 {
+                    // A fetcher whose log diverged from this one is told where, and gets no records (answered at once).
+                    if (settings.DivergenceChecks && FetchDivergence.Answer(partition.Log, entry.Request, data))
+                    {
+                        done = true;
+                        continue;
+                    }
                     long bound = settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
                     LogRegion read = partition.Log.ReadRegion(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);
                     FileRegionRecords records = _records[index] ??= new FileRegionRecords();
