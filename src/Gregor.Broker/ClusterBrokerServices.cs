@@ -36,6 +36,7 @@ public static class ClusterBrokerServices
         // still served meanwhile, and a node that is the active controller still answers its own broker.
         services.AddSingleton<BrokerLifecycleManager>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerLifecycleManager>());
+        ProducerIdServices.AddClusterProducerIds(services);
         // Followers copy the partitions other brokers lead; fetches carry this broker's epoch (KIP-903).
         services.AddSingleton(sp => new ReplicaFetcherManager(sp.GetRequiredService<ReplicaManager>(), config,
             sp.GetRequiredService<ILoggerFactory>(), () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch));

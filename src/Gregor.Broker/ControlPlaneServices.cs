@@ -23,6 +23,7 @@ public static class ControlPlaneServices
         services.AddHostedService<ControlPlaneHost>();
         services.AddSingleton(sp => new ControllerForwarder(sp.GetRequiredService<QuorumController>()));
         AddBrokerControlHandlers(services);
+        ProducerIdServices.AddSingleNodeProducerIds(services);
         return services;
     }
 

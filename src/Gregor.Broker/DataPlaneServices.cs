@@ -9,7 +9,7 @@ namespace Gregor.Broker;
 
 /// <summary>
 /// The data plane's part of the broker: the replica manager that owns the partition logs, and the
-/// handlers of Produce, Fetch and ListOffsets.
+/// handlers of Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
 /// </summary>
 public static class DataPlaneServices
 {
@@ -22,9 +22,11 @@ public static class DataPlaneServices
         services.AddSingleton<Gregor.Metadata.Controller.IReplicaCapacity, ReplicaCapacity>();
         services.AddSingleton<ReplicaManagerService>();
         services.AddHostedService(provider => provider.GetRequiredService<ReplicaManagerService>());
+        services.TryAddSingleton<Producers.IssuedProducerIds>();
         services.AddSingleton<IApiHandler, ProduceHandler>();
         services.AddSingleton<IApiHandler, FetchHandler>();
         services.AddSingleton<IApiHandler, ListOffsetsHandler>();
+        services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
         return services;
     }
 }

@@ -20,6 +20,12 @@ public sealed partial class PartitionLog
     {
         AppendChecks checks = Volatile.Read(ref _appendChecks);
         (int batchCount, int recordCount) = ValidateAll(records, crcVerified ? checks.LeaderCrcVerified : checks.Leader);
+        return AppendValidated(records, leaderEpoch, batchCount, recordCount);
+    }
+
+    /// <summary>The append of checked batches: offsets assigned, bytes written, producer state updated.</summary>
+    private LogAppendResult AppendValidated(Span<byte> records, int leaderEpoch, int batchCount, int recordCount)
+    {
         lock (_writeLock)
         {
             ThrowIfClosed();
@@ -53,6 +59,7 @@ public sealed partial class PartitionLog
             long lastOffset = next - 1;
             LogSegment segment = MaybeRoll(config, records.Length, maxTimestamp, firstOffset, lastOffset, now);
             segment.Append(records, lastOffset, config.IndexIntervalBytes);
+            _producerState.OnAppended(records);
             Volatile.Write(ref _logEndOffset, next);
             MaybeFlushAfterAppend(config, now);
             return new LogAppendResult(firstOffset, lastOffset, appendTime ? now : -1, maxTimestamp, offsetOfMax, next,
@@ -101,6 +108,7 @@ public sealed partial class PartitionLog
                 LearnEpochs(records);
             LogSegment segment = MaybeRoll(config, records.Length, maxTimestamp, firstOffset, lastOffset, now);
             segment.Append(records, lastOffset, config.IndexIntervalBytes);
+            _producerState.OnAppended(records);
             Volatile.Write(ref _logEndOffset, expected);
             MaybeFlushAfterAppend(config, now);
             return new LogAppendResult(firstOffset, lastOffset, -1, maxTimestamp, offsetOfMax, expected, _logStartOffset, batchCount, recordCount);
@@ -160,11 +168,13 @@ public sealed partial class PartitionLog
             replaced[^1] = LogSegment.Create(Directory, baseOffset, config, now, _budgets);
             PublishSegments(replaced);
             active.Delete();
+            SnapshotProducerStateOnRoll(baseOffset);
             return replaced[^1];
         }
         active.OnBecomeInactive();
         LogSegment created = LogSegment.Create(Directory, baseOffset, config, now, _budgets);
         PublishSegments([.. segments, created]);
+        SnapshotProducerStateOnRoll(baseOffset);
         return created;
     }
 

@@ -33,6 +33,8 @@ public sealed partial class PartitionLog
             PublishSegments(segments[count..]);
             for (int index = 0; index < count; index++)
                 ScheduleDeletion(segments[index], now);
+            // Snapshots go with their segments; the one at the new first segment's base stays.
+            _producerState.DeleteSnapshotsBelow(segments[count].BaseOffset);
             if (_cleanerOffset < _logStartOffset)
                 Volatile.Write(ref _cleanerOffset, _logStartOffset);
             TruncateEpochsFromStart(_logStartOffset);

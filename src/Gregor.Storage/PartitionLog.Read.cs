@@ -200,12 +200,13 @@ public sealed partial class PartitionLog
     /// <summary>
     /// ListOffsets for one partition: <see cref="LatestTimestamp"/>, <see cref="EarliestTimestamp"/>,
     /// <see cref="MaxTimestamp"/>, <see cref="EarliestLocalTimestamp"/>, or a timestamp to search for.
-    /// Null when no record qualifies.
+    /// Null when no record qualifies. The leader epochs of earliest and latest come from the epoch cache, as Kafka's
+    /// do: the epoch covering the log start offset, and the latest epoch.
     /// </summary>
     public TimestampAndOffset? ListOffset(long timestamp) => timestamp switch
     {
-        LatestTimestamp => new TimestampAndOffset(TimestampOffset.NoTimestamp, LogEndOffset, EpochOfBatchBefore(LogEndOffset)),
-        EarliestTimestamp or EarliestLocalTimestamp => new TimestampAndOffset(TimestampOffset.NoTimestamp, LogStartOffset, EpochOfBatchAt(LogStartOffset)),
+        LatestTimestamp => new TimestampAndOffset(TimestampOffset.NoTimestamp, LogEndOffset, LatestEpoch),
+        EarliestTimestamp or EarliestLocalTimestamp => EarliestWithEpoch(),
         MaxTimestamp => FindOffsetOfMaxTimestamp(),
         >= 0 => FindOffsetByTimestamp(timestamp),
         _ => throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, "Not a timestamp or a ListOffsets special value."),
@@ -222,7 +223,11 @@ public sealed partial class PartitionLog
         return -1;
     });
 
-    private int EpochOfBatchBefore(long offset) => offset <= LogStartOffset ? -1 : EpochOfBatchAt(offset - 1);
+    private TimestampAndOffset EarliestWithEpoch()
+    {
+        long start = LogStartOffset;
+        return new TimestampAndOffset(TimestampOffset.NoTimestamp, start, EpochForOffset(start));
+    }
 
     /// <summary>
     /// Runs a lookup over the current segments, retrying if a segment is deleted under it. The lookup is a static

@@ -40,6 +40,7 @@ public sealed partial class PartitionLog
                 long end = Math.Max(newActive.ReadNextOffset(), newActive.BaseOffset);
                 Volatile.Write(ref _logEndOffset, end);
                 LowerOffsetsTo(end);
+                RebuildProducerState();
                 TruncateEpochsFromEnd(end);
             }
             finally
@@ -78,6 +79,7 @@ public sealed partial class PartitionLog
                 Volatile.Write(ref _highWatermark, offset);
                 Volatile.Write(ref _recoveryPoint, offset);
                 Volatile.Write(ref _cleanerOffset, offset);
+                _producerState.TruncateFullyAndStartAt(offset);
                 ClearEpochs();
             }
             finally

@@ -123,8 +123,9 @@ public sealed partial class PartitionLog : IDisposable
     /// The caller knows the log was closed cleanly although it has no marker of its own: a broker that closed all its
     /// logs with <see cref="CloseWithoutMarker"/> and marked the whole log dir clean, as Kafka does.
     /// </param>
+    /// <param name="producerState">The broker-wide producer-state settings and cap (<see cref="ProducerStateConfig.Shared"/> by default).</param>
     public static PartitionLog Open(string directory, LogConfig? config = null, TimeProvider? time = null, StorageBudgets? budgets = null,
-        bool closedCleanly = false)
+        bool closedCleanly = false, ProducerStateConfig? producerState = null)
     {
         config ??= LogConfig.Default;
         config.Validate();
@@ -132,7 +133,9 @@ public sealed partial class PartitionLog : IDisposable
         budgets ??= StorageBudgets.Shared;
         LogRecovery.Loaded loaded = LogRecovery.Load(directory, config, time.GetUtcNow().ToUnixTimeMilliseconds(), budgets, closedCleanly);
         var log = new PartitionLog(directory, config, time, budgets, loaded.Segments, loaded.State, loaded.Report);
+        log.AttachProducerState(producerState ?? ProducerStateConfig.Shared);
         log.FinishOpen(loaded);
+        log.LoadProducerState(loaded.Report.HadCleanShutdown);
         return log;
     }
 
@@ -329,6 +332,8 @@ public sealed partial class PartitionLog : IDisposable
         {
             if (_closed)
                 return false;
+            // First, so a failure to write it leaves the log open and whole rather than half closed.
+            SnapshotProducerStateOnClose(durable);
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Delete();
             _pendingDeletions.Clear();
@@ -352,6 +357,7 @@ public sealed partial class PartitionLog : IDisposable
             if (_directoryDirty && durable)
                 DirectorySync.Flush(Directory);
             Volatile.Write(ref _recoveryPoint, _logEndOffset);
+            _producerState.Clear();
             _closed = true;
         }
         WriteCheckpoint(durable);
@@ -390,6 +396,7 @@ public sealed partial class PartitionLog : IDisposable
             if (_closed)
                 return;
             _closed = true;
+            _producerState.Clear();
             foreach (PendingDeletion pending in _pendingDeletions)
                 pending.Segment.Dispose();
             foreach (LogSegment segment in _deleteNow)

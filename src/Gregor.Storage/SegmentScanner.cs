@@ -83,6 +83,9 @@ internal ref struct SegmentScanner
     /// <summary>The whole bytes of a batch this scanner has just stepped over with <see cref="NextHeader"/>.</summary>
     public ReadOnlySpan<byte> BytesOf(in BatchInfo info) => Ensure(info.Size, info.Position);
 
+    /// <summary>The 61-byte header of a batch this scanner has just stepped over (still in the buffer: no read).</summary>
+    public ReadOnlySpan<byte> HeaderOf(in BatchInfo info) => Ensure(RecordBatchHeader.Size, info.Position);
+
     public void Dispose()
     {
         if (_buffer.Length > 0)

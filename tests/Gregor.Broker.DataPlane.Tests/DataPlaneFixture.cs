@@ -44,13 +44,16 @@ internal sealed class DataPlaneFixture : IAsyncDisposable
 
     public ListOffsetsHandler ListOffsetsHandler { get; private set; } = null!;
 
+    public OffsetForLeaderEpochHandler OffsetForLeaderEpochHandler { get; private set; } = null!;
+
     private ReplicaManager StartReplicaManager()
     {
         var replicas = new ReplicaManager(Config, Metadata, TimeProvider.System, NullLogger<ReplicaManager>.Instance);
         replicas.Start();
-        ProduceHandler = new ProduceHandler(replicas, NullLogger<ProduceHandler>.Instance);
+        ProduceHandler = new ProduceHandler(replicas, new Producers.IssuedProducerIds(Metadata, TimeProvider.System), NullLogger<ProduceHandler>.Instance);
         FetchHandler = new FetchHandler(replicas, Config, NullLogger<FetchHandler>.Instance);
         ListOffsetsHandler = new ListOffsetsHandler(replicas);
+        OffsetForLeaderEpochHandler = new OffsetForLeaderEpochHandler(replicas);
         return replicas;
     }
 
@@ -148,6 +151,13 @@ internal sealed class DataPlaneFixture : IAsyncDisposable
                 },
             ],
         }, version);
+
+    public async Task<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(OffsetForLeaderEpochRequest request, short version = 4)
+    {
+        (IProtocolStruct? response, RequestContext context) = await SendAsync(OffsetForLeaderEpochHandler, ApiKey.OffsetForLeaderEpoch, request.Serialize(version), version);
+        context.ReleaseResources();
+        return OffsetForLeaderEpochResponse.Deserialize(((OffsetForLeaderEpochResponse)response!).Serialize(version), version);
+    }
 
     private static async Task<(IProtocolStruct? Response, RequestContext Context)> SendAsync(IApiHandler handler, ApiKey api, byte[] body, short version)
     {

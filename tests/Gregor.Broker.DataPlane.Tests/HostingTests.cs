@@ -29,7 +29,7 @@ public sealed class HostingTests
             var replicas = host.Services.GetRequiredService<ReplicaManager>();
             await host.StopAsync();
 
-            Assert.Equal([ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets], handlers.Keys);
+            Assert.Equal([ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.OffsetForLeaderEpoch], handlers.Keys);
             Assert.Equal((0, 11), (handlers[ApiKey.Produce].LowestVersion, handlers[ApiKey.Produce].HighestVersion));
             Assert.Equal(TimeSpan.FromMinutes(5), replicas.RetentionCheckInterval);
             // The log dir is marked cleanly shut down as a whole, as Kafka marks it.

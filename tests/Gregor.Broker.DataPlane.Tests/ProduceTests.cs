@@ -325,6 +325,68 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task A_retry_after_a_broker_restart_still_gets_the_first_offsets()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("idem-restart");
+        long now = Now;
+        Single(await broker.ProduceAsync("idem-restart", 0, Batches.Create(3, now, producerId: 42, producerEpoch: 0, baseSequence: 0)));
+        var second = Single(await broker.ProduceAsync("idem-restart", 0, Batches.Create(2, now, producerId: 42, producerEpoch: 0, baseSequence: 3)));
+
+        await broker.RestartAsync();
+
+        var retry = Single(await broker.ProduceAsync("idem-restart", 0, Batches.Create(2, now, producerId: 42, producerEpoch: 0, baseSequence: 3)));
+        var gap = Single(await broker.ProduceAsync("idem-restart", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
+        Assert.Equal((0, second.BaseOffset), (retry.ErrorCode, retry.BaseOffset));
+        Assert.Equal((short)ErrorCode.OutOfOrderSequenceNumber, gap.ErrorCode);
+        Assert.Equal(5, broker.Replicas.GetPartition("idem-restart", 0)!.Log.LogEndOffset);
+    }
+
+    [Fact]
+    public async Task Past_producer_state_max_entries_a_new_producer_is_throttled_and_known_ones_go_on()
+    {
+        await using var broker = new DataPlaneFixture(config => config with { ProducerStateMaxEntries = 2 });
+        broker.Metadata.CreateTopic("capped", partitions: 2);
+        long now = Now;
+        Assert.Equal(0, Single(await broker.ProduceAsync("capped", 0, Batches.Create(1, now, producerId: 1, producerEpoch: 0, baseSequence: 0))).ErrorCode);
+        Assert.Equal(0, Single(await broker.ProduceAsync("capped", 1, Batches.Create(1, now, producerId: 1, producerEpoch: 0, baseSequence: 0))).ErrorCode);
+
+        var refused = Single(await broker.ProduceAsync("capped", 0, Batches.Create(1, now, producerId: 2, producerEpoch: 0, baseSequence: 0)));
+        Assert.Equal((short)ErrorCode.ThrottlingQuotaExceeded, refused.ErrorCode);
+        Assert.Contains("producer.state.max.entries", refused.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(0, Single(await broker.ProduceAsync("capped", 0, Batches.Create(1, now, producerId: 1, producerEpoch: 0, baseSequence: 1))).ErrorCode);
+        Assert.Equal(0, Single(await broker.ProduceAsync("capped", 0, Batches.Create(1, now))).ErrorCode);
+    }
+
+    [Fact]
+    public async Task A_producer_id_the_cluster_never_issued_is_unknown_and_nothing_is_appended()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("invented");
+        long invented = TestMetadataView.IssuedProducerIdsEnd;
+
+        var response = Single(await broker.ProduceAsync("invented", 0, Batches.Create(2, Now, producerId: invented, producerEpoch: 0, baseSequence: 0)));
+
+        Assert.Equal((short)ErrorCode.UnknownProducerId, response.ErrorCode);
+        Assert.Equal(0, broker.Replicas.GetPartition("invented", 0)!.Log.LogEndOffset);
+        var issued = Single(await broker.ProduceAsync("invented", 0, Batches.Create(2, Now, producerId: invented - 1, producerEpoch: 0, baseSequence: 0)));
+        Assert.Equal((0, 0L), (issued.ErrorCode, issued.BaseOffset));
+    }
+
+    [Fact]
+    public async Task A_corrupt_batch_naming_an_unissued_producer_id_is_corrupt()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("invented");
+        byte[] batch = Batches.Create(2, Now, producerId: 1L << 50, producerEpoch: 0, baseSequence: 0);
+        batch[^1] ^= 0x5A;
+
+        var response = Single(await broker.ProduceAsync("invented", 0, batch));
+
+        Assert.Equal((short)ErrorCode.CorruptMessage, response.ErrorCode);
+    }
+
+    [Fact]
     public async Task Transactional_batches_are_refused_until_transactions_exist()
     {
         await using var broker = new DataPlaneFixture();

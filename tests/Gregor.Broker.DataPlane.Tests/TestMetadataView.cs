@@ -17,7 +17,14 @@ internal sealed class TestMetadataView : IMetadataView
 
     public static MetadataImage Empty() => new(-1, "test-cluster", NodeId,
         ImmutableDictionary<int, BrokerRegistration>.Empty.Add(NodeId, new BrokerRegistration(NodeId, "127.0.0.1", 9092, null)),
-        ImmutableDictionary<string, TopicImage>.Empty, ImmutableDictionary<KafkaUuid, TopicImage>.Empty, ImmutableDictionary<string, string>.Empty);
+        ImmutableDictionary<string, TopicImage>.Empty, ImmutableDictionary<KafkaUuid, TopicImage>.Empty, ImmutableDictionary<string, string>.Empty)
+    {
+        // One block of producer ids handed out (ids below it were issued; the tests' idempotent producers use them).
+        NextProducerId = IssuedProducerIdsEnd,
+    };
+
+    /// <summary>The first producer id the cluster has not issued.</summary>
+    public const long IssuedProducerIdsEnd = 1000;
 
     public void Publish(MetadataImage next)
     {

@@ -90,6 +90,15 @@ public sealed record BrokerConfig
     /// <summary><c>log.cleaner.backoff.ms</c>: how long the log cleaner sleeps when no compacted log needs cleaning.</summary>
     public long LogCleanerBackoffMs { get; init; } = 15 * 1000;
 
+    /// <summary><c>producer.id.expiration.ms</c>: a partition forgets an idempotent producer whose last batch is this old (1 day, Kafka's).</summary>
+    public long ProducerIdExpirationMs { get; init; } = ProducerStateConfig.DefaultExpirationMs;
+
+    /// <summary>
+    /// <c>producer.state.max.entries</c> (Gregor's; Kafka has no cap): the idempotent producer entries (one per producer
+    /// and partition) this broker's partitions hold together; past it a leader refuses producer ids it does not know.
+    /// </summary>
+    public int ProducerStateMaxEntries { get; init; } = ProducerStateConfig.DefaultMaxEntries;
+
     /// <summary><c>num.recovery.threads.per.data.dir</c>: logs of one log dir opened (and recovered) at once at start (Kafka 4's default, 2).</summary>
     public int NumRecoveryThreadsPerDataDir { get; init; } = 2;
 

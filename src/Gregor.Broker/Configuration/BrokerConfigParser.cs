@@ -79,6 +79,10 @@ public static class BrokerConfigParser
             config = config with { LogCleanerBackoffMs = SettingValue.Long(BrokerSettings.LogCleanerBackoffMs, backoff, 0) };
         if (given.TryGetValue(BrokerSettings.NumRecoveryThreadsPerDataDir, out string? recoveryThreads))
             config = config with { NumRecoveryThreadsPerDataDir = SettingValue.Int(BrokerSettings.NumRecoveryThreadsPerDataDir, recoveryThreads, 1) };
+        if (given.TryGetValue(BrokerSettings.ProducerIdExpirationMs, out string? producerExpiry))
+            config = config with { ProducerIdExpirationMs = SettingValue.Int(BrokerSettings.ProducerIdExpirationMs, producerExpiry, 1) };
+        if (given.TryGetValue(BrokerSettings.ProducerStateMaxEntries, out string? producerEntries))
+            config = config with { ProducerStateMaxEntries = SettingValue.Int(BrokerSettings.ProducerStateMaxEntries, producerEntries, 1) };
         if (given.TryGetValue(BrokerSettings.MaxBrokerPartitions, out string? maxPartitions))
             config = config with { MaxBrokerPartitions = SettingValue.Int(BrokerSettings.MaxBrokerPartitions, maxPartitions, 1) };
         if (given.TryGetValue(BrokerSettings.FetchMaxBytes, out string? fetchMax))

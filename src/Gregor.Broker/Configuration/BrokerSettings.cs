@@ -38,6 +38,9 @@ public static class BrokerSettings
     public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
     public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
     public const string NumRecoveryThreadsPerDataDir = "num.recovery.threads.per.data.dir";
+    public const string ProducerIdExpirationMs = Storage.ProducerStateConfig.ExpirationMsName;
+    /// <summary>Gregor's own: a cap on idempotent producer entries per broker (Kafka has none; KIP-936 throttles instead).</summary>
+    public const string ProducerStateMaxEntries = Storage.ProducerStateConfig.MaxEntriesName;
     /// <summary>KIP-578's name (Kafka sets no such limit).</summary>
     public const string MaxBrokerPartitions = "max.broker.partitions";
     public const string BrokerRack = "broker.rack";
@@ -73,7 +76,7 @@ public static class BrokerSettings
         OffsetsTopicNumPartitions, OffsetsTopicReplicationFactor, OffsetsTopicSegmentBytes, OffsetsRetentionMinutes,
         OffsetsRetentionCheckIntervalMs, GroupInitialRebalanceDelayMs, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, GroupMaxSize,
         LogRetentionCheckIntervalMs, LogCleanerBackoffMs,
-        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir, BrokerRack,
+        MaxBrokerPartitions, NumRecoveryThreadsPerDataDir, BrokerRack, ProducerIdExpirationMs, ProducerStateMaxEntries,
         ProcessRoles, ControllerQuorumVoters, ControllerQuorumBootstrapServers, ControllerListenerNames,
         ControllerQuorumElectionTimeoutMs, ControllerQuorumFetchTimeoutMs, ControllerQuorumElectionBackoffMaxMs,
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,

@@ -34,7 +34,6 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     private const short FirstSoftLimitVersion = 3;
     private const short FirstSessionVersion = 7;
     private const short FirstLeaderEpochVersion = 9;
-    private const short FirstDivergingEpochVersion = 12;
     private const short FirstTopicIdVersion = 13;
     private const sbyte ReadCommitted = 1;
 
@@ -71,7 +70,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted,
             ReplicaId: replicaId,
             Now: replicas.Time,
-            Version: version);
+            DivergenceChecks: version >= FetchDivergence.FirstVersion);
         while (true)
         {
             FetchPass pass = plan.Read(read);
@@ -95,7 +94,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     }
 
     /// <summary>How a pass reads; <see cref="ReplicaId"/> ≥ 0 is a follower's fetch (<see cref="FollowerFetch"/>).</summary>
-    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, short Version);
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, bool DivergenceChecks);
 
     /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
     private readonly record struct FetchPass(int Bytes, bool Done);
@@ -196,22 +195,14 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 int partitionLimit = Math.Min(Math.Max(0, entry.Request.PartitionMaxBytes), limit);
                 try
                 {
-                    bool follower = settings.ReplicaId >= 0;
-                    if (follower && settings.Version >= FirstDivergingEpochVersion)
+                    // A fetcher whose log diverged from this one is told where, and gets no records (answered at once); a
+                    // follower then records no fetch state.
+                    if (settings.DivergenceChecks && FetchDivergence.Answer(partition.Log, entry.Request, data))
                     {
-                        ErrorCode epochCheck = FollowerFetch.CheckLastFetchedEpoch(partition, entry.Request, out FetchResponse.EpochEndOffset? diverging);
-                        if (epochCheck != ErrorCode.None || diverging is not null)
-                        {
-                            // The follower's log parts from this one: it truncates and fetches again; no records, no fetch state.
-                            ReleaseRead(index);
-                            if (diverging is not null)
-                                FollowerFetch.SetDiverging(data, partition, diverging);
-                            else
-                                SetError(data, epochCheck);
-                            done = true;
-                            continue;
-                        }
+                        done = true;
+                        continue;
                     }
+                    bool follower = settings.ReplicaId >= 0;
                     // A follower reads up to the log end offset; a consumer below the high watermark (or last stable offset).
                     long bound = follower ? long.MaxValue : settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
                     LogRegion read = partition.Log.ReadRegion(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);

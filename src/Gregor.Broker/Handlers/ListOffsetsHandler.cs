@@ -11,7 +11,9 @@ namespace Gregor.Broker.Handlers;
 /// ListOffsets, every version of the schema: latest (-1), earliest (-2), the record with the largest timestamp
 /// (-3), earliest local (-4, the same as earliest without tiered storage), latest tiered (-5, none here), or the
 /// first offset whose timestamp is at least the one given. Consumers see offsets below the high watermark
-/// (read_committed: below the last stable offset); v0 answers in its old list form.
+/// (read_committed: below the last stable offset); v0 answers in its old list form. From v4 each answer carries
+/// its leader epoch (KIP-320): the batch's for a record found, the current leader epoch for latest, the epoch
+/// covering the log start for earliest.
 /// </summary>
 public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<ListOffsetsRequest, ListOffsetsResponse>
 {
@@ -19,6 +21,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
     private const int ConsumerReplicaId = -1;
     private const sbyte ReadCommitted = 1;
     private const short FirstLeaderEpochVersion = 4;
+    private const short FirstOffsetNotAvailableVersion = 5;
 
     public override ApiKey Api => ApiKey.ListOffsets;
 
@@ -68,9 +71,17 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
             long fetchable = replicaId != ConsumerReplicaId ? log.LogEndOffset : readCommitted ? partition.LastStableOffset : log.HighWatermark;
             if (version == 0)
                 return OldStyle(response, log, request.Timestamp, request.MaxNumOffsets, fetchable);
+            // Kafka's rule for a leader elected with a high watermark behind its epoch's start: what consumers may
+            // read is not known yet, so neither latest nor a record found at or past the high watermark is answered.
+            ErrorCode lagging = replicaId == ConsumerReplicaId && HighWatermarkBehindEpochStart(partition, log)
+                ? version >= FirstOffsetNotAvailableVersion ? ErrorCode.OffsetNotAvailable : ErrorCode.LeaderNotAvailable
+                : ErrorCode.None;
+            if (lagging != ErrorCode.None && request.Timestamp == PartitionLog.LatestTimestamp)
+                return lagging;
             TimestampAndOffset? found = request.Timestamp switch
             {
-                PartitionLog.LatestTimestamp => new TimestampAndOffset(-1, fetchable, fetchable > log.LogStartOffset ? log.EpochOfBatchAt(fetchable - 1) : -1),
+                // Latest answers the partition's current leader epoch, as Kafka's does (KIP-320).
+                PartitionLog.LatestTimestamp => new TimestampAndOffset(-1, fetchable, partition.State?.LeaderEpoch ?? -1),
                 PartitionLog.EarliestTimestamp or PartitionLog.EarliestLocalTimestamp => log.ListOffset(PartitionLog.EarliestTimestamp),
                 LatestTieredTimestamp => null,
                 PartitionLog.MaxTimestamp => log.FindOffsetOfMaxTimestamp(),
@@ -87,6 +98,8 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
             }
             else
             {
+                if (lagging != ErrorCode.None && bySearch && request.Timestamp != LatestTieredTimestamp)
+                    return lagging;
                 response.Timestamp = -1;
                 response.Offset = -1;
                 response.LeaderEpoch = -1;
@@ -101,6 +114,16 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
         {
             return ErrorCode.KafkaStorageError;
         }
+    }
+
+    /// <summary>
+    /// Whether the log's latest epoch is the partition's current one and began above the high watermark: a new leader
+    /// whose followers have not yet confirmed what its predecessor committed.
+    /// </summary>
+    private static bool HighWatermarkBehindEpochStart(HostedPartition partition, PartitionLog log)
+    {
+        IReadOnlyList<LeaderEpochEntry> epochs = log.LeaderEpochs;
+        return epochs.Count > 0 && epochs[^1].Epoch == partition.State?.LeaderEpoch && epochs[^1].StartOffset > log.HighWatermark;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
+using Gregor.Broker.Producers;
 using Gregor.Broker.Replication;
 using Gregor.Metadata;
 using Gregor.Protocol;
@@ -17,9 +18,10 @@ namespace Gregor.Broker.Handlers;
 /// log rewrites offsets in the header; nothing is copied or recompressed). acks=0 gets no response, acks=1
 /// is answered after the leader's append, acks=-1 after the high watermark passes the append (every in-sync
 /// replica has it; on one node that is at once). Produce v0-v2 may carry magic 0/1 message sets: those are
-/// converted to one v2 batch with the same codec before the append, as Kafka up-converts them.
+/// converted to one v2 batch with the same codec before the append, as Kafka up-converts them. An idempotent batch
+/// naming a producer id this cluster never issued is refused with UNKNOWN_PRODUCER_ID before the append.
 /// </summary>
-public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger) : ApiHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds issuedIds, ILogger<ProduceHandler> logger) : ApiHandler<ProduceRequest, ProduceResponse>
 {
     private const short FirstV2BatchVersion = 3;
     private const short FirstCurrentLeaderVersion = 10;
@@ -70,6 +72,15 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                     anyError = true;
                     continue;
                 }
+                long producerId = ProducerIdOf(data.Records);
+                if (producerId >= 0 && !issuedIds.IsIssued(producerId)
+                    && await IsUnissuedAsync(partition, data.Records!.Value, producerId, version, now, cancellationToken).ConfigureAwait(false))
+                {
+                    SetError(partitionResponse, ErrorCode.UnknownProducerId,
+                        $"Producer id {producerId} was never issued by this cluster; a producer gets its id from InitProducerId.");
+                    anyError = true;
+                    continue;
+                }
                 // The epoch the append happens under: an acks=-1 answer is a success only if this broker still leads at it.
                 int leaderEpoch = partition.State?.LeaderEpoch ?? -1;
                 PartitionAppendOutcome outcome = Append(partition, data.Records, version, now);
@@ -100,6 +111,30 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         if (pending is not null)
             await WaitForReplicationAsync(pending, request.TimeoutMs, cancellationToken).ConfigureAwait(false);
         return response;
+    }
+
+    /// <summary>The producer id in the header of the first batch of <paramref name="records"/> (idempotent batches come alone), or −1.</summary>
+    private static long ProducerIdOf(ReadOnlyMemory<byte>? records)
+    {
+        if (records is not { } memory || memory.Length < RecordBatchHeader.Size)
+            return RecordBatchHeader.NoProducerId;
+        ReadOnlySpan<byte> header = memory.Span;
+        if (header[RecordBatchHeader.MagicOffset] != RecordBatchHeader.CurrentMagic)
+            return RecordBatchHeader.NoProducerId;
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header[RecordBatchHeader.ProducerIdOffset..]);
+    }
+
+    /// <summary>
+    /// Whether a batch naming <paramref name="producerId"/>, which the image does not know yet, is refused as unissued:
+    /// only a batch that is otherwise valid (a corrupt one gets its own error from the append, as the id in it means
+    /// nothing), and only once the image has had <see cref="IssuedProducerIds.CatchUpWait"/> to learn of a fresh block.
+    /// </summary>
+    private async ValueTask<bool> IsUnissuedAsync(HostedPartition partition, ReadOnlyMemory<byte> records, long producerId, short version, long now,
+        CancellationToken cancellationToken)
+    {
+        if (ProducedBatchChecks.Check(records.Span, partition.Settings, version, now).Error != ErrorCode.None)
+            return false;
+        return !await issuedIds.IsIssuedAsync(producerId, cancellationToken).ConfigureAwait(false);
     }
 
     private static PartitionAppendOutcome Append(HostedPartition partition, ReadOnlyMemory<byte>? records, short version, long now)

@@ -21,9 +21,10 @@ public readonly record struct PartitionAppendOutcome(
 public sealed partial class HostedPartition
 {
     /// <summary>
-    /// Appends a client's records as the leader: checks them (<see cref="ProducedBatchChecks"/>), checks an
-    /// idempotent producer's sequence, appends (rewriting the batch headers in <paramref name="records"/>), and
-    /// moves the high watermark as far as the in-sync replicas allow.
+    /// Appends a client's records as the leader: checks them (<see cref="ProducedBatchChecks"/>), appends them through
+    /// the log, which checks an idempotent producer's epoch and sequence against the partition's producer state in the
+    /// same step (rewriting the batch headers in <paramref name="records"/>), and moves the high watermark as far as
+    /// the in-sync replicas allow. A retried batch is answered with its original offsets.
     /// </summary>
     public PartitionAppendOutcome AppendAsLeader(Span<byte> records, short produceVersion, long nowMs)
     {
@@ -34,31 +35,7 @@ public sealed partial class HostedPartition
         ProducedBatchesCheck check = ProducedBatchChecks.Check(records, settings, produceVersion, nowMs);
         if (check.Error != ErrorCode.None)
             return PartitionAppendOutcome.Failed(check.Error, check.Message, check.RecordErrors);
-
-        RecordBatchInfo batch = check.FirstBatch;
-        bool idempotent = batch.ProducerId >= 0;
-        int lastSequence = idempotent ? (int)((batch.BaseSequence + (long)batch.RecordCount - 1) % ((long)int.MaxValue + 1)) : -1;
-        PartitionAppendOutcome outcome;
-        lock (AppendLock)
-        {
-            if (idempotent)
-            {
-                ErrorCode sequence = Producers.Check(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, lastSequence, out long duplicateOf);
-                if (sequence != ErrorCode.None)
-                {
-                    return PartitionAppendOutcome.Failed(sequence,
-                        $"Producer {batch.ProducerId} epoch {batch.ProducerEpoch} sequence {batch.BaseSequence}: {sequence}.");
-                }
-                if (duplicateOf >= 0)
-                {
-                    // A retry of a batch already written: answer as the first time, write nothing.
-                    return new PartitionAppendOutcome(ErrorCode.None, null, duplicateOf, duplicateOf + batch.RecordCount - 1, -1, Log.LogStartOffset, null);
-                }
-            }
-            outcome = Append(records, State?.LeaderEpoch ?? RecordBatchHeader.NoPartitionLeaderEpoch);
-            if (idempotent && outcome.Error == ErrorCode.None)
-                Producers.Record(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, lastSequence, outcome.BaseOffset, nowMs);
-        }
+        PartitionAppendOutcome outcome = Append(records, State?.LeaderEpoch ?? RecordBatchHeader.NoPartitionLeaderEpoch);
         if (outcome.Error == ErrorCode.None)
             MaybeAdvanceHighWatermark();
         return outcome;
@@ -69,7 +46,10 @@ public sealed partial class HostedPartition
         try
         {
             // ProducedBatchChecks has just checked these bytes' CRCs; the log checks framing and headers only.
-            LogAppendResult appended = Log.Append(records, leaderEpoch, crcVerified: true);
+            LeaderAppendResult result = Log.AppendAsLeader(records, leaderEpoch, crcVerified: true);
+            if (!result.Succeeded)
+                return PartitionAppendOutcome.Failed(result.Error, result.ErrorMessage);
+            LogAppendResult appended = result.Appended;
             return new PartitionAppendOutcome(ErrorCode.None, null, appended.FirstOffset, appended.LastOffset,
                 appended.LogAppendTime, appended.LogStartOffset, null);
         }
@@ -97,9 +77,5 @@ public sealed partial class HostedPartition
     }
 
     /// <summary>Drops state of producers that have been silent past producer.id.expiration.ms.</summary>
-    internal int ExpireProducers(long nowMs)
-    {
-        lock (AppendLock)
-            return Producers.RemoveExpired(nowMs);
-    }
+    internal int ExpireProducers() => Log.RemoveExpiredProducers();
 }

@@ -16,7 +16,7 @@ public sealed partial class HostedPartition
     /// <summary>Appends batches fetched from the leader as they came; null (nothing written) when no longer following at the epoch.</summary>
     internal LogAppendResult? AppendAsFollower(ReadOnlySpan<byte> records, int leaderEpoch)
     {
-        lock (AppendLock)
+        lock (_transitionLock)
         {
             if (!IsFollowerAt(leaderEpoch))
                 return null;
@@ -27,7 +27,7 @@ public sealed partial class HostedPartition
     /// <summary>Cuts the log back to <paramref name="offset"/> (the end of what the leader's log shares); false when no longer following.</summary>
     internal bool TruncateAsFollower(long offset, int leaderEpoch)
     {
-        lock (AppendLock)
+        lock (_transitionLock)
         {
             if (!IsFollowerAt(leaderEpoch))
                 return false;
@@ -39,7 +39,7 @@ public sealed partial class HostedPartition
     /// <summary>Empties the log and restarts it at <paramref name="offset"/> (the leader's log start passed this log's end).</summary>
     internal bool TruncateFullyAsFollower(long offset, int leaderEpoch)
     {
-        lock (AppendLock)
+        lock (_transitionLock)
         {
             if (!IsFollowerAt(leaderEpoch))
                 return false;
@@ -54,7 +54,7 @@ public sealed partial class HostedPartition
     /// </summary>
     internal void UpdateFollowerOffsets(long leaderHighWatermark, long leaderLogStartOffset, int leaderEpoch)
     {
-        lock (AppendLock)
+        lock (_transitionLock)
         {
             if (!IsFollowerAt(leaderEpoch))
                 return;

@@ -8,7 +8,10 @@ namespace Gregor.Broker.Replication;
 /// <summary>The leader's side of replication: its followers' fetch state, the high watermark, and waiting for the ISR.</summary>
 public sealed partial class HostedPartition
 {
-    // Guards _leader; taken inside AppendLock where both are held.
+    // Serialises leadership transitions with the fetcher's appends and truncations, so a new leader's epoch starts at
+    // an end offset no follower write moves afterwards.
+    private readonly object _transitionLock = new();
+    // Guards _leader; taken inside _transitionLock where both are held.
     private readonly object _replicaLock = new();
     private PartitionReplicas? _leader;
 

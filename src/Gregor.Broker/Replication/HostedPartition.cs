@@ -7,7 +7,8 @@ namespace Gregor.Broker.Replication;
 
 /// <summary>
 /// A partition this broker holds a replica of: its log, its place in the current metadata image (leader,
-/// epoch, ISR), its topic's settings, the requests waiting on its high watermark, and its producers' state.
+/// epoch, ISR), its topic's settings, and the requests waiting on its high watermark. Its
+/// log keeps the partition's idempotent producers' state.
 /// </summary>
 public sealed partial class HostedPartition
 {
@@ -50,10 +51,6 @@ public sealed partial class HostedPartition
     /// <summary>Last stable offset: the high watermark, as there are no transactions whose end is pending.</summary>
     public long LastStableOffset => Log.HighWatermark;
 
-    internal object AppendLock { get; } = new();
-
-    internal ProducerStateTable Producers { get; } = new();
-
     internal void UpdateSettings(TopicSettings settings)
     {
         Log.UpdateConfig(settings.Log);
@@ -67,7 +64,7 @@ public sealed partial class HostedPartition
     internal void UpdateState(PartitionImage? state, long nowMs)
     {
         bool woken;
-        lock (AppendLock)
+        lock (_transitionLock)
         {
             lock (_replicaLock)
             {

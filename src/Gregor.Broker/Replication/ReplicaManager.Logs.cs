@@ -98,7 +98,7 @@ public sealed partial class ReplicaManager
         try
         {
             KafkaUuid id = topicId ?? PartitionMetadataFile.TryRead(directory) ?? KafkaUuid.Zero;
-            return new OpenedLog(PartitionLog.Open(directory, settings.Log, Time, closedCleanly: closedCleanly), id, null);
+            return new OpenedLog(PartitionLog.Open(directory, settings.Log, Time, closedCleanly: closedCleanly, producerState: ProducerState), id, null);
         }
         catch (Exception error) when (error is IOException or StorageException or UnauthorizedAccessException)
         {

@@ -49,7 +49,11 @@ public sealed partial class ReplicaManager : IDisposable
         Time = time;
         RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs);
         RecoveryThreadsPerDataDir = config.NumRecoveryThreadsPerDataDir;
+        ProducerState = new ProducerStateConfig(config.ProducerIdExpirationMs, config.ProducerStateMaxEntries);
     }
+
+    /// <summary>The producer-state expiry and cap every log of this broker shares.</summary>
+    public ProducerStateConfig ProducerState { get; }
 
     public int NodeId => _config.NodeId;
 
@@ -333,7 +337,6 @@ public sealed partial class ReplicaManager : IDisposable
     /// </summary>
     public void RunMaintenance()
     {
-        long now = NowMs;
         foreach (HostedPartition hosted in _partitions.Values)
         {
             if (hosted.IsRemoved)
@@ -341,7 +344,7 @@ public sealed partial class ReplicaManager : IDisposable
             try
             {
                 hosted.Log.RunMaintenance();
-                hosted.ExpireProducers(now);
+                hosted.ExpireProducers();
             }
             catch (LogClosedException)
             {

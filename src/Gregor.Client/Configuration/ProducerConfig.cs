@@ -106,19 +106,20 @@ public class ProducerConfig : ClientConfig
         set => SetInt("max.request.size", value);
     }
 
-    /// <summary><c>enable.idempotence</c>: exactly-once per partition with producer ids and sequences. Default true.</summary>
+    /// <summary>
+    /// <c>enable.idempotence</c>: exactly-once per partition with producer ids and sequences. Default true, as the
+    /// Java client's. Reads what a producer built from these settings does: left unset, idempotence is quietly off
+    /// unless acks=all, retries > 0 and max.in.flight.requests.per.connection ≤ 5 (the Java client's rule); set to
+    /// true with any of those otherwise, the producer refuses the settings (<see cref="Validate"/> says why).
+    /// </summary>
     public bool EnableIdempotence
     {
-        get => GetBool("enable.idempotence");
+        get => IsSet("enable.idempotence") ? GetBool("enable.idempotence") : Acks == Acks.All && Retries > 0 && MaxInFlight <= 5;
         set => SetBool("enable.idempotence", value);
     }
 
-    /// <summary>
-    /// Whether idempotence is really on: when it was left at its default, Kafka quietly turns it off if acks,
-    /// retries or max.in.flight do not allow it; when it was set explicitly such a combination is an error.
-    /// </summary>
-    public bool IdempotenceEffective =>
-        EnableIdempotence && (IsSet("enable.idempotence") || (Acks == Acks.All && Retries > 0 && MaxInFlight <= 5));
+    /// <summary>Whether idempotence is really on: the same as <see cref="EnableIdempotence"/>, which already reports the effective setting.</summary>
+    public bool IdempotenceEffective => EnableIdempotence;
 
     /// <summary><c>partitioner.ignore.keys</c>: use the sticky partitioner even for keyed records. Default false.</summary>
     public bool PartitionerIgnoreKeys

@@ -34,6 +34,15 @@ internal sealed class PartitionQueue(ProducerTopic topic, int partition)
     /// <summary>Whether the first closed batch is in a request now (under <see cref="QueueLock"/>).</summary>
     public bool InFlight { get; set; }
 
+    /// <summary>The producer id and epoch <see cref="NextSequence"/> counts under (under <see cref="QueueLock"/>); another id or epoch starts again at 0.</summary>
+    public long SequenceProducerId { get; set; } = -1;
+
+    /// <inheritdoc cref="SequenceProducerId"/>
+    public short SequenceEpoch { get; set; } = -1;
+
+    /// <summary>An idempotent producer's sequence number for the partition's next new batch (under <see cref="QueueLock"/>).</summary>
+    public int NextSequence { get; set; }
+
     /// <summary>The oldest closed batch, next to send (under <see cref="QueueLock"/>).</summary>
     public ProducerBatch? FirstClosed => _closed.Count > 0 ? _closed.Peek() : null;
 

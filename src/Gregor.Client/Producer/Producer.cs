@@ -42,7 +42,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _partitioner = partitioner;
         _pool = new ConnectionPool(settings.Connection with { Clock = clock });
         _metadata = new MetadataManager(settings.Bootstrap, _pool, settings.MetadataMaxAge, settings.RetryBackoff, settings.AllowAutoTopicCreation);
-        _accumulator = new RecordAccumulator(settings, clock) { BatchClosed = OnBatchClosed };
+        _accumulator = new RecordAccumulator(settings, clock) { BatchClosed = OnBatchClosed, Identity = settings.Idempotent ? new ProducerIdentity() : null };
         _sender = new ProducerSender(settings, _accumulator, _metadata, clock);
     }
 

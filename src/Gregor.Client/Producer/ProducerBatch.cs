@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Gregor.Protocol.Records;
 
 namespace Gregor.Client.Producer;
@@ -39,6 +41,15 @@ internal sealed class ProducerBatch : IDisposable
     /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
     public long RetryNotBefore { get; set; }
 
+    /// <summary>Whether an idempotent producer's id, epoch and first sequence are in the batch (until then it may not be sent).</summary>
+    public bool HasSequence { get; private set; }
+
+    public long ProducerId { get; private set; } = RecordBatchHeader.NoProducerId;
+
+    public short ProducerEpoch { get; private set; } = RecordBatchHeader.NoProducerEpoch;
+
+    public int BaseSequence { get; private set; } = RecordBatchHeader.NoSequence;
+
     /// <summary>How the batch ended, once it has (null while it may still be sent or resent): recorded when its answer is applied, acted on once the sender has moved on.</summary>
     public BatchOutcome? Outcome { get; set; }
 
@@ -54,7 +65,39 @@ internal sealed class ProducerBatch : IDisposable
         ReservedBytes = 0;
         Attempts = 0;
         RetryNotBefore = 0;
+        HasSequence = false;
+        ProducerId = RecordBatchHeader.NoProducerId;
+        ProducerEpoch = RecordBatchHeader.NoProducerEpoch;
+        BaseSequence = RecordBatchHeader.NoSequence;
     }
+
+    /// <summary>
+    /// Stamps an idempotent producer's id, epoch and first sequence on the batch: into the builder before it is
+    /// built, or into the built header (with its CRC computed again, nothing else rebuilt or recompressed) when a
+    /// batch already sent must go out again under a new epoch and sequence.
+    /// </summary>
+    public void SetSequence(long producerId, short epoch, int baseSequence)
+    {
+        ProducerId = producerId;
+        ProducerEpoch = epoch;
+        BaseSequence = baseSequence;
+        HasSequence = true;
+        if (_built.IsEmpty)
+        {
+            _builder.ProducerId = producerId;
+            _builder.ProducerEpoch = epoch;
+            _builder.BaseSequence = baseSequence;
+            return;
+        }
+        Span<byte> header = MemoryMarshal.AsMemory(_built).Span;
+        BinaryPrimitives.WriteInt64BigEndian(header[RecordBatchHeader.ProducerIdOffset..], producerId);
+        BinaryPrimitives.WriteInt16BigEndian(header[RecordBatchHeader.ProducerEpochOffset..], epoch);
+        BinaryPrimitives.WriteInt32BigEndian(header[RecordBatchHeader.BaseSequenceOffset..], baseSequence);
+        BinaryPrimitives.WriteUInt32BigEndian(header[RecordBatchHeader.CrcOffset..], RecordBatchHeader.ComputeCrc(header));
+    }
+
+    /// <summary>The batch's sequence is void (the broker lost or refused it): it gets a new one before it is sent again.</summary>
+    public void ClearSequence() => HasSequence = false;
 
     public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery)
     {

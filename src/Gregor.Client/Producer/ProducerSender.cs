@@ -17,6 +17,12 @@ namespace Gregor.Client.Producer;
 /// the thread that applied it, so a partition's next batch goes out without waiting for the loop to be
 /// scheduled (on a busy machine that wait is milliseconds, and a partition has one batch in flight).
 /// One drain runs at a time: a drain asked for meanwhile is done by the drainer before it lets go.
+/// An idempotent producer first gets its producer id (InitProducerId, from any broker; nothing is sent before), has
+/// each batch numbered when first sent (<see cref="ProducerIdentity"/>), resends a batch with its number unchanged,
+/// takes DUPLICATE_SEQUENCE_NUMBER as the success it reports (the batch was written before), and on
+/// OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID bumps the epoch and resends the batch numbered afresh (KIP-360).
+/// A broker without InitProducerId, or a refusal that is not retriable, fails every record (as the Java client's
+/// fatal error does).
 /// </summary>
 internal sealed class ProducerSender : IAsyncDisposable
 {
@@ -38,6 +44,11 @@ internal sealed class ProducerSender : IAsyncDisposable
     private int _drainWanted;
     private long _nextLook;
     private long _loopWakesAt = long.MaxValue;
+    private readonly ProducerIdentity? _identity;
+    private static readonly Func<int, bool> NoNode = _ => false;
+    private int _initRunning;
+    private long _initNotBefore;
+    private volatile FatalError? _fatal;
 
     public ProducerSender(ProducerSettings settings, RecordAccumulator accumulator, MetadataManager metadata, TimeProvider clock)
     {
@@ -45,9 +56,16 @@ internal sealed class ProducerSender : IAsyncDisposable
         _accumulator = accumulator;
         _metadata = metadata;
         _clock = clock;
+        _identity = accumulator.Identity;
         _mayUseNode = MayUseNode;
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Why an idempotent producer can send nothing more (null while it can).</summary>
+    private sealed record FatalError(WireErrorCode Error, string Message);
+
+    /// <summary>The error that stopped an idempotent producer for good, if one did (tests and diagnostics).</summary>
+    public string? FatalMessage => _fatal?.Message;
 
     /// <summary>How many times a batch was put back for another attempt (for tests and diagnostics).</summary>
     public long RetriedBatches => Interlocked.Read(ref _retriedBatches);
@@ -118,7 +136,20 @@ internal sealed class ProducerSender : IAsyncDisposable
         {
             _ready.Clear();
             _expired.Clear();
-            long nextLook = _accumulator.Drain(_metadata.Current, _mayUseNode, _ready, _expired, out bool leaderUnknown);
+            if (_fatal is { } fatal)
+            {
+                _accumulator.FailUnsent(fatal.Error, ErrorCode.Local_Fatal, fatal.Message);
+                return _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff);
+            }
+            Func<int, bool> mayUseNode = _mayUseNode;
+            long idLook = long.MaxValue;
+            if (_identity is { HasId: false })
+            {
+                // Nothing goes out without a producer id; the drain still expires what waited too long.
+                idLook = EnsureProducerId();
+                mayUseNode = NoNode;
+            }
+            long nextLook = Math.Min(idLook, _accumulator.Drain(_metadata.Current, mayUseNode, _ready, _expired, out bool leaderUnknown));
             if (leaderUnknown) _metadata.RequestRefresh();
             foreach (var batch in _expired)
                 _accumulator.Finish(batch, -1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut,
@@ -138,6 +169,64 @@ internal sealed class ProducerSender : IAsyncDisposable
 #pragma warning restore CA1031
         {
             return _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff);
+        }
+    }
+
+    /// <summary>Starts InitProducerId unless it runs or its backoff after a failure does; returns when to look again.</summary>
+    private long EnsureProducerId()
+    {
+        long now = _clock.GetTimestamp();
+        long backoff = now + _accumulator.ToTicks(_settings.RetryBackoff);
+        if (now < Volatile.Read(ref _initNotBefore)) return Volatile.Read(ref _initNotBefore);
+        if (Interlocked.CompareExchange(ref _initRunning, 1, 0) == 0) _ = InitProducerIdAsync();
+        return backoff;
+    }
+
+    /// <summary>
+    /// InitProducerId without a transactional id, to any broker (no coordinator is needed for that). A retriable
+    /// error or no answer is tried again after retry.backoff.ms; a broker without the API or another error stops the
+    /// producer, as the Java client's fatal errors do.
+    /// </summary>
+    private async Task InitProducerIdAsync()
+    {
+        var token = _stop.Token;
+        bool failed = true;
+        try
+        {
+            var connection = await _metadata.AnyConnectionAsync(token).ConfigureAwait(false);
+            short version = connection.Versions.Highest(ApiKey.InitProducerId);
+            var request = new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = _settings.TransactionTimeoutMs };
+            var response = await connection.SendAsync<InitProducerIdRequest, InitProducerIdResponse>(request, version, token).ConfigureAwait(false);
+            var error = (WireErrorCode)response.ErrorCode;
+            if (error == WireErrorCode.None && response.ProducerId >= 0 && response.ProducerEpoch >= 0)
+            {
+                _identity!.SetIdentity(response.ProducerId, response.ProducerEpoch);
+                failed = false;
+            }
+            else if (error != WireErrorCode.None && !error.IsRetriable())
+            {
+                _fatal = new FatalError(error, $"InitProducerId failed: {error.KafkaName()}; the idempotent producer cannot send");
+            }
+        }
+        catch (BrokerApiUnsupportedException)
+        {
+            _fatal = new FatalError(WireErrorCode.UnsupportedVersion,
+                "The broker does not support INIT_PRODUCER_ID: it cannot serve an idempotent producer (set enable.idempotence=false)");
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // no answer: asked again after the backoff
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            _metadata.RequestRefresh();
+        }
+        finally
+        {
+            if (failed) Volatile.Write(ref _initNotBefore, _clock.GetTimestamp() + _accumulator.ToTicks(_settings.RetryBackoff));
+            Volatile.Write(ref _initRunning, 0);
+            if (!_closing) DrainNow();
         }
     }
 
@@ -226,15 +315,24 @@ internal sealed class ProducerSender : IAsyncDisposable
     /// </summary>
     private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, ref List<ProducerBatch>? retried)
     {
-        if (error == WireErrorCode.None)
+        // A batch the broker already has (an earlier attempt was written, its answer lost) is a success.
+        if (error == WireErrorCode.None || (error == WireErrorCode.DuplicateSequenceNumber && _identity is not null))
         {
-            Done(batch, new BatchOutcome(baseOffset, logAppendTime, error, null, null));
+            Done(batch, new BatchOutcome(baseOffset, logAppendTime, WireErrorCode.None, null, null));
             return;
+        }
+        bool renumbered = false;
+        if (_identity is not null && batch.HasSequence && error is WireErrorCode.OutOfOrderSequenceNumber or WireErrorCode.UnknownProducerId)
+        {
+            // The broker lost this producer's state for the partition (KIP-360): a new epoch, and the batch resent from sequence 0.
+            _identity.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
+            RecordAccumulator.RestartSequence(batch);
+            renumbered = true;
         }
         if (error is WireErrorCode.NotLeaderOrFollower or WireErrorCode.UnknownTopicOrPartition or WireErrorCode.LeaderNotAvailable
             or WireErrorCode.NetworkException or WireErrorCode.RequestTimedOut or WireErrorCode.FencedLeaderEpoch or WireErrorCode.KafkaStorageError)
             _metadata.RequestRefresh();
-        if (error.IsRetriable() && !_closing && _accumulator.HasAttemptsLeft(batch))
+        if ((renumbered || error.IsRetriable()) && !_closing && _accumulator.HasAttemptsLeft(batch))
         {
             if (_accumulator.HasTimeLeft(batch))
             {

@@ -44,6 +44,9 @@ internal sealed class RecordAccumulator : IDisposable
 
     public MemoryBudget Budget { get; }
 
+    /// <summary>An idempotent producer's identity, which numbers each batch when it is first sent; null when not idempotent.</summary>
+    public ProducerIdentity? Identity { get; init; }
+
     /// <summary>Told when a partition's batch closes (full or ready to send), so sticky partitioning moves on.</summary>
     public Action<string, int>? BatchClosed { get; set; }
 
@@ -144,6 +147,12 @@ internal sealed class RecordAccumulator : IDisposable
             PartitionQueue queue;
             lock (_queueList) queue = _queueList[q];
             if (TakeReady(queue, metadata, mayUseNode, now, flushing, expired, ref nextLook, ref leaderUnknown, out int leader) is not { } taken) continue;
+            // Numbered when first sent (and again after its number was voided); in flight, only this drainer touches it.
+            if (Identity is { } identity && !taken.HasSequence && !identity.TryNumber(queue, taken))
+            {
+                lock (queue.QueueLock) queue.InFlight = false; // no producer id now: sent once there is one
+                continue;
+            }
             // Built (compressed, CRC) outside the locks: the batch is closed and in flight, so nothing else touches it.
             int size;
             try
@@ -288,6 +297,19 @@ internal sealed class RecordAccumulator : IDisposable
         }
     }
 
+    /// <summary>
+    /// The in-flight <paramref name="batch"/> was refused for its sequence (the broker lost this producer's state): its
+    /// number is void, and its partition numbers again from 0, this batch first, under the epoch current when it is resent.
+    /// </summary>
+    public static void RestartSequence(ProducerBatch batch)
+    {
+        lock (batch.Queue.QueueLock)
+        {
+            ProducerIdentity.RestartNumbering(batch.Queue);
+            batch.ClearSequence();
+        }
+    }
+
     /// <summary>Whether the retries setting allows one more attempt.</summary>
     public bool HasAttemptsLeft(ProducerBatch batch) => batch.Attempts < _settings.Retries;
 
@@ -296,7 +318,10 @@ internal sealed class RecordAccumulator : IDisposable
         _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff) - batch.CreatedTimestamp < _deliveryTimeout;
 
     /// <summary>Fails every batch not in flight (the producer is closing without delivering).</summary>
-    public void AbortUnsent(ErrorCode reason)
+    public void AbortUnsent(ErrorCode reason) => FailUnsent(WireErrorCode.None, reason, "the producer was closed before the record was sent");
+
+    /// <summary>Fails every batch not in flight with <paramref name="error"/> / <paramref name="localError"/>.</summary>
+    public void FailUnsent(WireErrorCode error, ErrorCode? localError, string message)
     {
         var aborted = new List<ProducerBatch>();
         PartitionQueue[] queues;
@@ -317,7 +342,7 @@ internal sealed class RecordAccumulator : IDisposable
                     aborted.Add(open);
                 }
             }
-        foreach (var batch in aborted) Finish(batch, -1, -1, WireErrorCode.None, reason, "the producer was closed before the record was sent");
+        foreach (var batch in aborted) Finish(batch, -1, -1, error, localError, message);
     }
 
     public void Dispose()

@@ -34,6 +34,8 @@ public static class BrokerConfigCatalog
             new("connections.max.idle.ms", ConfigType.Long, "600000", Long(long.MinValue), "Idle connections are closed after this long."),
             new("max.request.partitions", ConfigType.Int, "200000", Int(1), "The most partitions (and other array entries) one request may name."),
             new("broker.rack", ConfigType.String, null, Any(), "The rack (or zone) of this broker."),
+            new("producer.id.expiration.ms", ConfigType.Int, "86400000", Int(1), "A partition forgets an idempotent producer whose last batch is this old."),
+            new("producer.state.max.entries", ConfigType.Int, "500000", Int(1), "The idempotent producer entries (per producer and partition) this broker holds; past it new producer ids are refused."),
             new("controller.quorum.voters", ConfigType.List, "", Any(), "The static metadata quorum: id@host:port, comma-separated."),
             new("controller.quorum.bootstrap.servers", ConfigType.List, "", Any(), "Controllers to ask for the dynamic metadata quorum: host:port, comma-separated."),
             new("controller.listener.names", ConfigType.String, null, Any(), "The listeners controllers serve on."),

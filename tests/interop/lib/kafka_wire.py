@@ -88,14 +88,15 @@ def _record(offset_delta, timestamp_delta, key, value, headers):
     return varint(len(body)) + bytes(body)
 
 
-def record_batch(records, base_timestamp, corrupt_crc=False):
+def record_batch(records, base_timestamp, corrupt_crc=False, producer_id=-1, producer_epoch=-1, base_sequence=-1):
     """An uncompressed RecordBatch v2 (magic 2) holding records [(key, value, [(name, value)])],
-    the i-th stamped base_timestamp + i. With corrupt_crc the stored CRC is off by one."""
+    the i-th stamped base_timestamp + i. With corrupt_crc the stored CRC is off by one. An idempotent
+    producer's batch carries its producer id, epoch and the sequence number of its first record."""
     encoded = b"".join(
         _record(i, i, key, value, headers) for i, (key, value, headers) in enumerate(records))
     after_crc = struct.pack(
         ">hiqqqhii", 0, len(records) - 1, base_timestamp, base_timestamp + len(records) - 1,
-        -1, -1, -1, len(records)) + encoded
+        producer_id, producer_epoch, base_sequence, len(records)) + encoded
     crc = crc32c(after_crc)
     if corrupt_crc:
         crc ^= 1

@@ -27,6 +27,9 @@ internal static class BundledLibrdkafka
         typeof(Library).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(Library).Assembly.GetName().Version?.ToString() ?? "?";
 
+    /// <summary>The file <see cref="Load"/> loaded (null before).</summary>
+    public static string? LoadedPath { get; private set; }
+
     public static string Load()
     {
         Interop.Check(RuntimeInformation.IsOSPlatform(OSPlatform.Linux), "the interop cases run on Linux only");
@@ -69,6 +72,7 @@ internal static class BundledLibrdkafka
             .Distinct(StringComparer.Ordinal).ToList();
         Interop.Check(mapped.Count == 1 && mapped[0] == path,
             $"librdkafka files mapped into the process: [{string.Join(", ", mapped)}]; expected only {path}");
+        LoadedPath = path;
         return path!;
     }
 }

@@ -12,6 +12,8 @@ var cases = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal)
     ["group"] = GroupCase.RunAsync,
     ["compression"] = CompressionCase.RunAsync,
     ["cluster"] = ClusterCase.RunAsync,
+    ["idempotent"] = IdempotentCase.RunAsync,
+    ["leader-epoch"] = LeaderEpochCase.RunAsync,
 };
 
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
