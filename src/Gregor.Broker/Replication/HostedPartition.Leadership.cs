@@ -34,8 +34,8 @@ public sealed partial class HostedPartition
         }
         if (_leader is { } current && current.LeaderEpoch == state!.LeaderEpoch)
         {
-            current.UpdateReplicas(state.Replicas, nowMs);
             current.ApplyCommittedIsr(IsrOf(state), state.PartitionEpoch);
+            current.UpdateReplicas(state.Replicas, nowMs);
             return false;
         }
         bool epochChanged = _leader is not null;

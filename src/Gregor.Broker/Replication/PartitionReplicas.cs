@@ -30,7 +30,8 @@ public sealed class PartitionReplicas
         LeaderEpochStartOffset = leaderEpochStartOffset;
         Isr = [.. isr];
         // A follower in the ISR gets the benefit of the doubt from the start of this epoch; one outside it has never caught up.
-        _followers = [.. replicas.Where(r => r != leaderId).Distinct().Select(r => new FollowerState(r, Isr.Contains(r) ? nowMs : 0))];
+        // An ISR member the replicas do not list (an image mid-reassignment) still counts, so it is followed too.
+        _followers = [.. replicas.Concat(isr).Where(r => r != leaderId).Distinct().Select(r => new FollowerState(r, Isr.Contains(r) ? nowMs : 0))];
     }
 
     public int LeaderId { get; }
@@ -161,9 +162,10 @@ public sealed class PartitionReplicas
     /// <summary>The assignment changed within the leader epoch (a reassignment): keeps known followers' states.</summary>
     public void UpdateReplicas(IReadOnlyList<int> replicas, long nowMs)
     {
-        if (replicas.Count(r => r != LeaderId) == _followers.Length && _followers.All(f => replicas.Contains(f.ReplicaId)))
+        int[] wanted = [.. replicas.Concat(Isr).Where(r => r != LeaderId).Distinct()];
+        if (wanted.Length == _followers.Length && _followers.All(f => wanted.Contains(f.ReplicaId)))
             return;
-        _followers = [.. replicas.Where(r => r != LeaderId).Distinct().Select(r =>
+        _followers = [.. wanted.Select(r =>
             IndexOf(r) is int i and >= 0 ? _followers[i] : new FollowerState(r, Isr.Contains(r) ? nowMs : 0))];
     }
 
