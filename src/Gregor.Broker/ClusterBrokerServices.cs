@@ -2,6 +2,8 @@ using Gregor.Broker.Configuration;
 using Gregor.Broker.ControlPlane;
 using Gregor.Broker.Dispatch;
 using Gregor.Broker.Handlers.Brokers;
+using Gregor.Broker.Replication;
+using Gregor.Broker.Replication.Fetching;
 using Gregor.Metadata.Controller;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -35,6 +37,13 @@ public static class ClusterBrokerServices
         services.AddSingleton<BrokerLifecycleManager>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerLifecycleManager>());
         ProducerIdServices.AddClusterProducerIds(services);
+        // Followers copy the partitions other brokers lead; fetches carry this broker's epoch (KIP-903).
+        services.AddSingleton(sp => new ReplicaFetcherManager(sp.GetRequiredService<ReplicaManager>(), config,
+            sp.GetRequiredService<ILoggerFactory>(), () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch));
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaFetcherManager>());
+        services.AddSingleton(sp => new IsrManager(sp.GetRequiredService<ReplicaManager>(), sp.GetRequiredService<ControllerChannel>(), config,
+            () => sp.GetRequiredService<BrokerLifecycleManager>().BrokerEpoch, sp.GetRequiredService<ILogger<IsrManager>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<IsrManager>());
         return services;
     }
 }

@@ -117,6 +117,9 @@ public sealed record BrokerConfig
     /// <summary><c>broker.session.timeout.ms</c> and <c>broker.heartbeat.interval.ms</c>.</summary>
     public BrokerLifecycleSettings BrokerLifecycle { get; init; } = new();
 
+    /// <summary>Replica fetchers and the leader's view of its followers (<c>num.replica.fetchers</c>, <c>replica.*</c>).</summary>
+    public ReplicationSettings Replication { get; init; } = new();
+
     /// <summary><c>metadata.log.max.snapshot.interval.ms</c> and <c>metadata.log.max.record.bytes.between.snapshots</c>.</summary>
     public MetadataSnapshotSettings MetadataSnapshots { get; init; } = new();
 
@@ -147,8 +150,9 @@ public sealed record GroupCoordinatorConfig
     public int OffsetsTopicNumPartitions { get; init; } = 50;
 
     /// <summary>
-    /// <c>offsets.topic.replication.factor</c>. Kafka refuses to create the topic until this many brokers are up;
-    /// Gregor caps it at the brokers registered, so a single node works with the default.
+    /// <c>offsets.topic.replication.factor</c>. As Kafka, the topic is not created until this many brokers are
+    /// registered and unfenced (FindCoordinator answers COORDINATOR_NOT_AVAILABLE meanwhile). Kafka's default, 3, except
+    /// on the implicit single node (no quorum configured), where it is 1 unless set (BrokerConfigParser).
     /// </summary>
     public short OffsetsTopicReplicationFactor { get; init; } = 3;
 

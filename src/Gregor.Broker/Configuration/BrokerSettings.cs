@@ -55,6 +55,17 @@ public static class BrokerSettings
     public const string BrokerHeartbeatIntervalMs = "broker.heartbeat.interval.ms";
     public const string MetadataLogMaxSnapshotIntervalMs = "metadata.log.max.snapshot.interval.ms";
     public const string MetadataLogMaxRecordBytesBetweenSnapshots = "metadata.log.max.record.bytes.between.snapshots";
+    public const string NumReplicaFetchers = "num.replica.fetchers";
+    public const string ReplicaFetchMaxBytes = "replica.fetch.max.bytes";
+    public const string ReplicaFetchResponseMaxBytes = "replica.fetch.response.max.bytes";
+    public const string ReplicaFetchWaitMaxMs = "replica.fetch.wait.max.ms";
+    public const string ReplicaFetchMinBytes = "replica.fetch.min.bytes";
+    public const string ReplicaFetchBackoffMs = "replica.fetch.backoff.ms";
+    public const string ReplicaLagTimeMaxMs = "replica.lag.time.max.ms";
+    public const string InterBrokerListenerName = "inter.broker.listener.name";
+    /// <summary>Topic defaults the controller's elections read (a topic's own config, or the cluster-wide dynamic one, wins).</summary>
+    public const string MinInsyncReplicas = "min.insync.replicas";
+    public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
 
     private static readonly HashSet<string> Broker =
     [
@@ -69,6 +80,9 @@ public static class BrokerSettings
         ProcessRoles, ControllerQuorumVoters, ControllerQuorumBootstrapServers, ControllerListenerNames,
         ControllerQuorumElectionTimeoutMs, ControllerQuorumFetchTimeoutMs, ControllerQuorumElectionBackoffMaxMs,
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
+        NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
+        ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
+        MinInsyncReplicas, UncleanLeaderElectionEnable,
     ];
 
     public static bool IsKnown(string name) =>

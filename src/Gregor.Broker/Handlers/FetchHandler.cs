@@ -57,7 +57,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             }
         }
         int replicaId = version >= 15 ? request.ReplicaState?.ReplicaId ?? -1 : request.ReplicaId;
-        var plan = FetchPlan.Resolve(request, response, version, replicas, replicaId >= 0);
+        var plan = FetchPlan.Resolve(request, response, version, replicas, replicaId);
         context.ReleaseAfterResponse(plan);
 
         // v0-v2 name no response limit: Kafka caps them at fetch.max.bytes too. Waiting for more than the cap could never end early.
@@ -68,6 +68,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             MaxBytes: maxBytes,
             MinOneBatch: version >= FirstSoftLimitVersion,
             ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted,
+            ReplicaId: replicaId,
+            Now: replicas.Time,
             DivergenceChecks: version >= FetchDivergence.FirstVersion);
         while (true)
         {
@@ -78,7 +80,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             if (remaining <= 0)
                 break;
             plan.ReleaseReads();
-            await plan.WaitForDataAsync(TimeSpan.FromMilliseconds(remaining), replicas.Time, cancellationToken).ConfigureAwait(false);
+            await plan.WaitForDataAsync(TimeSpan.FromMilliseconds(remaining), replicas.Time, replicaId >= 0, cancellationToken).ConfigureAwait(false);
             if (replicas.NowMs >= deadline)
             {
                 plan.Read(read);
@@ -91,7 +93,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
         return response;
     }
 
-    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, bool DivergenceChecks);
+    /// <summary>How a pass reads; <see cref="ReplicaId"/> ≥ 0 is a follower's fetch (<see cref="FollowerFetch"/>).</summary>
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, bool DivergenceChecks);
 
     /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
     private readonly record struct FetchPass(int Bytes, bool Done);
@@ -118,8 +121,9 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
 
         public int ErrorCount { get; private set; }
 
-        public static FetchPlan Resolve(FetchRequest request, FetchResponse response, short version, ReplicaManager replicas, bool fromReplica)
+        public static FetchPlan Resolve(FetchRequest request, FetchResponse response, short version, ReplicaManager replicas, int replicaId)
         {
+            bool fromReplica = replicaId >= 0;
             MetadataImage image = replicas.Metadata.Current;
             int total = 0;
             foreach (FetchRequest.FetchTopic topic in request.Topics)
@@ -150,7 +154,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                     else if ((hosted = replicas.GetPartition(name, partition.Partition)) is null)
                         error = replicas.NotServedError(name, partition.Partition);
                     else if (fromReplica)
-                        error = ErrorCode.NotLeaderOrFollower; // replication between brokers is not built yet: no broker follows this one
+                        error = FollowerFetch.Check(hosted, replicaId, version >= FirstLeaderEpochVersion ? partition.CurrentLeaderEpoch : -1);
                     else
                         error = hosted.CheckLeader(version >= FirstLeaderEpochVersion ? partition.CurrentLeaderEpoch : -1);
                     entries[next++] = new Entry(error == ErrorCode.None ? hosted : null, partition, partitionResponse, error);
@@ -181,7 +185,7 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                     done = true;
                     continue;
                 }
-                if (partition.IsRemoved)
+                if (partition.IsRemoved || !partition.IsLeader)
                 {
                     SetError(data, ErrorCode.NotLeaderOrFollower);
                     ErrorCount++;
@@ -191,19 +195,37 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 int partitionLimit = Math.Min(Math.Max(0, entry.Request.PartitionMaxBytes), limit);
                 try
                 {
-                    // A fetcher whose log diverged from this one is told where, and gets no records (answered at once).
+                    // A fetcher whose log diverged from this one is told where, and gets no records (answered at once); a
+                    // follower then records no fetch state.
                     if (settings.DivergenceChecks && FetchDivergence.Answer(partition.Log, entry.Request, data))
                     {
                         done = true;
                         continue;
                     }
-                    long bound = settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
+                    bool follower = settings.ReplicaId >= 0;
+                    // A follower reads up to the log end offset; a consumer below the high watermark (or last stable offset).
+                    long bound = follower ? long.MaxValue : settings.ReadCommitted ? partition.LastStableOffset : partition.Log.HighWatermark;
                     LogRegion read = partition.Log.ReadRegion(entry.Request.FetchOffset, partitionLimit, bound, minOneBatch);
                     FileRegionRecords records = _records[index] ??= new FileRegionRecords();
                     data.Records = records.Hold(read);
-                    entry.ObservedHighWatermark = read.HighWatermark;
+                    entry.ObservedHighWatermark = follower ? read.LogEndOffset : read.HighWatermark;
+                    if (follower && !entry.FollowerRecorded)
+                    {
+                        // Its fetch offset is its log end offset: recorded once a request, after which the high watermark may move.
+                        entry.FollowerRecorded = true;
+                        ErrorCode recorded = partition.RecordFollowerFetch(settings.ReplicaId, entry.Request.FetchOffset, settings.Now.GetUtcNow().ToUnixTimeMilliseconds());
+                        if (recorded != ErrorCode.None)
+                        {
+                            ReleaseRead(index);
+                            SetError(data, recorded);
+                            ErrorCount++;
+                            done = true;
+                            continue;
+                        }
+                    }
                     data.ErrorCode = 0;
-                    data.HighWatermark = read.HighWatermark;
+                    // A follower learns the high watermark its own fetch may just have moved.
+                    data.HighWatermark = follower ? Math.Max(read.HighWatermark, partition.Log.HighWatermark) : read.HighWatermark;
                     data.LastStableOffset = read.HighWatermark;
                     data.LogStartOffset = read.LogStartOffset;
                     data.AbortedTransactions = settings.ReadCommitted ? [] : null;
@@ -235,12 +257,20 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             return new FetchPass(bytes, done);
         }
 
-        /// <summary>Waits until a partition's high watermark passes what the last pass saw, or the timeout.</summary>
-        public async Task WaitForDataAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits until a partition's high watermark passes what the last pass saw (a follower's fetch: its log end
+        /// offset), leadership changes, or the timeout.
+        /// </summary>
+        public async Task WaitForDataAsync(TimeSpan timeout, TimeProvider time, bool follower, CancellationToken cancellationToken)
         {
             var waiter = new HighWatermarkWaiter();
             foreach (Entry entry in _entries)
-                entry.Partition?.AddWaiter(waiter, entry.ObservedHighWatermark + 1);
+            {
+                if (follower)
+                    entry.Partition?.AddEndOffsetWaiter(waiter, entry.ObservedHighWatermark + 1);
+                else
+                    entry.Partition?.AddWaiter(waiter, entry.ObservedHighWatermark + 1);
+            }
             try
             {
                 await waiter.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
@@ -251,7 +281,12 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             finally
             {
                 foreach (Entry entry in _entries)
-                    entry.Partition?.RemoveWaiter(waiter);
+                {
+                    if (follower)
+                        entry.Partition?.RemoveEndOffsetWaiter(waiter);
+                    else
+                        entry.Partition?.RemoveWaiter(waiter);
+                }
             }
         }
 
@@ -263,6 +298,12 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             data.LogStartOffset = -1;
             data.AbortedTransactions = null;
             data.Records = ReadOnlyMemory<byte>.Empty;
+        }
+
+        private void ReleaseRead(int index)
+        {
+            if (_records[index] is { } records)
+                records.Release();
         }
 
         /// <summary>Releases the regions' leases; the response must no longer point at them.</summary>
@@ -278,6 +319,9 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
         private record struct Entry(HostedPartition? Partition, FetchRequest.FetchPartition Request, PartitionData Response, ErrorCode ResolveError)
         {
             public long ObservedHighWatermark { get; set; } = -1;
+
+            /// <summary>A follower's fetch offset has been recorded with the partition (once a request).</summary>
+            public bool FollowerRecorded { get; set; }
         }
 
         /// <summary>

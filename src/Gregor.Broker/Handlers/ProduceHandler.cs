@@ -81,6 +81,8 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                     anyError = true;
                     continue;
                 }
+                // The epoch the append happens under: an acks=-1 answer is a success only if this broker still leads at it.
+                int leaderEpoch = partition.State?.LeaderEpoch ?? -1;
                 PartitionAppendOutcome outcome = Append(partition, data.Records, version, now);
                 if (outcome.Error != ErrorCode.None)
                 {
@@ -99,7 +101,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;
                 partitionResponse.LogStartOffset = outcome.LogStartOffset;
                 if (acks == -1)
-                    (pending ??= []).Add(new PendingAck(partition, outcome.LastOffset + 1, partitionResponse));
+                    (pending ??= []).Add(new PendingAck(partition, outcome.LastOffset + 1, leaderEpoch, partitionResponse));
             }
         }
         if (anyError)
@@ -170,20 +172,34 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
         return partition.AppendAsLeader(MemoryMarshal.AsMemory(batch).Span, version, now);
     }
 
-    /// <summary>acks=-1: each partition's response stands once its high watermark passes the append, else REQUEST_TIMED_OUT.</summary>
+    /// <summary>
+    /// acks=-1: each partition's response stands once its high watermark passes the append while this broker still leads;
+    /// else NOT_LEADER_OR_FOLLOWER (leadership lost first), NOT_ENOUGH_REPLICAS_AFTER_APPEND (the ISR fell below
+    /// min.insync.replicas) or REQUEST_TIMED_OUT.
+    /// </summary>
     private async Task WaitForReplicationAsync(List<PendingAck> pending, int timeoutMs, CancellationToken cancellationToken)
     {
         TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Max(0, timeoutMs));
-        var waits = new Task<bool>[pending.Count];
+        var waits = new Task<ErrorCode>[pending.Count];
         for (int index = 0; index < pending.Count; index++)
-            waits[index] = pending[index].Partition.WaitForHighWatermarkAsync(pending[index].RequiredHighWatermark, timeout, replicas.Time, cancellationToken);
+        {
+            PendingAck ack = pending[index];
+            waits[index] = ack.Partition.WaitForReplicationAsync(ack.RequiredHighWatermark, ack.LeaderEpoch, timeout, replicas.Time, cancellationToken);
+        }
         await Task.WhenAll(waits).ConfigureAwait(false);
         for (int index = 0; index < pending.Count; index++)
         {
-            if (waits[index].Result)
+            ErrorCode error = waits[index].Result;
+            if (error == ErrorCode.None)
                 continue;
             PartitionProduceResponse response = pending[index].Response;
-            SetError(response, ErrorCode.RequestTimedOut, $"The in-sync replicas did not reach offset {pending[index].RequiredHighWatermark} within {timeoutMs} ms.");
+            string message = error switch
+            {
+                ErrorCode.RequestTimedOut => $"The in-sync replicas did not reach offset {pending[index].RequiredHighWatermark} within {timeoutMs} ms.",
+                ErrorCode.NotEnoughReplicasAfterAppend => $"Written, but the in-sync replicas fell below min.insync.replicas ({pending[index].Partition.Settings.MinInsyncReplicas}).",
+                _ => "This broker stopped leading the partition before the in-sync replicas had the records.",
+            };
+            SetError(response, error, message);
         }
     }
 
@@ -226,5 +242,5 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
         }
     }
 
-    private readonly record struct PendingAck(HostedPartition Partition, long RequiredHighWatermark, PartitionProduceResponse Response);
+    private readonly record struct PendingAck(HostedPartition Partition, long RequiredHighWatermark, int LeaderEpoch, PartitionProduceResponse Response);
 }

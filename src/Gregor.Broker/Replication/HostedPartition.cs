@@ -14,6 +14,8 @@ public sealed partial class HostedPartition
 {
     private readonly int _nodeId;
     private readonly HighWatermarkWaiters _waiters = new();
+    // Followers' long-polling fetches, waiting for the log end offset (not the high watermark) to pass their offset.
+    private readonly HighWatermarkWaiters _endOffsetWaiters = new();
     private PartitionImage? _state;
     private TopicSettings _settings;
 
@@ -55,9 +57,23 @@ public sealed partial class HostedPartition
         Volatile.Write(ref _settings, settings);
     }
 
-    internal void UpdateState(PartitionImage? state)
+    /// <summary>
+    /// Takes the partition's place in a new image: becoming leader (a new leader epoch), staying leader (ISR and
+    /// replicas as committed), or ceasing to lead (waiting produces and fetches are woken to answer with an error).
+    /// </summary>
+    internal void UpdateState(PartitionImage? state, long nowMs)
     {
-        Volatile.Write(ref _state, state);
+        bool woken;
+        lock (_transitionLock)
+        {
+            lock (_replicaLock)
+            {
+                Volatile.Write(ref _state, state);
+                woken = ApplyLeadership(state, nowMs);
+            }
+        }
+        if (woken)
+            WakeAllWaiters();
         MaybeAdvanceHighWatermark();
     }
 
@@ -65,7 +81,9 @@ public sealed partial class HostedPartition
     {
         IsRemoved = true;
         Volatile.Write(ref _state, null);
-        _waiters.WakeAll();
+        lock (_replicaLock)
+            _leader = null;
+        WakeAllWaiters();
     }
 
     /// <summary>
@@ -87,34 +105,44 @@ public sealed partial class HostedPartition
         return state.Leader == _nodeId ? ErrorCode.None : ErrorCode.NotLeaderOrFollower;
     }
 
-    /// <summary>The in-sync replicas the image lists (the replicas, when it lists none).</summary>
+    /// <summary>
+    /// The in-sync replicas: as this broker leads them (the ISR last committed, as Kafka checks min.insync.replicas
+    /// before an append), else as the image lists them (the replicas, when it lists none).
+    /// </summary>
     public int InSyncReplicaCount
     {
         get
         {
+            if (Volatile.Read(ref _leader) is { } leader)
+            {
+                lock (_replicaLock)
+                    return leader.Isr.Length;
+            }
             PartitionImage? state = State;
             if (state is null)
                 return 0;
-            return state.Isr.IsDefaultOrEmpty ? (state.Replicas.IsDefaultOrEmpty ? 1 : state.Replicas.Length) : state.Isr.Length;
+            return IsrOf(state).Length;
         }
     }
 
     /// <summary>
-    /// Moves the high watermark to the smallest end offset of the in-sync replicas. With this broker the only
-    /// one in sync that is the log end offset. With followers in the ISR it waits for their fetches, which
-    /// replication will report here; until then the watermark stays, and acks=-1 waits (then times out) as
-    /// Kafka's would when followers do not fetch.
+    /// As leader, moves the high watermark to the smallest end offset of the in-sync replicas (this broker's log end
+    /// offset when it is the only one) and wakes followers' fetches waiting for the log to grow. Called after every
+    /// append as leader and every follower fetch.
     /// </summary>
     internal void MaybeAdvanceHighWatermark()
     {
-        PartitionImage? state = State;
-        if (state is null || state.Leader != _nodeId || IsRemoved)
+        if (Volatile.Read(ref _leader) is null)
             return;
-        bool onlyThisReplica = state.Isr.IsDefaultOrEmpty
-            ? state.Replicas.IsDefaultOrEmpty || (state.Replicas.Length == 1 && state.Replicas[0] == _nodeId)
-            : state.Isr.Length == 1 && state.Isr[0] == _nodeId;
-        if (onlyThisReplica)
-            Log.MaybeIncrementHighWatermark(Log.LogEndOffset);
+        lock (_replicaLock)
+        {
+            if (_leader is not { } leader || IsRemoved)
+                return;
+            long highWatermark = leader.HighWatermark(Log.LogEndOffset);
+            if (highWatermark >= 0)
+                Log.MaybeIncrementHighWatermark(highWatermark);
+        }
+        _endOffsetWaiters.OnHighWatermark(Log.LogEndOffset);
     }
 
     /// <summary>Wakes <paramref name="waiter"/> once the high watermark reaches <paramref name="offset"/> (or the partition is removed).</summary>

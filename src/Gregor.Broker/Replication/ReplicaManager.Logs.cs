@@ -126,7 +126,7 @@ public sealed partial class ReplicaManager
             _logger.LogWarning("Recovered log {Partition}: {Recovered} segments rescanned, {Truncated} bytes truncated, {Rebuilt} indexes rebuilt",
                 id, report.SegmentsRecovered, report.BytesTruncated, report.IndexesRebuilt);
         }
-        var hosted = new HostedPartition(id, opened.TopicId, root, log, settings, NodeId);
+        var hosted = new HostedPartition(id, opened.TopicId, root, log, settings, NodeId) { Manager = this };
         _partitions[id] = hosted;
         _logsPerRoot[root] = _logsPerRoot.GetValueOrDefault(root) + 1;
         if (settings.Log.Compact)
@@ -222,6 +222,7 @@ public sealed partial class ReplicaManager
         if (_partitions.TryRemove(hosted.Id, out _))
             _logsPerRoot[hosted.LogDirectory]--;
         hosted.MarkRemoved();
+        PartitionChanged?.Invoke(hosted);
         _cleaner?.Unregister(hosted.Log);
         string directory = hosted.Log.Directory;
         try

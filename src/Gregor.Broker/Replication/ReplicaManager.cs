@@ -71,6 +71,18 @@ public sealed partial class ReplicaManager : IDisposable
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// Raised for each hosted partition after an image was applied to it, and for each partition removed (in metadata
+    /// order, on the publishing thread): the replica fetchers follow leadership through it.
+    /// </summary>
+    public event Action<HostedPartition>? PartitionChanged;
+
+    /// <summary>
+    /// Where leaders send the ISR changes they ask for (AlterPartition to the controller); null on a single node, whose
+    /// partitions have no followers, and then no change is asked.
+    /// </summary>
+    internal Action<HostedPartition, IsrChange>? IsrChangeSink { get; set; }
+
     /// <summary>Every hosted partition, including logs found on disk that no image has named yet.</summary>
     public ICollection<HostedPartition> Partitions => _partitions.Values;
 
@@ -169,7 +181,8 @@ public sealed partial class ReplicaManager : IDisposable
                     if (before is null || !ReferenceEquals(before.Configs, topic.Configs) || hosted.State is null)
                         ApplySettings(hosted, settings ??= SettingsFor(topic));
                 }
-                hosted.UpdateState(partition);
+                hosted.UpdateState(partition, NowMs);
+                PartitionChanged?.Invoke(hosted);
             }
         }
         // The first image published since start is the whole metadata as of then (a broker of a cluster publishes only

@@ -1,0 +1,122 @@
+using Gregor.Broker.Configuration;
+using Gregor.Broker.ControlPlane;
+using Gregor.Metadata;
+using Gregor.Protocol;
+using Gregor.Protocol.Messages;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gregor.Broker.Replication;
+
+/// <summary>
+/// A cluster broker's leaders' ISR changes, as Kafka's: every half of <c>replica.lag.time.max.ms</c> each partition led
+/// here is checked for members that have not caught up within it (a shrink), and a follower's fetch that catches it up
+/// asks for an expansion at once; each change goes to the active controller as AlterPartition (v3 with members' broker
+/// epochs when the controller speaks it), fenced by the leader and partition epochs the leader holds. An answer is
+/// applied at once; INVALID_UPDATE_VERSION and FENCED_LEADER_EPOCH mean this leader's view is old and the change stays
+/// in flight until newer metadata replaces it; any other failure drops the change for the next check to try again.
+/// </summary>
+public sealed class IsrManager(ReplicaManager replicas, ControllerChannel controller, BrokerConfig config, Func<long> brokerEpoch, ILogger<IsrManager> logger)
+    : IHostedService, IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        replicas.IsrChangeSink = (partition, change) => _ = SendAsync(partition, change);
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The host stops it, then disposes it (which stops it too): once is enough.
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        replicas.IsrChangeSink = null;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private int _stopped;
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        long lag = config.Replication.LagTimeMaxMs;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(1, lag / 2)), replicas.Time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            long now = replicas.NowMs;
+            foreach (HostedPartition partition in replicas.Partitions)
+            {
+                if (partition.MaybeShrinkIsr(now, lag) is { } change)
+                {
+                    logger.LogInformation("Shrinking the ISR of {Partition} to {Isr}: a member has not caught up in {Lag} ms", partition.Id, string.Join(",", change.NewIsr), lag);
+                    _ = SendAsync(partition, change);
+                }
+            }
+        }
+    }
+
+    private async Task SendAsync(HostedPartition partition, IsrChange change)
+    {
+        try
+        {
+            await SendOnceAsync(partition, change).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            logger.LogWarning("AlterPartition for {Partition} failed ({Error}); the next check tries again", partition.Id, error.Message);
+            partition.AbandonIsrChange(change);
+        }
+    }
+
+    private async Task SendOnceAsync(HostedPartition partition, IsrChange change)
+    {
+        int leaderEpoch = partition.LeaderEpochIfLeader;
+        if (leaderEpoch < 0)
+            return;
+        MetadataImage image = replicas.Metadata.Current;
+        long ownEpoch = brokerEpoch();
+        var request = new AlterPartitionRequest { BrokerId = replicas.NodeId, BrokerEpoch = ownEpoch };
+        var alteration = new AlterPartitionRequest.AlterPartitionPartition
+        {
+            PartitionIndex = partition.Id.Partition,
+            LeaderEpoch = leaderEpoch,
+            NewIsr = [.. change.NewIsr],
+            NewIsrWithEpochs = [.. change.NewIsr.Select(id => new AlterPartitionRequest.BrokerState
+            {
+                BrokerId = id,
+                BrokerEpoch = id == replicas.NodeId ? ownEpoch : image.Brokers.TryGetValue(id, out BrokerRegistration? b) ? b.Epoch : -1,
+            })],
+            LeaderRecoveryState = 0,
+            PartitionEpoch = change.PartitionEpoch,
+        };
+        request.Topics.Add(new AlterPartitionRequest.AlterPartitionTopic { TopicName = partition.Id.Topic, TopicId = partition.TopicId, Partitions = [alteration] });
+        AlterPartitionResponse response = await controller.SendAsync<AlterPartitionRequest, AlterPartitionResponse>(request, AlterPartitionRequest.HighestVersion, _stop.Token)
+            .ConfigureAwait(false);
+        var error = (ErrorCode)response.ErrorCode;
+        AlterPartitionResponse.AlterPartitionPartitionResult? answer = response.Topics.SelectMany(t => t.Partitions).FirstOrDefault(p => p.PartitionIndex == partition.Id.Partition);
+        if (error == ErrorCode.None && answer is not null)
+            error = (ErrorCode)answer.ErrorCode;
+        switch (error)
+        {
+            case ErrorCode.None when answer is not null:
+                partition.ApplyIsrAnswer(answer.LeaderEpoch, answer.Isr, answer.PartitionEpoch);
+                logger.LogInformation("ISR of {Partition} is now {Isr} (partition epoch {Epoch})", partition.Id, string.Join(",", answer.Isr), answer.PartitionEpoch);
+                break;
+            case ErrorCode.InvalidUpdateVersion or ErrorCode.FencedLeaderEpoch:
+                // This leader's partition or leader epoch is behind the controller's: newer metadata is on its way and ends the change.
+                logger.LogInformation("AlterPartition for {Partition} refused ({Error}); waiting for newer metadata", partition.Id, error);
+                break;
+            default:
+                logger.LogWarning("AlterPartition for {Partition} refused ({Error}); the next check tries again", partition.Id, error);
+                partition.AbandonIsrChange(change);
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+}
