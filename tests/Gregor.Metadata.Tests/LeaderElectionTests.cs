@@ -85,6 +85,21 @@ public sealed class LeaderElectionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_cluster_wide_dynamic_config_turns_unclean_election_on_for_topics_without_their_own()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.AddBrokerAsync(3);
+        var id = await _c.CreatePlacedAsync("t", [2, 3]);
+        var set = await _c.Controller.IncrementalAlterConfigsAsync(
+            [new ConfigResourceChanges(ConfigResourceType.Broker, "", [new ConfigChange("unclean.leader.election.enable", ConfigOperationKind.Set, "true")])], validateOnly: false);
+        Assert.True(set.Single().IsOk, set.Single().Message);
+        await ShrinkAsync("t", id, 2);
+
+        await _c.HeartbeatAsync(2, wantFence: true);
+        Assert.Equal("leader 3 isr [3] elr [] Recovering", State("t"));
+    }
+
+    [Fact]
     public async Task A_leaderless_partition_is_led_uncleanly_by_a_replica_that_comes_back_when_allowed()
     {
         await _c.AddBrokerAsync(2);
