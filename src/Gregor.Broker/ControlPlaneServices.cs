@@ -58,6 +58,10 @@ public static class ControlPlaneServices
             DefaultReplicationFactor = config.DefaultReplicationFactor,
             LogDefaults = config.LogDefaults,
             BrokerSessionTimeout = TimeSpan.FromMilliseconds(config.BrokerLifecycle.SessionTimeoutMs),
+            MinInsyncReplicas = config.Explicit.TryGetValue(BrokerSettings.MinInsyncReplicas, out string? minIsr)
+                ? SettingValue.Int(BrokerSettings.MinInsyncReplicas, minIsr, 1) : 1,
+            UncleanLeaderElectionEnable = config.Explicit.TryGetValue(BrokerSettings.UncleanLeaderElectionEnable, out string? unclean)
+                && SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean),
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));

@@ -49,7 +49,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IQuorumLeader>(sp => sp.GetRequiredService<ReplicatedQuorumStatus>());
     }
 
-    /// <summary>What a voter answers: the quorum's RPCs, the broker lifecycle's and producer id blocks' (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
+    /// <summary>What a voter answers: the quorum's RPCs, the broker lifecycle's, producer id blocks' and ISR changes' (its Fetch of the metadata log is served by whichever Fetch handler the node has).</summary>
     internal static void AddQuorumHandlers(IServiceCollection services)
     {
         services.AddSingleton<IRaftEndpoint>(sp => sp.GetRequiredService<RaftEndpointSlot>());
@@ -63,5 +63,7 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
         // Producer id blocks for the brokers' idempotent producers (KIP-730), from the active controller only.
         services.AddSingleton<IApiHandler, AllocateProducerIdsHandler>();
+        // ISR changes asked by partition leaders, from the active controller only.
+        services.AddSingleton<IApiHandler, AlterPartitionHandler>();
     }
 }

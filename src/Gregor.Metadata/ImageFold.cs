@@ -55,7 +55,14 @@ public static class ImageFold
         if (!image.TopicsById.TryGetValue(r.TopicId, out var topic))
             throw new MetadataLogCorruptException($"partition {r.PartitionId} of unknown topic id {r.TopicId}");
         var partition = new PartitionImage(r.PartitionId, r.Leader, r.LeaderEpoch, r.PartitionEpoch,
-            [.. r.Replicas], [.. r.Isr]);
+            [.. r.Replicas], [.. r.Isr])
+        {
+            AddingReplicas = [.. r.AddingReplicas],
+            RemovingReplicas = [.. r.RemovingReplicas],
+            Elr = r.EligibleLeaderReplicas is null ? [] : [.. r.EligibleLeaderReplicas],
+            LastKnownElr = r.LastKnownElr is null ? [] : [.. r.LastKnownElr],
+            LeaderRecoveryState = RecoveryState(r.LeaderRecoveryState, topic.Name, r.PartitionId),
+        };
         ImmutableArray<PartitionImage> partitions;
         if (r.PartitionId == topic.Partitions.Length) partitions = topic.Partitions.Add(partition);
         else if (r.PartitionId >= 0 && r.PartitionId < topic.Partitions.Length) partitions = topic.Partitions.SetItem(r.PartitionId, partition);
@@ -73,8 +80,6 @@ public static class ImageFold
             throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of unknown topic id {r.TopicId}");
         if (r.PartitionId < 0 || r.PartitionId >= topic.Partitions.Length)
             throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of {topic.Name}, which has {topic.Partitions.Length} partitions");
-        if (r.AddingReplicas is { Count: > 0 } || r.RemovingReplicas is { Count: > 0 })
-            throw new MetadataLogCorruptException($"change of partition {r.PartitionId} of {topic.Name} reassigns replicas, which this version of Gregor does not do");
         var current = topic.Partitions[r.PartitionId];
         bool leaderGiven = r.Leader != NoLeaderChange;
         var changed = current with
@@ -84,12 +89,27 @@ public static class ImageFold
             Leader = leaderGiven ? r.Leader : current.Leader,
             LeaderEpoch = leaderGiven ? current.LeaderEpoch + 1 : current.LeaderEpoch,
             PartitionEpoch = current.PartitionEpoch + 1,
+            AddingReplicas = r.AddingReplicas is null ? current.AddingReplicas : [.. r.AddingReplicas],
+            RemovingReplicas = r.RemovingReplicas is null ? current.RemovingReplicas : [.. r.RemovingReplicas],
+            Elr = r.EligibleLeaderReplicas is null ? current.Elr : [.. r.EligibleLeaderReplicas],
+            LastKnownElr = r.LastKnownElr is null ? current.LastKnownElr : [.. r.LastKnownElr],
+            LeaderRecoveryState = r.LeaderRecoveryState == NoRecoveryStateChange
+                ? current.LeaderRecoveryState
+                : RecoveryState(r.LeaderRecoveryState, topic.Name, r.PartitionId),
         };
         return WithTopic(image, topic with { Partitions = topic.Partitions.SetItem(r.PartitionId, changed) });
     }
 
     /// <summary>A PartitionChangeRecord's leader of -2: the leader stays as it is.</summary>
     public const int NoLeaderChange = -2;
+
+    /// <summary>A PartitionChangeRecord's leader recovery state of -1: it stays as it is.</summary>
+    public const sbyte NoRecoveryStateChange = -1;
+
+    private static LeaderRecoveryState RecoveryState(sbyte value, string topic, int partition) =>
+        value is (sbyte)LeaderRecoveryState.Recovered or (sbyte)LeaderRecoveryState.Recovering
+            ? (LeaderRecoveryState)value
+            : throw new MetadataLogCorruptException($"partition {partition} of {topic} has leader recovery state {value}");
 
     private static MetadataImage ApplyConfig(MetadataImage image, ConfigRecord r)
     {

@@ -31,9 +31,14 @@ public static class ImageRecords
                     PartitionId = partition.Partition,
                     Replicas = [.. partition.Replicas],
                     Isr = [.. partition.Isr],
+                    RemovingReplicas = [.. partition.RemovingReplicas],
+                    AddingReplicas = [.. partition.AddingReplicas],
                     Leader = partition.Leader,
+                    LeaderRecoveryState = (sbyte)partition.LeaderRecoveryState,
                     LeaderEpoch = partition.LeaderEpoch,
                     PartitionEpoch = partition.PartitionEpoch,
+                    EligibleLeaderReplicas = partition.Elr.IsDefaultOrEmpty ? null : [.. partition.Elr],
+                    LastKnownElr = partition.LastKnownElr.IsDefaultOrEmpty ? null : [.. partition.LastKnownElr],
                 };
             }
             foreach (var config in Sorted(topic.Configs))

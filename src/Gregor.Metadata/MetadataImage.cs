@@ -62,7 +62,26 @@ public sealed record PartitionImage(
     int LeaderEpoch,
     int PartitionEpoch,
     ImmutableArray<int> Replicas,
-    ImmutableArray<int> Isr);
+    ImmutableArray<int> Isr)
+{
+    /// <summary>Replicas a reassignment is adding (already in <see cref="Replicas"/>); empty when none is under way.</summary>
+    public ImmutableArray<int> AddingReplicas { get; init; } = [];
+
+    /// <summary>Replicas a reassignment is removing (still in <see cref="Replicas"/>); empty when none is under way.</summary>
+    public ImmutableArray<int> RemovingReplicas { get; init; } = [];
+
+    /// <summary>
+    /// Eligible leader replicas (KIP-966): replicas that left the ISR while it was below <c>min.insync.replicas</c>, so
+    /// they still hold every record the partition committed and may lead when no ISR member can.
+    /// </summary>
+    public ImmutableArray<int> Elr { get; init; } = [];
+
+    /// <summary>Replicas that were eligible leaders and are no longer known to be (KIP-966), or the last leader when the partition went leaderless.</summary>
+    public ImmutableArray<int> LastKnownElr { get; init; } = [];
+
+    /// <summary>Recovering while a leader elected from outside the ISR has not yet said it is done.</summary>
+    public LeaderRecoveryState LeaderRecoveryState { get; init; } = LeaderRecoveryState.Recovered;
+}
 
 /// <summary>
 /// A registered broker: the endpoint clients reach it on (<see cref="Host"/>, <see cref="Port"/>: its first listener),

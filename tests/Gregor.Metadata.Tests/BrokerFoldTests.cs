@@ -55,4 +55,24 @@ public sealed class BrokerFoldTests
         Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 1, Leader = 2 }, 11));
         Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new PartitionChangeRecord { TopicId = KafkaUuid.NewRandom(new Random(1)), PartitionId = 0 }, 11));
     }
+
+    [Fact]
+    public void A_partition_change_sets_the_reassignment_lists_eligible_leaders_and_recovery_state_and_keeps_what_it_leaves_out()
+    {
+        var image = WithBrokerAndPartition();
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Replicas = [2, 3, 4], AddingReplicas = [4], RemovingReplicas = [3] }, 8);
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Isr = [2], EligibleLeaderReplicas = [3], LastKnownElr = [4] }, 9);
+        var p = image.Topic("t")!.Partitions[0];
+        Assert.Equal(("2.3.4", "4", "3", "2", "3", "4", LeaderRecoveryState.Recovered),
+            (string.Join('.', p.Replicas), string.Join('.', p.AddingReplicas), string.Join('.', p.RemovingReplicas), string.Join('.', p.Isr), string.Join('.', p.Elr), string.Join('.', p.LastKnownElr), p.LeaderRecoveryState));
+
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, Leader = 3, Isr = [3], EligibleLeaderReplicas = [], LeaderRecoveryState = (sbyte)LeaderRecoveryState.Recovering }, 10);
+        p = image.Topic("t")!.Partitions[0];
+        Assert.Equal(("", "4", LeaderRecoveryState.Recovering, "4", "3"), (string.Join('.', p.Elr), string.Join('.', p.LastKnownElr), p.LeaderRecoveryState, string.Join('.', p.AddingReplicas), string.Join('.', p.RemovingReplicas)));
+
+        image = image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, AddingReplicas = [], RemovingReplicas = [], LeaderRecoveryState = (sbyte)LeaderRecoveryState.Recovered }, 11);
+        p = image.Topic("t")!.Partitions[0];
+        Assert.Equal((0, 0, LeaderRecoveryState.Recovered), (p.AddingReplicas.Length, p.RemovingReplicas.Length, p.LeaderRecoveryState));
+        Assert.Throws<MetadataLogCorruptException>(() => image.Apply(new PartitionChangeRecord { TopicId = Topic, PartitionId = 0, LeaderRecoveryState = 2 }, 12));
+    }
 }

@@ -70,18 +70,45 @@ public sealed class BrokerPlacementTests : IDisposable
     }
 
     [Fact]
-    public async Task A_replication_factor_above_one_is_refused_while_data_is_not_replicated()
+    public async Task A_replication_factor_above_one_places_that_many_distinct_active_brokers_with_all_of_them_in_sync()
     {
         await _c.AddBrokerAsync(2);
-        var outcome = await CreateAsync("t", 1, replicationFactor: 2);
-        Assert.Equal(ErrorCode.InvalidReplicationFactor, outcome.Error);
-        Assert.Contains("replication between brokers is not supported yet", outcome.Message, StringComparison.Ordinal);
+        await _c.AddBrokerAsync(3);
+        await _c.RegisterAsync(4); // registered, never unfenced: no replica goes to it
 
-        var manual = await CreateAsync("m", -1, -1, [new PartitionAssignment(0, [1, 2])]);
-        Assert.Equal(ErrorCode.InvalidReplicationFactor, manual.Error);
+        var created = await CreateAsync("t", 6, replicationFactor: 3);
+        Assert.Equal((ErrorCode.None, (short)3, 6), (created.Error, created.ReplicationFactor, created.NumPartitions));
+        foreach (var p in _c.Image.Topic("t")!.Partitions)
+        {
+            Assert.Equal([1, 2, 3], p.Replicas.Order());
+            Assert.Equal(p.Replicas.ToArray(), p.Isr.ToArray());
+            Assert.Equal(p.Replicas[0], p.Leader);
+        }
+        Assert.Equal(3, _c.Image.Topic("t")!.Partitions.Select(p => p.Leader).Distinct().Count()); // leaders spread
 
-        var tooMany = await CreateAsync("x", 1, replicationFactor: 3);
-        Assert.Contains("only 2 broker(s) are registered", tooMany.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCode.None, (await _c.Controller.CreatePartitionsAsync([new PartitionIncrease("t", 8, null)], false)).Single().Error);
+        Assert.All(_c.Image.Topic("t")!.Partitions, p => Assert.Equal(3, p.Replicas.Length));
+
+        var manual = await CreateAsync("m", -1, -1, [new PartitionAssignment(0, [3, 1]), new PartitionAssignment(1, [2, 3])]);
+        Assert.Equal(ErrorCode.None, manual.Error);
+        Assert.Equal([3, 1], _c.Image.Topic("m")!.Partitions[0].Replicas.ToArray());
+        Assert.Equal(3, _c.Image.Topic("m")!.Partitions[0].Leader);
+    }
+
+    [Fact]
+    public async Task More_replicas_than_unfenced_brokers_is_an_invalid_replication_factor_with_the_reason()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.RegisterAsync(3); // fenced
+
+        var tooMany = await CreateAsync("x", 1, replicationFactor: 4);
+        Assert.Equal(ErrorCode.InvalidReplicationFactor, tooMany.Error);
+        Assert.Contains("The target replication factor of 4 cannot be reached because only 3 broker(s) are registered", tooMany.Message, StringComparison.Ordinal);
+
+        var fenced = await CreateAsync("y", 1, replicationFactor: 3);
+        Assert.Equal(ErrorCode.InvalidReplicationFactor, fenced.Error);
+        Assert.Contains("only 2 of the 3 registered broker(s) are unfenced", fenced.Message, StringComparison.Ordinal);
+        Assert.Null(_c.Image.Topic("y"));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ internal static class ImageDescription
             Assert.Same(t.Value, image.TopicsById[t.Value.Id]);
             text.Append(CultureInfo.InvariantCulture, $"topic {t.Key}: {t.Value.Name} {t.Value.Id}\n");
             foreach (var p in t.Value.Partitions)
-                text.Append(CultureInfo.InvariantCulture, $"  p{p.Partition} leader {p.Leader} epoch {p.LeaderEpoch} partition epoch {p.PartitionEpoch} replicas [{string.Join(",", p.Replicas)}] isr [{string.Join(",", p.Isr)}]\n");
+                text.Append(CultureInfo.InvariantCulture, $"  p{p.Partition} leader {p.Leader} epoch {p.LeaderEpoch} partition epoch {p.PartitionEpoch} replicas [{string.Join(",", p.Replicas)}] isr [{string.Join(",", p.Isr)}] adding [{string.Join(",", p.AddingReplicas)}] removing [{string.Join(",", p.RemovingReplicas)}] elr [{string.Join(",", p.Elr)}] last known elr [{string.Join(",", p.LastKnownElr)}] {p.LeaderRecoveryState}\n");
             AppendConfigs(text, "  config", t.Value.Configs);
         }
         AppendConfigs(text, "cluster config", image.ClusterConfigs);
@@ -74,6 +74,11 @@ internal static class ImageDescription
         // A partition changed after creation, a removed topic and a removed config leave no trace but their result.
         var first = image.Topic("topic-005")!;
         image = image.Apply(new PartitionRecord { TopicId = first.Id, PartitionId = 1, Replicas = [2, 1], Isr = [2], Leader = 2, LeaderEpoch = 99, PartitionEpoch = 100 }, offset++);
+        // One partition mid-reassignment, one with eligible leader replicas, one led uncleanly and still recovering.
+        var second = image.Topic("topic-006")!;
+        image = image.Apply(new PartitionChangeRecord { TopicId = second.Id, PartitionId = 0, Replicas = [1, 2, 7], AddingReplicas = [7], RemovingReplicas = [2] }, offset++);
+        image = image.Apply(new PartitionChangeRecord { TopicId = second.Id, PartitionId = 1, Isr = [2], EligibleLeaderReplicas = [1], LastKnownElr = [7] }, offset++);
+        image = image.Apply(new PartitionChangeRecord { TopicId = second.Id, PartitionId = 2, Leader = 7, Isr = [7], LeaderRecoveryState = (sbyte)LeaderRecoveryState.Recovering }, offset++);
         image = image.Apply(new RemoveTopicRecord { TopicId = image.Topic("topic-010")!.Id }, offset++);
         image = image.Apply(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Topic, ResourceName = "topic-012", Name = "retention.ms", Value = null }, offset++);
         image = image.Apply(new ConfigRecord { ResourceType = (sbyte)ConfigResourceType.Broker, ResourceName = "", Name = "log.retention.hours", Value = "5" }, offset++);

@@ -93,6 +93,62 @@ public sealed class MetadataRecordTests
     }
 
     [Fact]
+    public void PartitionRecord_round_trips_at_v2_with_reassignment_recovery_state_and_eligible_leaders()
+    {
+        var record = new PartitionRecord
+        {
+            PartitionId = 3,
+            TopicId = Topic,
+            Replicas = [1, 2, 3, 4],
+            Isr = [1],
+            RemovingReplicas = [3],
+            AddingReplicas = [4],
+            Leader = 1,
+            LeaderRecoveryState = 1,
+            LeaderEpoch = 7,
+            PartitionEpoch = 9,
+            EligibleLeaderReplicas = [2],
+            LastKnownElr = [3],
+        };
+        Assert.Equal((short)2, record.CurrentVersion);
+        var decoded = RoundTrip(record);
+        Assert.Equal((3, Topic, 1, (sbyte)1, 7, 9), (decoded.PartitionId, decoded.TopicId, decoded.Leader, decoded.LeaderRecoveryState, decoded.LeaderEpoch, decoded.PartitionEpoch));
+        Assert.Equal([1, 2, 3, 4], decoded.Replicas);
+        Assert.Equal([1], decoded.Isr);
+        Assert.Equal([3], decoded.RemovingReplicas);
+        Assert.Equal([4], decoded.AddingReplicas);
+        Assert.Equal([2], decoded.EligibleLeaderReplicas!);
+        Assert.Equal([3], decoded.LastKnownElr!);
+    }
+
+    [Fact]
+    public void PartitionRecord_v0_as_earlier_builds_stored_it_still_reads()
+    {
+        var topic = new KafkaUuid(0x0102030405060708, 0x1112131415161718);
+        byte[] stored =
+        [
+            0, 3, 0, 0,                                    // type 3, version 0
+            0, 0, 0, 2,                                    // PartitionId
+            1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, // TopicId
+            3, 0, 0, 0, 1, 0, 0, 0, 2,                     // Replicas [1, 2]
+            2, 0, 0, 0, 2,                                 // Isr [2]
+            0, 0, 0, 2,                                    // Leader
+            0, 0, 0, 5,                                    // LeaderEpoch
+            0, 0, 0, 6,                                    // PartitionEpoch
+            0,                                             // tagged fields
+        ];
+        var read = Assert.IsType<PartitionRecord>(MetadataRecordCodec.Decode(stored));
+        Assert.Equal((2, topic, 2, 5, 6), (read.PartitionId, read.TopicId, read.Leader, read.LeaderEpoch, read.PartitionEpoch));
+        Assert.Equal([1, 2], read.Replicas);
+        Assert.Equal([2], read.Isr);
+        Assert.Empty(read.RemovingReplicas);
+        Assert.Empty(read.AddingReplicas);
+        Assert.Equal((sbyte)0, read.LeaderRecoveryState);
+        Assert.Null(read.EligibleLeaderReplicas);
+        Assert.Null(read.LastKnownElr);
+    }
+
+    [Fact]
     public void UnregisterBrokerRecord_round_trips()
     {
         var decoded = RoundTrip(new UnregisterBrokerRecord { BrokerId = 6, BrokerEpoch = 1234 });

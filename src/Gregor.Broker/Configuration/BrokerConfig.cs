@@ -138,8 +138,9 @@ public sealed record GroupCoordinatorConfig
     public int OffsetsTopicNumPartitions { get; init; } = 50;
 
     /// <summary>
-    /// <c>offsets.topic.replication.factor</c>. Kafka refuses to create the topic until this many brokers are up;
-    /// Gregor caps it at the brokers registered, so a single node works with the default.
+    /// <c>offsets.topic.replication.factor</c>. As Kafka, the topic is not created until this many brokers are
+    /// registered and unfenced (FindCoordinator answers COORDINATOR_NOT_AVAILABLE meanwhile). Kafka's default, 3, except
+    /// on the implicit single node (no quorum configured), where it is 1 unless set (BrokerConfigParser).
     /// </summary>
     public short OffsetsTopicReplicationFactor { get; init; } = 3;
 

@@ -91,7 +91,16 @@ public static class BrokerConfigParser
             BrokerLifecycle = KRaftTimingParser.Lifecycle(given),
             MetadataSnapshots = KRaftTimingParser.Snapshots(given),
         };
-        return config with { Groups = GroupSettings(given), LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
+        var groups = GroupSettings(given);
+        // The single node of the README's one command is a cluster of one broker, where Kafka's default of 3 replicas
+        // for __consumer_offsets could never be placed: there the default is 1, as Kafka's shipped server.properties sets it.
+        if (config.Quorum.IsImplicitSingleNode && !given.ContainsKey(BrokerSettings.OffsetsTopicReplicationFactor))
+            groups = groups with { OffsetsTopicReplicationFactor = 1 };
+        if (given.TryGetValue(BrokerSettings.MinInsyncReplicas, out string? minIsr))
+            SettingValue.Int(BrokerSettings.MinInsyncReplicas, minIsr, 1);
+        if (given.TryGetValue(BrokerSettings.UncleanLeaderElectionEnable, out string? unclean))
+            SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean);
+        return config with { Groups = groups, LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
     }
 
     private static GroupCoordinatorConfig GroupSettings(Dictionary<string, string> given)

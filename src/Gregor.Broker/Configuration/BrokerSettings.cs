@@ -52,6 +52,9 @@ public static class BrokerSettings
     public const string BrokerHeartbeatIntervalMs = "broker.heartbeat.interval.ms";
     public const string MetadataLogMaxSnapshotIntervalMs = "metadata.log.max.snapshot.interval.ms";
     public const string MetadataLogMaxRecordBytesBetweenSnapshots = "metadata.log.max.record.bytes.between.snapshots";
+    /// <summary>Topic defaults the controller's elections read (a topic's own config, or the cluster-wide dynamic one, wins).</summary>
+    public const string MinInsyncReplicas = "min.insync.replicas";
+    public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
 
     private static readonly HashSet<string> Broker =
     [
@@ -66,6 +69,7 @@ public static class BrokerSettings
         ProcessRoles, ControllerQuorumVoters, ControllerQuorumBootstrapServers, ControllerListenerNames,
         ControllerQuorumElectionTimeoutMs, ControllerQuorumFetchTimeoutMs, ControllerQuorumElectionBackoffMaxMs,
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
+        MinInsyncReplicas, UncleanLeaderElectionEnable,
     ];
 
     public static bool IsKnown(string name) =>

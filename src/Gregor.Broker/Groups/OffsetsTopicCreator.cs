@@ -9,8 +9,9 @@ namespace Gregor.Broker.Groups;
 
 /// <summary>
 /// Creates <c>__consumer_offsets</c> through the controller the first time a coordinator is looked up, with
-/// <c>offsets.topic.num.partitions</c> partitions and one replica, placed by the controller on any live broker;
-/// <c>offsets.topic.replication.factor</c> takes effect once partitions replicate between brokers.
+/// <c>offsets.topic.num.partitions</c> partitions of <c>offsets.topic.replication.factor</c> replicas placed by the
+/// controller. As Kafka, while fewer brokers are registered and unfenced the controller refuses it
+/// (INVALID_REPLICATION_FACTOR) and FindCoordinator answers COORDINATOR_NOT_AVAILABLE, which clients retry.
 /// </summary>
 public sealed class OffsetsTopicCreator(ControllerForwarder controller, IMetadataView view, BrokerConfig config, ILogger<OffsetsTopicCreator> logger)
 {
@@ -34,9 +35,7 @@ public sealed class OffsetsTopicCreator(ControllerForwarder controller, IMetadat
             if (brokers == 0)
                 return ErrorCode.CoordinatorNotAvailable;
             GroupCoordinatorConfig groups = config.Groups;
-            // One replica until partitions replicate between brokers (a later issue): the controller refuses more
-            // once several brokers are registered rather than pretend, and groups must work meanwhile.
-            const short replicationFactor = 1;
+            short replicationFactor = groups.OffsetsTopicReplicationFactor;
             var topic = new NewTopic(OffsetsTopic.Name, groups.OffsetsTopicNumPartitions, replicationFactor, [],
                 OffsetsTopic.TopicConfigs(groups.OffsetsTopicSegmentBytes));
             IReadOnlyList<CreateTopicOutcome> outcomes = await controller.CreateTopicsAsync([topic], cancellationToken).ConfigureAwait(false);
@@ -44,8 +43,8 @@ public sealed class OffsetsTopicCreator(ControllerForwarder controller, IMetadat
             if (outcome.Error is ErrorCode.None or ErrorCode.TopicAlreadyExists)
             {
                 if (outcome.Error == ErrorCode.None)
-                    logger.LogInformation("Created {Topic} with {Partitions} partitions, replication factor {ReplicationFactor} ({Setting}={Configured} waits for partition replication)",
-                        OffsetsTopic.Name, outcome.NumPartitions, outcome.ReplicationFactor, "offsets.topic.replication.factor", groups.OffsetsTopicReplicationFactor);
+                    logger.LogInformation("Created {Topic} with {Partitions} partitions, replication factor {ReplicationFactor}",
+                        OffsetsTopic.Name, outcome.NumPartitions, outcome.ReplicationFactor);
                 return ErrorCode.None;
             }
             logger.LogWarning("Could not create {Topic}: {Error} {Message}", OffsetsTopic.Name, outcome.Error, outcome.Message);

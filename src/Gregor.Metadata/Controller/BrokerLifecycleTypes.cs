@@ -9,7 +9,14 @@ public sealed record BrokerRegistrationRequest(
     string ClusterId,
     KafkaUuid IncarnationId,
     IReadOnlyList<BrokerEndpointInfo> Endpoints,
-    string? Rack);
+    string? Rack)
+{
+    /// <summary>
+    /// The broker epoch the process had when it last shut down cleanly (BrokerRegistration v3+), or -1: it did not
+    /// (it was killed, or crashed), so its log may have lost records it had acknowledged (KIP-966).
+    /// </summary>
+    public long PreviousBrokerEpoch { get; init; } = -1;
+}
 
 /// <summary>The answer to a registration: on success the broker epoch its heartbeats must carry, else -1.</summary>
 public sealed record BrokerRegistrationOutcome(ErrorCode Error, string? Message, long BrokerEpoch)

@@ -15,6 +15,15 @@ public sealed record ControllerSettings(int NodeId)
     public int MaxPartitionsPerRequest { get; init; } = 10_000;
     /// <summary><c>broker.session.timeout.ms</c>: a broker not heard from for longer is fenced.</summary>
     public TimeSpan BrokerSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(9000);
+    /// <summary>The node's <c>min.insync.replicas</c>: a topic's, unless it or the cluster-wide dynamic config sets one.</summary>
+    public int MinInsyncReplicas { get; init; } = 1;
+    /// <summary>The node's <c>unclean.leader.election.enable</c>: a topic's, unless it or the cluster-wide dynamic config sets one.</summary>
+    public bool UncleanLeaderElectionEnable { get; init; }
+    /// <summary>
+    /// Eligible leader replicas (KIP-966; Kafka's feature <c>eligible.leader.replicas.version</c> at level 1): off by
+    /// default, as in Kafka 4.0. On, an ISR shrunk below min.insync.replicas keeps the members it lost as leader candidates.
+    /// </summary>
+    public bool EligibleLeaderReplicas { get; init; }
 }
 
 /// <summary>A topic to create: counts of -1 take the broker defaults; assignments place replicas by hand.</summary>

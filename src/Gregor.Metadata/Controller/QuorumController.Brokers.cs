@@ -69,8 +69,15 @@ public sealed partial class QuorumController
                     $"Broker {id} is already registered by a live process (incarnation {existing.IncarnationId}); a restarted broker is let in once that session expires.");
 
             // A new incarnation is a new process: whatever the old one led or held in ISRs it no longer does (its
-            // session may have run out without the check having fenced it yet), as Kafka's controller treats it.
-            if (existing is not null && !sameIncarnation) MoveLeadershipAndIsrOff(op, id);
+            // session may have run out without the check having fenced it yet), as Kafka's controller treats it. One
+            // that did not shut down cleanly (its previous epoch is not the one registered) may have lost records it
+            // acknowledged: with eligible leader replicas on, it is no eligible leader any more either (KIP-966).
+            if (!sameIncarnation)
+            {
+                bool clean = existing is not null && request.PreviousBrokerEpoch == existing.Epoch;
+                if (!clean && _settings.EligibleLeaderReplicas) DropAfterUncleanShutdown(op, id);
+                else if (existing is not null) MoveLeadershipAndIsrOff(op, id);
+            }
             long epoch = sameIncarnation ? existing!.Epoch : NextBrokerEpoch(op.Image, existing);
             op.Add(RegistrationRecord(id, request.IncarnationId, epoch, request.Endpoints, request.Rack,
                 fenced: !sameIncarnation || existing!.Fenced, inControlledShutdown: sameIncarnation && existing!.InControlledShutdown));
@@ -161,6 +168,7 @@ public sealed partial class QuorumController
             if (!op.Image.Brokers.TryGetValue(brokerId, out var broker))
                 return new Outcome(ErrorCode.BrokerIdNotRegistered, $"Broker {brokerId} is not registered.");
             MoveLeadershipAndIsrOff(op, brokerId);
+            MoveOffElr(op, brokerId);
             op.Add(new UnregisterBrokerRecord { BrokerId = brokerId, BrokerEpoch = broker.Epoch });
             _inProcessBrokers.Remove(brokerId);
             _sessions.Remove(brokerId);
@@ -200,34 +208,52 @@ public sealed partial class QuorumController
     }
 
     /// <summary>The broker leaves ISRs and leadership first (it is still registered while they are decided), then is fenced.</summary>
-    private static void Fence(PendingOperation op, BrokerRegistration broker)
+    private void Fence(PendingOperation op, BrokerRegistration broker)
     {
         MoveLeadershipAndIsrOff(op, broker.NodeId);
         op.Add(new FenceBrokerRecord { Id = broker.NodeId, Epoch = broker.Epoch });
     }
 
     /// <summary>The broker is unfenced, then leads every leaderless partition it can (one whose ISR it is in).</summary>
-    private static void Unfence(PendingOperation op, BrokerRegistration broker)
+    private void Unfence(PendingOperation op, BrokerRegistration broker)
     {
         op.Add(new UnfenceBrokerRecord { Id = broker.NodeId, Epoch = broker.Epoch });
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.Leaderless(image).ToList())
-            if (LeaderAndIsrChanges.For(image, topic, partition, removed: LeaderAndIsrChanges.None, added: broker.NodeId) is { } change)
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: broker.NodeId) is { } change)
                 op.Add(change);
     }
 
-    private static void EnterControlledShutdown(PendingOperation op, BrokerRegistration broker)
+    private void EnterControlledShutdown(PendingOperation op, BrokerRegistration broker)
     {
         if (!broker.InControlledShutdown)
             op.Add(new BrokerRegistrationChangeRecord { BrokerId = broker.NodeId, BrokerEpoch = broker.Epoch, InControlledShutdown = 1 });
         MoveLeadershipAndIsrOff(op, broker.NodeId);
     }
 
-    private static void MoveLeadershipAndIsrOff(PendingOperation op, int brokerId)
+    private void MoveLeadershipAndIsrOff(PendingOperation op, int brokerId)
     {
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsr(image, brokerId).ToList())
-            if (LeaderAndIsrChanges.For(image, topic, partition, removed: brokerId, added: LeaderAndIsrChanges.None) is { } change)
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None) is { } change)
+                op.Add(change);
+    }
+
+    /// <summary>An unregistered broker leaves the eligible leader replicas too (after the ISR changes, on the image they made).</summary>
+    private void MoveOffElr(PendingOperation op, int brokerId)
+    {
+        var image = op.Image;
+        foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
+                op.Add(change);
+    }
+
+    /// <summary>A broker back from an unclean shutdown leaves every ISR and eligible leader replica set, and leads nothing.</summary>
+    private void DropAfterUncleanShutdown(PendingOperation op, int brokerId)
+    {
+        var image = op.Image;
+        foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
                 op.Add(change);
     }
 

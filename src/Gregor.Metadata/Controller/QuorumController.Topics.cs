@@ -225,8 +225,9 @@ public sealed partial class QuorumController
     }
 
     /// <summary>
-    /// Places <paramref name="count"/> new partitions over the active (unfenced, not shutting down) brokers, striped
-    /// over racks from a random start (<see cref="StripedReplicaPlacement"/>).
+    /// Places <paramref name="count"/> new partitions of <paramref name="replicationFactor"/> replicas each over the
+    /// active (unfenced, not shutting down) brokers, striped over racks from a random start
+    /// (<see cref="StripedReplicaPlacement"/>). More replicas than active brokers is INVALID_REPLICATION_FACTOR.
     /// </summary>
     private Outcome Place(MetadataImage image, int count, int replicationFactor, out List<List<int>> placement)
     {
@@ -235,8 +236,6 @@ public sealed partial class QuorumController
         if (replicationFactor > registered)
             return new Outcome(ErrorCode.InvalidReplicationFactor,
                 $"Unable to replicate the partition {replicationFactor} time(s): The target replication factor of {replicationFactor} cannot be reached because only {registered} broker(s) are registered.");
-        if (replicationFactor > 1)
-            return ReplicationNotSupported(replicationFactor, registered);
         var usable = image.Brokers.Values.Where(b => b.IsActive).Select(b => (b.NodeId, b.Rack)).ToList();
         if (usable.Count == 0)
             return new Outcome(ErrorCode.InvalidReplicationFactor,
@@ -248,18 +247,9 @@ public sealed partial class QuorumController
         return Outcome.Ok;
     }
 
-    /// <summary>
-    /// Until partition data is replicated between brokers, a partition lives on one broker: more replicas would be
-    /// promised and not kept. (With a single broker, the count of registered brokers already says why.)
-    /// </summary>
-    private static Outcome ReplicationNotSupported(int replicationFactor, int registered) => new(ErrorCode.InvalidReplicationFactor,
-        $"Unable to replicate the partition {replicationFactor} time(s): data replication between brokers is not supported yet, so with {registered} brokers registered a partition has exactly 1 replica.");
-
-    /// <summary>A manual placement (already checked against registered brokers) must have one replica per partition for now, and an active one.</summary>
+    /// <summary>A manual placement (already checked against registered brokers) needs an active broker in each partition, to lead it.</summary>
     private static Outcome CheckManualPlacement(MetadataImage image, List<List<int>> placement, int firstPartition)
     {
-        if (placement.Count > 0 && placement[0].Count > 1)
-            return ReplicationNotSupported(placement[0].Count, image.Brokers.Count);
         for (int i = 0; i < placement.Count; i++)
             if (!placement[i].Any(r => IsActiveBroker(image, r)))
                 return new Outcome(ErrorCode.InvalidReplicationFactor,

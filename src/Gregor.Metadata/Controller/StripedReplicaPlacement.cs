@@ -37,6 +37,14 @@ internal sealed class StripedReplicaPlacement
             var replicas = new List<int>(replicationFactor);
             for (int j = 0; j < replicationFactor; j++)
                 replicas.Add(NextBroker((_firstRack + p + j) % _racks.Count, replicas));
+            // A rack a partition took several replicas from starts the next partition one broker further than this
+            // one started, so leaders still rotate when a rack holds as many brokers as a partition has replicas.
+            foreach (var rack in _racks)
+            {
+                if (rack.TakenThisPartition > 1)
+                    rack.Next = (rack.StartThisPartition + 1) % rack.Brokers.Length;
+                rack.TakenThisPartition = 0;
+            }
             placement.Add(replicas);
         }
         return placement;
@@ -52,6 +60,7 @@ internal sealed class StripedReplicaPlacement
             {
                 int broker = rack.Brokers[(rack.Next + k) % rack.Brokers.Length];
                 if (taken.Contains(broker)) continue;
+                if (rack.TakenThisPartition++ == 0) rack.StartThisPartition = rack.Next;
                 rack.Next = (rack.Next + k + 1) % rack.Brokers.Length;
                 return broker;
             }
@@ -64,5 +73,9 @@ internal sealed class StripedReplicaPlacement
         public int[] Brokers { get; } = brokers;
 
         public int Next { get; set; }
+
+        public int StartThisPartition { get; set; }
+
+        public int TakenThisPartition { get; set; }
     }
 }

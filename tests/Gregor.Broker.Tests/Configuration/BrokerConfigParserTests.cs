@@ -193,4 +193,22 @@ public sealed class BrokerConfigParserTests
     [InlineData("=value")]
     public void Overrides_must_be_name_equals_value(string assignment) =>
         Assert.Throws<BrokerConfigException>(() => BrokerConfigParser.ParseOverride(assignment));
+
+    [Fact]
+    public void The_offsets_topic_has_kafkas_three_replicas_in_a_cluster_and_one_on_the_implicit_single_node_unless_set()
+    {
+        Assert.Equal(1, Parse().Groups.OffsetsTopicReplicationFactor);
+        Assert.Equal(2, Parse("offsets.topic.replication.factor=2").Groups.OffsetsTopicReplicationFactor);
+        var voter = Parse("listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093", "process.roles=broker,controller", "node.id=1",
+            "controller.quorum.voters=1@localhost:9093", "controller.listener.names=CONTROLLER");
+        Assert.Equal(3, voter.Groups.OffsetsTopicReplicationFactor);
+    }
+
+    [Fact]
+    public void The_election_settings_are_known_and_checked()
+    {
+        Assert.Equal("2", Parse("min.insync.replicas=2", "unclean.leader.election.enable=true").Explicit["min.insync.replicas"]);
+        Assert.Contains("min.insync.replicas", Fails("min.insync.replicas=0").Message, StringComparison.Ordinal);
+        Assert.Contains("unclean.leader.election.enable", Fails("unclean.leader.election.enable=maybe").Message, StringComparison.Ordinal);
+    }
 }

@@ -143,13 +143,13 @@ public sealed class ClusterTests
         using (var consumer = Consumer(b3))
             Assert.Equal(sent.Order(), ReadAll(consumer, "spread", 4, sent.Count).Order());
 
-        // One replica per partition until data replicates: replication factor 2 is refused, saying why.
-        var refused = await TestCluster.CreateTopicAsync(b2, "twice", 1, replicationFactor: 2);
+        // More replicas than registered brokers (two here) is refused, saying why.
+        var refused = await TestCluster.CreateTopicAsync(b2, "twice", 1, replicationFactor: 3);
         Assert.Equal((short)WireError.InvalidReplicationFactor, refused.ErrorCode);
         Assert.False(string.IsNullOrWhiteSpace(refused.ErrorMessage));
         using var admin = Admin(b3);
         var thrown = await Assert.ThrowsAsync<CreateTopicsException>(() =>
-            admin.CreateTopicsAsync([new TopicSpecification { Name = "twice", NumPartitions = 1, ReplicationFactor = 2 }]));
+            admin.CreateTopicsAsync([new TopicSpecification { Name = "twice", NumPartitions = 1, ReplicationFactor = 3 }]));
         var report = Assert.Single(thrown.Results);
         Assert.Equal(ErrorCode.InvalidReplicationFactor, report.Error.Code);
         Assert.Equal(refused.ErrorMessage, report.Error.Reason);

@@ -13,11 +13,11 @@ all on 127.0.0.1 with free ports), each formatted and started from its own confi
 - A confluent-kafka consumer group bootstrapped from node 1 whose coordinator (FindCoordinator) is another node reads
   part of the topic, commits and leaves; the coordinator holds the commit; a new member resumes exactly there (no
   record read twice, none missed) and commits the end.
-- CreateTopics with replication factor 3 is refused, INVALID_REPLICATION_FACTOR with a message, through a broker
-  that forwards it and through confluent-kafka, and no such topic appears (replication is a later issue).
+- CreateTopics with replication factor 4 (more than the three brokers) is refused, INVALID_REPLICATION_FACTOR with a
+  message, through a broker that forwards it and through confluent-kafka, and no such topic appears.
 
-The nodes run with the default offsets.topic.replication.factor (3: __consumer_offsets still gets one replica
-per partition until partitions replicate) and group.initial.rebalance.delay.ms=0 (a faster first join)."""
+The nodes run with the default offsets.topic.replication.factor (3: __consumer_offsets has a replica on each node)
+and group.initial.rebalance.delay.ms=0 (a faster first join)."""
 import json
 import os
 import re
@@ -272,31 +272,31 @@ with Cluster(env("GREGOR_DLL"), scratch("cluster"), settings=SETTINGS) as cluste
         "the commit and read the other %d (no gap, nothing twice), committed the ends", group, home, coordinator,
         len(first_part), len(second_part))
 
-    # --- replication factor 3 is refused -------------------------------------------------------------------
+    # --- replication factor 4 is refused -------------------------------------------------------------------
     controller = cluster.active_controller()
     forwarder = next(n for n in nodes if n != controller)
-    replicated = unique_topic("cluster-rf3")
+    replicated = unique_topic("cluster-rf4")
     error, message = quorum_wire.create_topic_answer(cluster.nodes[forwarder].bootstrap, replicated, 3,
-                                                     replication_factor=3, timeout=20)
+                                                     replication_factor=4, timeout=20)
     check(error == INVALID_REPLICATION_FACTOR and message,
-          "CreateTopics of %s with replication factor 3 through node %d: error %d, message %r; expected "
+          "CreateTopics of %s with replication factor 4 through node %d: error %d, message %r; expected "
           "INVALID_REPLICATION_FACTOR (38) with a message", replicated, forwarder, error, message)
     # The client must outlive its futures: a handle collected at once fails them with _DESTROY.
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap_list})
     futures = admin.create_topics(
-        [NewTopic(replicated + "-c", num_partitions=3, replication_factor=3)], operation_timeout=10)
+        [NewTopic(replicated + "-c", num_partitions=3, replication_factor=4)], operation_timeout=10)
     try:
         futures[replicated + "-c"].result(timeout=30)
-        raise AssertionError("confluent-kafka created %s-c with replication factor 3" % replicated)
+        raise AssertionError("confluent-kafka created %s-c with replication factor 4" % replicated)
     except KafkaException as e:
-        check(e.args[0].code() == KafkaError.INVALID_REPLICATION_FACTOR, "confluent-kafka, replication factor 3: %s", e)
+        check(e.args[0].code() == KafkaError.INVALID_REPLICATION_FACTOR, "confluent-kafka, replication factor 4: %s", e)
         confluent_message = e.args[0].str()
     for n in nodes:
         found = cluster.metadata(n, [replicated, replicated + "-c"])
         check(found is not None and all(found.topics.get(t, (0,))[0] == 3 for t in (replicated, replicated + "-c")),
               "node %d's Metadata for the refused topics: %s", n, found and found.topics)
-    log("replication factor 3 refused through node %d (forwarded) and through confluent-kafka: 38 %r", forwarder, message)
+    log("replication factor 4 refused through node %d (forwarded) and through confluent-kafka: 38 %r", forwarder, message)
     log("3 brokers seen through each of the 3 addresses by kcat, confluent-kafka, kafkajs, Confluent.Kafka; %d-partition "
         "topic created through non-controller node %d, led by all 3; %d records produced and read back through each "
-        "address; group coordinated by node %d resumed at its commit; replication factor 3 refused (38)",
+        "address; group coordinated by node %d resumed at its commit; replication factor 4 refused (38)",
         PARTITIONS, forwarder, len(values), coordinator)
