@@ -28,6 +28,11 @@ internal sealed record PerfReport(string Kind, long Records, long Bytes, double 
 /// <summary>A one-line outcome of a change (created, deleted, ...).</summary>
 internal sealed record ActionView(string Action, string Topic, string Detail);
 
+/// <summary>One partition's outcome of an election or move: <see cref="Error"/> is null on success.</summary>
+internal sealed record PartitionOutcomeView(string Topic, int Partition, string Outcome, string? Error);
+
+internal sealed record ReassignmentView(string Topic, int Partition, IReadOnlyList<int> Replicas, IReadOnlyList<int> Adding, IReadOnlyList<int> Removing);
+
 internal sealed record RandomUuidView(string Uuid);
 
 internal sealed record StorageFormatView(string ClusterId, int NodeId, IReadOnlyList<string> Formatted, IReadOnlyList<string> AlreadyFormatted);
