@@ -13,6 +13,13 @@ public sealed class PartitionCommandTests
         (await CliRun.RunAsync(b, "topic", "create", "t", "--partitions", "2", "--replication-factor", "1")).AssertOk();
         int node = (await CliRun.RunAsync(b, "topic", "describe", "t", "-o", "json")).Json().GetProperty("partitions")[0].GetProperty("leader").GetInt32();
 
+        var described = (await CliRun.RunAsync(b, "topic", "describe", "t", "-o", "json")).Json().GetProperty("partitions");
+        Assert.All(described.EnumerateArray(), p => Assert.False(p.GetProperty("offline").GetBoolean() || p.GetProperty("underReplicated").GetBoolean()));
+        var filtered = (await CliRun.RunAsync(b, "topic", "describe", "t", "--under-replicated-partitions", "--unavailable-partitions", "-o", "json")).Json();
+        Assert.Equal(2, filtered.GetProperty("partitionCount").GetInt32());
+        Assert.Empty(filtered.GetProperty("partitions").EnumerateArray());
+        Assert.Contains("Status", (await CliRun.RunAsync(b, "topic", "describe", "t")).Out, StringComparison.Ordinal);
+
         var preferred = await CliRun.RunAsync(b, "partition", "elect", "t", "--election-type", "preferred");
         preferred.AssertOk();
         Assert.Equal(["t-0: no election needed", "t-1: no election needed"], preferred.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));

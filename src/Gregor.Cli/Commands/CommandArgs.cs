@@ -10,7 +10,8 @@ internal sealed record TopicCreateArgs(ClientTarget Target, string Topic, int Pa
 
 internal sealed record TopicListArgs(ClientTarget Target, bool ExcludeInternal);
 
-internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic);
+/// <summary>A topic's description; the filters (kafka-topics') keep only partitions under-replicated or without a leader.</summary>
+internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic, bool UnderReplicatedOnly = false, bool UnavailableOnly = false);
 
 internal sealed record TopicAlterArgs(ClientTarget Target, string Topic, IReadOnlyDictionary<string, string> SetConfigs,
     IReadOnlyList<string> DeleteConfigs);

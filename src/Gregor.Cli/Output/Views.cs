@@ -2,7 +2,14 @@ namespace Gregor.Cli.Output;
 
 // What the commands print, independent of the client's result types; the same view goes to a table or JSON.
 
-internal sealed record PartitionView(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr);
+internal sealed record PartitionView(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr)
+{
+    /// <summary>No leader: nobody can read or write the partition.</summary>
+    public bool Offline => Leader < 0;
+
+    /// <summary>Fewer in-sync replicas than replicas.</summary>
+    public bool UnderReplicated => Isr.Count < Replicas.Count;
+}
 
 internal sealed record TopicDescriptionView(string Name, int PartitionCount, int ReplicationFactor,
     IReadOnlyList<PartitionView> Partitions, IReadOnlyDictionary<string, string> Configs);
