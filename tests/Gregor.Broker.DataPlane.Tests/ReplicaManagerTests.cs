@@ -77,8 +77,11 @@ public sealed class ReplicaManagerTests
         }
         // Read at start and removed before anything could change: a crash from now on finds no marker.
         Assert.False(File.Exists(Path.Combine(dir, LogFileNames.CleanShutdownMarker)));
+        broker.Replicas.BrokerEpoch = 41;
         await broker.Replicas.StopAsync();
         Assert.True(File.Exists(Path.Combine(dir, LogFileNames.CleanShutdownMarker)));
+        // The marker holds the broker epoch, which the next registration sends as its previous epoch (KIP-966).
+        Assert.Equal(41, CleanShutdownFile.ReadBrokerEpoch(broker.Config.LogDirs));
     }
 
     [Fact]

@@ -8,11 +8,13 @@ internal sealed class ControllerFixture : IDisposable
     private readonly IReplicaCapacity? _capacity;
     private readonly MetadataSnapshotPolicy? _snapshots;
     private readonly TimeProvider _time;
+    private readonly Func<ControllerSettings, ControllerSettings> _settings;
     private MetadataLog? _log;
 
     public ControllerFixture(string? directory = null, int nodeId = 1, int seed = 42, IReplicaCapacity? capacity = null,
-        MetadataSnapshotPolicy? snapshots = null, TimeProvider? time = null)
+        MetadataSnapshotPolicy? snapshots = null, TimeProvider? time = null, Func<ControllerSettings, ControllerSettings>? settings = null)
     {
+        _settings = settings ?? (s => s);
         Directory = directory ?? Path.Combine(Path.GetTempPath(), "gregor-meta-" + Guid.NewGuid().ToString("N"));
         NodeId = nodeId;
         _capacity = capacity;
@@ -41,7 +43,7 @@ internal sealed class ControllerFixture : IDisposable
         var (log, image) = MetadataBootstrap.Open([Directory], NodeId, new Random(seed), _time, _snapshots);
         _log = log;
         Publisher = new MetadataPublisher(MetadataImage.Empty(image.ClusterId, NodeId));
-        Controller = new QuorumController(Publisher, new ControllerSettings(NodeId) { NumPartitions = 3 }, _time, new Random(seed), _capacity);
+        Controller = new QuorumController(Publisher, _settings(new ControllerSettings(NodeId) { NumPartitions = 3 }), _time, new Random(seed), _capacity);
         Controller.Activate(log, image);
         Controller.RegisterBrokerAsync(NodeId, [new BrokerEndpointInfo("PLAINTEXT", "localhost", 9092, 0)], null).GetAwaiter().GetResult();
     }

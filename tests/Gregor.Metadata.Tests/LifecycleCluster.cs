@@ -13,7 +13,7 @@ internal sealed class LifecycleCluster : IDisposable
 {
     private readonly Random _incarnations = new(7);
 
-    public LifecycleCluster() => F = new ControllerFixture(time: Clock);
+    public LifecycleCluster(Func<ControllerSettings, ControllerSettings>? settings = null) => F = new ControllerFixture(time: Clock, settings: settings);
 
     public ManualTimeProvider Clock { get; } = new();
 
@@ -30,11 +30,11 @@ internal sealed class LifecycleCluster : IDisposable
 
     public static BrokerEndpointInfo[] Endpoint(int id) => [new BrokerEndpointInfo("PLAINTEXT", $"broker{id}", 9092, 0)];
 
-    /// <summary>Registers a new incarnation of <paramref name="id"/>; asserts it succeeds.</summary>
-    public async Task<long> RegisterAsync(int id, string? rack = null)
+    /// <summary>Registers a new incarnation of <paramref name="id"/>; asserts it succeeds. <paramref name="previousEpoch"/>: the epoch of its last clean stop.</summary>
+    public async Task<long> RegisterAsync(int id, string? rack = null, long previousEpoch = -1)
     {
         var incarnation = KafkaUuid.NewRandom(_incarnations);
-        var outcome = await Controller.RegisterBrokerAsync(new BrokerRegistrationRequest(id, Image.ClusterId, incarnation, Endpoint(id), rack));
+        var outcome = await Controller.RegisterBrokerAsync(new BrokerRegistrationRequest(id, Image.ClusterId, incarnation, Endpoint(id), rack) { PreviousBrokerEpoch = previousEpoch });
         Assert.Equal(ErrorCode.None, outcome.Error);
         Epochs[id] = outcome.BrokerEpoch;
         Incarnations[id] = incarnation;

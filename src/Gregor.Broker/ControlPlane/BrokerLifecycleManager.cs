@@ -39,6 +39,8 @@ public sealed class BrokerLifecycleManager(
     private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(250);
 
     private readonly KafkaUuid _incarnation = KafkaUuid.NewRandom(Random.Shared);
+    // Read when the node is built, before the replica manager opens the logs and removes the markers.
+    private readonly long _previousBrokerEpoch = Replication.CleanShutdownFile.ReadBrokerEpoch(config.LogDirs);
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _shutDownAllowed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _wake = new(0);
@@ -145,6 +147,7 @@ public sealed class BrokerLifecycleManager(
             ClusterId = _clusterId!,
             IncarnationId = _incarnation,
             Rack = config.BrokerRack,
+            PreviousBrokerEpoch = _previousBrokerEpoch,
             Listeners = [.. ControlPlaneHost.AdvertisedEndpoints(config).Select(e => new BrokerRegistrationRequest.Listener
             {
                 Name = e.ListenerName, Host = e.Host, Port = (ushort)e.Port, SecurityProtocol = e.SecurityProtocol,
@@ -160,7 +163,9 @@ public sealed class BrokerLifecycleManager(
             return error == ErrorCode.NotController ? RetryBackoff : Interval;
         }
         Interlocked.Exchange(ref _brokerEpoch, response.BrokerEpoch);
-        logger.LogInformation("Broker {NodeId} registered with the controller: broker epoch {Epoch}, incarnation {Incarnation}", config.NodeId, response.BrokerEpoch, _incarnation);
+        replicas.BrokerEpoch = response.BrokerEpoch;
+        logger.LogInformation("Broker {NodeId} registered with the controller: broker epoch {Epoch}, incarnation {Incarnation}, previous epoch {Previous}",
+            config.NodeId, response.BrokerEpoch, _incarnation, _previousBrokerEpoch);
         return TimeSpan.Zero;
     }
 

@@ -53,6 +53,15 @@ public sealed partial class ReplicaManager : IDisposable
 
     public int NodeId => _config.NodeId;
 
+    /// <summary>The broker epoch the controller gave this broker (-1 before it registered): a clean stop writes it in the marker.</summary>
+    public long BrokerEpoch
+    {
+        get => Interlocked.Read(ref _brokerEpoch);
+        set => Interlocked.Exchange(ref _brokerEpoch, value);
+    }
+
+    private long _brokerEpoch = -1;
+
     public TimeProvider Time { get; }
 
     public IMetadataView Metadata => _metadata;
@@ -277,7 +286,7 @@ public sealed partial class ReplicaManager : IDisposable
                 continue;
             try
             {
-                File.WriteAllBytes(Path.Combine(root, LogFileNames.CleanShutdownMarker), []);
+                File.WriteAllBytes(Path.Combine(root, LogFileNames.CleanShutdownMarker), CleanShutdownFile.Content(BrokerEpoch));
                 DirectorySync.Flush(root);
                 marked++;
             }
