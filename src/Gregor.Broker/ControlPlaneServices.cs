@@ -34,6 +34,9 @@ public static class ControlPlaneServices
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, ElectLeadersHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
         services.AddSingleton<IApiHandler, AlterConfigsHandler>();
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();

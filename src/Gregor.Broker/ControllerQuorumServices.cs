@@ -31,6 +31,9 @@ public static class ControllerQuorumServices
         services.AddSingleton<IApiHandler, CreateTopicsHandler>();
         services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
         services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, ElectLeadersHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         services.AddSingleton<IApiHandler, AlterConfigsHandler>();
         return services;

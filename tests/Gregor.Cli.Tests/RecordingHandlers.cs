@@ -19,6 +19,12 @@ internal sealed class RecordingHandlers : ICommandHandlers
 
     public Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken) => Keep(args);
 
+    public Task<int> PartitionElectAsync(PartitionElectArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> PartitionReassignAsync(PartitionReassignArgs args, CancellationToken cancellationToken) => Keep(args);
+
+    public Task<int> PartitionReassignmentsAsync(PartitionReassignmentsArgs args, CancellationToken cancellationToken) => Keep(args);
+
     public Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken) => Keep(args);
 
     public Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken) => Keep(args);

@@ -71,9 +71,12 @@ internal sealed partial class ClientCommandHandlers
         var overrides = configs.Entries.Values
             .Where(c => c.Source != ConfigSource.DefaultConfig)
             .ToDictionary(c => c.Name, c => c.IsSensitive ? "(sensitive)" : c.Value ?? "(null)", StringComparer.Ordinal);
-        var partitions = topic.Partitions.Select(p => new PartitionView(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas)).ToList();
+        var partitions = topic.Partitions.Select(p => new PartitionView(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas))
+            // The filters, as kafka-topics': either one keeps the partitions it names.
+            .Where(p => !(args.UnderReplicatedOnly || args.UnavailableOnly) || (args.UnderReplicatedOnly && p.UnderReplicated) || (args.UnavailableOnly && p.Offline))
+            .ToList();
         int replicationFactor = topic.Partitions.Count > 0 ? topic.Partitions[0].Replicas.Length : 0;
-        new ResultWriter(_out, args.Target.Output).TopicDescription(new TopicDescriptionView(args.Topic, partitions.Count, replicationFactor, partitions, overrides));
+        new ResultWriter(_out, args.Target.Output).TopicDescription(new TopicDescriptionView(args.Topic, topic.Partitions.Count, replicationFactor, partitions, overrides));
         return 0;
     });
 

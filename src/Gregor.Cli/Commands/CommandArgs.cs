@@ -10,7 +10,8 @@ internal sealed record TopicCreateArgs(ClientTarget Target, string Topic, int Pa
 
 internal sealed record TopicListArgs(ClientTarget Target, bool ExcludeInternal);
 
-internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic);
+/// <summary>A topic's description; the filters (kafka-topics') keep only partitions under-replicated or without a leader.</summary>
+internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic, bool UnderReplicatedOnly = false, bool UnavailableOnly = false);
 
 internal sealed record TopicAlterArgs(ClientTarget Target, string Topic, IReadOnlyDictionary<string, string> SetConfigs,
     IReadOnlyList<string> DeleteConfigs);
@@ -18,6 +19,14 @@ internal sealed record TopicAlterArgs(ClientTarget Target, string Topic, IReadOn
 internal sealed record TopicDeleteArgs(ClientTarget Target, string Topic, bool IfExists);
 
 internal sealed record TopicAddPartitionsArgs(ClientTarget Target, string Topic, int TotalPartitions);
+
+/// <summary>An election of one partition, of a topic's partitions, or (no topic) of every partition.</summary>
+internal sealed record PartitionElectArgs(ClientTarget Target, string? Topic, int? Partition, ElectionType Type);
+
+/// <summary>A move of one partition to <see cref="Replicas"/>; null cancels the move under way.</summary>
+internal sealed record PartitionReassignArgs(ClientTarget Target, string Topic, int Partition, IReadOnlyList<int>? Replicas);
+
+internal sealed record PartitionReassignmentsArgs(ClientTarget Target, string? Topic);
 
 internal sealed record ProduceArgs(ClientTarget Target, string Topic, int? Partition, LineFormat Format, string? InputFile,
     Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
@@ -105,6 +114,12 @@ internal interface ICommandHandlers
     Task<int> TopicDeleteAsync(TopicDeleteArgs args, CancellationToken cancellationToken);
 
     Task<int> TopicAddPartitionsAsync(TopicAddPartitionsArgs args, CancellationToken cancellationToken);
+
+    Task<int> PartitionElectAsync(PartitionElectArgs args, CancellationToken cancellationToken);
+
+    Task<int> PartitionReassignAsync(PartitionReassignArgs args, CancellationToken cancellationToken);
+
+    Task<int> PartitionReassignmentsAsync(PartitionReassignmentsArgs args, CancellationToken cancellationToken);
 
     Task<int> ProduceAsync(ProduceArgs args, CancellationToken cancellationToken);
 

@@ -15,6 +15,7 @@ internal static class GregorCli
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(StorageCommand.Create(global));
         root.Subcommands.Add(TopicCommands.Create(global, handlers));
+        root.Subcommands.Add(PartitionCommands.Create(global, handlers));
         root.Subcommands.Add(ClientCommands.Produce(global, handlers));
         root.Subcommands.Add(ClientCommands.Consume(global, handlers));
         root.Subcommands.Add(GroupCommands.Create(global, handlers));

@@ -60,8 +60,11 @@ internal static class TopicCommands
     private static Command DescribeCommand(GlobalOptions global, ICommandHandlers handlers)
     {
         var name = TopicArgument();
-        var command = new Command("describe", "Show a topic's partitions, leaders, replicas and settings.") { name };
-        command.SetAction((parse, ct) => handlers.TopicDescribeAsync(new TopicDescribeArgs(global.Bind(parse), parse.GetValue(name)!), ct));
+        var underReplicated = new Option<bool>("--under-replicated-partitions") { Description = "Only partitions with fewer in-sync replicas than replicas." };
+        var unavailable = new Option<bool>("--unavailable-partitions") { Description = "Only partitions without a leader." };
+        var command = new Command("describe", "Show a topic's partitions, leaders, replicas (offline and under-replicated ones marked) and settings.") { name, underReplicated, unavailable };
+        command.SetAction((parse, ct) => handlers.TopicDescribeAsync(new TopicDescribeArgs(global.Bind(parse), parse.GetValue(name)!,
+            parse.GetValue(underReplicated), parse.GetValue(unavailable)), ct));
         return command;
     }
 

@@ -46,10 +46,11 @@ internal sealed partial class ResultWriter
         var console = Console();
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Topic: {topic.Name}  Partitions: {topic.PartitionCount}  ReplicationFactor: {topic.ReplicationFactor}"));
-        var table = new Table().AddColumns("Partition", "Leader", "Replicas", "Isr");
+        var table = new Table().AddColumns("Partition", "Leader", "Replicas", "Isr", "Status");
         foreach (var p in topic.Partitions)
         {
-            table.AddRow(Cell(p.Partition), Cell(p.Leader), Markup.Escape(string.Join(",", p.Replicas)), Markup.Escape(string.Join(",", p.Isr)));
+            string status = string.Join(", ", new[] { p.Offline ? "offline" : null, p.UnderReplicated ? "under-replicated" : null }.OfType<string>());
+            table.AddRow(Cell(p.Partition), p.Offline ? "none" : Cell(p.Leader), Markup.Escape(string.Join(",", p.Replicas)), Markup.Escape(string.Join(",", p.Isr)), status);
         }
         console.Write(table);
         if (topic.Configs.Count > 0)

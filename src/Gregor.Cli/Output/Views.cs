@@ -2,7 +2,14 @@ namespace Gregor.Cli.Output;
 
 // What the commands print, independent of the client's result types; the same view goes to a table or JSON.
 
-internal sealed record PartitionView(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr);
+internal sealed record PartitionView(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr)
+{
+    /// <summary>No leader: nobody can read or write the partition.</summary>
+    public bool Offline => Leader < 0;
+
+    /// <summary>Fewer in-sync replicas than replicas.</summary>
+    public bool UnderReplicated => Isr.Count < Replicas.Count;
+}
 
 internal sealed record TopicDescriptionView(string Name, int PartitionCount, int ReplicationFactor,
     IReadOnlyList<PartitionView> Partitions, IReadOnlyDictionary<string, string> Configs);
@@ -27,6 +34,11 @@ internal sealed record PerfReport(string Kind, long Records, long Bytes, double 
 
 /// <summary>A one-line outcome of a change (created, deleted, ...).</summary>
 internal sealed record ActionView(string Action, string Topic, string Detail);
+
+/// <summary>One partition's outcome of an election or move: <see cref="Error"/> is null on success.</summary>
+internal sealed record PartitionOutcomeView(string Topic, int Partition, string Outcome, string? Error);
+
+internal sealed record ReassignmentView(string Topic, int Partition, IReadOnlyList<int> Replicas, IReadOnlyList<int> Adding, IReadOnlyList<int> Removing);
 
 internal sealed record RandomUuidView(string Uuid);
 

@@ -14,6 +14,15 @@ public interface IAdminClient : IDisposable
     /// <exception cref="CreatePartitionsException">Some topic failed.</exception>
     Task CreatePartitionsAsync(IEnumerable<PartitionsSpecification> partitionsSpecifications, CreatePartitionsOptions? options = null);
 
+    /// <summary>Preferred or unclean leader elections (all partitions when <paramref name="partitions"/> is null, preferred only); throws <see cref="ElectLeadersException"/> when one fails (ELECTION_NOT_NEEDED is no failure).</summary>
+    Task<ElectLeadersResult> ElectLeadersAsync(ElectionType electionType, IEnumerable<TopicPartition>? partitions, ElectLeadersOptions? options = null);
+
+    /// <summary>Moves partitions to new replicas, or cancels moves (null replicas); throws <see cref="AlterPartitionReassignmentsException"/> when one fails.</summary>
+    Task AlterPartitionReassignmentsAsync(IEnumerable<PartitionReassignmentSpecification> reassignments, AlterPartitionReassignmentsOptions? options = null);
+
+    /// <summary>The reassignments under way, of <paramref name="partitions"/> or of all partitions.</summary>
+    Task<List<PartitionReassignmentInfo>> ListPartitionReassignmentsAsync(IEnumerable<TopicPartition>? partitions = null, ListPartitionReassignmentsOptions? options = null);
+
     /// <exception cref="DescribeConfigsException">Some resource failed.</exception>
     Task<List<DescribeConfigsResult>> DescribeConfigsAsync(IEnumerable<ConfigResource> resources, DescribeConfigsOptions? options = null);
 

@@ -71,6 +71,7 @@ public sealed partial class QuorumController
         if (builder.Build() is { } record)
         {
             op.Add(record);
+            CompleteReassignmentIfDone(op, topic.Id, change.Partition);
             partition = op.Image.Topic(topic.Id)!.Partitions[change.Partition];
             // The sender stays leader: it is in its new ISR and active (both checked). Only a completed reassignment
             // could move leadership here, and Gregor does not reassign yet; Kafka answers that case so.
