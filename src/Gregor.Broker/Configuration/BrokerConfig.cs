@@ -120,6 +120,9 @@ public sealed record BrokerConfig
     /// <summary>Replica fetchers and the leader's view of its followers (<c>num.replica.fetchers</c>, <c>replica.*</c>).</summary>
     public ReplicationSettings Replication { get; init; } = new();
 
+    /// <summary>The active controller's automatic preferred leader election (<c>auto.leader.rebalance.enable</c> and its knobs).</summary>
+    public LeaderBalanceSettings LeaderBalance { get; init; } = new();
+
     /// <summary><c>metadata.log.max.snapshot.interval.ms</c> and <c>metadata.log.max.record.bytes.between.snapshots</c>.</summary>
     public MetadataSnapshotSettings MetadataSnapshots { get; init; } = new();
 

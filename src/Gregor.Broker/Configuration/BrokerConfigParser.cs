@@ -94,6 +94,7 @@ public static class BrokerConfigParser
             Quorum = QuorumSettingsParser.Parse(given, config.NodeId, config.Listeners, config.AdvertisedListeners),
             BrokerLifecycle = KRaftTimingParser.Lifecycle(given),
             Replication = ReplicationSettingsParser.Parse(given),
+            LeaderBalance = LeaderBalanceSettings.Parse(given),
             MetadataSnapshots = KRaftTimingParser.Snapshots(given),
         };
         var groups = GroupSettings(given);

@@ -66,6 +66,9 @@ public static class BrokerSettings
     /// <summary>Topic defaults the controller's elections read (a topic's own config, or the cluster-wide dynamic one, wins).</summary>
     public const string MinInsyncReplicas = "min.insync.replicas";
     public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
+    public const string AutoLeaderRebalanceEnable = "auto.leader.rebalance.enable";
+    public const string LeaderImbalanceCheckIntervalSeconds = "leader.imbalance.check.interval.seconds";
+    public const string LeaderImbalancePerBrokerPercentage = "leader.imbalance.per.broker.percentage";
 
     private static readonly HashSet<string> Broker =
     [
@@ -83,6 +86,7 @@ public static class BrokerSettings
         NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
         ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
         MinInsyncReplicas, UncleanLeaderElectionEnable,
+        AutoLeaderRebalanceEnable, LeaderImbalanceCheckIntervalSeconds, LeaderImbalancePerBrokerPercentage,
     ];
 
     public static bool IsKnown(string name) =>

@@ -13,7 +13,8 @@ namespace Gregor.Broker.ControlPlane;
 /// formatted for one cluster (every voter must share the cluster id, so none invents one), opens the replicated
 /// metadata log and its Raft member, folds what commits into the published image, and runs the controller only
 /// while this node leads and its epoch's first entry has committed. While it runs, brokers whose sessions expired are
-/// fenced (<see cref="BrokerSessionExpiry"/>).
+/// fenced (<see cref="BrokerSessionExpiry"/>) and, with <c>auto.leader.rebalance.enable</c>, leadership goes back to
+/// preferred replicas (<see cref="QuorumController.BalanceLeadersAsync"/>).
 /// </summary>
 public sealed class ControllerQuorumHost(
     QuorumController controller,
@@ -26,7 +27,7 @@ public sealed class ControllerQuorumHost(
     ILogger<ControllerQuorumHost> logger) : IHostedService
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private readonly BrokerSessionExpiry _sessionExpiry = new(controller, BrokerSessionExpiry.PeriodFor(config.BrokerLifecycle), time, logger);
+    private readonly ControllerPeriodicWork[] _chores = ActiveControllerChores(controller, config, time, logger);
     private ReplicatedMetadataLog? _log;
     private volatile bool _caughtUp;
 
@@ -76,12 +77,12 @@ public sealed class ControllerQuorumHost(
             if (ready && !controller.IsActive)
             {
                 controller.Activate(log, log.CatchUp(publisher.Current));
-                _sessionExpiry.Start();
+                foreach (var chore in _chores) chore.Start();
                 logger.LogInformation("Node {NodeId} is the active controller", config.NodeId);
             }
             else if (!ready && controller.IsActive)
             {
-                await _sessionExpiry.StopAsync().ConfigureAwait(false);
+                await StopChoresAsync().ConfigureAwait(false);
                 controller.Deactivate();
                 logger.LogInformation("Node {NodeId} is no longer the active controller", config.NodeId);
             }
@@ -131,7 +132,7 @@ public sealed class ControllerQuorumHost(
         try
         {
             _log = null;
-            await _sessionExpiry.StopAsync().ConfigureAwait(false);
+            await StopChoresAsync().ConfigureAwait(false);
             controller.Deactivate();
             status.Attach(null);
         }
@@ -140,6 +141,29 @@ public sealed class ControllerQuorumHost(
             _refresh.Release();
         }
         await log.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>What the active controller runs periodically: the broker session check, and the leader rebalance when enabled.</summary>
+    internal static ControllerPeriodicWork[] ActiveControllerChores(QuorumController controller, BrokerConfig config, TimeProvider time, ILogger logger)
+    {
+        var sessions = BrokerSessionExpiry.Create(controller, BrokerSessionExpiry.PeriodFor(config.BrokerLifecycle), time, logger);
+        LeaderBalanceSettings balance = config.LeaderBalance;
+        if (!balance.Enabled)
+            return [sessions];
+        var rebalance = new ControllerPeriodicWork("Preferred leader rebalance", TimeSpan.FromSeconds(balance.CheckIntervalSeconds), async stop =>
+        {
+            var moved = await controller.BalanceLeadersAsync(balance.PerBrokerPercentage, stop).ConfigureAwait(false);
+            if (moved.Count > 0)
+                logger.LogInformation("Moved leadership of {Count} partition(s) back to their preferred replicas: {Partitions}",
+                    moved.Count, string.Join(",", moved.Take(20)));
+        }, time, logger);
+        return [sessions, rebalance];
+    }
+
+    private async Task StopChoresAsync()
+    {
+        foreach (var chore in _chores)
+            await chore.StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>The cluster id every log dir was formatted with; a quorum member never makes one up.</summary>
