@@ -15,9 +15,10 @@ consumers read while the faults ran and what one full read found after healing, 
 
 A history is plain data so the logic can be tested on synthetic ones (selftest.py):
     writes:   {producer: [event]}  event = ("invoke", value) | ("ok", value, partition, offset) | ("fail", value, why)
-              an "ok" offset below 0 is an acknowledgement without a known offset (librdkafka's idempotent producer
-              acknowledges a message implicitly, offset -1001, when a later one of its partition is acknowledged
-              after the earlier one's request timed out): acknowledged for "lost", but no position of the value
+              an "ok" offset that is None or below 0 is an acknowledgement without a known offset (librdkafka's
+              idempotent producer acknowledges a message implicitly when a later one of its partition is acknowledged
+              after the earlier one's request timed out: Confluent.Kafka reports offset -1001, confluent-kafka for
+              Python None): acknowledged for "lost", but no position of the value
     sessions: {consumer session: [(partition, offset, value)]} in the order each session read them
     final:    [(partition, offset, value)]  the full read after healing
 """
@@ -38,7 +39,7 @@ def check(writes, sessions, final, final_complete=True, duplicates_allowed=False
             if kind == "invoke":
                 attempted.add(value)
             elif kind == "ok":
-                acked[value] = (event[2], event[3])
+                acked[value] = (event[2], -1 if event[3] is None else event[3])
             elif kind == "fail":
                 failed.add(value)
 
