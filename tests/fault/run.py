@@ -349,7 +349,7 @@ def run_scenario(args):
         status = e.code if isinstance(e.code, int) else HARNESS_ERROR
         result.update({"verdict": "interrupted"})
         line = "%s interrupted (exit %s): nothing judged" % (args.scenario, status)
-    except (AssertionError, RuntimeError, OSError, subprocess.SubprocessError) as e:
+    except Exception as e:  # noqa: BLE001 -- any other error is the harness's own: exit 3 with its traceback, never 1
         result.update({"verdict": "harness error", "error": str(e)})
         line = "%s harness error: %s" % (args.scenario, str(e).splitlines()[0] if str(e) else type(e).__name__)
         traceback.print_exc()
@@ -419,9 +419,10 @@ def run_suite(args):
         started = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
-            out, code = done.stdout, done.returncode
+            out, err, code = done.stdout, done.stderr, done.returncode
         except subprocess.TimeoutExpired as e:
             out, code = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+            err = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
         last = out.strip().splitlines()[-1] if out.strip() else "(no output)"
         seconds = time.monotonic() - started
         if code == PASSED:
@@ -440,7 +441,8 @@ def run_suite(args):
                 if summary.get("evidence"):
                     print("    | histories and node logs kept in %s" % summary["evidence"])
             except (OSError, ValueError):
-                for text in out.strip().splitlines()[-30:-1]:
+                # No summary: the scenario process died; its last output and its stderr (a traceback) say why.
+                for text in out.strip().splitlines()[-30:-1] + err.strip().splitlines()[-30:]:
                     print("    | " + text)
     shutil.rmtree(summaries, ignore_errors=True)
     if not args.keep_failed and not os.listdir(evidence):

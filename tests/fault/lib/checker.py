@@ -2,7 +2,8 @@
 consumers read while the faults ran and what one full read found after healing, it counts the anomalies.
 
     lost          acknowledged, and absent from the final read
-    duplicated    one value at two or more (partition, offset) positions (reads, and the acknowledgement's own);
+    duplicated    one value at two or more (partition, offset) positions (reads, and the acknowledgement's own
+                  when it names an offset);
                   an anomaly with idempotent producers. Without idempotence a client may legitimately send a batch
                   again (librdkafka re-sends a batch whose leader changed while it was in flight, even with
                   message.send.max.retries=0), so then duplicates are counted but allowed (duplicates_allowed).
@@ -14,6 +15,10 @@ consumers read while the faults ran and what one full read found after healing, 
 
 A history is plain data so the logic can be tested on synthetic ones (selftest.py):
     writes:   {producer: [event]}  event = ("invoke", value) | ("ok", value, partition, offset) | ("fail", value, why)
+              an "ok" offset that is None or below 0 is an acknowledgement without a known offset (librdkafka's
+              idempotent producer acknowledges a message implicitly when a later one of its partition is acknowledged
+              after the earlier one's request timed out: Confluent.Kafka reports offset -1001, confluent-kafka for
+              Python None): acknowledged for "lost", but no position of the value
     sessions: {consumer session: [(partition, offset, value)]} in the order each session read them
     final:    [(partition, offset, value)]  the full read after healing
 """
@@ -34,7 +39,7 @@ def check(writes, sessions, final, final_complete=True, duplicates_allowed=False
             if kind == "invoke":
                 attempted.add(value)
             elif kind == "ok":
-                acked[value] = (event[2], event[3])
+                acked[value] = (event[2], -1 if event[3] is None else event[3])
             elif kind == "fail":
                 failed.add(value)
 
@@ -49,14 +54,15 @@ def check(writes, sessions, final, final_complete=True, duplicates_allowed=False
             read_any.add(v)
             reads_total += 1
     for v, (p, o) in acked.items():
-        at_offset[(p, o)].add(v)
+        if o >= 0:
+            at_offset[(p, o)].add(v)
 
     final_values = {v for _, _, v in final}
     lost = sorted(v for v in acked if v not in final_values)
     duplicated = {}
     for v, where in positions.items():
         claimed = set(where)
-        if v in acked:
+        if v in acked and acked[v][1] >= 0:
             claimed.add(acked[v])
         if len(claimed) > 1:
             duplicated[v] = sorted(claimed)
@@ -73,13 +79,14 @@ def check(writes, sessions, final, final_complete=True, duplicates_allowed=False
     unseen = sorted(v for v in attempted if v not in acked and v not in read_any)
     recovered = sorted(v for v in attempted if v not in acked and v in read_any)
     never_attempted = sorted(v for v in read_any if v not in attempted and v not in acked)
+    offset_unknown = sum(1 for _, o in acked.values() if o < 0)
     counts = {
         "operations": len(attempted) + reads_total,
         "attempted": len(attempted), "acknowledged": len(acked), "failed": len(failed - set(acked)),
         "indeterminate": len(attempted - set(acked) - failed), "reads": reads_total,
         "final_read": len(final), "lost": len(lost), "duplicated": len(duplicated),
         "conflicting": len(conflicting), "backwards": len(backwards), "unseen": len(unseen),
-        "recovered": len(recovered), "phantom": len(never_attempted),
+        "recovered": len(recovered), "phantom": len(never_attempted), "acknowledged_offset_unknown": offset_unknown,
     }
     judged = [k for k in ANOMALIES if not (k == "duplicated" and duplicates_allowed)]
     anomalies = sum(counts[k] for k in judged) + counts["phantom"] + (0 if final_complete else 1)
