@@ -30,7 +30,7 @@ internal sealed class ConfluentSender : ISender
             BootstrapServers = bootstrap,
             Acks = Confluent.Kafka.Acks.All,
             LingerMs = 2,
-            MessageTimeoutMs = 10000,
+            MessageTimeoutMs = 60000,
             RequestTimeoutMs = 5000,
             SocketTimeoutMs = 5000,
             TopicMetadataRefreshIntervalMs = 1000,

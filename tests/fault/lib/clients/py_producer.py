@@ -30,7 +30,7 @@ def delivered(err, msg):
         record({"f": "fail", "v": value, "e": str(err)})
 
 
-config = {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2, "message.timeout.ms": 10000,
+config = {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2, "message.timeout.ms": 60000,
           "request.timeout.ms": 5000, "socket.timeout.ms": 5000, "metadata.max.age.ms": 2000,
           "topic.metadata.refresh.interval.ms": 1000, "on_delivery": delivered}
 if idempotent:
