@@ -66,6 +66,8 @@ public static class BrokerSettings
     /// <summary>Topic defaults the controller's elections read (a topic's own config, or the cluster-wide dynamic one, wins).</summary>
     public const string MinInsyncReplicas = "min.insync.replicas";
     public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
+    /// <summary>Kafka's feature level for KIP-966 eligible leader replicas, here a node setting: 0 off, 1 on (the default).</summary>
+    public const string EligibleLeaderReplicasVersion = "eligible.leader.replicas.version";
 
     private static readonly HashSet<string> Broker =
     [
@@ -82,7 +84,7 @@ public static class BrokerSettings
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
         NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
         ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
-        MinInsyncReplicas, UncleanLeaderElectionEnable,
+        MinInsyncReplicas, UncleanLeaderElectionEnable, EligibleLeaderReplicasVersion,
     ];
 
     public static bool IsKnown(string name) =>
