@@ -66,6 +66,8 @@ public static class ControlPlaneServices
                 ? SettingValue.Int(BrokerSettings.MinInsyncReplicas, minIsr, 1) : 1,
             UncleanLeaderElectionEnable = config.Explicit.TryGetValue(BrokerSettings.UncleanLeaderElectionEnable, out string? unclean)
                 && SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean),
+            EligibleLeaderReplicas = !config.Explicit.TryGetValue(BrokerSettings.EligibleLeaderReplicasVersion, out string? elr)
+                || SettingValue.Int(BrokerSettings.EligibleLeaderReplicasVersion, elr, 0, 1) == 1,
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));

@@ -138,24 +138,29 @@ public sealed class FollowerFetchTests
     }
 
     [Fact]
-    public async Task Acks_all_after_the_isr_fell_below_min_insync_is_answered_not_enough_replicas_after_append()
+    public async Task After_the_isr_fell_below_min_insync_the_high_watermark_holds_and_acks_all_times_out()
     {
         await using var broker = new DataPlaneFixture();
         broker.Metadata.CreateTopic("r", configs: new Dictionary<string, string> { ["min.insync.replicas"] = "2" });
         TopicImage topic = Replicated(broker, "r");
 
-        Task<ProduceResponse?> produce = broker.ProduceAsync("r", 0, Batches.Create(1, Now), acks: -1, timeoutMs: 30_000);
+        Task<ProduceResponse?> produce = broker.ProduceAsync("r", 0, Batches.Create(1, Now), acks: -1, timeoutMs: 1500);
         var partition = broker.Replicas.GetPartition("r", 0)!;
         await WaitUntil(() => partition.Log.LogEndOffset == 1);
-        // The controller commits a shrink to the leader alone (partition epoch up), then the high watermark moves.
+        // The controller commits a shrink to the leader alone (partition epoch up). Below min.insync.replicas the
+        // leader's record alone is not committed (KIP-966): the high watermark stays, and the append is never acknowledged.
         broker.Metadata.PublishTopic(topic with { Partitions = [new PartitionImage(0, Leader, 3, 4, [Leader, Follower], [Leader])] });
 
         var answered = Single(await produce.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal((short)ErrorCode.NotEnoughReplicasAfterAppend, answered.ErrorCode);
-        // And the next one is refused before the append.
+        Assert.Equal((short)ErrorCode.RequestTimedOut, answered.ErrorCode);
+        Assert.Equal(0, partition.Log.HighWatermark);
+        // The next one is refused before the append; acks=1 is still answered at the append.
         var refused = Single(await broker.ProduceAsync("r", 0, Batches.Create(1, Now), acks: -1));
         Assert.Equal((short)ErrorCode.NotEnoughReplicas, refused.ErrorCode);
-        Assert.Equal(1, partition.Log.LogEndOffset);
+        var acksOne = Single(await broker.ProduceAsync("r", 0, Batches.Create(1, Now), acks: 1));
+        Assert.Equal(0, acksOne.ErrorCode);
+        Assert.Equal(1, acksOne.BaseOffset);
+        Assert.Equal(0, partition.Log.HighWatermark);
     }
 
     [Fact]

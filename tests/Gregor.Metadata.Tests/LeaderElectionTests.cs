@@ -46,6 +46,7 @@ public sealed class LeaderElectionTests : IDisposable
     [Fact]
     public async Task A_replica_outside_the_isr_leads_only_when_the_topic_allows_unclean_election_and_then_alone_and_recovering()
     {
+        Use(s => s with { EligibleLeaderReplicas = false });
         await _c.AddBrokerAsync(2);
         await _c.AddBrokerAsync(3);
         var safe = await _c.CreatePlacedAsync("safe", [2, 3]);
@@ -69,7 +70,7 @@ public sealed class LeaderElectionTests : IDisposable
     [Fact]
     public async Task The_broker_default_for_unclean_election_yields_to_a_topic_that_turns_it_off()
     {
-        Use(s => s with { UncleanLeaderElectionEnable = true });
+        Use(s => s with { UncleanLeaderElectionEnable = true, EligibleLeaderReplicas = false });
         await _c.AddBrokerAsync(2);
         await _c.AddBrokerAsync(3);
         var strict = await _c.CreatePlacedAsync("strict", [2, 3]);
@@ -87,6 +88,7 @@ public sealed class LeaderElectionTests : IDisposable
     [Fact]
     public async Task The_cluster_wide_dynamic_config_turns_unclean_election_on_for_topics_without_their_own()
     {
+        Use(s => s with { EligibleLeaderReplicas = false });
         await _c.AddBrokerAsync(2);
         await _c.AddBrokerAsync(3);
         var id = await _c.CreatePlacedAsync("t", [2, 3]);
@@ -102,6 +104,7 @@ public sealed class LeaderElectionTests : IDisposable
     [Fact]
     public async Task A_leaderless_partition_is_led_uncleanly_by_a_replica_that_comes_back_when_allowed()
     {
+        Use(s => s with { EligibleLeaderReplicas = false });
         await _c.AddBrokerAsync(2);
         await _c.AddBrokerAsync(3);
         var id = await _c.CreatePlacedAsync("risky", [2, 3]);
@@ -135,6 +138,29 @@ public sealed class LeaderElectionTests : IDisposable
         await _c.HeartbeatAsync(2, wantFence: true);
         Assert.Equal(afterLeaderLoss, State("t"));
         Assert.Empty(_c.Partition("t", 0).LastKnownElr);
+    }
+
+    [Fact]
+    public async Task By_default_the_last_isr_member_lost_gives_way_to_an_eligible_leader_and_cannot_return_after_an_unclean_restart()
+    {
+        // No settings: eligible leader replicas are on, as in a new Kafka 4.x cluster.
+        await _c.AddBrokerAsync(2);
+        await _c.AddBrokerAsync(3);
+        await _c.AddBrokerAsync(4);
+        var id = await _c.CreatePlacedAsync("t", [2, 3, 4]);
+        await SetTopicConfigAsync("t", "min.insync.replicas", "2");
+        await ShrinkAsync("t", id, 2);
+        Assert.Equal("leader 2 isr [2] elr [3,4] Recovered", State("t"));
+
+        // The last ISR member is lost: an eligible leader takes over cleanly.
+        await _c.HeartbeatAsync(2, wantFence: true);
+        Assert.Equal("leader 3 isr [3] elr [2,4] Recovered", State("t"));
+
+        // The old leader comes back from an unclean shutdown (its unflushed tail may be gone): it is no candidate any more.
+        await _c.RegisterAsync(2, previousEpoch: -1);
+        Assert.Equal("leader 3 isr [3] elr [4] Recovered", State("t"));
+        Assert.False((await _c.HeartbeatAsync(2)).IsFenced);
+        Assert.Equal(3, _c.Partition("t", 0).Leader);
     }
 
     [Fact]
@@ -181,6 +207,7 @@ public sealed class LeaderElectionTests : IDisposable
     [Fact]
     public async Task With_eligible_leader_replicas_off_an_unclean_restart_changes_nothing_more_than_a_new_process_does()
     {
+        Use(s => s with { EligibleLeaderReplicas = false });
         await _c.AddBrokerAsync(2);
         await _c.AddBrokerAsync(3);
         await _c.CreatePlacedAsync("t", [2, 3]);

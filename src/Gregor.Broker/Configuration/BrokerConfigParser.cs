@@ -106,6 +106,8 @@ public static class BrokerConfigParser
             SettingValue.Int(BrokerSettings.MinInsyncReplicas, minIsr, 1);
         if (given.TryGetValue(BrokerSettings.UncleanLeaderElectionEnable, out string? unclean))
             SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean);
+        if (given.TryGetValue(BrokerSettings.EligibleLeaderReplicasVersion, out string? elr))
+            SettingValue.Int(BrokerSettings.EligibleLeaderReplicasVersion, elr, 0, 1);
         return config with { Groups = groups, LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
     }
 

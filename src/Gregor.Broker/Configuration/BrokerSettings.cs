@@ -69,6 +69,8 @@ public static class BrokerSettings
     public const string AutoLeaderRebalanceEnable = "auto.leader.rebalance.enable";
     public const string LeaderImbalanceCheckIntervalSeconds = "leader.imbalance.check.interval.seconds";
     public const string LeaderImbalancePerBrokerPercentage = "leader.imbalance.per.broker.percentage";
+    /// <summary>Kafka's feature level for KIP-966 eligible leader replicas, here a node setting: 0 off, 1 on (the default).</summary>
+    public const string EligibleLeaderReplicasVersion = "eligible.leader.replicas.version";
 
     private static readonly HashSet<string> Broker =
     [
@@ -85,7 +87,7 @@ public static class BrokerSettings
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
         NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
         ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
-        MinInsyncReplicas, UncleanLeaderElectionEnable,
+        MinInsyncReplicas, UncleanLeaderElectionEnable, EligibleLeaderReplicasVersion,
         AutoLeaderRebalanceEnable, LeaderImbalanceCheckIntervalSeconds, LeaderImbalancePerBrokerPercentage,
     ];
 

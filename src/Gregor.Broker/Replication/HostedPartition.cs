@@ -128,7 +128,8 @@ public sealed partial class HostedPartition
     /// <summary>
     /// As leader, moves the high watermark to the smallest end offset of the in-sync replicas (this broker's log end
     /// offset when it is the only one) and wakes followers' fetches waiting for the log to grow. Called after every
-    /// append as leader and every follower fetch.
+    /// append as leader and every follower fetch. Not while the ISR is under min.insync.replicas (KIP-966): what the
+    /// leader alone holds is not committed, so a restart that loses its unflushed tail loses nothing acknowledged.
     /// </summary>
     internal void MaybeAdvanceHighWatermark()
     {
@@ -138,7 +139,7 @@ public sealed partial class HostedPartition
         {
             if (_leader is not { } leader || IsRemoved)
                 return;
-            long highWatermark = leader.HighWatermark(Log.LogEndOffset);
+            long highWatermark = leader.IsUnderMinIsr(Settings.MinInsyncReplicas) ? -1 : leader.HighWatermark(Log.LogEndOffset);
             if (highWatermark >= 0)
                 Log.MaybeIncrementHighWatermark(highWatermark);
         }

@@ -80,6 +80,14 @@ public sealed class PartitionReplicas
         return lowest;
     }
 
+    /// <summary>
+    /// Whether the committed ISR (the leader's own count, as KIP-966 has it) is smaller than
+    /// <paramref name="minInsyncReplicas"/>, capped at the replicas there are (so one replica alone is never under it).
+    /// While under it the high watermark stays put: the members the ISR lost become eligible leader replicas on the
+    /// controller, and they can only stand in for the ISR if nothing was committed without them.
+    /// </summary>
+    public bool IsUnderMinIsr(int minInsyncReplicas) => Isr.Length < Math.Min(minInsyncReplicas, _followers.Length + 1);
+
     /// <summary>Members of the committed ISR (the leader aside) not caught up within <paramref name="lagTimeMaxMs"/>.</summary>
     public ImmutableArray<int> OutOfSyncReplicas(long leaderLogEndOffset, long nowMs, long lagTimeMaxMs)
     {

@@ -20,10 +20,11 @@ public sealed record ControllerSettings(int NodeId)
     /// <summary>The node's <c>unclean.leader.election.enable</c>: a topic's, unless it or the cluster-wide dynamic config sets one.</summary>
     public bool UncleanLeaderElectionEnable { get; init; }
     /// <summary>
-    /// Eligible leader replicas (KIP-966; Kafka's feature <c>eligible.leader.replicas.version</c> at level 1): off by
-    /// default, as in Kafka 4.0. On, an ISR shrunk below min.insync.replicas keeps the members it lost as leader candidates.
+    /// Eligible leader replicas (KIP-966; Kafka's feature <c>eligible.leader.replicas.version</c> at level 1): on by
+    /// default, as a new Kafka 4.x cluster has it. An ISR shrunk below min.insync.replicas keeps the members it lost as
+    /// leader candidates (the leader holds its high watermark meanwhile, so they hold every committed record).
     /// </summary>
-    public bool EligibleLeaderReplicas { get; init; }
+    public bool EligibleLeaderReplicas { get; init; } = true;
 }
 
 /// <summary>A topic to create: counts of -1 take the broker defaults; assignments place replicas by hand.</summary>

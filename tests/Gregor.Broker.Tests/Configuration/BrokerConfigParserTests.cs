@@ -210,5 +210,7 @@ public sealed class BrokerConfigParserTests
         Assert.Equal("2", Parse("min.insync.replicas=2", "unclean.leader.election.enable=true").Explicit["min.insync.replicas"]);
         Assert.Contains("min.insync.replicas", Fails("min.insync.replicas=0").Message, StringComparison.Ordinal);
         Assert.Contains("unclean.leader.election.enable", Fails("unclean.leader.election.enable=maybe").Message, StringComparison.Ordinal);
+        Assert.Equal("0", Parse("eligible.leader.replicas.version=0").Explicit["eligible.leader.replicas.version"]);
+        Assert.Contains("eligible.leader.replicas.version", Fails("eligible.leader.replicas.version=2").Message, StringComparison.Ordinal);
     }
 }

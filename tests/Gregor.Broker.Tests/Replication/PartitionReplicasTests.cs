@@ -40,6 +40,26 @@ public sealed class PartitionReplicasTests
     }
 
     [Fact]
+    public void The_committed_isr_below_min_insync_replicas_is_under_it_and_a_lone_replica_never_is()
+    {
+        var replicas = ThreeInSync();
+        Assert.False(replicas.IsUnderMinIsr(2));
+        Assert.False(replicas.IsUnderMinIsr(4)); // capped at the three replicas there are
+
+        // A shrink in flight counts only once committed, as the high watermark counts the committed ISR.
+        replicas.RecordFetch(2, 100, 100, 1001);
+        Assert.NotNull(replicas.ProposeShrink(100, 1000 + LagMax + 1, LagMax));
+        Assert.False(replicas.IsUnderMinIsr(2));
+        Assert.True(replicas.ApplyCommittedIsr([1], 8));
+        Assert.True(replicas.IsUnderMinIsr(2));
+        Assert.False(replicas.IsUnderMinIsr(1));
+
+        var alone = new PartitionReplicas(1, 5, 7, [1], [1], 0, 1000);
+        Assert.False(alone.IsUnderMinIsr(1));
+        Assert.False(alone.IsUnderMinIsr(2));
+    }
+
+    [Fact]
     public void A_fetch_from_a_broker_that_is_not_a_replica_is_not_recorded()
     {
         var replicas = ThreeInSync();
