@@ -146,13 +146,15 @@ public sealed class PartitionReplicas
 
     /// <summary>
     /// An ISR the controller committed (from the image, or an AlterPartition answer) at <paramref name="partitionEpoch"/>;
-    /// an older one than this leader has seen is ignored. Ends any change in flight.
+    /// an older one than this leader has seen is ignored. A newer one ends any change in flight; the same one does not:
+    /// every image published re-applies it, and a change the controller refused as based on an old partition epoch
+    /// must wait for the newer epoch rather than be asked again at once (which spun on the controller).
     /// </summary>
     public bool ApplyCommittedIsr(IReadOnlyList<int> isr, int partitionEpoch)
     {
         if (partitionEpoch < PartitionEpoch)
             return false;
-        if (partitionEpoch == PartitionEpoch && Pending is null && Isr.SequenceEqual(isr))
+        if (partitionEpoch == PartitionEpoch && Isr.SequenceEqual(isr))
             return false;
         Isr = [.. isr];
         PartitionEpoch = partitionEpoch;

@@ -161,4 +161,21 @@ public sealed class PartitionReplicasTests
         Assert.False(replicas.ApplyCommittedIsr([1], 6));
         Assert.Equal<int>([1, 2, 3], replicas.Isr);
     }
+
+    [Fact]
+    public void A_change_waiting_for_newer_metadata_is_kept_when_an_image_repeats_the_same_partition_epoch()
+    {
+        var replicas = ThreeInSync();
+        replicas.RecordFetch(2, 100, 100, 1000);
+        IsrChange shrink = replicas.ProposeShrink(100, 50_000, LagMax)!;
+
+        // Any other metadata change publishes an image that re-applies this partition as it was.
+        Assert.False(replicas.ApplyCommittedIsr([1, 2, 3], replicas.PartitionEpoch));
+        Assert.Same(shrink, replicas.Pending);
+        Assert.Null(replicas.ProposeShrink(100, 60_000, LagMax));
+
+        // The newer partition epoch the controller had ends it.
+        Assert.True(replicas.ApplyCommittedIsr([1, 2], replicas.PartitionEpoch + 1));
+        Assert.Null(replicas.Pending);
+    }
 }
