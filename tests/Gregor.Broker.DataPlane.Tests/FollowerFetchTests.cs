@@ -124,6 +124,24 @@ public sealed class FollowerFetchTests
     }
 
     [Fact]
+    public async Task A_leaders_append_is_stamped_with_the_epoch_it_leads_at_and_a_deposed_leader_appends_nothing()
+    {
+        await using var broker = new DataPlaneFixture();
+        Replicated(broker, "stamp", epoch: 7);
+        var partition = broker.Replicas.GetPartition("stamp", 0)!;
+
+        var appended = partition.AppendAsLeader(Batches.Create(2, Now), 9, Now);
+        Assert.Equal((ErrorCode.None, 7), (appended.Error, appended.LeaderEpoch));
+        Assert.Equal(7, partition.Log.LatestEpoch);
+
+        // Deposed: the image now names the follower at epoch 8; nothing may be written here, least of all under epoch 8.
+        Replicated(broker, "stamp", epoch: 8, leader: Follower);
+        var refused = partition.AppendAsLeader(Batches.Create(1, Now), 9, Now);
+        Assert.Equal((ErrorCode.NotLeaderOrFollower, -1), (refused.Error, refused.LeaderEpoch));
+        Assert.Equal((2L, 7), (partition.Log.LogEndOffset, partition.Log.LatestEpoch));
+    }
+
+    [Fact]
     public async Task A_consumers_long_poll_is_woken_and_refused_when_leadership_moves()
     {
         await using var broker = new DataPlaneFixture();

@@ -81,8 +81,6 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                     anyError = true;
                     continue;
                 }
-                // The epoch the append happens under: an acks=-1 answer is a success only if this broker still leads at it.
-                int leaderEpoch = partition.State?.LeaderEpoch ?? -1;
                 PartitionAppendOutcome outcome = Append(partition, data.Records, version, now);
                 if (outcome.Error != ErrorCode.None)
                 {
@@ -101,7 +99,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;
                 partitionResponse.LogStartOffset = outcome.LogStartOffset;
                 if (acks == -1)
-                    (pending ??= []).Add(new PendingAck(partition, outcome.LastOffset + 1, leaderEpoch, partitionResponse));
+                    (pending ??= []).Add(new PendingAck(partition, outcome.LastOffset + 1, outcome.LeaderEpoch, partitionResponse));
             }
         }
         if (anyError)

@@ -14,6 +14,9 @@ public readonly record struct PartitionAppendOutcome(
     long LogStartOffset,
     IReadOnlyList<RecordError>? RecordErrors)
 {
+    /// <summary>The leader epoch the records were appended under (-1 when nothing was appended).</summary>
+    public int LeaderEpoch { get; init; } = -1;
+
     public static PartitionAppendOutcome Failed(ErrorCode error, string? message, IReadOnlyList<RecordError>? recordErrors = null) =>
         new(error, message, -1, -1, -1, -1, recordErrors);
 }
@@ -35,7 +38,18 @@ public sealed partial class HostedPartition
         ProducedBatchesCheck check = ProducedBatchChecks.Check(records, settings, produceVersion, nowMs);
         if (check.Error != ErrorCode.None)
             return PartitionAppendOutcome.Failed(check.Error, check.Message, check.RecordErrors);
-        PartitionAppendOutcome outcome = Append(records, State?.LeaderEpoch ?? RecordBatchHeader.NoPartitionLeaderEpoch);
+        PartitionAppendOutcome outcome;
+        // Leadership cannot change during the append: the batch is stamped with the epoch this broker leads at, and an
+        // image deposing it waits until the batch is in the log, where truncation on becoming a follower finds it. A
+        // batch stamped with a successor's epoch after this broker lost leadership would escape that truncation and
+        // leave the replicas' logs different at the same offsets.
+        lock (_transitionLock)
+        {
+            int leaderEpoch = LeaderEpochIfLeader;
+            if (leaderEpoch < 0 || IsRemoved)
+                return PartitionAppendOutcome.Failed(ErrorCode.NotLeaderOrFollower, "This broker no longer leads the partition.");
+            outcome = Append(records, leaderEpoch) with { LeaderEpoch = leaderEpoch };
+        }
         if (outcome.Error == ErrorCode.None)
             MaybeAdvanceHighWatermark();
         return outcome;
