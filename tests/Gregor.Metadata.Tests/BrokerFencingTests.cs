@@ -5,7 +5,9 @@ namespace Gregor.Metadata.Tests;
 public sealed class BrokerFencingTests : IDisposable
 {
     private static readonly TimeSpan PastTheSession = TimeSpan.FromSeconds(10);
-    private readonly LifecycleCluster _c = new();
+    // Kafka's rules without eligible leader replicas (the last ISR member stays in the ISR when fenced); with them, on
+    // by default, that member becomes an eligible leader instead (LeaderElectionTests).
+    private readonly LifecycleCluster _c = new(s => s with { EligibleLeaderReplicas = false });
 
     public void Dispose() => _c.Dispose();
 
