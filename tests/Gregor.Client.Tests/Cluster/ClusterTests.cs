@@ -70,16 +70,6 @@ public sealed class ClusterTests
         return new ProducerBuilder<string, string>(config).Build();
     }
 
-    private static IConsumer<string, string> Consumer(params ClusterNode[] bootstrap)
-    {
-        var config = new ConsumerConfig { BootstrapServers = string.Join(",", bootstrap.Select(n => n.Bootstrap)) };
-        config.Set("fetch.max.wait.ms", "100");
-        config.Set("retry.backoff.ms", "50");
-        config.Set("reconnect.backoff.ms", "50");
-        config.Set("reconnect.backoff.max.ms", "200");
-        return new ConsumerBuilder<string, string>(config).Build();
-    }
-
     private static IAdminClient Admin(params ClusterNode[] bootstrap) =>
         new AdminClientBuilder(new AdminClientConfig { BootstrapServers = string.Join(",", bootstrap.Select(n => n.Bootstrap)) }).Build();
 
@@ -140,7 +130,7 @@ public sealed class ClusterTests
         using (var producer = Producer(b2))
             sent = await ProduceAllAsync(producer, "spread", 4, 40, "spread");
         sent.AddRange(["direct-2", "direct-3"]);
-        using (var consumer = Consumer(b3))
+        using (var consumer = ClusterClients.Consumer(b3))
             Assert.Equal(sent.Order(), ReadAll(consumer, "spread", 4, sent.Count).Order());
 
         // More replicas than registered brokers (two here) is refused, saying why.
@@ -184,7 +174,7 @@ public sealed class ClusterTests
         await b3.RestartAsync();
         Assert.Equal(leaders, await WaitForLeadersAsync(cluster, "moving", 4, b2, b3));
         await WaitForBrokersAsync(cluster, 2, 3);
-        using (var consumer = Consumer(b2))
+        using (var consumer = ClusterClients.Consumer(b2))
             Assert.Equal(sent.Order(), ReadAll(consumer, "moving", 4, sent.Count).Order());
     }
 
@@ -252,7 +242,7 @@ public sealed class ClusterTests
         List<string> sent;
         using (var producer = Producer(survivors))
             sent = await ProduceAllAsync(producer, "after", 4, 20, "after");
-        using (var consumer = Consumer(survivors))
+        using (var consumer = ClusterClients.Consumer(survivors))
             Assert.Equal(sent.Order(), ReadAll(consumer, "after", 4, sent.Count).Order());
     }
 

@@ -25,16 +25,6 @@ public sealed class ReplicationTests
         return new ProducerBuilder<string, string>(config).Build();
     }
 
-    private static IConsumer<string, string> Consumer(params ClusterNode[] bootstrap)
-    {
-        var config = new ConsumerConfig { BootstrapServers = string.Join(",", bootstrap.Select(n => n.Bootstrap)) };
-        config.Set("fetch.max.wait.ms", "100");
-        config.Set("retry.backoff.ms", "50");
-        config.Set("reconnect.backoff.ms", "50");
-        config.Set("reconnect.backoff.max.ms", "200");
-        return new ConsumerBuilder<string, string>(config).Build();
-    }
-
     private static async Task<List<string>> ProduceAllAsync(IProducer<string, string> producer, string topic, int count, string prefix)
     {
         var sent = new List<Task<DeliveryResult<string, string>>>();
@@ -136,7 +126,7 @@ public sealed class ReplicationTests
         using (var producer = Producer(b2))
             sent = await ProduceAllAsync(producer, "copied", 200, "r");
         await AssertReplicasIdenticalAsync(cluster, "copied", 200);
-        using (var consumer = Consumer(b2))
+        using (var consumer = ClusterClients.Consumer(b2))
             Assert.Equal(sent, ReadAll(consumer, "copied", sent.Count));
     }
 
@@ -166,7 +156,7 @@ public sealed class ReplicationTests
             acknowledged.AddRange(await ProduceAllAsync(producer, "failover", 100, "after"));
         }
         await AssertReplicasIdenticalAsync(cluster, "failover", 300);
-        using var consumer = Consumer(cluster.Brokers.ToArray());
+        using var consumer = ClusterClients.Consumer(cluster.Brokers.ToArray());
         List<string> read = ReadAll(consumer, "failover", acknowledged.Count);
         Assert.Equal(acknowledged.Order(StringComparer.Ordinal), read.Order(StringComparer.Ordinal));
     }
@@ -200,7 +190,7 @@ public sealed class ReplicationTests
         await old.RestartAsync();
         await AssertReplicasIdenticalAsync(cluster, "divergent", 100);
         Assert.NotEmpty(cluster.LogLines(first, "Truncated divergent-0 from 55 to 50"));
-        using var consumer = Consumer(cluster.Brokers.ToArray());
+        using var consumer = ClusterClients.Consumer(cluster.Brokers.ToArray());
         Assert.Equal(acknowledged.Order(StringComparer.Ordinal), ReadAll(consumer, "divergent", acknowledged.Count).Order(StringComparer.Ordinal));
     }
 
@@ -229,7 +219,7 @@ public sealed class ReplicationTests
         await cluster.EventuallyAsync(() => Isr().Length == 3, $"node {follower.Id} rejoins the ISR", () => string.Join(",", Isr()));
         acknowledged.AddRange(await ProduceAllAsync(producer, "lagging", 20, "third"));
         await AssertReplicasIdenticalAsync(cluster, "lagging", 60);
-        using var consumer = Consumer(cluster.Brokers.ToArray());
+        using var consumer = ClusterClients.Consumer(cluster.Brokers.ToArray());
         Assert.Equal(acknowledged, ReadAll(consumer, "lagging", acknowledged.Count));
     }
 }
