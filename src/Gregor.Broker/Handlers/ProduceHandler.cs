@@ -225,13 +225,19 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
 
     private void LogErrors(RequestContext context, ProduceResponse response)
     {
-        if (!logger.IsEnabled(LogLevel.Debug))
-            return;
         foreach (TopicProduceResponse topic in response.Responses)
         {
             foreach (PartitionProduceResponse partition in topic.PartitionResponses)
             {
-                if (partition.ErrorCode != 0)
+                if (IsProducerStateRefusal((ErrorCode)partition.ErrorCode) && _producerStateLog.TryTake(replicas.NowMs, out int suppressed))
+                {
+                    // Rare with a well-behaved producer and the first sign of lost or diverged producer state after a
+                    // failover, so it is worth an operator's eye; a client repeating one could flood, hence the limit.
+                    logger.LogInformation("Produce v{Version} from {Peer} ({Client}) to {Topic}-{Partition} refused: {Error} {Message} ({Suppressed} such lines suppressed before)",
+                        context.ApiVersion, context.Peer, context.ClientId, topic.Name, partition.Index, (ErrorCode)partition.ErrorCode,
+                        partition.ErrorMessage, suppressed);
+                }
+                else if (partition.ErrorCode != 0 && logger.IsEnabled(LogLevel.Debug))
                 {
                     logger.LogDebug("Produce v{Version} from {Peer} ({Client}) to {Topic}-{Partition}: {Error} {Message}", context.ApiVersion,
                         context.Peer, context.ClientId, topic.Name, partition.Index, (ErrorCode)partition.ErrorCode, partition.ErrorMessage);
@@ -239,6 +245,11 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
             }
         }
     }
+
+    private static bool IsProducerStateRefusal(ErrorCode error) =>
+        error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.InvalidProducerEpoch or ErrorCode.UnknownProducerId;
+
+    private readonly LogLineBudget _producerStateLog = new(linesPerSecond: 10);
 
     private readonly record struct PendingAck(HostedPartition Partition, long RequiredHighWatermark, int LeaderEpoch, PartitionProduceResponse Response);
 }

@@ -62,7 +62,14 @@ public sealed partial class HostedPartition
             // ProducedBatchChecks has just checked these bytes' CRCs; the log checks framing and headers only.
             LeaderAppendResult result = Log.AppendAsLeader(records, leaderEpoch, crcVerified: true);
             if (!result.Succeeded)
-                return PartitionAppendOutcome.Failed(result.Error, result.ErrorMessage);
+            {
+                // A sequence or epoch refusal is judged against state the producer cannot see; the log's position
+                // beside it is what tells a retry after a failover from a real gap.
+                string? message = result.Error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.InvalidProducerEpoch
+                    ? $"{result.ErrorMessage} (leader epoch {leaderEpoch}, log end {Log.LogEndOffset}, high watermark {Log.HighWatermark})"
+                    : result.ErrorMessage;
+                return PartitionAppendOutcome.Failed(result.Error, message);
+            }
             LogAppendResult appended = result.Appended;
             return new PartitionAppendOutcome(ErrorCode.None, null, appended.FirstOffset, appended.LastOffset,
                 appended.LogAppendTime, appended.LogStartOffset, null);
