@@ -233,6 +233,25 @@ public sealed class FetchTests
     }
 
     [Fact]
+    public async Task A_leader_that_may_have_been_deposed_answers_beyond_its_end_with_not_leader_rather_than_out_of_range()
+    {
+        await using var broker = await WithBatchesAsync("t", 1, 3, 10);
+        broker.Replicas.SessionLease.Lapse();
+
+        var beyond = Single(await broker.FetchAsync("t", 0, 4));
+        var below = Single(await broker.FetchAsync("t", 0, 1));
+
+        // A successor may have written past this log's end: a client without leader epochs would reset its position.
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, beyond.ErrorCode);
+        // What this log has is served still, as Kafka's leader does while its controller is away.
+        Assert.Equal(0, below.ErrorCode);
+        Assert.Equal(2, Batches.Read(below.Records!.Value).Count);
+
+        broker.Replicas.SessionLease.Renew(broker.Replicas.Time.GetTimestamp(), TimeSpan.FromSeconds(30));
+        Assert.Equal((short)ErrorCode.OffsetOutOfRange, Single(await broker.FetchAsync("t", 0, 4)).ErrorCode);
+    }
+
+    [Fact]
     public async Task A_long_poll_with_no_data_times_out_empty()
     {
         await using var broker = await WithBatchesAsync("t", 1, 0, 10);

@@ -325,6 +325,26 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task A_leader_that_may_have_been_deposed_answers_a_sequence_gap_with_not_leader()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("idem-lapsed");
+        long now = Now;
+        Single(await broker.ProduceAsync("idem-lapsed", 0, Batches.Create(3, now, producerId: 42, producerEpoch: 0, baseSequence: 0)));
+        broker.Replicas.SessionLease.Lapse();
+
+        // The producer's next batches may have gone to a successor: the gap is this broker's staleness, not the producer's.
+        var gap = Single(await broker.ProduceAsync("idem-lapsed", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
+        var next = Single(await broker.ProduceAsync("idem-lapsed", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 3)));
+
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, gap.ErrorCode);
+        Assert.Equal((0, 3L), (next.ErrorCode, next.BaseOffset));
+        broker.Replicas.SessionLease.Renew(broker.Replicas.Time.GetTimestamp(), TimeSpan.FromSeconds(30));
+        var renewedGap = Single(await broker.ProduceAsync("idem-lapsed", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
+        Assert.Equal((short)ErrorCode.OutOfOrderSequenceNumber, renewedGap.ErrorCode);
+    }
+
+    [Fact]
     public async Task A_retry_after_a_broker_restart_still_gets_the_first_offsets()
     {
         await using var broker = new DataPlaneFixture();

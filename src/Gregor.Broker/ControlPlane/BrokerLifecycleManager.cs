@@ -182,11 +182,13 @@ public sealed class BrokerLifecycleManager(
             WantFence = !ReadyToServe(image) && !wantShutDown,
             WantShutDown = wantShutDown,
         };
+        long sent = time.GetTimestamp();
         var response = await _controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
             cancellationToken, RequestTimeout).ConfigureAwait(false);
         var error = (ErrorCode)response.ErrorCode;
         if (error == ErrorCode.StaleBrokerEpoch)
         {
+            replicas.SessionLease.Lapse();
             logger.LogWarning("Broker {NodeId}: the controller no longer knows broker epoch {Epoch}; registering again", config.NodeId, BrokerEpoch);
             Interlocked.Exchange(ref _brokerEpoch, -1);
             return TimeSpan.Zero;
@@ -199,6 +201,10 @@ public sealed class BrokerLifecycleManager(
         if (response.IsFenced != IsFenced)
             logger.LogInformation(response.IsFenced ? "Broker {NodeId} is fenced by the controller" : "Broker {NodeId} is unfenced: it serves its partitions", config.NodeId);
         Volatile.Write(ref _fenced, response.IsFenced);
+        if (response.IsFenced)
+            replicas.SessionLease.Lapse();
+        else
+            replicas.SessionLease.Renew(sent, TimeSpan.FromMilliseconds(config.BrokerLifecycle.SessionTimeoutMs));
         if (!gate.IsOpen && ReadyToServe(image))
         {
             gate.Open();

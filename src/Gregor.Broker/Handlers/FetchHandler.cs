@@ -70,7 +70,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
             ReadCommitted: version >= 4 && request.IsolationLevel == ReadCommitted,
             ReplicaId: replicaId,
             Now: replicas.Time,
-            DivergenceChecks: version >= FetchDivergence.FirstVersion);
+            DivergenceChecks: version >= FetchDivergence.FirstVersion,
+            SessionLease: replicas.SessionLease);
         while (true)
         {
             FetchPass pass = plan.Read(read);
@@ -94,7 +95,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
     }
 
     /// <summary>How a pass reads; <see cref="ReplicaId"/> ≥ 0 is a follower's fetch (<see cref="FollowerFetch"/>).</summary>
-    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, bool DivergenceChecks);
+    private readonly record struct ReadSettings(int MaxBytes, bool MinOneBatch, bool ReadCommitted, int ReplicaId, TimeProvider Now, bool DivergenceChecks,
+        BrokerSessionLease SessionLease);
 
     /// <summary>What a read pass found: bytes read, and whether the response must go now (an error, a partition gone).</summary>
     private readonly record struct FetchPass(int Bytes, bool Done);
@@ -237,7 +239,8 @@ public sealed class FetchHandler(ReplicaManager replicas, BrokerConfig config, I
                 }
                 catch (OffsetOutOfRangeException)
                 {
-                    SetError(data, ErrorCode.OffsetOutOfRange);
+                    // Beyond this log's end may be within a successor's, if this broker was deposed without knowing.
+                    SetError(data, settings.SessionLease.MayHaveLapsed ? ErrorCode.NotLeaderOrFollower : ErrorCode.OffsetOutOfRange);
                     ErrorCount++;
                     done = true;
                 }

@@ -76,7 +76,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 if (producerId >= 0 && !issuedIds.IsIssued(producerId)
                     && await IsUnissuedAsync(partition, data.Records!.Value, producerId, version, now, cancellationToken).ConfigureAwait(false))
                 {
-                    SetError(partitionResponse, ErrorCode.UnknownProducerId,
+                    SetError(partitionResponse, IfStillLeading(ErrorCode.UnknownProducerId),
                         $"Producer id {producerId} was never issued by this cluster; a producer gets its id from InitProducerId.");
                     anyError = true;
                     continue;
@@ -84,7 +84,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 PartitionAppendOutcome outcome = Append(partition, data.Records, version, now);
                 if (outcome.Error != ErrorCode.None)
                 {
-                    SetError(partitionResponse, outcome.Error, outcome.ErrorMessage);
+                    SetError(partitionResponse, IfStillLeading(outcome.Error), outcome.ErrorMessage);
                     if (outcome.RecordErrors is { } recordErrors)
                     {
                         foreach (RecordError error in recordErrors)
@@ -245,6 +245,15 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
             }
         }
     }
+
+    /// <summary>
+    /// A sequence or producer-id refusal is fatal to a producer; from a broker that may have been deposed without knowing
+    /// (<see cref="BrokerSessionLease"/>) it becomes NOT_LEADER_OR_FOLLOWER, which sends the producer to refresh its metadata.
+    /// </summary>
+    private ErrorCode IfStillLeading(ErrorCode error) =>
+        error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.UnknownProducerId && replicas.SessionLease.MayHaveLapsed
+            ? ErrorCode.NotLeaderOrFollower
+            : error;
 
     private static bool IsProducerStateRefusal(ErrorCode error) =>
         error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.InvalidProducerEpoch or ErrorCode.UnknownProducerId;

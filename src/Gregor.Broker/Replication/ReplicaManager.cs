@@ -50,7 +50,11 @@ public sealed partial class ReplicaManager : IDisposable
         RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs);
         RecoveryThreadsPerDataDir = config.NumRecoveryThreadsPerDataDir;
         ProducerState = new ProducerStateConfig(config.ProducerIdExpirationMs, config.ProducerStateMaxEntries);
+        SessionLease = new BrokerSessionLease(time);
     }
+
+    /// <summary>This broker's session with the controller as far as it can tell (renewed by its heartbeats).</summary>
+    public BrokerSessionLease SessionLease { get; }
 
     /// <summary>The producer-state expiry and cap every log of this broker shares.</summary>
     public ProducerStateConfig ProducerState { get; }

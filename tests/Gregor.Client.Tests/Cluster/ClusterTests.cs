@@ -119,11 +119,17 @@ public sealed class ClusterTests
 
         // Each broker refuses a partition the other leads, so a client re-routes; it takes its own.
         int ledBy2 = Array.IndexOf(leaders, 2), ledBy3 = Array.IndexOf(leaders, 3);
-        Assert.Equal(WireError.NotLeaderOrFollower, await TestCluster.ProduceAsync(b3, "spread", ledBy2, "misrouted"));
-        Assert.Equal(WireError.NotLeaderOrFollower, await TestCluster.ProduceAsync(b2, "spread", ledBy3, "misrouted"));
-        Assert.Equal(WireError.UnknownTopicOrPartition, await TestCluster.ProduceAsync(b2, "spread", 4, "no such partition"));
-        Assert.Equal(WireError.None, await TestCluster.ProduceAsync(b2, "spread", ledBy2, "direct-2"));
-        Assert.Equal(WireError.None, await TestCluster.ProduceAsync(b3, "spread", ledBy3, "direct-3"));
+        // A wrong answer carries the nodes' logs: under a heavily loaded machine a missed session would show there.
+        async Task ExpectProduce(WireError expected, ClusterNode node, int partition, string value)
+        {
+            WireError actual = await TestCluster.ProduceAsync(node, "spread", partition, value);
+            Assert.True(actual == expected, $"Produce to {node} for partition {partition} (leaders {string.Join(",", leaders)}): {actual}, expected {expected}\n{cluster.LogTail()}");
+        }
+        await ExpectProduce(WireError.NotLeaderOrFollower, b3, ledBy2, "misrouted");
+        await ExpectProduce(WireError.NotLeaderOrFollower, b2, ledBy3, "misrouted");
+        await ExpectProduce(WireError.UnknownTopicOrPartition, b2, 4, "no such partition");
+        await ExpectProduce(WireError.None, b2, ledBy2, "direct-2");
+        await ExpectProduce(WireError.None, b3, ledBy3, "direct-3");
 
         // The client's producer, bootstrapped from one broker only, sends each partition to its leader.
         List<string> sent;
