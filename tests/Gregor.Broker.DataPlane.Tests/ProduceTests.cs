@@ -345,6 +345,34 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task A_leader_without_state_for_a_producer_refuses_a_batch_that_skips_one_it_refused_unwritten()
+    {
+        await using var broker = new DataPlaneFixture();
+        broker.Metadata.CreateTopic("skips", configs: new Dictionary<string, string> { ["min.insync.replicas"] = "2" });
+        long now = Now;
+        byte[] head = Batches.Create(2, now, producerId: 42, producerEpoch: 0, baseSequence: 7);
+
+        // Too few in-sync replicas: the head batch is refused before it is written.
+        var refused = Single(await broker.ProduceAsync("skips", 0, head, acks: -1));
+        Assert.Equal((short)ErrorCode.NotEnoughReplicas, refused.ErrorCode);
+        // A later batch of the same producer must not be taken in its place (librdkafka would count the head as written).
+        var skipping = Single(await broker.ProduceAsync("skips", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
+        Assert.Equal((short)ErrorCode.OutOfOrderSequenceNumber, skipping.ErrorCode);
+        // Another producer, or this one after bumping its epoch, is not held back.
+        Assert.Equal(0, Single(await broker.ProduceAsync("skips", 0, Batches.Create(1, now, producerId: 43, producerEpoch: 0, baseSequence: 5))).ErrorCode);
+        Assert.Equal(0, Single(await broker.ProduceAsync("skips", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 1, baseSequence: 0))).ErrorCode);
+
+        // The head batch itself, resent, is written; from then on the producer's state decides.
+        await using var other = new DataPlaneFixture();
+        other.Metadata.CreateTopic("skips", configs: new Dictionary<string, string> { ["min.insync.replicas"] = "2" });
+        Single(await other.ProduceAsync("skips", 0, head, acks: -1));
+        var resent = Single(await other.ProduceAsync("skips", 0, head));
+        var next = Single(await other.ProduceAsync("skips", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
+        Assert.Equal((0, 0L), (resent.ErrorCode, resent.BaseOffset));
+        Assert.Equal((0, 2L), (next.ErrorCode, next.BaseOffset));
+    }
+
+    [Fact]
     public async Task A_retry_after_a_broker_restart_still_gets_the_first_offsets()
     {
         await using var broker = new DataPlaneFixture();

@@ -67,6 +67,8 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 }
                 if (acks == -1 && partition.InSyncReplicaCount < partition.Settings.MinInsyncReplicas)
                 {
+                    if (data.Records is { } unwritten)
+                        partition.RefusedBatches.Refused(unwritten.Span, now);
                     SetError(partitionResponse, ErrorCode.NotEnoughReplicas,
                         $"{partition.InSyncReplicaCount} in-sync replicas, min.insync.replicas is {partition.Settings.MinInsyncReplicas}.");
                     anyError = true;
@@ -76,6 +78,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 if (producerId >= 0 && !issuedIds.IsIssued(producerId)
                     && await IsUnissuedAsync(partition, data.Records!.Value, producerId, version, now, cancellationToken).ConfigureAwait(false))
                 {
+                    partition.RefusedBatches.Refused(data.Records!.Value.Span, now);
                     SetError(partitionResponse, IfStillLeading(ErrorCode.UnknownProducerId),
                         $"Producer id {producerId} was never issued by this cluster; a producer gets its id from InitProducerId.");
                     anyError = true;

@@ -33,7 +33,10 @@ public sealed partial class HostedPartition
     {
         ErrorCode leadership = CheckLeader(-1);
         if (leadership != ErrorCode.None)
+        {
+            RefusedBatches.Refused(records, nowMs);
             return PartitionAppendOutcome.Failed(leadership, null);
+        }
         TopicSettings settings = Settings;
         ProducedBatchesCheck check = ProducedBatchChecks.Check(records, settings, produceVersion, nowMs);
         if (check.Error != ErrorCode.None)
@@ -47,12 +50,38 @@ public sealed partial class HostedPartition
         {
             int leaderEpoch = LeaderEpochIfLeader;
             if (leaderEpoch < 0 || IsRemoved)
+            {
+                RefusedBatches.Refused(records, nowMs);
                 return PartitionAppendOutcome.Failed(ErrorCode.NotLeaderOrFollower, "This broker no longer leads the partition.");
+            }
+            if (!RefusedBatches.IsEmpty && SkipsARefusedBatch(records, nowMs, out string? skipped))
+                return PartitionAppendOutcome.Failed(ErrorCode.OutOfOrderSequenceNumber, skipped);
             outcome = Append(records, leaderEpoch) with { LeaderEpoch = leaderEpoch };
+            if (outcome.Error == ErrorCode.None && !RefusedBatches.IsEmpty)
+                RefusedBatches.Appended(RecordBatchHeader.ProducerId(records));
         }
         if (outcome.Error == ErrorCode.None)
             MaybeAdvanceHighWatermark();
         return outcome;
+    }
+
+    /// <summary>Idempotent batches refused here before they were written (<see cref="RefusedProducerBatches"/>).</summary>
+    internal RefusedProducerBatches RefusedBatches { get; } = new();
+
+    /// <summary>
+    /// Whether the head batch of <paramref name="records"/> comes after a batch of its producer refused here unwritten,
+    /// while this leader has no state for the producer and so would take any sequence.
+    /// </summary>
+    private bool SkipsARefusedBatch(ReadOnlySpan<byte> records, long nowMs, out string? message)
+    {
+        message = null;
+        if (!RefusedBatches.SkipsARefusedBatch(records, nowMs, out long producerId, out int refused))
+            return false;
+        if (Log.WithProducerState(state => state.TryGet(producerId, out _)))
+            return false;
+        message = $"Producer {producerId} sent sequence {RecordBatchHeader.BaseSequence(records)}, but its batch at sequence {refused} was refused " +
+            "here unwritten and this leader has no state for the producer: the earlier batches must come first.";
+        return true;
     }
 
     private PartitionAppendOutcome Append(Span<byte> records, int leaderEpoch)
