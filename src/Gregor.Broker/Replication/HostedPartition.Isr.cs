@@ -22,11 +22,11 @@ public sealed partial class HostedPartition
     /// <summary>After a follower's fetch: asks for an expansion when a follower outside the ISR has caught up.</summary>
     private void MaybeExpandIsr()
     {
-        if (Manager?.IsrChangeSink is not { } sink)
+        if (Manager is not { IsrChangeSink: { } sink } manager)
             return;
         IsrChange? change;
         lock (_replicaLock)
-            change = _leader is { } leader && !IsRemoved ? leader.ProposeExpansion(Log.HighWatermark) : null;
+            change = _leader is { } leader && !IsRemoved ? leader.ProposeExpansion(Log.HighWatermark, manager.NowMs) : null;
         if (change is not null)
             sink(this, change);
     }
@@ -54,9 +54,9 @@ public sealed partial class HostedPartition
     }
 
     /// <summary>The change could not be made (no answer, or a refusal that a retry may fix): the committed ISR stands.</summary>
-    internal void AbandonIsrChange(IsrChange change)
+    internal void AbandonIsrChange(IsrChange change, long retryNotBeforeMs = 0)
     {
         lock (_replicaLock)
-            _leader?.AbandonPending(change);
+            _leader?.AbandonPending(change, retryNotBeforeMs);
     }
 }

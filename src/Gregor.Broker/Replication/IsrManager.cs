@@ -112,11 +112,14 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
                 logger.LogInformation("AlterPartition for {Partition} refused ({Error}); waiting for newer metadata", partition.Id, error);
                 break;
             default:
-                logger.LogWarning("AlterPartition for {Partition} refused ({Error}); the next check tries again", partition.Id, error);
-                partition.AbandonIsrChange(change);
+                logger.LogWarning("AlterPartition for {Partition} refused ({Error}); asked again in {Backoff} ms at the earliest", partition.Id, error, RefusalBackoffMs);
+                partition.AbandonIsrChange(change, replicas.NowMs + RefusalBackoffMs);
                 break;
         }
     }
+
+    /// <summary>How long after a refused change the next may be asked (at most two a second a partition).</summary>
+    public const long RefusalBackoffMs = 500;
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 }

@@ -133,9 +133,9 @@ public sealed class PartitionReplicas
     }
 
     /// <summary>Starts an expansion when a follower qualifies and nothing is in flight. Returns the change to send, or null.</summary>
-    public IsrChange? ProposeExpansion(long highWatermark)
+    public IsrChange? ProposeExpansion(long highWatermark, long nowMs)
     {
-        if (Pending is not null)
+        if (Pending is not null || nowMs < _retryNotBeforeMs)
             return null;
         int candidate = ExpansionCandidate(highWatermark);
         if (candidate < 0)
@@ -163,11 +163,17 @@ public sealed class PartitionReplicas
     }
 
     /// <summary>The change in flight failed (refused, or no answer): the committed ISR stands and a new change may be tried.</summary>
-    public void AbandonPending(IsrChange change)
+    public void AbandonPending(IsrChange change, long retryNotBeforeMs = 0)
     {
-        if (ReferenceEquals(Pending, change))
-            Pending = null;
+        if (!ReferenceEquals(Pending, change))
+            return;
+        Pending = null;
+        _retryNotBeforeMs = retryNotBeforeMs;
     }
+
+    // An expansion is proposed at a follower's fetch, many times a second: after a refusal (a member the controller
+    // finds ineligible until its registration catches up) the next one waits, or the controller is asked at fetch rate.
+    private long _retryNotBeforeMs;
 
     /// <summary>The assignment changed within the leader epoch (a reassignment): keeps known followers' states.</summary>
     public void UpdateReplicas(IReadOnlyList<int> replicas, long nowMs)

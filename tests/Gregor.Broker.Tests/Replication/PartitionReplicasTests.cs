@@ -140,7 +140,7 @@ public sealed class PartitionReplicasTests
         Assert.Equal(-1, late.ExpansionCandidate(150)); // at the high watermark, not the epoch start
 
         replicas.RecordFetch(3, 140, 140, 1200);
-        IsrChange? expansion = replicas.ProposeExpansion(replicas.HighWatermark(140));
+        IsrChange? expansion = replicas.ProposeExpansion(replicas.HighWatermark(140), 1200);
         Assert.NotNull(expansion);
         Assert.True(expansion.IsExpansion);
         Assert.Equal<int>([1, 2, 3], expansion.NewIsr);
@@ -160,6 +160,20 @@ public sealed class PartitionReplicasTests
         Assert.Null(replicas.Pending);
         Assert.False(replicas.ApplyCommittedIsr([1], 6));
         Assert.Equal<int>([1, 2, 3], replicas.Isr);
+    }
+
+    [Fact]
+    public void After_a_refused_expansion_the_next_waits_for_the_backoff_not_the_next_fetch()
+    {
+        var replicas = new PartitionReplicas(1, 5, 7, [1, 2, 3], [1, 2], 100, 1000);
+        replicas.RecordFetch(2, 140, 140, 1000);
+        replicas.RecordFetch(3, 140, 140, 1000);
+        IsrChange refused = replicas.ProposeExpansion(140, 1000)!;
+        replicas.AbandonPending(refused, retryNotBeforeMs: 1500);
+
+        Assert.Null(replicas.ProposeExpansion(140, 1001));
+        Assert.Null(replicas.ProposeExpansion(140, 1499));
+        Assert.Equal<int>([1, 2, 3], replicas.ProposeExpansion(140, 1500)!.NewIsr);
     }
 
     [Fact]
