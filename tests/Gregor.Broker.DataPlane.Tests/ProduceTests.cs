@@ -422,6 +422,24 @@ public sealed class ProduceTests
     }
 
     [Fact]
+    public async Task A_follower_answers_not_leader_before_judging_a_producer_id_or_the_isr()
+    {
+        await using var broker = new DataPlaneFixture();
+        var topic = broker.Metadata.CreateTopic("followed", configs: new Dictionary<string, string> { ["min.insync.replicas"] = "2" });
+        // Led by broker 2, this broker a follower outside the ISR (so below min.insync.replicas as well).
+        broker.Metadata.PublishTopic(topic with { Partitions = [new Gregor.Metadata.PartitionImage(0, 2, 3, 3, [TestMetadataView.NodeId, 2], [2])] });
+        long invented = TestMetadataView.IssuedProducerIdsEnd;
+
+        var idempotent = Single(await broker.ProduceAsync("followed", 0, Batches.Create(1, Now, producerId: invented, producerEpoch: 0, baseSequence: 0), version: 10));
+        var acksAll = Single(await broker.ProduceAsync("followed", 0, Batches.Create(1, Now), acks: -1));
+
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, idempotent.ErrorCode);
+        Assert.Equal((2, 3), (idempotent.CurrentLeader!.LeaderId, idempotent.CurrentLeader.LeaderEpoch)); // v10+: where to go instead
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, acksAll.ErrorCode);
+        Assert.Equal(0, broker.Replicas.GetPartition("followed", 0)!.Log.LogEndOffset);
+    }
+
+    [Fact]
     public async Task A_corrupt_batch_naming_an_unissued_producer_id_is_corrupt()
     {
         await using var broker = new DataPlaneFixture();

@@ -107,7 +107,9 @@ public sealed class ArgumentParsingTests
         Assert.True(delete.IfExists);
         var add = Assert.IsType<TopicAddPartitionsArgs>((await Parse("topic", "add-partitions", "t", "--partitions", "12")).Args);
         Assert.Equal(12, add.TotalPartitions);
-        Assert.IsType<TopicDescribeArgs>((await Parse("topic", "describe", "t")).Args);
+        Assert.Equal("t", Assert.IsType<TopicDescribeArgs>((await Parse("topic", "describe", "t")).Args).Topic);
+        var every = Assert.IsType<TopicDescribeArgs>((await Parse("topic", "describe", "--exclude-internal", "--under-replicated-partitions")).Args);
+        Assert.Equal((null, true, true), (every.Topic, every.ExcludeInternal, every.UnderReplicatedOnly));
         Assert.IsType<ClusterInfoArgs>((await Parse("cluster", "info")).Args);
         Assert.Equal(3, Assert.IsType<OffsetsArgs>((await Parse("offsets", "t", "--partition", "3")).Args).Partition);
     }

@@ -69,6 +69,39 @@ public sealed class TopicCommandTests
     }
 
     [Fact]
+    public async Task Describe_without_a_topic_describes_every_topic()
+    {
+        await using var broker = await ClientTestBroker.StartAsync("auto.create.topics.enable=false");
+        string b = broker.Bootstrap;
+        (await CliRun.RunAsync(b, "topic", "describe", "-o", "json")).Json().EnumerateArray().ToList().ForEach(t => Assert.Fail("no topic yet: " + t));
+        (await CliRun.RunAsync(b, "topic", "create", "beta", "--partitions", "2", "--config", "retention.ms=3600000")).AssertOk();
+        (await CliRun.RunAsync(b, "topic", "create", "alpha", "--partitions", "1")).AssertOk();
+
+        var table = await CliRun.RunAsync(b, "topic", "describe");
+        table.AssertOk();
+        int alpha = table.Out.IndexOf("Topic: alpha  Partitions: 1  ReplicationFactor: 1", StringComparison.Ordinal);
+        int beta = table.Out.IndexOf("Topic: beta  Partitions: 2  ReplicationFactor: 1", StringComparison.Ordinal);
+        Assert.True(alpha >= 0 && beta > alpha, table.Out);
+        Assert.Contains("3600000", table.Out[beta..], StringComparison.Ordinal);
+
+        var described = (await CliRun.RunAsync(b, "topic", "describe", "--exclude-internal", "--output", "json")).Json().EnumerateArray().ToList();
+        Assert.Equal(["alpha", "beta"], described.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal([1, 2], described.Select(t => t.GetProperty("partitions").GetArrayLength()));
+        Assert.Equal("3600000", described[1].GetProperty("configs").GetProperty("retention.ms").GetString());
+        Assert.Empty(described[0].GetProperty("configs").EnumerateObject());
+
+        // One broker: nothing is under-replicated or unavailable, so no topic is listed (kafka-topics prints nothing either).
+        var healthy = await CliRun.RunAsync(b, "topic", "describe", "--under-replicated-partitions", "--unavailable-partitions", "-o", "json");
+        Assert.Empty(healthy.Json().EnumerateArray());
+        var quiet = await CliRun.RunAsync(b, "topic", "describe", "--under-replicated-partitions");
+        quiet.AssertOk();
+        Assert.Equal("", quiet.Out.Trim());
+        var invalid = await CliRun.RunAsync(b, "topic", "describe", "a/b"); // a name given is still checked
+        Assert.Equal(2, invalid.Exit);
+        Assert.Contains("'a/b' has '/'", invalid.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_topics_fail_with_one_line_and_exit_1()
     {
         await using var broker = await ClientTestBroker.StartAsync("auto.create.topics.enable=false");

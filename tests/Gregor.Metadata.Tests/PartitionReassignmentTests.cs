@@ -104,6 +104,74 @@ public sealed class PartitionReassignmentTests : IDisposable
     }
 
     [Fact]
+    public async Task It_waits_for_every_target_replica_in_the_isr_not_only_the_added_ones()
+    {
+        var topic = await PlacedAsync(2, 3, 4);
+        await AlterIsrAsync(topic, 2, 4); // 3, kept by the target, has fallen behind
+
+        await ReassignAsync([3, 4, 5]);
+        await AlterIsrAsync(topic, 2, 4, 5);
+        Assert.Equal(("3,4,5,2", "5", "2"), (S(_c.Partition("t", 0).Replicas), S(_c.Partition("t", 0).AddingReplicas), S(_c.Partition("t", 0).RemovingReplicas)));
+
+        await AlterIsrAsync(topic, 2, 3, 4, 5);
+        var p = _c.Partition("t", 0);
+        Assert.Equal(("3,4,5", "3,4,5"), (S(p.Replicas), S(p.Isr)));
+        Assert.Empty(p.RemovingReplicas);
+    }
+
+    /// <summary>
+    /// Replicas 2 and 3, min.insync.replicas 2; the ISR shrinks to the leader 2, so 3 becomes an eligible leader replica,
+    /// and the partition is reassigned to 3 alone: 3 must be in the ISR first, and only an election can put it there.
+    /// </summary>
+    private async Task<KafkaUuid> MovingToAnEligibleLeaderAsync()
+    {
+        var topic = await PlacedAsync(2, 3);
+        var config = await _c.Controller.IncrementalAlterConfigsAsync(
+            [new ConfigResourceChanges(ConfigResourceType.Topic, "t", [new ConfigChange("min.insync.replicas", ConfigOperationKind.Set, "2")])], validateOnly: false);
+        Assert.True(config.Single().IsOk, config.Single().Message);
+        await AlterIsrAsync(topic, 2);
+        Assert.Equal([3], _c.Partition("t", 0).Elr.ToArray());
+        await ReassignAsync([3]);
+        var p = _c.Partition("t", 0);
+        Assert.Equal(("3,2", "2", "2"), (S(p.Replicas), S(p.RemovingReplicas), S(p.Isr)));
+        return topic;
+    }
+
+    [Fact]
+    public async Task Fencing_the_removed_leader_completes_the_reassignment_when_the_election_puts_the_target_in_the_isr()
+    {
+        await MovingToAnEligibleLeaderAsync();
+
+        // The leader, being removed, is fenced (its session ran out on the manual clock): the eligible leader 3 takes
+        // over with the ISR [3], which is the whole target, so the same change completes the reassignment.
+        await _c.PassAsync(TimeSpan.FromSeconds(20), 3);
+        Assert.Contains(2, await _c.Controller.CheckSessionsAsync());
+
+        var p = _c.Partition("t", 0);
+        Assert.Equal(("3", "3", 3), (S(p.Replicas), S(p.Isr), p.Leader));
+        Assert.Empty(p.RemovingReplicas);
+        Assert.DoesNotContain(2, p.Elr);
+        Assert.Empty(_c.Controller.ListPartitionReassignments(null));
+    }
+
+    [Fact]
+    public async Task Unfencing_the_target_completes_the_reassignment_when_it_is_elected_from_the_eligible_leaders()
+    {
+        await MovingToAnEligibleLeaderAsync();
+        await _c.HeartbeatAsync(3, wantFence: true);
+        await _c.HeartbeatAsync(2, wantFence: true); // nobody active may lead: the partition is leaderless
+        Assert.Equal(-1, _c.Partition("t", 0).Leader);
+        Assert.Single(_c.Controller.ListPartitionReassignments(null));
+
+        Assert.False((await _c.HeartbeatAsync(3)).IsFenced);
+
+        var p = _c.Partition("t", 0);
+        Assert.Equal(("3", "3", 3), (S(p.Replicas), S(p.Isr), p.Leader));
+        Assert.Empty(p.RemovingReplicas);
+        Assert.Empty(_c.Controller.ListPartitionReassignments(null));
+    }
+
+    [Fact]
     public async Task Cancelling_goes_back_to_the_original_replicas_and_the_added_ones_leave_the_isr()
     {
         var topic = await PlacedAsync(2, 3, 4);

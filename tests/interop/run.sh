@@ -59,6 +59,7 @@ tests=(
   "quorum-failover|$python cases/quorum_failover.py"
   "cluster-clients|$python cases/cluster_clients.py"
   "cluster-failover|$python cases/cluster_failover.py"
+  "cluster-reassign|$python cases/cluster_reassign.py"
   "idempotent-producers|$python cases/idempotent_producers.py"
   "many-partitions-low-ulimit|$python cases/many_partitions_low_ulimit.py"
   "log-chores|$python cases/log_chores.py"

@@ -18,8 +18,9 @@ namespace Gregor.Broker.Handlers;
 /// log rewrites offsets in the header; nothing is copied or recompressed). acks=0 gets no response, acks=1
 /// is answered after the leader's append, acks=-1 after the high watermark passes the append (every in-sync
 /// replica has it; on one node that is at once). Produce v0-v2 may carry magic 0/1 message sets: those are
-/// converted to one v2 batch with the same codec before the append, as Kafka up-converts them. An idempotent batch
-/// naming a producer id this cluster never issued is refused with UNKNOWN_PRODUCER_ID before the append.
+/// converted to one v2 batch with the same codec before the append, as Kafka up-converts them. Checks come in Kafka's
+/// order: the partition is hosted, not internal, led here, has enough in-sync replicas for acks=all; then an idempotent
+/// batch naming a producer id this cluster never issued is refused with UNKNOWN_PRODUCER_ID before the append.
 /// </summary>
 public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds issuedIds, ILogger<ProduceHandler> logger) : ApiHandler<ProduceRequest, ProduceResponse>
 {
@@ -62,6 +63,17 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 {
                     // Only the coordinators write there; a client's record could poison their state on reload.
                     SetError(partitionResponse, ErrorCode.InvalidTopicException, $"Cannot append to internal topic {topic.Name}.");
+                    anyError = true;
+                    continue;
+                }
+                // Leadership before anything about the records or the ISR, in Kafka's order: a follower knows nothing of
+                // the partition's producers or in-sync replicas that a client should act on, only where the leader is.
+                ErrorCode leadership = partition.CheckLeader(-1);
+                if (leadership != ErrorCode.None)
+                {
+                    SetError(partitionResponse, leadership, null);
+                    if (leadership == ErrorCode.NotLeaderOrFollower && version >= FirstCurrentLeaderVersion)
+                        AddCurrentLeader(response, partitionResponse, partition);
                     anyError = true;
                     continue;
                 }

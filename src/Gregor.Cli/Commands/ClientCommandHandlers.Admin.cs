@@ -63,12 +63,41 @@ internal sealed partial class ClientCommandHandlers
     public Task<int> TopicDescribeAsync(TopicDescribeArgs args, CancellationToken cancellationToken) => Guarded("topic describe", args.Target, async () =>
     {
         using var admin = AdminFor(args.Target);
+        if (args.Topic is null) return await DescribeEveryTopicAsync(admin, args).ConfigureAwait(false);
         var topic = admin.GetMetadata(args.Topic, MetadataTimeout).Topics.SingleOrDefault(t => t.Topic == args.Topic);
         if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPartition) return await Fail("topic describe", $"topic '{args.Topic}' does not exist").ConfigureAwait(false);
         if (topic.Error.IsError) return await Fail("topic describe", $"topic '{args.Topic}': {topic.Error.Reason}").ConfigureAwait(false);
         var configs = (await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = args.Topic }]).ConfigureAwait(false)).Single();
+        new ResultWriter(_out, args.Target.Output).TopicDescription(DescriptionOf(topic, configs, args));
+        return 0;
+    });
+
+    /// <summary>
+    /// Every topic (kafka-topics --describe without --topic), in name order, settings asked for in one request. With a
+    /// partition filter, as there, a topic none of whose partitions it keeps is left out.
+    /// </summary>
+    private async Task<int> DescribeEveryTopicAsync(IAdminClient admin, TopicDescribeArgs args)
+    {
+        var topics = admin.GetMetadata(MetadataTimeout).Topics
+            .Where(t => !t.Error.IsError && !(args.ExcludeInternal && t.IsInternal))
+            .OrderBy(t => t.Topic, StringComparer.Ordinal)
+            .ToList();
+        var configs = topics.Count == 0 ? []
+            : (await admin.DescribeConfigsAsync([.. topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t.Topic })]).ConfigureAwait(false))
+                .ToDictionary(c => c.ConfigResource.Name, StringComparer.Ordinal);
+        bool filtered = args.UnderReplicatedOnly || args.UnavailableOnly;
+        var views = topics
+            .Select(t => DescriptionOf(t, configs.GetValueOrDefault(t.Topic), args))
+            .Where(view => !filtered || view.Partitions.Count > 0)
+            .ToList();
+        new ResultWriter(_out, args.Target.Output).TopicDescriptions(views);
+        return 0;
+    }
+
+    private static TopicDescriptionView DescriptionOf(TopicMetadata topic, DescribeConfigsResult? configs, TopicDescribeArgs args)
+    {
         // As kafka-topics --describe: only the settings that differ from the defaults, secrets masked.
-        var overrides = configs.Entries.Values
+        var overrides = (configs?.Entries.Values ?? Enumerable.Empty<ConfigEntryResult>())
             .Where(c => c.Source != ConfigSource.DefaultConfig)
             .ToDictionary(c => c.Name, c => c.IsSensitive ? "(sensitive)" : c.Value ?? "(null)", StringComparer.Ordinal);
         var partitions = topic.Partitions.Select(p => new PartitionView(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas))
@@ -76,9 +105,8 @@ internal sealed partial class ClientCommandHandlers
             .Where(p => !(args.UnderReplicatedOnly || args.UnavailableOnly) || (args.UnderReplicatedOnly && p.UnderReplicated) || (args.UnavailableOnly && p.Offline))
             .ToList();
         int replicationFactor = topic.Partitions.Count > 0 ? topic.Partitions[0].Replicas.Length : 0;
-        new ResultWriter(_out, args.Target.Output).TopicDescription(new TopicDescriptionView(args.Topic, topic.Partitions.Count, replicationFactor, partitions, overrides));
-        return 0;
-    });
+        return new TopicDescriptionView(topic.Topic, topic.Partitions.Count, replicationFactor, partitions, overrides);
+    }
 
     public Task<int> TopicAlterAsync(TopicAlterArgs args, CancellationToken cancellationToken) => Guarded("topic alter", args.Target, async () =>
     {

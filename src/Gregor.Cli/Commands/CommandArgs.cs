@@ -11,7 +11,9 @@ internal sealed record TopicCreateArgs(ClientTarget Target, string Topic, int Pa
 internal sealed record TopicListArgs(ClientTarget Target, bool ExcludeInternal);
 
 /// <summary>A topic's description; the filters (kafka-topics') keep only partitions under-replicated or without a leader.</summary>
-internal sealed record TopicDescribeArgs(ClientTarget Target, string Topic, bool UnderReplicatedOnly = false, bool UnavailableOnly = false);
+/// <summary><c>gregor topic describe</c>: one topic, or every topic when <paramref name="Topic"/> is null.</summary>
+internal sealed record TopicDescribeArgs(ClientTarget Target, string? Topic, bool UnderReplicatedOnly = false, bool UnavailableOnly = false,
+    bool ExcludeInternal = false);
 
 internal sealed record TopicAlterArgs(ClientTarget Target, string Topic, IReadOnlyDictionary<string, string> SetConfigs,
     IReadOnlyList<string> DeleteConfigs);

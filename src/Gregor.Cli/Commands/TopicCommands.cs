@@ -59,12 +59,21 @@ internal static class TopicCommands
 
     private static Command DescribeCommand(GlobalOptions global, ICommandHandlers handlers)
     {
-        var name = TopicArgument();
+        // Optional, as kafka-topics --describe without --topic: every topic is described.
+        var name = new Argument<string?>("topic") { Description = "The topic's name; every topic when left out.", Arity = ArgumentArity.ZeroOrOne };
+        name.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && OptionChecks.TopicNameProblem(result.GetValueOrDefault<string?>()) is { } why) result.AddError(why);
+        });
         var underReplicated = new Option<bool>("--under-replicated-partitions") { Description = "Only partitions with fewer in-sync replicas than replicas." };
         var unavailable = new Option<bool>("--unavailable-partitions") { Description = "Only partitions without a leader." };
-        var command = new Command("describe", "Show a topic's partitions, leaders, replicas (offline and under-replicated ones marked) and settings.") { name, underReplicated, unavailable };
-        command.SetAction((parse, ct) => handlers.TopicDescribeAsync(new TopicDescribeArgs(global.Bind(parse), parse.GetValue(name)!,
-            parse.GetValue(underReplicated), parse.GetValue(unavailable)), ct));
+        var excludeInternal = new Option<bool>("--exclude-internal") { Description = "Leave internal topics out when describing every topic." };
+        var command = new Command("describe", "Show a topic's (or every topic's) partitions, leaders, replicas (offline and under-replicated ones marked) and settings.")
+        {
+            name, underReplicated, unavailable, excludeInternal,
+        };
+        command.SetAction((parse, ct) => handlers.TopicDescribeAsync(new TopicDescribeArgs(global.Bind(parse), parse.GetValue(name),
+            parse.GetValue(underReplicated), parse.GetValue(unavailable), parse.GetValue(excludeInternal)), ct));
         return command;
     }
 

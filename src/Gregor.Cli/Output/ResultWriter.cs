@@ -36,6 +36,21 @@ internal sealed partial class ResultWriter
         foreach (string topic in topics) _out.WriteLine(topic);
     }
 
+    /// <summary>Several topics' descriptions: a JSON array of them, or each one's text in turn, a blank line between.</summary>
+    public void TopicDescriptions(IReadOnlyList<TopicDescriptionView> topics)
+    {
+        if (_format == OutputFormat.Json)
+        {
+            WriteJson(topics);
+            return;
+        }
+        for (int i = 0; i < topics.Count; i++)
+        {
+            if (i > 0) _out.WriteLine();
+            TopicDescription(topics[i]);
+        }
+    }
+
     public void TopicDescription(TopicDescriptionView topic)
     {
         if (_format == OutputFormat.Json)

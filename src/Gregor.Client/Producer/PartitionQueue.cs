@@ -43,6 +43,12 @@ internal sealed class PartitionQueue(ProducerTopic topic, int partition)
     /// <summary>An idempotent producer's sequence number for the partition's next new batch (under <see cref="QueueLock"/>).</summary>
     public int NextSequence { get; set; }
 
+    /// <summary>
+    /// The last sequence the broker acknowledged under <see cref="SequenceProducerId"/> and <see cref="SequenceEpoch"/>,
+    /// −1 while none was (under <see cref="QueueLock"/>): tells a real gap from a refusal that is not about this batch.
+    /// </summary>
+    public int LastAckedSequence { get; set; } = -1;
+
     /// <summary>The oldest closed batch, next to send (under <see cref="QueueLock"/>).</summary>
     public ProducerBatch? FirstClosed => _closed.Count > 0 ? _closed.Peek() : null;
 

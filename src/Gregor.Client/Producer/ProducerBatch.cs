@@ -50,6 +50,12 @@ internal sealed class ProducerBatch : IDisposable
 
     public int BaseSequence { get; private set; } = RecordBatchHeader.NoSequence;
 
+    /// <summary>Whether the batch's sequence was voided after it was sent (an epoch bump renumbered it): a refusal of its new number is not a new gap.</summary>
+    public bool SequenceWasReset { get; private set; }
+
+    /// <summary>The sequence of the batch's last record (sequences wrap from int.MaxValue to 0).</summary>
+    public int LastSequence => (int)((BaseSequence + (long)Count - 1) % ((long)int.MaxValue + 1));
+
     /// <summary>How the batch ended, once it has (null while it may still be sent or resent): recorded when its answer is applied, acted on once the sender has moved on.</summary>
     public BatchOutcome? Outcome { get; set; }
 
@@ -66,6 +72,7 @@ internal sealed class ProducerBatch : IDisposable
         Attempts = 0;
         RetryNotBefore = 0;
         HasSequence = false;
+        SequenceWasReset = false;
         ProducerId = RecordBatchHeader.NoProducerId;
         ProducerEpoch = RecordBatchHeader.NoProducerEpoch;
         BaseSequence = RecordBatchHeader.NoSequence;
@@ -97,7 +104,11 @@ internal sealed class ProducerBatch : IDisposable
     }
 
     /// <summary>The batch's sequence is void (the broker lost or refused it): it gets a new one before it is sent again.</summary>
-    public void ClearSequence() => HasSequence = false;
+    public void ClearSequence()
+    {
+        HasSequence = false;
+        SequenceWasReset = true;
+    }
 
     public void Append(long timestamp, NullableBytes key, NullableBytes value, ReadOnlySpan<RecordHeaderData> headers, DeliveryTarget delivery)
     {

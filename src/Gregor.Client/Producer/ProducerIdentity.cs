@@ -5,10 +5,11 @@ namespace Gregor.Client.Producer;
 /// producer without a transactional id, made simpler by this producer's one batch in flight per partition: the
 /// broker has then acknowledged every batch of a partition before its next is numbered, so no sequence is ever
 /// "unresolved" and a batch's number is fixed when it is first sent. The producer id and epoch come from
-/// InitProducerId (<see cref="SetIdentity"/>). When the broker answers OUT_OF_ORDER_SEQUENCE_NUMBER or
-/// UNKNOWN_PRODUCER_ID for a batch of the current epoch it has lost this producer's state for the partition (KIP-360):
-/// the epoch is bumped here, without asking a broker (the broker takes a higher epoch from sequence 0), and every
-/// partition starts again at 0 under it; at the last epoch (short.MaxValue) a new producer id is asked for instead.
+/// InitProducerId (<see cref="SetIdentity"/>). A refusal about a batch's sequence is judged as the Java client judges
+/// it (<see cref="Judge"/>): a real gap or lost producer state bumps the epoch here, without asking a broker (the
+/// broker takes a higher epoch from sequence 0), and the partition starts again at 0 under it (KIP-360); at the last
+/// epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch that fails for good voids its
+/// partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch leaves no gap.
 /// </summary>
 internal sealed class ProducerIdentity
 {
@@ -84,6 +85,7 @@ internal sealed class ProducerIdentity
             queue.SequenceProducerId = producerId;
             queue.SequenceEpoch = epoch;
             queue.NextSequence = 0;
+            queue.LastAckedSequence = -1;
         }
         int first = queue.NextSequence;
         batch.SetSequence(producerId, epoch, first);
@@ -98,5 +100,55 @@ internal sealed class ProducerIdentity
         queue.SequenceProducerId = -1;
         queue.SequenceEpoch = -1;
         queue.NextSequence = 0;
+        queue.LastAckedSequence = -1;
     }
+
+    /// <summary>The broker acknowledged <paramref name="batch"/> (hold the queue's lock): its last sequence is the partition's last acknowledged one.</summary>
+    public static void Acknowledged(PartitionQueue queue, ProducerBatch batch)
+    {
+        if (batch.HasSequence && queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch)
+            queue.LastAckedSequence = batch.LastSequence;
+    }
+
+    /// <summary>
+    /// What a refusal of the numbered, in-flight <paramref name="batch"/> calls for (hold the queue's lock), as the Java
+    /// client's TransactionManager.canRetry decides for a producer without a transactional id: every sequence refusal
+    /// is retried, and the epoch is bumped only when the refusal means the broker really lacks what came before.
+    /// UNKNOWN_PRODUCER_ID without a log start offset (the partition moved while the answer was made) is retried as it
+    /// was; one for a batch already renumbered is the echo of the loss that renumbered it; otherwise the broker lost
+    /// this producer's state, whether retention removed its data (the log start passed its last acknowledged offset)
+    /// or not, and the epoch is bumped. OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the partition's next after
+    /// its last acknowledged sequence, or that was renumbered, is not a gap this batch shows, so it is retried as it
+    /// was; for the next batch it is a real gap, and the epoch is bumped.
+    /// </summary>
+    public static SequenceRefusal Judge(PartitionQueue queue, ProducerBatch batch, Gregor.Protocol.ErrorCode error, long logStartOffset)
+    {
+        if (!batch.HasSequence) return SequenceRefusal.NotASequenceError;
+        switch (error)
+        {
+            case Gregor.Protocol.ErrorCode.UnknownProducerId:
+                if (logStartOffset < 0 || batch.SequenceWasReset) return SequenceRefusal.RetryUnchanged;
+                return SequenceRefusal.BumpEpochAndRenumber;
+            case Gregor.Protocol.ErrorCode.OutOfOrderSequenceNumber:
+                bool next = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch
+                    && batch.BaseSequence == (int)((queue.LastAckedSequence + 1L) % ((long)int.MaxValue + 1));
+                if (batch.SequenceWasReset || !next) return SequenceRefusal.RetryUnchanged;
+                return SequenceRefusal.BumpEpochAndRenumber;
+            default:
+                return SequenceRefusal.NotASequenceError;
+        }
+    }
+}
+
+/// <summary>What a broker's refusal of a numbered batch calls for (<see cref="ProducerIdentity.Judge"/>).</summary>
+internal enum SequenceRefusal
+{
+    /// <summary>The error is not about the batch's sequence: it is retried if retriable, else failed.</summary>
+    NotASequenceError,
+
+    /// <summary>Resent with its number unchanged (within retries and delivery.timeout.ms).</summary>
+    RetryUnchanged,
+
+    /// <summary>The epoch is bumped and the batch resent renumbered from sequence 0 (within retries and delivery.timeout.ms).</summary>
+    BumpEpochAndRenumber,
 }

@@ -19,8 +19,9 @@ namespace Gregor.Client.Producer;
 /// One drain runs at a time: a drain asked for meanwhile is done by the drainer before it lets go.
 /// An idempotent producer first gets its producer id (InitProducerId, from any broker; nothing is sent before), has
 /// each batch numbered when first sent (<see cref="ProducerIdentity"/>), resends a batch with its number unchanged,
-/// takes DUPLICATE_SEQUENCE_NUMBER as the success it reports (the batch was written before), and on
-/// OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID bumps the epoch and resends the batch numbered afresh (KIP-360).
+/// takes DUPLICATE_SEQUENCE_NUMBER as the success it reports (the batch was written before), and retries
+/// OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID, bumping the epoch and numbering the batch afresh when the
+/// broker really lacks what came before it (KIP-360; <see cref="ProducerIdentity.Judge"/>).
 /// A broker without InitProducerId, or a refusal that is not retriable, fails every record (as the Java client's
 /// fatal error does).
 /// </summary>
@@ -305,7 +306,7 @@ internal sealed class ProducerSender : IAsyncDisposable
                 Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1, ref retried);
                 continue;
             }
-            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs, ref retried);
+            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs, ref retried, answer.LogStartOffset);
         }
     }
 
@@ -313,26 +314,27 @@ internal sealed class ProducerSender : IAsyncDisposable
     /// Decides a batch's fate from its answer: done (success, or a failure for good), recorded as its outcome and
     /// taken off its partition (the records are completed by the caller afterwards), or put back for a retry.
     /// </summary>
-    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, ref List<ProducerBatch>? retried)
+    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, ref List<ProducerBatch>? retried,
+        long logStartOffset = -1)
     {
         // A batch the broker already has (an earlier attempt was written, its answer lost) is a success.
         if (error == WireErrorCode.None || (error == WireErrorCode.DuplicateSequenceNumber && _identity is not null))
         {
+            if (_identity is not null) RecordAccumulator.Acknowledged(batch);
             Done(batch, new BatchOutcome(baseOffset, logAppendTime, WireErrorCode.None, null, null));
             return;
         }
-        bool renumbered = false;
-        if (_identity is not null && batch.HasSequence && error is WireErrorCode.OutOfOrderSequenceNumber or WireErrorCode.UnknownProducerId)
+        var refusal = _identity is not null ? RecordAccumulator.JudgeRefusal(batch, error, logStartOffset) : SequenceRefusal.NotASequenceError;
+        if (refusal == SequenceRefusal.BumpEpochAndRenumber)
         {
-            // The broker lost this producer's state for the partition (KIP-360): a new epoch, and the batch resent from sequence 0.
-            _identity.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
+            // The broker lacks what came before this batch (KIP-360): a new epoch, and the batch resent from sequence 0.
+            _identity!.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
             RecordAccumulator.RestartSequence(batch);
-            renumbered = true;
         }
         if (error is WireErrorCode.NotLeaderOrFollower or WireErrorCode.UnknownTopicOrPartition or WireErrorCode.LeaderNotAvailable
             or WireErrorCode.NetworkException or WireErrorCode.RequestTimedOut or WireErrorCode.FencedLeaderEpoch or WireErrorCode.KafkaStorageError)
             _metadata.RequestRefresh();
-        if ((renumbered || error.IsRetriable()) && !_closing && _accumulator.HasAttemptsLeft(batch))
+        if ((refusal != SequenceRefusal.NotASequenceError || error.IsRetriable()) && !_closing && _accumulator.HasAttemptsLeft(batch))
         {
             if (_accumulator.HasTimeLeft(batch))
             {
@@ -342,11 +344,22 @@ internal sealed class ProducerSender : IAsyncDisposable
                 return;
             }
             // Out of time rather than out of attempts: reported as a timeout, as librdkafka does.
-            Done(batch, new BatchOutcome(-1, -1, error, ErrorCode.Local_MsgTimedOut,
+            Fail(batch, new BatchOutcome(-1, -1, error, ErrorCode.Local_MsgTimedOut,
                 $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms); last error: {message ?? error.KafkaName()}"));
             return;
         }
-        Done(batch, new BatchOutcome(-1, -1, error, null, message ?? error.KafkaName()));
+        Fail(batch, new BatchOutcome(-1, -1, error, null, message ?? error.KafkaName()));
+    }
+
+    /// <summary>
+    /// Fails a batch for good. An idempotent producer's batch that was numbered leaves its sequences behind it, written
+    /// or not: the partition's numbering starts again (see <see cref="RecordAccumulator.VoidNumbering"/>) so the next
+    /// batch is not refused for the gap.
+    /// </summary>
+    private void Fail(ProducerBatch batch, BatchOutcome outcome)
+    {
+        if (_identity is not null) _accumulator.VoidNumbering(batch, bumpEpoch: outcome.Error != WireErrorCode.UnknownProducerId);
+        Done(batch, outcome);
     }
 
     private void Done(ProducerBatch batch, BatchOutcome outcome)

@@ -193,6 +193,9 @@ internal sealed class RecordAccumulator : IDisposable
             while (queue.FirstClosed is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
             {
                 queue.RemoveFirstClosed(stale);
+                // Sent before and never acknowledged, its sequences' fate is unknown: the next batch must not follow them
+                // (the Java client marks them unresolved and bumps the epoch once the partition has nothing in flight, as here).
+                if (stale.HasSequence) VoidNumberingLocked(stale, bumpEpoch: true);
                 expired.Add(stale);
             }
             if (queue.FirstClosed is { } head)
@@ -308,6 +311,36 @@ internal sealed class RecordAccumulator : IDisposable
             ProducerIdentity.RestartNumbering(batch.Queue);
             batch.ClearSequence();
         }
+    }
+
+    /// <summary>The in-flight <paramref name="batch"/> was acknowledged: its partition's last acknowledged sequence moves on.</summary>
+    public static void Acknowledged(ProducerBatch batch)
+    {
+        lock (batch.Queue.QueueLock) ProducerIdentity.Acknowledged(batch.Queue, batch);
+    }
+
+    /// <summary>What a refusal of the in-flight, numbered <paramref name="batch"/> calls for (see <see cref="ProducerIdentity.Judge"/>).</summary>
+    public static SequenceRefusal JudgeRefusal(ProducerBatch batch, WireErrorCode error, long logStartOffset)
+    {
+        lock (batch.Queue.QueueLock) return ProducerIdentity.Judge(batch.Queue, batch, error, logStartOffset);
+    }
+
+    /// <summary>
+    /// The numbered, in-flight <paramref name="batch"/> failed for good: its partition's numbering is void, so the next
+    /// batch does not leave a gap behind it, under a bumped epoch (as the Java client asks for when it fails an idempotent
+    /// producer's batch), or under the same epoch after UNKNOWN_PRODUCER_ID (the broker has no state that sequence 0 could
+    /// collide with).
+    /// </summary>
+    public void VoidNumbering(ProducerBatch batch, bool bumpEpoch)
+    {
+        lock (batch.Queue.QueueLock) VoidNumberingLocked(batch, bumpEpoch);
+    }
+
+    private void VoidNumberingLocked(ProducerBatch batch, bool bumpEpoch)
+    {
+        if (!batch.HasSequence) return;
+        if (bumpEpoch) Identity?.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
+        ProducerIdentity.RestartNumbering(batch.Queue);
     }
 
     /// <summary>Whether the retries setting allows one more attempt.</summary>

@@ -221,7 +221,7 @@ public sealed partial class QuorumController
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.Leaderless(image).ToList())
             if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: broker.NodeId) is { } change)
-                op.Add(change);
+                AddPartitionChange(op, change);
     }
 
     private void EnterControlledShutdown(PendingOperation op, BrokerRegistration broker)
@@ -236,7 +236,7 @@ public sealed partial class QuorumController
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsr(image, brokerId).ToList())
             if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None) is { } change)
-                op.Add(change);
+                AddPartitionChange(op, change);
     }
 
     /// <summary>An unregistered broker leaves the eligible leader replicas too (after the ISR changes, on the image they made).</summary>
@@ -245,7 +245,7 @@ public sealed partial class QuorumController
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
             if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
-                op.Add(change);
+                AddPartitionChange(op, change);
     }
 
     /// <summary>A broker back from an unclean shutdown leaves every ISR and eligible leader replica set, and leads nothing.</summary>
@@ -254,7 +254,7 @@ public sealed partial class QuorumController
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
             if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
-                op.Add(change);
+                AddPartitionChange(op, change);
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ public sealed partial class QuorumController
             return type == ElectionType.Preferred
                 ? new(partitionId, ErrorCode.PreferredLeaderNotAvailable, $"Failed to elect the preferred leader {partition.Replicas.FirstOrDefault(-1)} for {topicName}-{partitionId}")
                 : new(partitionId, ErrorCode.EligibleLeadersNotAvailable, $"No replica of {topicName}-{partitionId} is active to lead it");
-        op.Add(record);
+        AddPartitionChange(op, record);
         return new(partitionId, ErrorCode.None, null);
     }
 

@@ -31,7 +31,7 @@ public sealed partial class QuorumController
                     if (IsReassigning(partition) || !partition.Isr.Contains(broker.Key) || !IsActiveBroker(op.Image, broker.Key)) continue;
                     if (PreferredElection(op.Image, topic, partition) is { Leader: >= 0 } record)
                     {
-                        op.Add(record);
+                        AddPartitionChange(op, record);
                         moved.Add(new TopicPartitionRef(topic.Name, partition.Partition));
                     }
                 }

@@ -87,20 +87,31 @@ public sealed partial class QuorumController
     }
 
     /// <summary>
-    /// Completes the reassignment of the partition when every replica being added is in its ISR and the ISR keeps a
-    /// member once the removed replicas leave it. Called after every ISR change (AlterPartition) and reassignment start.
+    /// Completes the reassignment of the partition once, without the replicas being removed, its replicas are all in its
+    /// ISR and neither is empty (Kafka's PartitionReassignmentReplicas.maybeCompleteReassignment). Kafka checks this in
+    /// every partition change it builds, so the same is done after each one here: an ISR change (AlterPartition), a
+    /// reassignment's start, and the elections and ISR changes that fencing, unfencing, controlled shutdown,
+    /// unregistration and leader elections make (<see cref="AddPartitionChange"/>) — an eligible leader elected when the
+    /// removed leader is fenced, for one, can be the ISR the target waited for.
     /// </summary>
     private void CompleteReassignmentIfDone(PendingOperation op, KafkaUuid topicId, int partitionId)
     {
         var topic = op.Image.Topic(topicId);
-        if (topic is null) return;
+        if (topic is null || partitionId < 0 || partitionId >= topic.Partitions.Length) return;
         var partition = topic.Partitions[partitionId];
-        if (!IsReassigning(partition) || !partition.AddingReplicas.All(partition.Isr.Contains)) return;
+        if (!IsReassigning(partition)) return;
         var isr = partition.Isr.Where(r => !partition.RemovingReplicas.Contains(r)).ToList();
-        if (isr.Count == 0) return;
         var replicas = partition.Replicas.Where(r => !partition.RemovingReplicas.Contains(r)).ToList();
+        if (isr.Count == 0 || replicas.Count == 0 || !replicas.All(isr.Contains)) return;
         if (ChangeReplicas(op, topic, partition, replicas, isr, [], [], LeaderElection.Online) is { } record)
             op.Add(record);
+    }
+
+    /// <summary>Adds a partition change made by a broker's lifecycle or an election, then completes the partition's reassignment if that change let it.</summary>
+    private void AddPartitionChange(PendingOperation op, PartitionChangeRecord change)
+    {
+        op.Add(change);
+        CompleteReassignmentIfDone(op, change.TopicId, change.PartitionId);
     }
 
     /// <summary>

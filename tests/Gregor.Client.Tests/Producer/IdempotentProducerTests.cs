@@ -1,3 +1,4 @@
+using Gregor.Client.Producer;
 using Gregor.Client.Tests.Network;
 using Gregor.Protocol;
 using Gregor.Protocol.Messages;
@@ -10,7 +11,7 @@ namespace Gregor.Client.Tests.Producer;
 /// <summary>
 /// The producer's idempotence against a scripted broker: it gets a producer id first, numbers each partition's batches,
 /// resends a batch unchanged, takes DUPLICATE_SEQUENCE_NUMBER as success, and after OUT_OF_ORDER_SEQUENCE_NUMBER or
-/// UNKNOWN_PRODUCER_ID bumps its epoch and numbers again from 0 (KIP-360).
+/// UNKNOWN_PRODUCER_ID bumps its epoch and numbers again from 0 (KIP-360) where the Java client does, and only there.
 /// </summary>
 public sealed class IdempotentProducerTests : IAsyncDisposable
 {
@@ -19,6 +20,7 @@ public sealed class IdempotentProducerTests : IAsyncDisposable
     private readonly ScriptedBroker _broker;
     private readonly Queue<WireErrorCode> _initAnswers = new();
     private readonly Queue<WireErrorCode> _produceAnswers = new();
+    private readonly Queue<long> _logStartOffsets = new();
     private long _nextOffset;
 
     public IdempotentProducerTests() => _broker = new ScriptedBroker(Answer);
@@ -81,7 +83,7 @@ public sealed class IdempotentProducerTests : IAsyncDisposable
                         Responses = [new ProduceResponse.TopicProduceResponse
                         {
                             Name = Topic,
-                            PartitionResponses = [new ProduceResponse.PartitionProduceResponse { Index = 0, ErrorCode = (short)answer, BaseOffset = offset, LogAppendTimeMs = -1, LogStartOffset = 0 }],
+                            PartitionResponses = [new ProduceResponse.PartitionProduceResponse { Index = 0, ErrorCode = (short)answer, BaseOffset = offset, LogAppendTimeMs = -1, LogStartOffset = _logStartOffsets.Count > 0 ? _logStartOffsets.Dequeue() : 0 }],
                         }],
                     });
                 default:
@@ -166,6 +168,99 @@ public sealed class IdempotentProducerTests : IAsyncDisposable
         Assert.Equal([((short)0, 0), ((short)0, 1), ((short)0, 2), ((short)1, 0), ((short)1, 1)], Batches.Select(b => (b.Epoch, b.Sequence)));
         Assert.All(Batches, b => Assert.Equal(1077L, b.ProducerId));
         Assert.Equal(1, InitRequests); // the epoch is bumped here, as the Java client does for an idempotent producer
+    }
+
+    [Fact]
+    public async Task Unknown_producer_id_without_a_log_start_offset_is_retried_unchanged()
+    {
+        using var producer = Producer();
+        await Send(producer, 0);
+        _produceAnswers.Enqueue(WireErrorCode.UnknownProducerId);
+        _logStartOffsets.Enqueue(-1); // the broker could not say (the partition moved meanwhile): no loss is shown yet
+
+        var second = await Send(producer, 1);
+
+        Assert.Equal(PersistenceStatus.Persisted, second.Status);
+        Assert.Equal([((short)0, 0), ((short)0, 1), ((short)0, 1)], Batches.Select(b => (b.Epoch, b.Sequence)));
+    }
+
+    [Theory]
+    [InlineData(WireErrorCode.OutOfOrderSequenceNumber)]
+    [InlineData(WireErrorCode.UnknownProducerId)]
+    public async Task A_renumbered_batch_refused_again_is_resent_unchanged_without_another_bump(WireErrorCode refusal)
+    {
+        using var producer = Producer();
+        await Send(producer, 0);
+        _produceAnswers.Enqueue(refusal);
+        _produceAnswers.Enqueue(refusal);
+
+        var second = await Send(producer, 1);
+        await Send(producer, 2);
+
+        Assert.Equal(PersistenceStatus.Persisted, second.Status);
+        Assert.Equal([((short)0, 0), ((short)0, 1), ((short)1, 0), ((short)1, 0), ((short)1, 1)], Batches.Select(b => (b.Epoch, b.Sequence)));
+    }
+
+    [Fact]
+    public async Task A_batch_failed_for_good_starts_its_partition_again_under_a_new_epoch()
+    {
+        using var producer = Producer();
+        await Send(producer, 0);
+        _produceAnswers.Enqueue(WireErrorCode.InvalidRecord); // not retriable: the batch fails, its sequence 1 is never written
+
+        var failure = await Assert.ThrowsAsync<ProduceException<string, string>>(() => Send(producer, 1));
+        var third = await Send(producer, 2);
+
+        Assert.Equal(WireErrorCode.InvalidRecord, (WireErrorCode)failure.Error.Code);
+        Assert.Equal(PersistenceStatus.Persisted, third.Status);
+        // The next batch does not follow the failed one's sequence (which the broker would refuse as a gap).
+        Assert.Equal([((short)0, 0, WireErrorCode.None), ((short)0, 1, WireErrorCode.InvalidRecord), ((short)1, 0, WireErrorCode.None)],
+            Batches.Select(b => (b.Epoch, b.Sequence, b.Answer)));
+    }
+
+    [Fact]
+    public async Task A_batch_failed_for_good_with_unknown_producer_id_starts_again_at_zero_under_the_same_epoch()
+    {
+        using var producer = Producer(("retries", "1"));
+        await Send(producer, 0);
+        _produceAnswers.Enqueue(WireErrorCode.UnknownProducerId); // lost state: bumped to epoch 1 and renumbered
+        _produceAnswers.Enqueue(WireErrorCode.UnknownProducerId); // again, and no attempt is left
+
+        var failure = await Assert.ThrowsAsync<ProduceException<string, string>>(() => Send(producer, 1));
+        await Send(producer, 2);
+
+        Assert.Equal(WireErrorCode.UnknownProducerId, (WireErrorCode)failure.Error.Code);
+        Assert.Equal([((short)0, 0), ((short)0, 1), ((short)1, 0), ((short)1, 0)], Batches.Select(b => (b.Epoch, b.Sequence)));
+    }
+
+    [Fact]
+    public void Out_of_order_sequence_is_a_gap_only_for_the_batch_after_the_last_acknowledged_one()
+    {
+        using var accumulator = new RecordAccumulator(ProducerSettings.From(new ProducerConfig { BootstrapServers = "127.0.0.1:1" }), TimeProvider.System)
+        {
+            Identity = new ProducerIdentity(),
+        };
+        accumulator.Identity!.SetIdentity(5, 0);
+        var queue = accumulator.Topic(Topic).Queue(0, _ => { });
+        using var first = new ProducerBatch();
+        using var second = new ProducerBatch();
+        first.Start(queue, Gregor.Protocol.Compression.CompressionType.None, null, 0);
+        second.Start(queue, Gregor.Protocol.Compression.CompressionType.None, null, 0);
+        for (int i = 0; i < 3; i++) first.Append(0, default, default, [], default);
+        second.Append(0, default, default, [], default);
+        Assert.True(accumulator.Identity.TryNumber(queue, first)); // sequences 0..2
+        Assert.Equal(SequenceRefusal.BumpEpochAndRenumber, ProducerIdentity.Judge(queue, first, WireErrorCode.OutOfOrderSequenceNumber, 0));
+
+        ProducerIdentity.Acknowledged(queue, first);
+        Assert.True(accumulator.Identity.TryNumber(queue, second)); // sequence 3, next after the last acknowledged (2)
+        Assert.Equal(SequenceRefusal.BumpEpochAndRenumber, ProducerIdentity.Judge(queue, second, WireErrorCode.OutOfOrderSequenceNumber, 0));
+        // Refused again after the broker acknowledged nothing new it stays the next one; with the last acknowledged
+        // sequence elsewhere (as when answers cross) it is not, and is retried as it is.
+        queue.LastAckedSequence = 0;
+        Assert.Equal(SequenceRefusal.RetryUnchanged, ProducerIdentity.Judge(queue, second, WireErrorCode.OutOfOrderSequenceNumber, 0));
+        Assert.Equal(SequenceRefusal.BumpEpochAndRenumber, ProducerIdentity.Judge(queue, second, WireErrorCode.UnknownProducerId, 0));
+        Assert.Equal(SequenceRefusal.RetryUnchanged, ProducerIdentity.Judge(queue, second, WireErrorCode.UnknownProducerId, -1));
+        Assert.Equal(SequenceRefusal.NotASequenceError, ProducerIdentity.Judge(queue, second, WireErrorCode.NotLeaderOrFollower, 0));
     }
 
     [Fact]
