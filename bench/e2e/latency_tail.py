@@ -55,6 +55,8 @@ VARIANTS = {
                          "props": ["batch.size=262144"]},
     # The broker JIT-compiled and its heap grown by a first run of the same load (not measured) before the measured one.
     "warm-broker": {"warmup": True},
+    # The same load from librdkafka (bench/e2e/rdkafka_latency.py): a native client, several batches of a partition in flight.
+    "librdkafka": {"librdkafka": True},
 }
 names = args.variants.split(",") if args.variants else list(VARIANTS)
 for name in names:
@@ -125,6 +127,9 @@ def run(name, round_no):
             "--bootstrap-server", bootstrap]
         for prop in variant.get("props", []):
             perf += ["--producer-props", prop]
+        if variant.get("librdkafka"):
+            perf = ["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "rdkafka_latency.py"),
+                    bootstrap, "tail", str(RATE), str(args.seconds)]
         if variant.get("warmup"):
             subprocess.run([a if a != "%ds" % args.seconds else "%ds" % max(3, args.seconds // 2) for a in perf],
                            check=True, capture_output=True, env=client_env, timeout=args.seconds + 120)
