@@ -1,7 +1,7 @@
 """librdkafka's view of the same measurement as `gregor perf produce --throughput R --acks all`: keyless records of
 --record-size bytes at a fixed rate for a time, each timed from produce() to its delivery report, through
 confluent_kafka (the librdkafka it bundles: `confluent_kafka.libversion()`). Batching as Gregor.Client's defaults
-(linger.ms=5, batch.size=16384, a 32 MiB queue), no idempotence unless given; librdkafka keeps several batches of a
+(linger.ms=5, batch.size=16384, a 32 MiB queue), no idempotence unless given; a full queue makes the send wait, as buffer.memory does; librdkafka keeps several batches of a
 partition in flight (max.in.flight=1000000 by default). Reports are served by poll(0) after every send and while
 waiting, so a report waits at most one loop turn (microseconds) for its callback. Prints one JSON line with the
 keys `gregor perf produce -o json` uses.
@@ -24,7 +24,8 @@ parser.add_argument("settings", nargs="*", help="librdkafka settings, name=value
 args = parser.parse_args()
 
 config = {"bootstrap.servers": args.bootstrap, "acks": "all", "linger.ms": 5, "batch.size": 16384,
-          "enable.idempotence": False, "queue.buffering.max.kbytes": 32768, "log_level": 3}
+          "enable.idempotence": False, "queue.buffering.max.kbytes": 32768,
+          "queue.buffering.max.messages": 1000000, "log_level": 3}
 config.update(dict(setting.split("=", 1) for setting in args.settings))
 producer = Producer(config)
 latencies = []
@@ -51,7 +52,12 @@ while True:
         time.sleep(min(0.001, due - elapsed))
         continue
     sent_at = time.monotonic()
-    producer.produce(args.topic, payload, on_delivery=lambda error, _message, at=sent_at: delivered(error, at))
+    while True:
+        try:
+            producer.produce(args.topic, payload, on_delivery=lambda error, _message, at=sent_at: delivered(error, at))
+            break
+        except BufferError:  # the queue is full: wait for room, as Gregor.Client's send blocks on buffer.memory
+            producer.poll(0.001)
     sent_count += 1
     producer.poll(0)
 producer.flush(120)
