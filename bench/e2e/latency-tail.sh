@@ -2,8 +2,8 @@
 # Where a single broker's acks=all latency tail comes from (bench/e2e/latency_tail.py): one broker, `gregor perf
 # produce` of 1 KiB records at a fixed rate (50 MiB/s), and variants that each change one suspect against "base"
 # (GC settings of the broker or the producer, tiered JIT, data on tmpfs, broker and producer pinned to different
-# cores, both niced, linger.ms, batch.size, more partitions), in turns over N rounds. Prints every run, the medians
-# per variant and each one's p99 over base's in the same round.
+# cores, both niced, linger.ms, batch.size, more partitions; the same load from librdkafka), in turns over N rounds.
+# Prints every run, the medians per variant and each one's p99 over base's in the same round.
 #
 #   bench/e2e/latency-tail.sh [--dll DLL] [--rounds N] [--seconds S] [--rate-mib R] [--partitions N]
 #       [--variants a,b,...] [--counters]
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --dll) dll=$2; shift ;;
     --rounds|--seconds|--rate-mib|--partitions|--variants) extra+=("$1" "$2"); shift ;;
     --counters) counters=true; extra+=("$1") ;;
-    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
