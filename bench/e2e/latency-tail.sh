@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --dll) dll=$2; shift ;;
     --rounds|--seconds|--rate-mib|--partitions|--variants) extra+=("$1" "$2"); shift ;;
     --counters) counters=true; extra+=("$1") ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
