@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Gregor.Metadata;
 using Gregor.Protocol;
 using Gregor.Protocol.Compression;
 using Gregor.Protocol.Messages;
@@ -370,6 +371,26 @@ public sealed class ProduceTests
         var next = Single(await other.ProduceAsync("skips", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 9)));
         Assert.Equal((0, 0L), (resent.ErrorCode, resent.BaseOffset));
         Assert.Equal((0, 2L), (next.ErrorCode, next.BaseOffset));
+    }
+
+    [Fact]
+    public async Task A_batch_refused_before_this_broker_led_still_holds_back_a_later_one_once_it_leads()
+    {
+        await using var broker = new DataPlaneFixture();
+        TopicImage topic = broker.Metadata.CreateTopic("takeover");
+        PartitionImage led = topic.Partitions[0];
+        // Another broker leads: the head batch is refused unwritten.
+        broker.Metadata.PublishTopic(topic with { Partitions = [led with { Leader = 2, LeaderEpoch = led.LeaderEpoch + 1, Replicas = [1, 2], Isr = [1, 2] }] });
+        long now = Now;
+        var notLeader = Single(await broker.ProduceAsync("takeover", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 4)));
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, notLeader.ErrorCode);
+
+        // This broker takes over before the producer resends; its next in-flight batch arrives first.
+        broker.Metadata.PublishTopic(topic with { Partitions = [led with { LeaderEpoch = led.LeaderEpoch + 2, Replicas = [1, 2], Isr = [1] }] });
+        var skipping = Single(await broker.ProduceAsync("takeover", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 5)));
+        var head = Single(await broker.ProduceAsync("takeover", 0, Batches.Create(1, now, producerId: 42, producerEpoch: 0, baseSequence: 4)));
+        Assert.Equal((short)ErrorCode.OutOfOrderSequenceNumber, skipping.ErrorCode);
+        Assert.Equal((0, 0L), (head.ErrorCode, head.BaseOffset));
     }
 
     [Fact]

@@ -71,6 +71,9 @@ public sealed class ProduceHandler(ReplicaManager replicas, IssuedProducerIds is
                 ErrorCode leadership = partition.CheckLeader(-1);
                 if (leadership != ErrorCode.None)
                 {
+                    // Remembered: this broker may lead the partition a moment from now, before the producer resends this batch.
+                    if (data.Records is { } notLed)
+                        partition.RefusedBatches.Refused(notLed.Span, now);
                     SetError(partitionResponse, leadership, null);
                     if (leadership == ErrorCode.NotLeaderOrFollower && version >= FirstCurrentLeaderVersion)
                         AddCurrentLeader(response, partitionResponse, partition);
