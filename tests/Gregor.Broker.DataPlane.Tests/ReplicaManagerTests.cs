@@ -1,5 +1,7 @@
 using Gregor.Broker.Configuration;
 using Gregor.Broker.Replication;
+using Gregor.Metadata;
+using Gregor.Protocol.Primitives;
 using Gregor.Protocol;
 using Gregor.Storage;
 
@@ -8,6 +10,9 @@ namespace Gregor.Broker.DataPlane.Tests;
 public sealed class ReplicaManagerTests
 {
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static Gregor.Protocol.Messages.ProduceResponse.PartitionProduceResponse Single(Gregor.Protocol.Messages.ProduceResponse? response) =>
+        Assert.Single(Assert.Single(response!.Responses).PartitionResponses);
 
     [Fact]
     public async Task New_topics_get_logs_in_kafka_layout_with_their_topic_id()
@@ -24,6 +29,28 @@ public sealed class ReplicaManagerTests
             Assert.Contains($"topic_id: {topic.Id}", File.ReadAllText(Path.Combine(path, "partition.metadata")));
             Assert.True(File.Exists(Path.Combine(path, "00000000000000000000.log")));
         }
+    }
+
+    [Fact]
+    public async Task A_restarted_broker_does_not_lead_at_its_previous_incarnations_epochs_until_the_image_shows_it_registered()
+    {
+        await using var broker = new DataPlaneFixture();
+        KafkaUuid previous = KafkaUuid.NewRandom(Random.Shared), current = KafkaUuid.NewRandom(Random.Shared);
+        broker.Replicas.RequireRegistrationAs(current);
+        MetadataImage image = broker.Metadata.Current;
+        // The image this process read at start still shows the incarnation that died, leading.
+        broker.Metadata.Publish(image with { Brokers = image.Brokers.SetItem(TestMetadataView.NodeId, image.Brokers[TestMetadataView.NodeId] with { IncarnationId = previous }) });
+        broker.Metadata.CreateTopic("stale", partitions: 1);
+        HostedPartition partition = broker.Replicas.GetPartition("stale", 0)!;
+
+        Assert.False(partition.IsLeader);
+        var refused = Single(await broker.ProduceAsync("stale", 0, Batches.Create(1, Now)));
+        Assert.Equal((short)ErrorCode.NotLeaderOrFollower, refused.ErrorCode);
+
+        image = broker.Metadata.Current;
+        broker.Metadata.Publish(image with { Brokers = image.Brokers.SetItem(TestMetadataView.NodeId, image.Brokers[TestMetadataView.NodeId] with { IncarnationId = current }) });
+        Assert.True(partition.IsLeader);
+        Assert.Equal(0, Single(await broker.ProduceAsync("stale", 0, Batches.Create(1, Now))).ErrorCode);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class BrokerLifecycleManager(
     /// <summary>How soon a request is tried again after the controller could not be reached or had moved.</summary>
     private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(250);
 
-    private readonly KafkaUuid _incarnation = KafkaUuid.NewRandom(Random.Shared);
+    private readonly KafkaUuid _incarnation = replicas.RequireRegistrationAs(KafkaUuid.NewRandom(Random.Shared));
     // Read when the node is built, before the replica manager opens the logs and removes the markers.
     private readonly long _previousBrokerEpoch = Replication.CleanShutdownFile.ReadBrokerEpoch(config.LogDirs);
     private readonly CancellationTokenSource _stop = new();

@@ -23,9 +23,9 @@ public sealed partial class HostedPartition
         !state.Isr.IsDefaultOrEmpty ? state.Isr : state.Replicas.IsDefaultOrEmpty ? [] : state.Replicas;
 
     /// <summary>Called under both locks; true when waiters must be woken (leadership was lost or changed epoch).</summary>
-    private bool ApplyLeadership(PartitionImage? state, long nowMs)
+    private bool ApplyLeadership(PartitionImage? state, long nowMs, bool mayLead)
     {
-        bool leads = state is not null && state.Leader == _nodeId && !IsRemoved;
+        bool leads = state is not null && state.Leader == _nodeId && !IsRemoved && mayLead;
         if (!leads)
         {
             bool wasLeader = _leader is not null;

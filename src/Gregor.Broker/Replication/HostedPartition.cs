@@ -61,7 +61,7 @@ public sealed partial class HostedPartition
     /// Takes the partition's place in a new image: becoming leader (a new leader epoch), staying leader (ISR and
     /// replicas as committed), or ceasing to lead (waiting produces and fetches are woken to answer with an error).
     /// </summary>
-    internal void UpdateState(PartitionImage? state, long nowMs)
+    internal void UpdateState(PartitionImage? state, long nowMs, bool mayLead = true)
     {
         bool woken;
         lock (_transitionLock)
@@ -69,7 +69,7 @@ public sealed partial class HostedPartition
             lock (_replicaLock)
             {
                 Volatile.Write(ref _state, state);
-                woken = ApplyLeadership(state, nowMs);
+                woken = ApplyLeadership(state, nowMs, mayLead);
             }
         }
         if (woken)

@@ -53,6 +53,26 @@ public sealed partial class ReplicaManager : IDisposable
         SessionLease = new BrokerSessionLease(time);
     }
 
+    private KafkaUuid? _incarnation;
+
+    /// <summary>
+    /// Makes this broker lead only as the process the image shows registered (<paramref name="incarnation"/>, a broker of a
+    /// cluster). A broker restarted before the controller has noticed its death reads an image in which its previous
+    /// incarnation still leads at an epoch that incarnation was given; leading at that epoch with a log that lost its
+    /// unflushed tail would tell the followers to truncate records the ISR had committed. The controller registers the
+    /// new incarnation only once the old one's session has expired and its leaderships have moved, so an image showing
+    /// this incarnation gives it leaderships only at epochs of its own.
+    /// </summary>
+    public KafkaUuid RequireRegistrationAs(KafkaUuid incarnation)
+    {
+        _incarnation = incarnation;
+        return incarnation;
+    }
+
+    /// <summary>Whether the leaderships <paramref name="image"/> gives this node are this process's to take.</summary>
+    internal bool MayLead(MetadataImage image) =>
+        _incarnation is not { } own || (image.Brokers.TryGetValue(NodeId, out BrokerRegistration? registered) && registered.IncarnationId == own);
+
     /// <summary>This broker's session with the controller as far as it can tell (renewed by its heartbeats).</summary>
     public BrokerSessionLease SessionLease { get; }
 
@@ -162,6 +182,7 @@ public sealed partial class ReplicaManager : IDisposable
     private void Apply(MetadataImage? previous, MetadataImage next)
     {
         var wanted = new HashSet<TopicPartition>();
+        bool mayLead = MayLead(next);
         foreach (TopicImage topic in next.TopicsByName.Values)
         {
             TopicImage? before = previous?.Topic(topic.Id);
@@ -194,7 +215,7 @@ public sealed partial class ReplicaManager : IDisposable
                     if (before is null || !ReferenceEquals(before.Configs, topic.Configs) || hosted.State is null)
                         ApplySettings(hosted, settings ??= SettingsFor(topic));
                 }
-                hosted.UpdateState(partition, NowMs);
+                hosted.UpdateState(partition, NowMs, mayLead);
                 PartitionChanged?.Invoke(hosted);
             }
         }
