@@ -127,7 +127,13 @@ internal sealed partial class ReplicationSimulation
 
     private void DeliverMessage(SimMessage message)
     {
-        if (_network.IsCut(message.From, message.To)) return;
+        long connection = message switch { Produce p => p.Connection, ProduceAnswer a => a.Connection, _ => -1 };
+        if (connection >= 0 && _brokenConnections.Contains(connection)) return;
+        if (_network.IsCut(message.From, message.To))
+        {
+            if (connection >= 0) _brokenConnections.Add(connection);
+            return;
+        }
         Stats.Delivered++;
         if (message.To == SimNetwork.Controller)
         {

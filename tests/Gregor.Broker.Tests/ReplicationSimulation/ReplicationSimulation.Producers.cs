@@ -5,35 +5,38 @@ using Gregor.Protocol.Records;
 namespace Gregor.Broker.Tests.ReplicationSimulation;
 
 /// <summary>
-/// The producers: each writes unique values, one single-record batch at a time with acks=all, to the leader the
-/// controller's metadata names, retrying on errors and timeouts until acknowledged — the same batch (producer id and
-/// sequence) when idempotent, so the log must hold it once.
+/// The producers: each writes unique values in single-record batches with acks=all to the leader the controller's
+/// metadata names, retrying on errors and timeouts until acknowledged — the same batch (producer id and sequence) when
+/// idempotent, so the log must hold it once.
 /// </summary>
 internal sealed partial class ReplicationSimulation
 {
     private void ProducerStep(SimProducer p)
     {
-        if (p.RequestId >= 0)
+        if (p.Unacknowledged.FirstOrDefault(x => x.RequestId >= 0 && Now - x.SentMs >= ClientRequestTimeoutMs) is { } timedOut)
         {
-            if (Now - p.SentMs < ClientRequestTimeoutMs) return;
-            // No answer in request.timeout.ms: the client gives up on this attempt and retries.
-            if (_options.Verbose) Trace($"producer {p.Endpoint}: no answer for value {p.Value}");
-            p.RequestId = -1;
-            p.NextSendMs = Now + 20 + _random.Next(80);
+            // No answer in request.timeout.ms: the client closes the connection; every batch in flight may or may not be
+            // in the log, and all go again, in order, on a new one.
+            if (_options.Verbose) Trace($"producer {p.Endpoint}: no answer for value {timedOut.Value}");
+            p.Connection = -1;
+            Rewind(p, p.Unacknowledged.First(x => x.RequestId >= 0));
         }
-        if (p.Value == 0)
+        if (_producing && p.Unacknowledged.Count < p.MaxInFlight)
         {
-            if (!_producing) return;
-            p.Value = _nextValue++;
-            p.Attempts = 0;
             if (p.Idempotent && p.ProducerId < 0)
             {
                 p.ProducerId = _nextProducerId++;
                 p.NextSequence = 0;
             }
-            p.Batch = BuildBatch(p, p.Value);
-            if (p.Idempotent) _idempotentValues.Add(p.Value);
-            _valueSentBy[p.Value] = p.Endpoint;
+            long value = _nextValue++;
+            var batch = new OutgoingBatch(value, p.NextSequence, BuildBatch(p, value));
+            if (p.Idempotent)
+            {
+                p.NextSequence++;
+                _idempotentValues.Add(value);
+            }
+            p.Unacknowledged.Add(batch);
+            _valueSentBy[value] = p.Endpoint;
             Stats.Proposed++;
         }
         if (Now < p.NextSendMs) return;
@@ -43,10 +46,31 @@ internal sealed partial class ReplicationSimulation
             p.NextSendMs = Now + 50;
             return;
         }
-        p.RequestId = _nextRequestId++;
-        p.SentMs = Now;
-        p.Attempts++;
-        Send(new Produce(p.Endpoint, leader, p.RequestId, p.Batch!));
+        if (leader != p.ConnectedTo || p.Connection < 0 || _brokenConnections.Contains(p.Connection) && p.Unacknowledged.All(x => x.RequestId < 0))
+        {
+            // A new connection (to a new leader, or after the last one broke): nothing in flight on the old one counts.
+            if (p.Unacknowledged.FirstOrDefault(x => x.RequestId >= 0) is { } inFlight && leader != p.ConnectedTo)
+                Rewind(p, inFlight);
+            p.Connection = _nextRequestId++;
+            p.ConnectedTo = leader;
+        }
+        // In order, on one connection, as the client keeps it: a batch goes only after every earlier one.
+        foreach (OutgoingBatch batch in p.Unacknowledged)
+        {
+            if (batch.RequestId >= 0) continue;
+            batch.RequestId = _nextRequestId++;
+            batch.SentMs = Now;
+            Send(new Produce(p.Endpoint, leader, batch.RequestId, batch.Bytes, p.Connection));
+        }
+    }
+
+    /// <summary>The batch and every later one are sent again (their answers in flight no longer count).</summary>
+    private void Rewind(SimProducer p, OutgoingBatch from)
+    {
+        int index = p.Unacknowledged.IndexOf(from);
+        for (int i = index; i < p.Unacknowledged.Count; i++)
+            p.Unacknowledged[i].RequestId = -1;
+        p.NextSendMs = Now + 20 + _random.Next(80);
     }
 
     private byte[] BuildBatch(SimProducer p, long value)
@@ -73,29 +97,35 @@ internal sealed partial class ReplicationSimulation
 
     private void ProducerReceive(SimProducer p, ProduceAnswer answer)
     {
-        if (answer.Id != p.RequestId) return;
-        p.RequestId = -1;
+        OutgoingBatch? batch = p.Unacknowledged.FirstOrDefault(x => x.RequestId == answer.Id);
+        if (batch is null) return;
+        batch.RequestId = -1;
         if (answer.Error == ErrorCode.None)
         {
-            Acknowledge(p, p.Value, answer.BaseOffset, answer.From);
-            p.Value = 0;
-            p.Batch = null;
-            if (p.Idempotent) p.NextSequence++;
+            Acknowledge(p, batch.Value, answer.BaseOffset, answer.From);
+            p.Unacknowledged.Remove(batch);
             return;
         }
         Stats.ProduceErrors++;
-        if (_options.Verbose) Trace($"producer {p.Endpoint}: {answer.Error} from broker {answer.From} for value {p.Value}");
-        if (p.Idempotent && answer.Error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.UnknownProducerId or ErrorCode.InvalidProducerEpoch)
+        if (_options.Verbose) Trace($"producer {p.Endpoint}: {answer.Error} from broker {answer.From} for value {batch.Value} (sequence {batch.Sequence})");
+        if (p.Idempotent && answer.Error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.UnknownProducerId or ErrorCode.InvalidProducerEpoch
+            && p.Unacknowledged[0] == batch)
         {
-            // Fatal to this producer session: the value is given up (it may still be in the log, once) and a new id taken.
+            // Every earlier batch of this producer was acknowledged, so committed, so in this leader's log: its producer
+            // state must expect this very sequence (at most five batches are ever unacknowledged, all within the five
+            // it keeps). A refusal here is the broker's error, fatal to the producer.
             Stats.FatalProducerErrors++;
-            Trace($"producer {p.Endpoint} (id {p.ProducerId}, sequence {p.NextSequence}) gets {answer.Error} from broker {answer.From} for value {p.Value}; starts over with a new producer id");
-            p.ProducerId = -1;
-            p.Value = 0;
-            p.Batch = null;
-            return;
+            SimBroker leader = Broker(answer.From);
+            string state = leader.Partition is { } hp ? hp.Log.WithProducerState(m => m.TryGet(p.ProducerId, out var entry)
+                ? $"epoch {entry.Epoch}, batches {string.Join(" ", Enumerable.Range(0, entry.BatchCount).Select(i => entry.Batch(i)).Select(x => $"{x.FirstSequence}-{x.LastSequence}@{x.FirstOffset}"))}"
+                : "no entry") : "down";
+            var held = Batches(leader.Log, leader.Log.LogStartOffset, leader.Log.LogEndOffset).Where(x => _valueSentBy.GetValueOrDefault(x.Value) == p.Endpoint).TakeLast(8);
+            Trace($"broker {answer.From}'s producer state for {p.ProducerId}: {state}; its log holds this producer's values {string.Join(" ", held.Select(x => $"{x.Value}@{x.BaseOffset}"))}; unacknowledged: {string.Join(" ", p.Unacknowledged.Select(x => $"{x.Value}/seq {x.Sequence}"))}");
+            throw Violation($"broker {answer.From} answered {answer.Error} to producer {p.Endpoint} (id {p.ProducerId}) for sequence {batch.Sequence}, "
+                + "its oldest unacknowledged batch, every earlier one having been acknowledged");
         }
-        p.NextSendMs = Now + 20 + _random.Next(80);
+        // Retriable (an out-of-order sequence behind a batch that failed first is too): from this batch on, again.
+        Rewind(p, batch);
     }
 
     /// <summary>An acks=all success reached the client: the value must be committed at that offset (invariant 1, continuously).</summary>

@@ -264,22 +264,22 @@ internal sealed partial class ReplicationSimulation
         HostedPartition partition = b.Partition!;
         if (partition.State is null)
         {
-            Send(new ProduceAnswer(b.Id, request.From, request.Id, ErrorCode.NotLeaderOrFollower, -1));
+            Send(new ProduceAnswer(b.Id, request.From, request.Id, ErrorCode.NotLeaderOrFollower, -1, request.Connection));
             return;
         }
         if (partition.InSyncReplicaCount < partition.Settings.MinInsyncReplicas)
         {
-            Send(new ProduceAnswer(b.Id, request.From, request.Id, ErrorCode.NotEnoughReplicas, -1));
+            Send(new ProduceAnswer(b.Id, request.From, request.Id, ErrorCode.NotEnoughReplicas, -1, request.Connection));
             return;
         }
         byte[] batch = (byte[])request.Batch.Clone();
         PartitionAppendOutcome outcome = partition.AppendAsLeader(batch, ProduceVersion, _clock.UnixMs);
         if (outcome.Error != ErrorCode.None)
         {
-            Send(new ProduceAnswer(b.Id, request.From, request.Id, outcome.Error, -1));
+            Send(new ProduceAnswer(b.Id, request.From, request.Id, outcome.Error, -1, request.Connection));
             return;
         }
-        b.Pending.Add(new PendingProduce(request.From, request.Id, outcome.LastOffset + 1, outcome.LeaderEpoch, outcome.BaseOffset, Now + ProduceTimeoutMs));
+        b.Pending.Add(new PendingProduce(request.From, request.Id, outcome.LastOffset + 1, outcome.LeaderEpoch, outcome.BaseOffset, Now + ProduceTimeoutMs, request.Connection));
         PollPendingProduces(b);
     }
 
@@ -294,7 +294,7 @@ internal sealed partial class ReplicationSimulation
             ErrorCode outcome = Done(wait);
             if (outcome == ErrorCode.RequestTimedOut && Now < pending.DeadlineMs) continue;
             b.Pending.RemoveAt(i--);
-            Send(new ProduceAnswer(b.Id, pending.Producer, pending.RequestId, outcome, outcome == ErrorCode.None ? pending.BaseOffset : -1));
+            Send(new ProduceAnswer(b.Id, pending.Producer, pending.RequestId, outcome, outcome == ErrorCode.None ? pending.BaseOffset : -1, pending.Connection));
         }
     }
 }

@@ -87,7 +87,9 @@ internal sealed partial class ReplicationSimulation : IDisposable
         System.IO.Directory.CreateDirectory(_root);
         _brokers = [.. Enumerable.Range(1, options.Replicas).Select(id => new SimBroker(id, Path.Combine(_root, $"broker{id}")))];
         int producers = 1 + _random.Next(3);
-        _producers = [.. Enumerable.Range(0, producers).Select(i => new SimProducer(100 + i, idempotent: _random.Next(3) != 0))];
+        _producers = [.. Enumerable.Range(0, producers).Select(i => _random.Next(3) != 0
+            ? new SimProducer(100 + i, idempotent: true, maxInFlight: 1 + _random.Next(5))
+            : new SimProducer(100 + i, idempotent: false, maxInFlight: 1))];
         _publisher = new MetadataPublisher(MetadataImage.Empty("replication-sim", 1000));
         _controller = new QuorumController(_publisher, new ControllerSettings(1000)
         {
@@ -169,10 +171,16 @@ internal sealed partial class ReplicationSimulation : IDisposable
 
     private void Schedule(long delay, SimEvent e) => _events.Enqueue(e, (Now + delay, _sequence++));
 
+    private readonly HashSet<long> _brokenConnections = [];
+
     private void Send(SimMessage message)
     {
+        long connection = message switch { Produce p => p.Connection, ProduceAnswer a => a.Connection, _ => -1 };
+        if (connection >= 0 && _brokenConnections.Contains(connection)) return;
         if (_network.Schedule(Now, message.From, message.To) is long at)
             _events.Enqueue(new Deliver(message), (at, _sequence++));
+        else if (connection >= 0)
+            _brokenConnections.Add(connection);
     }
 
     private void Trace(string line)

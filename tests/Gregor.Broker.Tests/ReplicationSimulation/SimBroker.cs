@@ -82,29 +82,46 @@ internal sealed class Followed(int leader, int leaderEpoch)
 }
 
 /// <summary>An acks=all produce appended by a leader and waiting for its high watermark.</summary>
-internal sealed record PendingProduce(int Producer, long RequestId, long EndOffset, int LeaderEpoch, long BaseOffset, long DeadlineMs);
+internal sealed record PendingProduce(int Producer, long RequestId, long EndOffset, int LeaderEpoch, long BaseOffset, long DeadlineMs, long Connection);
 
-/// <summary>A producer client: one batch in flight, retried until acknowledged (the same sequence when idempotent).</summary>
-internal sealed class SimProducer(int endpoint, bool idempotent)
+/// <summary>
+/// A producer client. A plain one has one batch in flight, retried until acknowledged (a retry may duplicate it). An
+/// idempotent one keeps up to <see cref="MaxInFlight"/> batches in flight (max.in.flight.requests.per.connection, at
+/// most 5), each with its sequence; after an error or a timeout it sends again, in order, from the batch that failed.
+/// </summary>
+internal sealed class SimProducer(int endpoint, bool idempotent, int maxInFlight)
 {
     public int Endpoint { get; } = endpoint;
 
     public bool Idempotent { get; } = idempotent;
 
+    public int MaxInFlight { get; } = maxInFlight;
+
     public long ProducerId { get; set; } = -1;
 
     public int NextSequence { get; set; }
 
-    /// <summary>The value being written, its batch (as first built, resent as is) and its sequence; 0 when idle.</summary>
-    public long Value { get; set; }
+    /// <summary>Batches not yet acknowledged, in sequence order.</summary>
+    public List<OutgoingBatch> Unacknowledged { get; } = [];
 
-    public byte[]? Batch { get; set; }
+    public long NextSendMs { get; set; }
+
+    /// <summary>The connection in use and the broker it goes to (-1: none yet).</summary>
+    public long Connection { get; set; } = -1;
+
+    public int ConnectedTo { get; set; } = -1;
+}
+
+/// <summary>One value's batch (built once, resent as is) and the request it is in flight in (-1: none).</summary>
+internal sealed class OutgoingBatch(long value, int sequence, byte[] bytes)
+{
+    public long Value { get; } = value;
+
+    public int Sequence { get; } = sequence;
+
+    public byte[] Bytes { get; } = bytes;
 
     public long RequestId { get; set; } = -1;
 
     public long SentMs { get; set; }
-
-    public long NextSendMs { get; set; }
-
-    public int Attempts { get; set; }
 }

@@ -33,6 +33,7 @@ internal sealed record EpochQuery(int From, int To, int Incarnation, long Id, in
 
 internal sealed record EpochAnswer(int From, int To, int Incarnation, long Id, ErrorCode Error, int LeaderEpoch, long EndOffset) : SimMessage(From, To);
 
-internal sealed record Produce(int From, int To, long Id, byte[] Batch) : SimMessage(From, To);
+/// <summary>Produce travels on a connection: once one of its messages is lost, it is broken and carries nothing more (TCP).</summary>
+internal sealed record Produce(int From, int To, long Id, byte[] Batch, long Connection) : SimMessage(From, To);
 
-internal sealed record ProduceAnswer(int From, int To, long Id, ErrorCode Error, long BaseOffset) : SimMessage(From, To);
+internal sealed record ProduceAnswer(int From, int To, long Id, ErrorCode Error, long BaseOffset, long Connection) : SimMessage(From, To);

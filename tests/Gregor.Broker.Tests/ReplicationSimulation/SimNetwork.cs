@@ -2,14 +2,15 @@ namespace Gregor.Broker.Tests.ReplicationSimulation;
 
 /// <summary>
 /// Messages between the controller (endpoint 0), the brokers (1..n) and the producers (100+), with faults from the
-/// seeded random: loss, delay (so reordering) and cut links. A message is dropped if its link is cut when it is sent
-/// or when it would arrive. TCP does not duplicate, so neither does this.
+/// seeded random: loss, delay and cut links. A message is dropped if its link is cut when it is sent or when it would
+/// arrive. Kafka's connections are TCP: messages on one link arrive in the order sent, and none twice.
 /// </summary>
 internal sealed class SimNetwork(Random random, double lossRate, int maxDelayMs)
 {
     public const int Controller = 0;
 
     private readonly HashSet<(int, int)> _cut = [];
+    private readonly Dictionary<(int From, int To), long> _lastArrival = [];
     private bool _calm;
 
     public void Calm() => _calm = true;
@@ -28,8 +29,9 @@ internal sealed class SimNetwork(Random random, double lossRate, int maxDelayMs)
     {
         if (IsCut(from, to) || (!_calm && random.NextDouble() < lossRate))
             return null;
-        if (!_calm && random.NextDouble() < 0.02)
-            return now + 50 + random.Next(10 * maxDelayMs);
-        return now + 1 + random.Next(maxDelayMs);
+        long at = !_calm && random.NextDouble() < 0.02 ? now + 50 + random.Next(10 * maxDelayMs) : now + 1 + random.Next(maxDelayMs);
+        at = Math.Max(at, _lastArrival.GetValueOrDefault((from, to)));
+        _lastArrival[(from, to)] = at;
+        return at;
     }
 }
