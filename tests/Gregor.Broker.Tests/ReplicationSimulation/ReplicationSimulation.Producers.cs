@@ -111,18 +111,29 @@ internal sealed partial class ReplicationSimulation
         if (p.Idempotent && answer.Error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.UnknownProducerId or ErrorCode.InvalidProducerEpoch
             && p.Unacknowledged[0] == batch)
         {
-            // Every earlier batch of this producer was acknowledged, so committed, so in this leader's log: its producer
-            // state must expect this very sequence (at most five batches are ever unacknowledged, all within the five
-            // it keeps). A refusal here is the broker's error, fatal to the producer.
+            // Every earlier batch of this producer was acknowledged, so committed, so in this leader's log. The refusal is
+            // Kafka's own behaviour only when a later batch of the producer landed first on a leader that had no state for
+            // it (Kafka accepts any sequence then); otherwise the leader's producer state is wrong.
             Stats.FatalProducerErrors++;
             SimBroker leader = Broker(answer.From);
-            string state = leader.Partition is { } hp ? hp.Log.WithProducerState(m => m.TryGet(p.ProducerId, out var entry)
-                ? $"epoch {entry.Epoch}, batches {string.Join(" ", Enumerable.Range(0, entry.BatchCount).Select(i => entry.Batch(i)).Select(x => $"{x.FirstSequence}-{x.LastSequence}@{x.FirstOffset}"))}"
-                : "no entry") : "down";
-            var held = Batches(leader.Log, leader.Log.LogStartOffset, leader.Log.LogEndOffset).Where(x => _valueSentBy.GetValueOrDefault(x.Value) == p.Endpoint).TakeLast(8);
-            Trace($"broker {answer.From}'s producer state for {p.ProducerId}: {state}; its log holds this producer's values {string.Join(" ", held.Select(x => $"{x.Value}@{x.BaseOffset}"))}; unacknowledged: {string.Join(" ", p.Unacknowledged.Select(x => $"{x.Value}/seq {x.Sequence}"))}");
-            throw Violation($"broker {answer.From} answered {answer.Error} to producer {p.Endpoint} (id {p.ProducerId}) for sequence {batch.Sequence}, "
-                + "its oldest unacknowledged batch, every earlier one having been acknowledged");
+            var entries = leader.Partition is { } hp
+                ? hp.Log.WithProducerState(m => m.TryGet(p.ProducerId, out var entry)
+                    ? Enumerable.Range(0, entry.BatchCount).Select(i => entry.Batch(i)).ToList()
+                    : [])
+                : [];
+            string state = string.Join(" ", entries.Select(x => $"{x.FirstSequence}-{x.LastSequence}@{x.FirstOffset}"));
+            Trace($"broker {answer.From} refuses producer {p.Endpoint} (id {p.ProducerId}) sequence {batch.Sequence} with {answer.Error}; its state: {state}; unacknowledged: {string.Join(" ", p.Unacknowledged.Select(x => $"{x.Value}/seq {x.Sequence}"))}");
+            if (!entries.Any(x => x.FirstSequence > batch.Sequence))
+            {
+                throw Violation($"broker {answer.From} answered {answer.Error} to producer {p.Endpoint} (id {p.ProducerId}) for sequence {batch.Sequence}, "
+                    + "its oldest unacknowledged batch, every earlier one having been acknowledged and no later one in the leader's state");
+            }
+            // Fatal to the producer session, as to Kafka's: its unacknowledged values are given up (each may be in the
+            // log, once) and it starts over with a new producer id.
+            p.Unacknowledged.Clear();
+            p.ProducerId = -1;
+            p.Connection = -1;
+            return;
         }
         // Retriable (an out-of-order sequence behind a batch that failed first is too): from this batch on, again.
         Rewind(p, batch);
