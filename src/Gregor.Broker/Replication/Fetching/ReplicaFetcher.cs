@@ -251,20 +251,35 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
     {
         HostedPartition partition = followed.Partition;
         PartitionLog log = partition.Log;
+        long before = log.LogEndOffset;
+        if (ApplyTruncation(partition, followed.LeaderEpoch, leaderEpoch, leaderEndOffset) is not { } decision)
+            return;
+        if (log.LogEndOffset < before)
+        {
+            _logger.LogInformation("Truncated {Partition} from {Before} to {After} ({Why}: epoch {Epoch} ends at {End})",
+                partition.Id, before, log.LogEndOffset, why, leaderEpoch, leaderEndOffset);
+        }
+        followed.Truncating = !decision.Completed;
+    }
+
+    /// <summary>
+    /// Applies the truncation rule to the leader's (<paramref name="leaderEpoch"/>, <paramref name="leaderEndOffset"/>) for a
+    /// partition followed at <paramref name="followedEpoch"/>; null when it is no longer followed at that epoch. The log is
+    /// cut even when the cut is at its end, as Kafka does: that drops an epoch this broker began as leader and appended
+    /// nothing under, which the leader does not know. Left in the epoch cache it would be every fetch's last fetched
+    /// epoch, each answered with the same diverging epoch, and the follower would never fetch again.
+    /// </summary>
+    internal static TruncationDecision? ApplyTruncation(HostedPartition partition, int followedEpoch, int leaderEpoch, long leaderEndOffset)
+    {
+        PartitionLog log = partition.Log;
         TruncationDecision decision = FollowerTruncation.Decide(leaderEpoch, leaderEndOffset, log.LogEndOffset, log.HighWatermark, epoch =>
         {
             EpochEndOffset own = log.EndOffsetForEpoch(epoch);
             return (own.Epoch, own.EndOffset);
         });
-        long before = log.LogEndOffset;
-        if (decision.Offset < before)
-        {
-            if (!partition.TruncateAsFollower(decision.Offset, followed.LeaderEpoch))
-                return;
-            _logger.LogInformation("Truncated {Partition} from {Before} to {After} ({Why}: epoch {Epoch} ends at {End})",
-                partition.Id, before, log.LogEndOffset, why, leaderEpoch, leaderEndOffset);
-        }
-        followed.Truncating = !decision.Completed;
+        if (!partition.TruncateAsFollower(Math.Min(decision.Offset, log.LogEndOffset), followedEpoch))
+            return null;
+        return decision;
     }
 
     // ---- fetching ----
