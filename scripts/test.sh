@@ -67,6 +67,12 @@ count_part "allocation gate" "${PIPESTATUS[0]}" "$out/allocation-gate.txt"
 tests/interop/run.sh --dll src/Gregor.Cli/bin/Release/net10.0/gregor.dll | tee "$out/interop.txt"
 count_part "interop" "${PIPESTATUS[0]}" "$out/interop.txt"
 
+# Replication under faults: real nodes in network namespaces, real clients, the queue checker; a short version of
+# each named scenario (tests/fault/README.md; the long run is bench/reliability/fault-long-run.sh). Needs root.
+/usr/bin/python3 tests/fault/run.py --suite --rf 3 --min-isr 2 --idempotent --producers python,confluent-dotnet,gregor-client \
+  --dll src/Gregor.Cli/bin/Release/net10.0/gregor.dll --set replica.lag.time.max.ms=5000 --replica-lag-ms 5000 | tee "$out/fault.txt"
+count_part "fault" "${PIPESTATUS[0]}" "$out/fault.txt"
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || status=1
 exit $status
