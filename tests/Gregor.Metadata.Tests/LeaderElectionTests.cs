@@ -268,24 +268,4 @@ public sealed class LeaderElectionTests : IDisposable
         await _c.HeartbeatAsync(2);
         Assert.Equal(-1, _c.Partition("t", 0).Leader);
     }
-
-    [Fact]
-    public async Task A_leader_that_re_registers_uncleanly_once_its_session_ran_out_is_not_remembered_as_the_last_leader()
-    {
-        Use(s => s with { EligibleLeaderReplicas = true, MinInsyncReplicas = 2 });
-        await _c.AddBrokerAsync(2);
-        await _c.AddBrokerAsync(3);
-        var id = await _c.CreatePlacedAsync("t", [2, 3]);
-        await ShrinkAsync("t", id, 2);
-        await _c.HeartbeatAsync(3, wantFence: true);
-        Assert.Equal("leader 2 isr [2] elr [3] Recovered", State("t"));
-
-        // Leader 2 dies; a new process registers once its session has run out, whether or not it was fenced yet.
-        await _c.PassAsync(TimeSpan.FromSeconds(20));
-        await _c.RegisterAsync(2, previousEpoch: -1);
-        await _c.HeartbeatAsync(2);
-
-        Assert.Empty(_c.Partition("t", 0).LastKnownElr);
-        Assert.Equal(-1, _c.Partition("t", 0).Leader);
-    }
 }
