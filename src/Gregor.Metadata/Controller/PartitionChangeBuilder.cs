@@ -128,8 +128,7 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             return;
         }
         bool remembered = partition.LastKnownElr.Length == 1 && partition.LastKnownElr[0] == partition.Leader;
-        // A leader dropped for its unclean shutdown (re-registering before its old session was fenced) is not remembered.
-        if (record.Isr is { Count: 0 } && partition.Leader != NoLeader && !remembered && partition.Leader != UncleanShutdownReplica)
+        if (record.Isr is { Count: 0 } && partition.Leader != NoLeader && !remembered)
             record.LastKnownElr = [partition.Leader];
         else if ((record.Leader >= 0 || (partition.Leader != NoLeader && record.Leader != NoLeader)) && partition.LastKnownElr.Length > 0)
             record.LastKnownElr = [];
