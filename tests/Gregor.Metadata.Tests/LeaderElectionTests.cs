@@ -247,25 +247,4 @@ public sealed class LeaderElectionTests : IDisposable
         Assert.Equal(clean ? "leader 2 isr [2] elr [] Recovered" : "leader -1 isr [] elr [] Recovered", State("t"));
         Assert.Empty(_c.Partition("t", 0).LastKnownElr);
     }
-
-    [Fact]
-    public async Task A_last_known_leader_back_from_an_unclean_shutdown_is_forgotten_and_waits_for_the_eligible_leader()
-    {
-        Use(s => s with { EligibleLeaderReplicas = true, MinInsyncReplicas = 2 });
-        await _c.AddBrokerAsync(2);
-        await _c.AddBrokerAsync(3);
-        var id = await _c.CreatePlacedAsync("t", [2, 3]);
-        await ShrinkAsync("t", id, 2);
-        await _c.HeartbeatAsync(3, wantFence: true);
-        await _c.HeartbeatAsync(2, wantFence: true);
-        Assert.Equal([2], _c.Partition("t", 0).LastKnownElr.ToArray());
-        Assert.Equal("leader -1 isr [] elr [2,3] Recovered", State("t"));
-
-        // 2 leaves the eligible leaders and is no last known leader either: only 3, whose log is whole, may lead.
-        await _c.RegisterAsync(2, previousEpoch: -1);
-        Assert.Empty(_c.Partition("t", 0).LastKnownElr);
-        Assert.Equal("leader -1 isr [] elr [3] Recovered", State("t"));
-        await _c.HeartbeatAsync(2);
-        Assert.Equal(-1, _c.Partition("t", 0).Leader);
-    }
 }
