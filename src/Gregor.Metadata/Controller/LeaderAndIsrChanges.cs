@@ -42,10 +42,6 @@ internal static class LeaderAndIsrChanges
     public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> WithInIsrOrElr(MetadataImage image, int brokerId) =>
         AllPartitions(image).Where(tp => tp.Partition.Isr.Contains(brokerId) || tp.Partition.Elr.Contains(brokerId));
 
-    /// <summary>Those, and partitions that remember <paramref name="brokerId"/> as their last known leader.</summary>
-    public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> WithInIsrOrElrOrLastKnown(MetadataImage image, int brokerId) =>
-        AllPartitions(image).Where(tp => tp.Partition.Isr.Contains(brokerId) || tp.Partition.Elr.Contains(brokerId) || tp.Partition.LastKnownElr.Contains(brokerId));
-
     /// <summary>Partitions whose ISR holds <paramref name="brokerId"/>, in topic name then partition order.</summary>
     public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> WithInIsr(MetadataImage image, int brokerId) =>
         AllPartitions(image).Where(tp => tp.Partition.Isr.Contains(brokerId));

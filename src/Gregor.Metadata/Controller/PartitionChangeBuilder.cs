@@ -101,13 +101,9 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             return (partition.Leader, false);
         foreach (int replica in partition.Replicas)
             if (Candidate(replica)) return (replica, false);
-        // Nothing is left of the ISR and the eligible leaders but the last leader: it leads again, uncleanly (KIP-966),
-        // unless it came back from an unclean shutdown itself (then it is forgotten, below): Kafka would elect it still,
-        // but its log may lack the unflushed tail the ISR had committed, and followers would truncate to it. Without
-        // unclean.leader.election.enable the partition then waits offline for an operator's unclean ElectLeaders.
+        // Nothing is left of the ISR and the eligible leaders but the last leader: it leads again, uncleanly (KIP-966).
         if (policy.EligibleLeaderReplicas && isr.Count == 0 && elr.Count == 0
-            && partition.LastKnownElr.Length == 1 && partition.LastKnownElr[0] != UncleanShutdownReplica
-            && acceptableLeader(partition.LastKnownElr[0]))
+            && partition.LastKnownElr.Length == 1 && acceptableLeader(partition.LastKnownElr[0]))
             return (partition.LastKnownElr[0], true);
         if (policy.Election == LeaderElection.Unclean)
             foreach (int replica in partition.Replicas)
@@ -122,11 +118,6 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
     private void RememberLastLeader(PartitionChangeRecord record)
     {
         if (!policy.EligibleLeaderReplicas) return;
-        if (UncleanShutdownReplica != NoLeader && partition.LastKnownElr.Contains(UncleanShutdownReplica) && record.Leader < 0)
-        {
-            record.LastKnownElr = [];
-            return;
-        }
         bool remembered = partition.LastKnownElr.Length == 1 && partition.LastKnownElr[0] == partition.Leader;
         if (record.Isr is { Count: 0 } && partition.Leader != NoLeader && !remembered)
             record.LastKnownElr = [partition.Leader];

@@ -248,14 +248,11 @@ public sealed partial class QuorumController
                 AddPartitionChange(op, change);
     }
 
-    /// <summary>
-    /// A broker back from an unclean shutdown leaves every ISR and eligible leader replica set, leads nothing, and is no
-    /// longer the last known leader of a partition whose ISR emptied.
-    /// </summary>
+    /// <summary>A broker back from an unclean shutdown leaves every ISR and eligible leader replica set, and leads nothing.</summary>
     private void DropAfterUncleanShutdown(PendingOperation op, int brokerId)
     {
         var image = op.Image;
-        foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElrOrLastKnown(image, brokerId).ToList())
+        foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
             if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
                 AddPartitionChange(op, change);
     }

@@ -123,34 +123,10 @@ internal sealed partial class ReplicationSimulation
         return batches;
     }
 
-    private void CheckAcknowledgedSurviveSomewhere()
-    {
-        var held = new HashSet<(long Value, long Offset)>();
-        foreach (SimBroker b in _brokers)
-        {
-            foreach (CommittedBatch batch in Batches(b.Log, b.Log.LogStartOffset, b.Log.LogEndOffset))
-                held.Add((batch.Value, batch.BaseOffset));
-        }
-        foreach (var (value, offset) in _acknowledged)
-        {
-            if (!held.Contains((value, offset)))
-                throw Violation($"acknowledged value {value} at offset {offset} is on no replica, and the partition is offline");
-        }
-    }
-
     /// <summary>After the faults healed and the writes stopped: one leader, every replica in the ISR with the leader's log, nothing acknowledged lost.</summary>
     private void CheckConverged()
     {
         PartitionImage p = _publisher.Current.Topic(Topic)!.Partitions[0];
-        if (p.Leader < 0 && p.Isr.IsEmpty && p.Elr.IsEmpty && p.LastKnownElr.IsEmpty)
-        {
-            // Offline by design: every replica that could lead came back from an unclean shutdown, and without
-            // unclean.leader.election.enable none may (an operator's unclean ElectLeaders would). Nothing acknowledged
-            // may be gone from every replica all the same.
-            CheckAcknowledgedSurviveSomewhere();
-            Stats.OfflineAfterUncleanShutdowns++;
-            return;
-        }
         if (p.Leader < 0)
             throw Violation($"no leader after {_options.HealPhaseMs} ms healed");
         SimBroker leader = Broker(p.Leader);

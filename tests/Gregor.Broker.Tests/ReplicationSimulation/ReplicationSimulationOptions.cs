@@ -51,7 +51,6 @@ internal sealed class ReplicationSimulationStats
     public long Delivered;
     public long CommittedOffsets;
     public long VirtualMs;
-    public long OfflineAfterUncleanShutdowns;
 
     public void Add(ReplicationSimulationStats o)
     {
@@ -73,7 +72,6 @@ internal sealed class ReplicationSimulationStats
         Delivered += o.Delivered;
         CommittedOffsets += o.CommittedOffsets;
         VirtualMs += o.VirtualMs;
-        OfflineAfterUncleanShutdowns += o.OfflineAfterUncleanShutdowns;
     }
 
     public override string ToString() =>
@@ -81,6 +79,5 @@ internal sealed class ReplicationSimulationStats
         $"{ProduceErrors} produce errors ({FatalProducerErrors} fatal to an idempotent producer), {CommittedOffsets} offsets committed, " +
         $"{Elections} leader epochs, {Fencings} brokers fenced, {Crashes} crashes ({TailsLost} losing their unflushed tail), {Pauses} pauses, " +
         $"{Truncations} follower truncations ({TruncatedOffsets} offsets), {IsrShrinks} ISR shrinks, {IsrExpansions} expansions, " +
-        $"{Delivered} messages delivered, {VirtualMs / 1000} s virtual time, " +
-        $"{OfflineAfterUncleanShutdowns} runs ending offline (every candidate back from an unclean shutdown)";
+        $"{Delivered} messages delivered, {VirtualMs / 1000} s virtual time";
 }
