@@ -176,7 +176,7 @@ internal sealed partial class ReplicationSimulation
         ErrorCode recorded = partition.RecordFollowerFetch(request.From, request.FetchOffset, _clock.UnixMs);
         if (recorded != ErrorCode.None) return Refused(recorded);
         // HostedPartition.MaybeExpandIsr, which runs here when the ISR manager's sink is set.
-        MaybeSendIsrChange(b, leader => leader.ProposeExpansion(partition.Log.HighWatermark));
+        MaybeSendIsrChange(b, leader => leader.ProposeExpansion(partition.Log.HighWatermark, _clock.UnixMs));
         return new ReplicaFetchAnswer(b.Id, request.From, request.Incarnation, request.Id, ErrorCode.None, records,
             Math.Max(highWatermark, log.HighWatermark), log.LogStartOffset, log.LogEndOffset, -1, -1, false);
     }
@@ -252,7 +252,7 @@ internal sealed partial class ReplicationSimulation
                 break;
             default:
                 Trace($"broker {b.Id}: isr change refused ({error}), dropped");
-                partition.AbandonIsrChange(inFlight.Change);
+                partition.AbandonIsrChange(inFlight.Change, _clock.UnixMs + IsrManager.RefusalBackoffMs);
                 break;
         }
     }
