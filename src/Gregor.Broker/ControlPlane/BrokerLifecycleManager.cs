@@ -183,6 +183,7 @@ public sealed class BrokerLifecycleManager(
             WantShutDown = wantShutDown,
         };
         long sent = time.GetTimestamp();
+        bool lapsedWhenSent = replicas.SessionLease.MayHaveLapsed;
         var response = await _controller.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(request, BrokerHeartbeatRequest.HighestVersion,
             cancellationToken, RequestTimeout).ConfigureAwait(false);
         var error = (ErrorCode)response.ErrorCode;
@@ -201,10 +202,8 @@ public sealed class BrokerLifecycleManager(
         if (response.IsFenced != IsFenced)
             logger.LogInformation(response.IsFenced ? "Broker {NodeId} is fenced by the controller" : "Broker {NodeId} is unfenced: it serves its partitions", config.NodeId);
         Volatile.Write(ref _fenced, response.IsFenced);
-        if (response.IsFenced)
-            replicas.SessionLease.Lapse();
-        else
-            replicas.SessionLease.Renew(sent, TimeSpan.FromMilliseconds(config.BrokerLifecycle.SessionTimeoutMs));
+        bool confirming = replicas.SessionLease.OnHeartbeatAnswer(sent, lapsedWhenSent, response.IsFenced,
+            TimeSpan.FromMilliseconds(config.BrokerLifecycle.SessionTimeoutMs));
         if (!gate.IsOpen && ReadyToServe(image))
         {
             gate.Open();
@@ -218,7 +217,7 @@ public sealed class BrokerLifecycleManager(
         }
         // While waiting for a change (ready to serve, unfencing, or leave to shut down) ask more often than the steady
         // interval: a restarted broker would otherwise wait a whole interval after catching up before it serves.
-        bool waiting = wantShutDown || !gate.IsOpen || response.IsFenced;
+        bool waiting = wantShutDown || !gate.IsOpen || response.IsFenced || confirming;
         return waiting ? TimeSpan.FromMilliseconds(Math.Min(200, config.BrokerLifecycle.HeartbeatIntervalMs)) : Interval;
     }
 

@@ -30,6 +30,33 @@ public sealed class BrokerSessionLease(TimeProvider time)
         while (Interlocked.CompareExchange(ref _validUntil, until, current) != current);
     }
 
+    /// <summary>
+    /// A heartbeat sent at <paramref name="sentTimestamp"/> was answered. Fenced ends the lease. Unfenced renews it,
+    /// except the first such answer to a heartbeat sent after the lease lapsed: it may come from a controller as stale
+    /// as this broker (this very node, paused while it was the active controller, answers before its Raft check-quorum
+    /// has made it resign), so the lease waits for the next answer, a moment later, from whichever controller is active
+    /// by then. Returns true while it waits (the caller heartbeats again soon). One caller at a time.
+    /// </summary>
+    public bool OnHeartbeatAnswer(long sentTimestamp, bool lapsedWhenSent, bool fenced, TimeSpan sessionTimeout)
+    {
+        if (fenced)
+        {
+            Lapse();
+            _awaitingConfirmation = false;
+            return false;
+        }
+        if (lapsedWhenSent && !_awaitingConfirmation)
+        {
+            _awaitingConfirmation = true;
+            return true;
+        }
+        _awaitingConfirmation = false;
+        Renew(sentTimestamp, sessionTimeout);
+        return false;
+    }
+
+    private bool _awaitingConfirmation;
+
     /// <summary>The controller said this broker is fenced, or forgot its registration: the session is gone now.</summary>
     public void Lapse() => Interlocked.Exchange(ref _validUntil, long.MinValue);
 

@@ -52,4 +52,36 @@ public sealed class BrokerSessionLeaseTests
         lease.Renew(clock.GetTimestamp(), Session);
         Assert.False(lease.MayHaveLapsed);
     }
+
+    [Fact]
+    public void After_a_lapse_the_first_unfenced_answer_waits_for_a_second_before_renewing()
+    {
+        var clock = new ManualClock();
+        var lease = new BrokerSessionLease(clock);
+        Assert.False(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: false, fenced: false, Session));
+        clock.Advance(TimeSpan.FromSeconds(10)); // paused past the session
+        Assert.True(lease.MayHaveLapsed);
+
+        // Perhaps this node's own stale controller answering: not trusted alone.
+        Assert.True(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: false, Session));
+        Assert.True(lease.MayHaveLapsed);
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.False(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: false, Session));
+        Assert.False(lease.MayHaveLapsed);
+    }
+
+    [Fact]
+    public void A_fenced_answer_after_the_first_unfenced_one_starts_the_confirmation_over()
+    {
+        var clock = new ManualClock();
+        var lease = new BrokerSessionLease(clock);
+        lease.Lapse();
+        Assert.True(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: false, Session));
+        Assert.False(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: true, Session));
+        Assert.True(lease.MayHaveLapsed);
+        Assert.True(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: false, Session));
+        Assert.True(lease.MayHaveLapsed);
+        Assert.False(lease.OnHeartbeatAnswer(clock.GetTimestamp(), lapsedWhenSent: true, fenced: false, Session));
+        Assert.False(lease.MayHaveLapsed);
+    }
 }
