@@ -52,7 +52,14 @@ def wait_described(cluster, topic, what, want, timeout):
     seen = []
 
     def probe():
-        seen[:] = [described(cluster, topic)]
+        try:
+            seen[:] = [described(cluster, topic)]
+        except AssertionError as error:
+            # Just created: the node the CLI asked may not have the topic in its metadata yet.
+            if "does not exist" not in str(error):
+                raise
+            seen[:] = ["not yet known to every node"]
+            return None
         return seen[0] if want(seen[0]) else None
     return cluster.wait(lambda: "%s; describe shows %s" % (what, seen[:1]), probe, timeout, interval=0.2)
 
