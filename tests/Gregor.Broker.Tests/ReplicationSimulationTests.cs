@@ -10,6 +10,7 @@ namespace Gregor.Broker.Tests;
 /// runs that many instead, in the same proportions (the long run recorded in docs/reliability.md), and
 /// <c>GREGOR_REPLICATION_SEED</c> replays one with a trace.
 /// </summary>
+[Collection(ReplicationSimulationCollection.Name)]
 public sealed class ReplicationSimulationTests(ITestOutputHelper output)
 {
     private const int FiveReplicaSeeds = 1_000_001;
@@ -93,4 +94,14 @@ public sealed class ReplicationSimulationTests(ITestOutputHelper output)
         if (!failures.IsEmpty)
             Assert.Fail($"{failures.Count} of {count} seeds failed; the first:\n{failures.OrderBy(f => f, StringComparer.Ordinal).First()}\nothers:\n{string.Join("\n", failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal).Take(12))}");
     }
+}
+
+/// <summary>
+/// The simulation runs alone: it keeps both cores busy for seconds with synchronous waits, and the tests that drive a
+/// real broker over sockets beside it (kcat's 5 s metadata timeout) starved and failed in the full suite.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReplicationSimulationCollection
+{
+    public const string Name = "Replication simulation";
 }
