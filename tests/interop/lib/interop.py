@@ -88,17 +88,15 @@ def process_alive(pid):
 CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
-def stored_batch_codecs(data_dir, topic, partitions):
-    """{partition: set of codec ids} of every batch in the topic's segment files, read straight
-    from the Kafka on-disk layout (<topic>-<p>/<base offset>.log of RecordBatch v2). Fails unless
-    every one of the topic's partitions has its folder there holding at least one batch: a check
-    that finds nothing to look at must not pass."""
-    codecs = {}
+def topic_batch_headers(data_dir, topic, header_size):
+    """(partition, header) of every RecordBatch in the topic's segment files under data_dir (<topic>-<p>/<base offset>.log),
+    in file order: the first header_size bytes of each batch, and (partition, None) once per partition folder first,
+    so a folder without a batch is seen too. A batch length of 0 or less is the preallocated tail."""
     for entry in os.listdir(data_dir):
         prefix, _, partition = entry.rpartition("-")
         if prefix != topic or not partition.isdigit():
             continue
-        found = codecs.setdefault(int(partition), set())
+        yield int(partition), None
         folder = os.path.join(data_dir, entry)
         for name in sorted(os.listdir(folder)):
             if not name.endswith(".log"):
@@ -106,13 +104,24 @@ def stored_batch_codecs(data_dir, topic, partitions):
             with open(os.path.join(folder, name), "rb") as segment:
                 data = segment.read()
             position = 0
-            while position + 23 <= len(data):
+            while position + header_size <= len(data):
                 length = int.from_bytes(data[position + 8:position + 12], "big", signed=True)
                 if length <= 0:
-                    break  # preallocated tail
-                attributes = int.from_bytes(data[position + 21:position + 23], "big")
-                found.add(attributes & 7)
+                    break
+                yield int(partition), data[position:position + header_size]
                 position += 12 + length
+
+
+def stored_batch_codecs(data_dir, topic, partitions):
+    """{partition: set of codec ids} of every batch in the topic's segment files, read straight
+    from the Kafka on-disk layout (<topic>-<p>/<base offset>.log of RecordBatch v2). Fails unless
+    every one of the topic's partitions has its folder there holding at least one batch: a check
+    that finds nothing to look at must not pass."""
+    codecs = {}
+    for partition, header in topic_batch_headers(data_dir, topic, header_size=23):
+        found = codecs.setdefault(partition, set())
+        if header is not None:
+            found.add(int.from_bytes(header[21:23], "big") & 7)
     check(sorted(codecs) == list(range(partitions)), "segment folders of %s in %s for partitions %s, expected 0..%d",
           topic, data_dir, sorted(codecs), partitions - 1)
     empty = [p for p, found in codecs.items() if not found]

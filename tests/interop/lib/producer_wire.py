@@ -1,11 +1,11 @@
 """Raw InitProducerId (v1, and the flexible v3 that may carry a producer id and epoch, KIP-360) and idempotent
 Produce, for checks no well-behaved client makes: a batch sent twice, a sequence gap, an old epoch, an invented id."""
-import os
 import struct
 import time
 
 from kafka_wire import (Reader, connect, parse_produce_v3, produce_v3, read_response, record_batch, request,
                         roundtrip, string, uvarint)
+from interop import topic_batch_headers
 from quorum_wire import FlexReader, _flexible_request
 
 API_INIT_PRODUCER_ID = 22
@@ -61,23 +61,8 @@ def stored_producer_ids(data_dirs, topic):
     """{(producer_id, epoch)} of every batch in the topic's segment files under `data_dirs`, and the batch count."""
     seen, batches = set(), 0
     for data_dir in data_dirs:
-        for entry in os.listdir(data_dir):
-            prefix, _, partition = entry.rpartition("-")
-            if prefix != topic or not partition.isdigit():
-                continue
-            folder = os.path.join(data_dir, entry)
-            for name in sorted(os.listdir(folder)):
-                if not name.endswith(".log"):
-                    continue
-                with open(os.path.join(folder, name), "rb") as segment:
-                    data = segment.read()
-                position = 0
-                while position + 61 <= len(data):
-                    length = int.from_bytes(data[position + 8:position + 12], "big", signed=True)
-                    if length <= 0:
-                        break  # preallocated tail
-                    producer_id, epoch = struct.unpack(">qh", data[position + 43:position + 53])
-                    seen.add((producer_id, epoch))
-                    batches += 1
-                    position += 12 + length
+        for _, header in topic_batch_headers(data_dir, topic, header_size=61):
+            if header is not None:
+                seen.add(struct.unpack(">qh", header[43:53]))
+                batches += 1
     return seen, batches
