@@ -179,4 +179,27 @@ public sealed class UncleanRecoveryTests : IDisposable
         await ShrinkAsync(id, 2, 3);
         Assert.Equal("leader 2 isr [2,3] elr [] last known [] Recovered", State());
     }
+
+    [Fact]
+    public async Task The_last_eligible_leader_dropped_for_an_unclean_shutdown_is_waited_for_even_with_the_last_leader_back()
+    {
+        await _c.AddBrokerAsync(2);
+        await _c.AddBrokerAsync(3);
+        var id = await _c.CreatePlacedAsync("t", [2, 3]);
+        // Both are lost, 3 first: both are eligible leaders, 2 the last leader.
+        await _c.HeartbeatAsync(3, wantFence: true);
+        await _c.HeartbeatAsync(2, wantFence: true);
+        Assert.Equal("leader -1 isr [] elr [2,3] last known [2] Recovered", State());
+        // 2 is back from an unclean shutdown and waits for 3, still eligible.
+        await _c.RegisterAsync(2, previousEpoch: -1);
+        await ReportAsync(2, id, lastEpoch: 0, endOffset: 90);
+        Assert.Equal("leader -1 isr [] elr [3] last known [2] Recovered", State());
+        // 3 is back from an unclean shutdown too: the change that drops it must not elect 2 alone.
+        await _c.RegisterAsync(3, previousEpoch: -1);
+        Assert.Equal("leader -1 isr [] elr [] last known [2,3] Recovered", State());
+        await ReportAsync(2, id, lastEpoch: 0, endOffset: 90);
+        Assert.Equal("leader -1 isr [] elr [] last known [2,3] Recovered", State());
+        await ReportAsync(3, id, lastEpoch: 0, endOffset: 132);
+        Assert.Equal("leader 3 isr [3] elr [] last known [] Recovering", State());
+    }
 }

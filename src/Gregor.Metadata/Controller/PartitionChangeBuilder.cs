@@ -59,9 +59,10 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
     {
         List<int> isr = [.. TargetIsr];
         List<int> elr = TargetElr(isr);
+        List<int> known = TargetLastKnownElr(isr);
         var record = new PartitionChangeRecord { TopicId = topicId, PartitionId = partition.Partition };
 
-        var (leader, unclean) = Elect(isr, elr);
+        var (leader, unclean) = Elect(isr, elr, known);
         if (leader != partition.Leader)
         {
             if (elr.Contains(leader))
@@ -87,7 +88,10 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
         if (record.Isr is null && (isr.Count > 0 || policy.EligibleLeaderReplicas) && !isr.SequenceEqual(partition.Isr))
             record.Isr = isr;
 
-        UpdateLastKnownElr(record, record.Isr ?? isr);
+        // An election forgets them: the new leader holds what is to be kept.
+        if (record.Leader >= 0) known.Clear();
+        if (policy.EligibleLeaderReplicas && !known.SequenceEqual(partition.LastKnownElr))
+            record.LastKnownElr = known;
 
         if (TargetRecoveryState != partition.LeaderRecoveryState)
             record.LeaderRecoveryState = (sbyte)TargetRecoveryState;
@@ -105,7 +109,7 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             .Order()];
     }
 
-    private (int Leader, bool Unclean) Elect(List<int> isr, List<int> elr)
+    private (int Leader, bool Unclean) Elect(List<int> isr, List<int> elr, List<int> known)
     {
         bool Candidate(int replica) => (isr.Contains(replica) || (isr.Count == 0 && elr.Contains(replica))) && acceptableLeader(replica);
 
@@ -115,8 +119,8 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             if (Candidate(replica)) return (replica, false);
         // Nothing is left of the ISR and the eligible leaders: the replica of the last known ELR with the most of the
         // log leads, uncleanly (KIP-966's unclean recovery).
-        if (policy.EligibleLeaderReplicas && isr.Count == 0 && elr.Count == 0 && partition.LastKnownElr.Length > 0
-            && RecoveryLeader() is var recovered and not NoLeader)
+        if (policy.EligibleLeaderReplicas && isr.Count == 0 && elr.Count == 0 && known.Count > 0
+            && RecoveryLeader(known) is var recovered and not NoLeader)
             return (recovered, true);
         if (policy.Election == LeaderElection.Unclean)
             foreach (int replica in partition.Replicas)
@@ -131,10 +135,9 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
     /// log end (KIP-966's balanced strategy), or, after the wait, the best of those acceptable that have; the first in
     /// replica order on a tie.
     /// </summary>
-    private int RecoveryLeader()
+    private int RecoveryLeader(List<int> candidates)
     {
-        var candidates = partition.LastKnownElr;
-        if (candidates.Length == 1)
+        if (candidates.Count == 1)
             return partition.Replicas.Contains(candidates[0]) && acceptableLeader(candidates[0]) ? candidates[0] : NoLeader;
         int best = NoLeader, reported = 0;
         ReplicaLogEnd bestEnd = default;
@@ -149,16 +152,15 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
     }
 
     /// <summary>
-    /// With eligible leader replicas on, the last known ELR: the leader a partition had when its ISR became empty, and
-    /// each ISR or eligible leader member dropped for an unclean shutdown, while the ISR stays below min.insync.replicas
-    /// and no leader is elected; an election (the new leader holds what is to be kept) or an ISR back at
-    /// min.insync.replicas (it holds every committed record) forgets them.
+    /// With eligible leader replicas on, the last known ELR with <paramref name="isr"/> as the ISR, before any
+    /// election: the leader a partition had when its ISR became empty, and each ISR or eligible leader member dropped for
+    /// an unclean shutdown, while the ISR stays below min.insync.replicas; an ISR back at min.insync.replicas (it holds
+    /// every committed record) forgets them, as does an unregistration the one it names.
     /// </summary>
-    private void UpdateLastKnownElr(PartitionChangeRecord record, IReadOnlyList<int> isr)
+    private List<int> TargetLastKnownElr(List<int> isr)
     {
-        if (!policy.EligibleLeaderReplicas) return;
         List<int> known = [];
-        if (record.Leader < 0 && isr.Count < policy.MinInsyncReplicas)
+        if (policy.EligibleLeaderReplicas && isr.Count < policy.MinInsyncReplicas)
         {
             known.AddRange(partition.LastKnownElr);
             if (UncleanShutdownReplicaGone)
@@ -169,8 +171,7 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             if (isr.Count == 0 && partition.Leader != NoLeader && !known.Contains(partition.Leader))
                 known.Add(partition.Leader);
         }
-        if (!known.SequenceEqual(partition.LastKnownElr))
-            record.LastKnownElr = known;
+        return known;
     }
 
     private static bool IsNoOp(PartitionChangeRecord r) =>

@@ -209,7 +209,11 @@ internal sealed partial class ReplicationSimulation
                 throw Violation($"the controller named leaders {known} and {p.Leader} for epoch {p.LeaderEpoch}");
             else
                 Trace($"controller: partition epoch {p.PartitionEpoch}: leader {p.Leader} epoch {p.LeaderEpoch} isr [{string.Join(",", p.Isr)}] elr [{string.Join(",", p.Elr)}] last known [{string.Join(",", p.LastKnownElr)}]");
-            if (_tailLostBy >= 0 && p.Isr.Contains(_tailLostBy))
+            // Back in the ISR means readmitted after its restart: under the registration it made since (the same
+            // change that registered it took it out). An image from before the controller noticed the crash still
+            // lists it, and another broker losing its tail then could take the last copy of a committed record.
+            if (_tailLostBy >= 0 && p.Isr.Contains(_tailLostBy) && Broker(_tailLostBy).BrokerEpoch >= 0
+                && image.Brokers.TryGetValue(_tailLostBy, out BrokerRegistration? lost) && lost.Epoch == Broker(_tailLostBy).BrokerEpoch)
                 _tailLostBy = -1;
         }
         foreach (SimBroker b in _brokers)
