@@ -202,4 +202,20 @@ public sealed class UncleanRecoveryTests : IDisposable
         await ReportAsync(3, id, lastEpoch: 0, endOffset: 132);
         Assert.Equal("leader 3 isr [3] elr [] last known [] Recovering", State());
     }
+
+    [Fact]
+    public async Task After_the_timeout_without_any_report_the_first_candidate_back_leads()
+    {
+        await EveryoneLostAsync();
+        // Back, but saying nothing of their logs (a broker that does not report): the periodic check starts the wait.
+        await _c.HeartbeatAsync(3);
+        await _c.HeartbeatAsync(2);
+        Assert.Empty(await _c.Controller.CheckUncleanRecoveriesAsync());
+        _c.Clock.Advance(Timeout - TimeSpan.FromSeconds(1));
+        Assert.Empty(await _c.Controller.CheckUncleanRecoveriesAsync());
+        Assert.Equal("leader -1 isr [] elr [] last known [3,2] Recovered", State());
+        _c.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(new[] { "t-0" }, await _c.Controller.CheckUncleanRecoveriesAsync());
+        Assert.Equal("leader 2 isr [2] elr [] last known [] Recovering", State());
+    }
 }

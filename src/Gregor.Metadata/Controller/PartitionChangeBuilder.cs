@@ -132,8 +132,8 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
     /// The leader of an unclean recovery from the last known ELR, or none yet. A single member leads as soon as it is
     /// acceptable: nobody else can hold records it lacks (for one replica, it is the partition). Of several, the one
     /// whose log ends latest by (last epoch, log end offset) leads, once every member is acceptable and has reported its
-    /// log end (KIP-966's balanced strategy), or, after the wait, the best of those acceptable that have; the first in
-    /// replica order on a tie.
+    /// log end (KIP-966's balanced strategy), or, after the wait, the best of those acceptable that have (the first
+    /// acceptable if none has); the first in replica order on a tie.
     /// </summary>
     private int RecoveryLeader(List<int> candidates)
     {
@@ -148,7 +148,10 @@ internal sealed class PartitionChangeBuilder(KafkaUuid topicId, PartitionImage p
             if (best == NoLeader || end > bestEnd) (best, bestEnd) = (replica, end);
         }
         bool heardAll = reported == candidates.Count(partition.Replicas.Contains);
-        return heardAll || (RecoveryWaitOver && reported > 0) ? best : NoLeader;
+        if (heardAll || (RecoveryWaitOver && reported > 0)) return best;
+        // Waited in vain for any report (brokers that do not send them): the first candidate back leads, as Kafka's
+        // balanced recovery would have elected the last leader, rather than none for ever.
+        return RecoveryWaitOver ? partition.Replicas.FirstOrDefault(r => candidates.Contains(r) && acceptableLeader(r), NoLeader) : NoLeader;
     }
 
     /// <summary>

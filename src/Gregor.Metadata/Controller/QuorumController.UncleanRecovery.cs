@@ -8,19 +8,25 @@ namespace Gregor.Metadata.Controller;
 /// (its last leader, and members dropped for unclean shutdowns, which may have lost a tail of their logs). One of them
 /// alone leads as soon as it is back. Of several, the one whose log ends latest leads: each broker reports, on its
 /// heartbeats, where its replicas of partitions without a leader end, and the election runs when every member is back
-/// and has reported, or, after <c>unclean.recovery.timeout.ms</c> from the first report, among those that have.
+/// and has reported, or, after <c>unclean.recovery.timeout.ms</c> from the first report (or the first periodic check
+/// that saw a member back), among those that have; with no report at all, the first member back leads.
 /// Kafka's controller asks the brokers instead (GetReplicaLogInfo); here brokers only ever talk to the controller.
 /// </summary>
 public sealed partial class QuorumController
 {
     /// <summary>
-    /// Elects the partitions that have waited <c>unclean.recovery.timeout.ms</c> since their first report, among the
-    /// replicas that reported, and forgets reports of partitions that have a leader again. The driver calls this
-    /// periodically. Returns the partitions elected, as topic-partition names.
+    /// Starts the wait of every partition newly seen waiting for a recovery with a named replica back (so it ends even if
+    /// no report ever comes);
+    /// elects the partitions that have waited <c>unclean.recovery.timeout.ms</c>, among the replicas that reported, or
+    /// with none reported the first named replica back; forgets reports of partitions that have a leader again. The
+    /// driver calls this periodically. Returns the partitions elected, as topic-partition names.
     /// </summary>
     public Task<IReadOnlyList<string>> CheckUncleanRecoveriesAsync(CancellationToken cancellationToken = default) =>
         RunAsync(commit: true, cancellationToken, op =>
         {
+            foreach (var (topic, partition) in LeaderAndIsrChanges.Leaderless(op.Image))
+                if (WaitsForRecovery(partition) && partition.LastKnownElr.Any(r => IsActiveBroker(op.Image, r)))
+                    _recoveries.Start(topic.Id, partition.Partition);
             var elected = new List<string>();
             foreach (var (topicId, partitionId) in _recoveries.Partitions)
             {

@@ -5,7 +5,7 @@ namespace Gregor.Metadata.Controller;
 /// <summary>
 /// What the active controller has heard, and keeps only in memory, of the replicas of partitions that wait for an
 /// unclean recovery (KIP-966): each reporting broker's log end, under the broker epoch and partition epoch it reported
-/// with, and when the first report of the partition came (the wait is counted from it). A new active controller starts
+/// with, and when the wait began (the first report, or the first periodic check that saw one of its replicas back). A new active controller starts
 /// with nothing and hears the reports again with the next heartbeats.
 /// </summary>
 internal sealed class UncleanRecoveries(TimeProvider time)
@@ -22,12 +22,17 @@ internal sealed class UncleanRecoveries(TimeProvider time)
     public void Reset() => _partitions.Clear();
 
     /// <summary>Keeps <paramref name="report"/> from broker <paramref name="brokerId"/> (its latest replaces an earlier one).</summary>
-    public void Record(int brokerId, long brokerEpoch, LeaderlessReplicaReport report)
+    public void Record(int brokerId, long brokerEpoch, LeaderlessReplicaReport report) =>
+        Watch(report.TopicId, report.Partition).Reports[brokerId] = (brokerEpoch, report.PartitionEpoch, report.LogEnd);
+
+    /// <summary>Starts the wait of a partition seen waiting for a recovery, if it has not started yet.</summary>
+    public void Start(KafkaUuid topicId, int partition) => Watch(topicId, partition);
+
+    private Waiting Watch(KafkaUuid topicId, int partition)
     {
-        var key = (report.TopicId, report.Partition);
-        if (!_partitions.TryGetValue(key, out var waiting))
-            _partitions[key] = waiting = new Waiting(time.GetTimestamp());
-        waiting.Reports[brokerId] = (brokerEpoch, report.PartitionEpoch, report.LogEnd);
+        if (!_partitions.TryGetValue((topicId, partition), out var waiting))
+            _partitions[(topicId, partition)] = waiting = new Waiting(time.GetTimestamp());
+        return waiting;
     }
 
     /// <summary>
