@@ -63,7 +63,7 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
 
     private async Task SendAsync(HostedPartition partition, IsrChange change)
     {
-        while (true)
+        for (int attempt = 1; ; attempt++)
         {
             try
             {
@@ -79,7 +79,9 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
                 // No answer is not a refusal: the controller may have committed the change (PartitionReplicas.KeepUnanswered).
                 if (!partition.IsrChangeUnanswered(change))
                     return;
-                logger.LogWarning("AlterPartition for {Partition} got no answer ({Error}); asked again in {Backoff} ms", partition.Id, error.Message, UnansweredRetryMs);
+                // Once a change, not every retry: a controller outage would otherwise log ten lines a second a partition.
+                logger.Log(attempt == 1 ? LogLevel.Warning : LogLevel.Debug, "AlterPartition for {Partition} got no answer ({Error}); asked again every {Backoff} ms until answered",
+                    partition.Id, error.Message, UnansweredRetryMs);
             }
             try
             {
