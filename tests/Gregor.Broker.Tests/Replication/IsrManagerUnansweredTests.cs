@@ -19,7 +19,7 @@ namespace Gregor.Broker.Tests.Replication;
 /// controller may have committed it and may elect the new member, so the leader must keep counting that member in its
 /// high watermark rather than drop the change when the request fails.
 /// </summary>
-public sealed class IsrManagerUnansweredTests : IAsyncDisposable
+public sealed class IsrManagerUnansweredTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "gregor-isr-unanswered-" + Guid.NewGuid().ToString("N"));
 
@@ -77,10 +77,9 @@ public sealed class IsrManagerUnansweredTests : IAsyncDisposable
         return builder.Build().ToArray();
     }
 
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
-        return ValueTask.CompletedTask;
     }
 
     private sealed class NoLeader : IQuorumLeader
