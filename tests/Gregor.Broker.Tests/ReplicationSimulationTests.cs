@@ -40,6 +40,14 @@ public sealed class ReplicationSimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Seed 1000666 found a leader whose AlterPartition expansion went unanswered (cut from the controller) dropping the
+    /// change, so its high watermark passed the new member, which the controller had added to the ISR and then elected:
+    /// a new leader one committed offset short. An unanswered change now stays in flight and is asked again.
+    /// </summary>
+    [Fact]
+    public void AnUnansweredIsrExpansionIsNotDropped() => Run(Options(1_000_666));
+
+    /// <summary>
     /// The checker can fail: with unclean leader election allowed (and eligible leader replicas off) the controller may
     /// elect a replica that lacks acknowledged records, and some of the first 20 seeds (1, 2 and 11 among them) catch it losing them.
     /// </summary>
@@ -95,7 +103,7 @@ public sealed class ReplicationSimulationTests(ITestOutputHelper output)
         foreach (string failure in failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal))
             output.WriteLine(failure);
         if (!failures.IsEmpty)
-            Assert.Fail($"{failures.Count} of {count} seeds failed; the first:\n{failures.OrderBy(f => f, StringComparer.Ordinal).First()}\nothers:\n{string.Join("\n", failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal).Take(12))}");
+            Assert.Fail($"{failures.Count} of {count} seeds failed; the first:\n{failures.OrderBy(f => f, StringComparer.Ordinal).First()}\nothers:\n{string.Join("\n", failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal).Take(100))}");
     }
 }
 

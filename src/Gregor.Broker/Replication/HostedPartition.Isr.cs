@@ -53,7 +53,14 @@ public sealed partial class HostedPartition
         MaybeAdvanceHighWatermark();
     }
 
-    /// <summary>The change could not be made (no answer, or a refusal that a retry may fix): the committed ISR stands.</summary>
+    /// <summary>The change went unanswered: true while it is still in flight, to be asked again (<see cref="PartitionReplicas.KeepUnanswered"/>).</summary>
+    internal bool IsrChangeUnanswered(IsrChange change)
+    {
+        lock (_replicaLock)
+            return _leader is { } leader && !IsRemoved && leader.KeepUnanswered(change);
+    }
+
+    /// <summary>The controller refused the change (a refusal that a retry may fix): the committed ISR stands.</summary>
     internal void AbandonIsrChange(IsrChange change, long retryNotBeforeMs = 0)
     {
         lock (_replicaLock)

@@ -14,7 +14,8 @@ namespace Gregor.Broker.Replication;
 /// asks for an expansion at once; each change goes to the active controller as AlterPartition (v3 with members' broker
 /// epochs when the controller speaks it), fenced by the leader and partition epochs the leader holds. An answer is
 /// applied at once; INVALID_UPDATE_VERSION and FENCED_LEADER_EPOCH mean this leader's view is old and the change stays
-/// in flight until newer metadata replaces it; any other failure drops the change for the next check to try again.
+/// in flight until newer metadata replaces it; any other refusal drops the change for the next check to try again; no
+/// answer keeps it in flight and sends it again (the controller may have committed it).
 /// </summary>
 public sealed class IsrManager(ReplicaManager replicas, ControllerChannel controller, BrokerConfig config, Func<long> brokerEpoch, ILogger<IsrManager> logger)
     : IHostedService, IAsyncDisposable
@@ -62,16 +63,41 @@ public sealed class IsrManager(ReplicaManager replicas, ControllerChannel contro
 
     private async Task SendAsync(HostedPartition partition, IsrChange change)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            await SendOnceAsync(partition, change).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            logger.LogWarning("AlterPartition for {Partition} failed ({Error}); the next check tries again", partition.Id, error.Message);
-            partition.AbandonIsrChange(change);
+            try
+            {
+                await SendOnceAsync(partition, change).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                // No answer is not a refusal: the controller may have committed the change (PartitionReplicas.KeepUnanswered).
+                if (!partition.IsrChangeUnanswered(change))
+                    return;
+                // Once a change, not every retry: a controller outage would otherwise log ten lines a second a partition.
+                logger.Log(attempt == 1 ? LogLevel.Warning : LogLevel.Debug, "AlterPartition for {Partition} got no answer ({Error}); asked again every {Backoff} ms until answered",
+                    partition.Id, error.Message, UnansweredRetryMs);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(UnansweredRetryMs), replicas.Time, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (!partition.IsrChangeUnanswered(change))
+                return;
         }
     }
+
+    /// <summary>How long after an unanswered AlterPartition the same change is sent again.</summary>
+    public const long UnansweredRetryMs = 100;
 
     private async Task SendOnceAsync(HostedPartition partition, IsrChange change)
     {

@@ -162,7 +162,16 @@ public sealed class PartitionReplicas
         return true;
     }
 
-    /// <summary>The change in flight failed (refused, or no answer): the committed ISR stands and a new change may be tried.</summary>
+    /// <summary>
+    /// The change in flight went unanswered (no controller reachable, or its answer lost): the controller may have
+    /// committed it, so it stays in flight to be asked again, as Kafka's AlterPartition manager resends until answered.
+    /// Dropping an expansion here would let the high watermark pass its new member while the controller may already
+    /// list that member in the ISR and elect it. True while it is still this leader's change to ask (an ISR the
+    /// controller committed since, or a new leadership, ends it).
+    /// </summary>
+    public bool KeepUnanswered(IsrChange change) => ReferenceEquals(Pending, change);
+
+    /// <summary>The controller refused the change in flight: the committed ISR stands and a new change may be tried.</summary>
     public void AbandonPending(IsrChange change, long retryNotBeforeMs = 0)
     {
         if (!ReferenceEquals(Pending, change))

@@ -192,4 +192,26 @@ public sealed class PartitionReplicasTests
         Assert.True(replicas.ApplyCommittedIsr([1, 2], replicas.PartitionEpoch + 1));
         Assert.Null(replicas.Pending);
     }
+
+    [Fact]
+    public void An_unanswered_expansion_stays_in_flight_and_its_member_holds_the_high_watermark_back_until_the_controller_decides()
+    {
+        var replicas = new PartitionReplicas(1, 5, 7, [1, 2, 3], [1, 2], 100, 1000);
+        replicas.RecordFetch(2, 140, 140, 1000);
+        replicas.RecordFetch(3, 140, 140, 1000);
+        IsrChange expansion = replicas.ProposeExpansion(140, 1000)!;
+
+        // The leader appends on; replica 2 follows, replica 3 (perhaps already in the controller's ISR) does not.
+        replicas.RecordFetch(2, 150, 150, 1100);
+        Assert.True(replicas.KeepUnanswered(expansion));
+        Assert.Same(expansion, replicas.Pending);
+        Assert.Equal<int>([1, 2, 3], replicas.MaximalIsr);
+        Assert.Equal(140, replicas.HighWatermark(150));
+        Assert.Null(replicas.ProposeShrink(150, 1100, LagMax));
+
+        // The controller's decision, here through the image, ends it.
+        Assert.True(replicas.ApplyCommittedIsr([1, 2, 3], replicas.PartitionEpoch + 1));
+        Assert.False(replicas.KeepUnanswered(expansion));
+        Assert.Null(replicas.Pending);
+    }
 }

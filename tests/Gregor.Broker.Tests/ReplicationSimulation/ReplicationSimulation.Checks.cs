@@ -87,7 +87,7 @@ internal sealed partial class ReplicationSimulation
     {
         PartitionLog log = b.Log;
         if (log.LogEndOffset < _committedEnd)
-            throw Violation($"broker {b.Id} {when} ends at {log.LogEndOffset}, short of committed offset {_committedEnd - 1}");
+            throw Violation($"broker {b.Id} {when} ends at {log.LogEndOffset}, short of committed offset {_committedEnd - 1}; {HoldersOfCommitted(log.LogEndOffset)}");
         var held = Batches(log, log.LogStartOffset, _committedEnd).ToDictionary(x => x.BaseOffset);
         foreach (CommittedBatch committed in _committed.Values)
         {

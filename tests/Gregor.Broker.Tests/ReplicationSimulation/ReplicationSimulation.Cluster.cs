@@ -209,12 +209,7 @@ internal sealed partial class ReplicationSimulation
                 throw Violation($"the controller named leaders {known} and {p.Leader} for epoch {p.LeaderEpoch}");
             else
                 Trace($"controller: partition epoch {p.PartitionEpoch}: leader {p.Leader} epoch {p.LeaderEpoch} isr [{string.Join(",", p.Isr)}] elr [{string.Join(",", p.Elr)}] last known [{string.Join(",", p.LastKnownElr)}]");
-            // Back in the ISR means readmitted after its restart: under the registration it made since (the same
-            // change that registered it took it out). An image from before the controller noticed the crash still
-            // lists it, and another broker losing its tail then could take the last copy of a committed record.
-            if (_tailLostBy >= 0 && p.Isr.Contains(_tailLostBy) && Broker(_tailLostBy).BrokerEpoch >= 0
-                && image.Brokers.TryGetValue(_tailLostBy, out BrokerRegistration? lost) && lost.Epoch == Broker(_tailLostBy).BrokerEpoch)
-                _tailLostBy = -1;
+            ObserveIsrAfterLosses(p);
         }
         foreach (SimBroker b in _brokers)
             Send(new MetadataPush(b.Id, image));
@@ -325,11 +320,10 @@ internal sealed partial class ReplicationSimulation
                 break;
             case 1:
             {
-                // Power loss: the page cache goes too. One broker at a time until it is back in the ISR, since acks=all
-                // promises nothing once every replica of a record loses it (Kafka does not fsync before acknowledging).
+                // Power loss: the page cache goes too, only where acks=all still promises every committed record (MayLosePageCache).
                 SimBroker? leader = up.FirstOrDefault(b => b.Partition!.IsLeader);
                 SimBroker? victim = _random.Next(2) == 0 && leader is not null ? leader : up.Length > 0 ? up[_random.Next(up.Length)] : null;
-                if (victim is not null && _tailLostBy < 0)
+                if (victim is not null && MayLosePageCache(victim))
                     Crash(victim, loseTail: true);
                 break;
             }
@@ -394,6 +388,7 @@ internal sealed partial class ReplicationSimulation
     {
         PartitionLog log = b.Log;
         long end = log.LogEndOffset;
+        OnGoingDown(b, loseTail);
         AbandonLog.Invoke(log, null);
         b.Partition = null;
         b.Following = null;
@@ -407,7 +402,6 @@ internal sealed partial class ReplicationSimulation
         if (loseTail)
         {
             Stats.TailsLost++;
-            _tailLostBy = b.Id;
             lost = UnflushedTail.Cut(b.Directory, _random);
         }
         Trace($"broker {b.Id} crashes at log end {end}{(loseTail ? $", losing its page cache: {lost}" : "")}");

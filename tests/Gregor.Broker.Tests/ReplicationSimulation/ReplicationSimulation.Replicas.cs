@@ -198,9 +198,10 @@ internal sealed partial class ReplicationSimulation
         HostedPartition partition = b.Partition!;
         if (b.AlterInFlight is { } inFlight && Now - inFlight.SentMs >= AlterTimeoutMs)
         {
-            // No answer: IsrManager's SendAsync fails and drops the change for the next check to try again.
-            partition.AbandonIsrChange(inFlight.Change);
+            // No answer: IsrManager's SendAsync keeps the change in flight and sends it again while it is still pending.
             b.AlterInFlight = null;
+            if (partition.IsrChangeUnanswered(inFlight.Change))
+                MaybeSendIsrChange(b, _ => inFlight.Change);
         }
         if (Now >= b.NextShrinkCheckMs)
         {

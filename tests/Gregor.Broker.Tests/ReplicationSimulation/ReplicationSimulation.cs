@@ -72,7 +72,6 @@ internal sealed partial class ReplicationSimulation : IDisposable
     private long _lastPushed = -1;
     private bool _healed;
     private bool _producing = true;
-    private int _tailLostBy = -1;
 
     public ReplicationSimulationStats Stats { get; } = new();
 
