@@ -68,6 +68,9 @@ public static class ControlPlaneServices
                 && SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean),
             EligibleLeaderReplicas = !config.Explicit.TryGetValue(BrokerSettings.EligibleLeaderReplicasVersion, out string? elr)
                 || SettingValue.Int(BrokerSettings.EligibleLeaderReplicasVersion, elr, 0, 1) == 1,
+            UncleanRecoveryTimeout = config.Explicit.TryGetValue(BrokerSettings.UncleanRecoveryTimeoutMs, out string? recoveryTimeout)
+                ? TimeSpan.FromMilliseconds(SettingValue.Int(BrokerSettings.UncleanRecoveryTimeoutMs, recoveryTimeout, 0))
+                : TimeSpan.FromMinutes(5),
         });
         services.AddSingleton(sp => new QuorumController(sp.GetRequiredService<MetadataPublisher>(), sp.GetRequiredService<ControllerSettings>(),
             sp.GetRequiredService<TimeProvider>(), new Random(), sp.GetService<IReplicaCapacity>()));

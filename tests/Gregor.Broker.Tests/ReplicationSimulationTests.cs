@@ -99,6 +99,9 @@ public sealed class ReplicationSimulationTests(ITestOutputHelper output)
             }
         });
         output.WriteLine($"{count} seeds from {firstSeed}, {replicas} replicas: {count - failures.Count} passed; {total}");
+        // Every failing seed's first line (the long run's list to replay), not only the first dozen of the assertion.
+        foreach (string failure in failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal))
+            output.WriteLine(failure);
         if (!failures.IsEmpty)
             Assert.Fail($"{failures.Count} of {count} seeds failed; the first:\n{failures.OrderBy(f => f, StringComparer.Ordinal).First()}\nothers:\n{string.Join("\n", failures.Select(f => f.Split('\n')[0]).Order(StringComparer.Ordinal).Take(100))}");
     }

@@ -60,6 +60,7 @@ tests=(
   "cluster-clients|$python cases/cluster_clients.py"
   "cluster-failover|$python cases/cluster_failover.py"
   "cluster-reassign|$python cases/cluster_reassign.py"
+  "cluster-all-crash|$python cases/cluster_all_crash.py"
   "idempotent-producers|$python cases/idempotent_producers.py"
   "many-partitions-low-ulimit|$python cases/many_partitions_low_ulimit.py"
   "log-chores|$python cases/log_chores.py"

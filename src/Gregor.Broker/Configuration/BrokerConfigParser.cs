@@ -108,6 +108,8 @@ public static class BrokerConfigParser
             SettingValue.Bool(BrokerSettings.UncleanLeaderElectionEnable, unclean);
         if (given.TryGetValue(BrokerSettings.EligibleLeaderReplicasVersion, out string? elr))
             SettingValue.Int(BrokerSettings.EligibleLeaderReplicasVersion, elr, 0, 1);
+        if (given.TryGetValue(BrokerSettings.UncleanRecoveryTimeoutMs, out string? recoveryTimeout))
+            SettingValue.Int(BrokerSettings.UncleanRecoveryTimeoutMs, recoveryTimeout, 0);
         return config with { Groups = groups, LogDefaults = LogDefaultsMapper.Map(given, config.MessageMaxBytes) };
     }
 

@@ -71,6 +71,8 @@ public static class BrokerSettings
     public const string LeaderImbalancePerBrokerPercentage = "leader.imbalance.per.broker.percentage";
     /// <summary>Kafka's feature level for KIP-966 eligible leader replicas, here a node setting: 0 off, 1 on (the default).</summary>
     public const string EligibleLeaderReplicasVersion = "eligible.leader.replicas.version";
+    /// <summary>KIP-966: how long an unclean recovery waits for every last known ELR replica to report its log end.</summary>
+    public const string UncleanRecoveryTimeoutMs = "unclean.recovery.timeout.ms";
 
     private static readonly HashSet<string> Broker =
     [
@@ -87,7 +89,7 @@ public static class BrokerSettings
         BrokerSessionTimeoutMs, BrokerHeartbeatIntervalMs, MetadataLogMaxSnapshotIntervalMs, MetadataLogMaxRecordBytesBetweenSnapshots,
         NumReplicaFetchers, ReplicaFetchMaxBytes, ReplicaFetchResponseMaxBytes, ReplicaFetchWaitMaxMs, ReplicaFetchMinBytes,
         ReplicaFetchBackoffMs, ReplicaLagTimeMaxMs, InterBrokerListenerName,
-        MinInsyncReplicas, UncleanLeaderElectionEnable, EligibleLeaderReplicasVersion,
+        MinInsyncReplicas, UncleanLeaderElectionEnable, EligibleLeaderReplicasVersion, UncleanRecoveryTimeoutMs,
         AutoLeaderRebalanceEnable, LeaderImbalanceCheckIntervalSeconds, LeaderImbalancePerBrokerPercentage,
     ];
 

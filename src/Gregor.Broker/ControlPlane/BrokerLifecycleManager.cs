@@ -181,6 +181,7 @@ public sealed class BrokerLifecycleManager(
             // Serving starts once this node has published metadata caught up with the quorum and opened its logs.
             WantFence = !ReadyToServe(image) && !wantShutDown,
             WantShutDown = wantShutDown,
+            LeaderlessReplicas = LeaderlessReplicaReports.For(image, replicas),
         };
         long sent = time.GetTimestamp();
         bool lapsedWhenSent = replicas.SessionLease.MayHaveLapsed;

@@ -6,7 +6,8 @@ namespace Gregor.Broker.ControlPlane;
 
 /// <summary>
 /// While this node is the active controller, fences the brokers whose sessions expired: runs
-/// <see cref="QuorumController.CheckSessionsAsync"/> every <see cref="PeriodFor"/> on the injected clock.
+/// <see cref="QuorumController.CheckSessionsAsync"/> every <see cref="PeriodFor"/> on the injected clock, then ends the
+/// unclean recoveries that have waited long enough (<see cref="QuorumController.CheckUncleanRecoveriesAsync"/>).
 /// </summary>
 public static class BrokerSessionExpiry
 {
@@ -30,5 +31,9 @@ public static class BrokerSessionExpiry
             if (fenced.Count > 0)
                 logger.LogWarning("Fenced broker(s) {Brokers}: no heartbeat within broker.session.timeout.ms ({TimeoutMs} ms)",
                     string.Join(",", fenced), (long)controller.Settings.BrokerSessionTimeout.TotalMilliseconds);
+            var recovered = await controller.CheckUncleanRecoveriesAsync(stop).ConfigureAwait(false);
+            if (recovered.Count > 0)
+                logger.LogWarning("Unclean recovery elected leaders for {Partitions} after unclean.recovery.timeout.ms ({TimeoutMs} ms) among the replicas that reported",
+                    string.Join(",", recovered.Take(20)), (long)controller.Settings.UncleanRecoveryTimeout.TotalMilliseconds);
         }, time, logger);
 }

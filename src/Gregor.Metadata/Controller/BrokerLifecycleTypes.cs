@@ -28,7 +28,11 @@ public sealed record BrokerRegistrationOutcome(ErrorCode Error, string? Message,
 /// <param name="CurrentMetadataOffset">The highest metadata offset the broker has applied.</param>
 /// <param name="WantFence">The broker asks to be (or stay) fenced, as it does before it is ready to serve.</param>
 /// <param name="WantShutDown">The broker wants to shut down: its leadership is moved away first.</param>
-public sealed record BrokerHeartbeat(int BrokerId, long BrokerEpoch, long CurrentMetadataOffset, bool WantFence, bool WantShutDown);
+public sealed record BrokerHeartbeat(int BrokerId, long BrokerEpoch, long CurrentMetadataOffset, bool WantFence, bool WantShutDown)
+{
+    /// <summary>Where the broker's replicas of partitions without a leader (in its image) end, for the unclean recovery.</summary>
+    public IReadOnlyList<LeaderlessReplicaReport> LeaderlessReplicas { get; init; } = [];
+}
 
 /// <summary>
 /// The answer to a heartbeat, the fields of Kafka's BrokerHeartbeat response (and whether the broker is now in

@@ -25,6 +25,12 @@ public sealed record ControllerSettings(int NodeId)
     /// leader candidates (the leader holds its high watermark meanwhile, so they hold every committed record).
     /// </summary>
     public bool EligibleLeaderReplicas { get; init; } = true;
+    /// <summary>
+    /// <c>unclean.recovery.timeout.ms</c> (KIP-966's name and default, 5 minutes): how long an unclean recovery waits
+    /// for every replica of the last known ELR to come back and report its log end before it elects the best of those
+    /// that have.
+    /// </summary>
+    public TimeSpan UncleanRecoveryTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>A topic to create: counts of -1 take the broker defaults; assignments place replicas by hand.</summary>

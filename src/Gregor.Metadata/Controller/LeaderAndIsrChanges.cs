@@ -23,8 +23,10 @@ internal static class LeaderAndIsrChanges
     public const int None = -1;
 
     /// <summary>The change to one partition, or null when nothing changes.</summary>
+    /// <param name="unregistered">The broker <paramref name="uncleanShutdown"/> names leaves the cluster: it is no more a replica to recover from.</param>
+    /// <param name="recovery">What the unclean recovery knows of the partition's replicas' logs (null: nothing reported).</param>
     public static PartitionChangeRecord? For(MetadataImage image, TopicImage topic, PartitionImage partition, PartitionPolicy policy,
-        int removed, int added, int uncleanShutdown = None)
+        int removed, int added, int uncleanShutdown = None, RecoveryKnowledge? recovery = null, bool unregistered = false)
     {
         bool Acceptable(int replica) =>
             replica != removed && replica != uncleanShutdown
@@ -34,6 +36,9 @@ internal static class LeaderAndIsrChanges
         {
             TargetIsr = [.. partition.Isr.Where(r => r != removed && r != uncleanShutdown)],
             UncleanShutdownReplica = uncleanShutdown,
+            UncleanShutdownReplicaGone = unregistered,
+            ReportedLogEnd = recovery?.ReportedLogEnd ?? (_ => null),
+            RecoveryWaitOver = recovery?.WaitOver ?? false,
         };
         return builder.Build();
     }
@@ -41,6 +46,10 @@ internal static class LeaderAndIsrChanges
     /// <summary>Partitions whose ISR or eligible leader replicas hold <paramref name="brokerId"/>, in topic name then partition order.</summary>
     public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> WithInIsrOrElr(MetadataImage image, int brokerId) =>
         AllPartitions(image).Where(tp => tp.Partition.Isr.Contains(brokerId) || tp.Partition.Elr.Contains(brokerId));
+
+    /// <summary>Partitions whose ISR, eligible leader replicas or last known ELR hold <paramref name="brokerId"/>, in topic name then partition order.</summary>
+    public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> NamingAnywhere(MetadataImage image, int brokerId) =>
+        AllPartitions(image).Where(tp => tp.Partition.Isr.Contains(brokerId) || tp.Partition.Elr.Contains(brokerId) || tp.Partition.LastKnownElr.Contains(brokerId));
 
     /// <summary>Partitions whose ISR holds <paramref name="brokerId"/>, in topic name then partition order.</summary>
     public static IEnumerable<(TopicImage Topic, PartitionImage Partition)> WithInIsr(MetadataImage image, int brokerId) =>
@@ -57,3 +66,6 @@ internal static class LeaderAndIsrChanges
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .SelectMany(t => t.Partitions.Select(p => (t, p)));
 }
+
+/// <summary>For one partition: its replicas' reported log ends, and whether the unclean recovery has waited long enough.</summary>
+internal sealed record RecoveryKnowledge(Func<int, ReplicaLogEnd?> ReportedLogEnd, bool WaitOver);

@@ -106,6 +106,7 @@ public sealed partial class QuorumController
             if (broker.Epoch != heartbeat.BrokerEpoch)
                 return BrokerHeartbeatOutcome.Failed(ErrorCode.StaleBrokerEpoch, $"Broker {id} has epoch {broker.Epoch}, not {heartbeat.BrokerEpoch}.");
 
+            var reported = RecordReports(op.Image, broker, heartbeat.LeaderlessReplicas);
             var current = _sessions.IsShuttingDown(id) ? BrokerLifecycleState.ControlledShutdown
                 : broker.Fenced ? BrokerLifecycleState.Fenced
                 : BrokerLifecycleState.Unfenced;
@@ -126,6 +127,8 @@ public sealed partial class QuorumController
                 }
             }
             bool fenced = next is BrokerLifecycleState.Fenced or BrokerLifecycleState.ShutdownNow;
+            foreach (var (topicId, partitionId) in reported)
+                Recover(op, topicId, partitionId);
             _sessions.Touch(id, fenced, heartbeat.CurrentMetadataOffset);
             if (next == BrokerLifecycleState.ControlledShutdown)
                 op.AfterCommit(endOffset => _sessions.EnterControlledShutdown(id, endOffset));
@@ -220,7 +223,8 @@ public sealed partial class QuorumController
         op.Add(new UnfenceBrokerRecord { Id = broker.NodeId, Epoch = broker.Epoch });
         var image = op.Image;
         foreach (var (topic, partition) in LeaderAndIsrChanges.Leaderless(image).ToList())
-            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: broker.NodeId) is { } change)
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: LeaderAndIsrChanges.None, added: broker.NodeId,
+                    recovery: KnowledgeFor(image, topic, partition)) is { } change)
                 AddPartitionChange(op, change);
     }
 
@@ -239,12 +243,12 @@ public sealed partial class QuorumController
                 AddPartitionChange(op, change);
     }
 
-    /// <summary>An unregistered broker leaves the eligible leader replicas too (after the ISR changes, on the image they made).</summary>
+    /// <summary>An unregistered broker leaves the eligible leader replicas and the last known ELR too (after the ISR changes, on the image they made).</summary>
     private void MoveOffElr(PendingOperation op, int brokerId)
     {
         var image = op.Image;
-        foreach (var (topic, partition) in LeaderAndIsrChanges.WithInIsrOrElr(image, brokerId).ToList())
-            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId) is { } change)
+        foreach (var (topic, partition) in LeaderAndIsrChanges.NamingAnywhere(image, brokerId).ToList())
+            if (LeaderAndIsrChanges.For(image, topic, partition, PolicyFor(image, topic), removed: brokerId, added: LeaderAndIsrChanges.None, uncleanShutdown: brokerId, unregistered: true) is { } change)
                 AddPartitionChange(op, change);
     }
 

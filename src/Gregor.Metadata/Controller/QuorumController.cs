@@ -19,6 +19,7 @@ public sealed partial class QuorumController : IDisposable
     private readonly Random _random;
     private readonly IReplicaCapacity? _capacity;
     private readonly BrokerSessions _sessions;
+    private readonly UncleanRecoveries _recoveries;
     private IMetadataJournal? _journal;
 
     /// <param name="capacity">Asked before partitions are created; null places partitions without limit.</param>
@@ -34,6 +35,7 @@ public sealed partial class QuorumController : IDisposable
         _random = random;
         _capacity = capacity;
         _sessions = new BrokerSessions(time);
+        _recoveries = new UncleanRecoveries(time);
     }
 
     public ControllerSettings Settings => _settings;
@@ -50,6 +52,7 @@ public sealed partial class QuorumController : IDisposable
         {
             _publisher.Publish(replayed);
             _sessions.Reset(replayed.Brokers.Keys);
+            _recoveries.Reset();
             Volatile.Write(ref _journal, journal);
         }
         finally

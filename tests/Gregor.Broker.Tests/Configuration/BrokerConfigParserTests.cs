@@ -212,5 +212,7 @@ public sealed class BrokerConfigParserTests
         Assert.Contains("unclean.leader.election.enable", Fails("unclean.leader.election.enable=maybe").Message, StringComparison.Ordinal);
         Assert.Equal("0", Parse("eligible.leader.replicas.version=0").Explicit["eligible.leader.replicas.version"]);
         Assert.Contains("eligible.leader.replicas.version", Fails("eligible.leader.replicas.version=2").Message, StringComparison.Ordinal);
+        Assert.Equal("60000", Parse("unclean.recovery.timeout.ms=60000").Explicit["unclean.recovery.timeout.ms"]);
+        Assert.Contains("unclean.recovery.timeout.ms", Fails("unclean.recovery.timeout.ms=-1").Message, StringComparison.Ordinal);
     }
 }

@@ -89,6 +89,8 @@ internal sealed partial class ReplicationSimulation
                     Stats.Fencings++;
                     Trace($"controller: broker {id}'s session expired, fenced");
                 }
+                foreach (string recovered in Done(_controller.CheckUncleanRecoveriesAsync()))
+                    Trace($"controller: unclean recovery of {recovered} timed out, elected among the replicas that reported");
                 PushImage();
                 Schedule(50, e);
                 break;
@@ -170,7 +172,10 @@ internal sealed partial class ReplicationSimulation
             }
             case Heartbeat h:
             {
-                var outcome = Done(_controller.BrokerHeartbeatAsync(new BrokerHeartbeat(h.From, h.BrokerEpoch, h.MetadataOffset, false, false)));
+                var outcome = Done(_controller.BrokerHeartbeatAsync(new BrokerHeartbeat(h.From, h.BrokerEpoch, h.MetadataOffset, false, false)
+                {
+                    LeaderlessReplicas = h.Leaderless,
+                }));
                 Send(new HeartbeatAnswer(h.From, h.Incarnation, outcome));
                 if (h.MetadataOffset < _publisher.Current.Offset)
                     Send(new MetadataPush(h.From, _publisher.Current));
@@ -208,6 +213,18 @@ internal sealed partial class ReplicationSimulation
         }
         foreach (SimBroker b in _brokers)
             Send(new MetadataPush(b.Id, image));
+    }
+
+    /// <summary>
+    /// What the broker's heartbeat reports for the unclean recovery (LeaderlessReplicaReports): where its replica ends,
+    /// when its image shows the partition with no leader, ISR or eligible leaders.
+    /// </summary>
+    private static IReadOnlyList<LeaderlessReplicaReport> LeaderlessReport(SimBroker b)
+    {
+        if (b.Image?.Topic(Topic) is not { } topic) return [];
+        PartitionImage p = topic.Partitions[0];
+        if (p.Leader >= 0 || p.Isr.Length > 0 || p.Elr.Length > 0) return [];
+        return [new LeaderlessReplicaReport(topic.Id, 0, p.PartitionEpoch, new ReplicaLogEnd(b.Log.LatestEpoch, b.Log.LogEndOffset))];
     }
 
     /// <summary>
@@ -282,7 +299,7 @@ internal sealed partial class ReplicationSimulation
             if (b.BrokerEpoch < 0)
                 Send(new RegisterBroker(b.Id, b.Incarnation, b.IncarnationId));
             else
-                Send(new Heartbeat(b.Id, b.Incarnation, b.BrokerEpoch, b.Image?.Offset ?? -1));
+                Send(new Heartbeat(b.Id, b.Incarnation, b.BrokerEpoch, b.Image?.Offset ?? -1, LeaderlessReport(b)));
         }
         FollowerStep(b);
         LeaderStep(b);

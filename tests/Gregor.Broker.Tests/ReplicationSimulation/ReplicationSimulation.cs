@@ -96,6 +96,7 @@ internal sealed partial class ReplicationSimulation : IDisposable
             MinInsyncReplicas = options.MinInsyncReplicas,
             UncleanLeaderElectionEnable = options.UncleanElection,
             EligibleLeaderReplicas = !options.UncleanElection,
+            UncleanRecoveryTimeout = TimeSpan.FromMilliseconds(options.UncleanRecoveryTimeoutMs),
         }, _clock, _controllerRandom);
         _controller.Activate(_journal, _publisher.Current);
         var config = BrokerConfigParser.Parse([]);

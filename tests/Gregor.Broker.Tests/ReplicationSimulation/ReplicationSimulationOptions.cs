@@ -18,6 +18,9 @@ internal sealed record ReplicationSimulationOptions(int Seed, int Replicas)
 
     public long HeartbeatMs { get; init; } = 100;
 
+    /// <summary><c>unclean.recovery.timeout.ms</c>, scaled down from 5 min: ten session timeouts, more than a crashed broker takes to return.</summary>
+    public long UncleanRecoveryTimeoutMs { get; init; } = 5_000;
+
     public bool Verbose { get; init; }
 
     /// <summary>

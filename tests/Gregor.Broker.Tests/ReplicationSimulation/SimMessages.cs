@@ -12,7 +12,8 @@ internal sealed record RegisterBroker(int From, int Incarnation, KafkaUuid Incar
 
 internal sealed record RegisterAnswer(int To, int Incarnation, BrokerRegistrationOutcome Outcome) : SimMessage(SimNetwork.Controller, To);
 
-internal sealed record Heartbeat(int From, int Incarnation, long BrokerEpoch, long MetadataOffset) : SimMessage(From, SimNetwork.Controller);
+internal sealed record Heartbeat(int From, int Incarnation, long BrokerEpoch, long MetadataOffset, IReadOnlyList<LeaderlessReplicaReport> Leaderless)
+    : SimMessage(From, SimNetwork.Controller);
 
 internal sealed record HeartbeatAnswer(int To, int Incarnation, BrokerHeartbeatOutcome Outcome) : SimMessage(SimNetwork.Controller, To);
 

@@ -8,7 +8,8 @@ namespace Gregor.Broker.Handlers.Brokers;
 /// <summary>
 /// BrokerHeartbeat, sent periodically by a registered broker to the active controller: renews its session, asks to be
 /// fenced or unfenced or to shut down, and learns whether it is caught up, fenced, and may shut down. Versions 0-1; v1's
-/// offline log dirs (a tagged field) are ignored, as a Gregor broker fails as a whole when a log dir fails.
+/// offline log dirs (a tagged field) are ignored, as a Gregor broker fails as a whole when a log dir fails. Gregor's own
+/// tagged field carries the broker's leaderless replicas' log ends for the controller's unclean recovery.
 /// </summary>
 public sealed class BrokerHeartbeatHandler(QuorumController controller) : ApiHandler<W.BrokerHeartbeatRequest, W.BrokerHeartbeatResponse>
 {
@@ -16,7 +17,11 @@ public sealed class BrokerHeartbeatHandler(QuorumController controller) : ApiHan
 
     protected override async ValueTask<W.BrokerHeartbeatResponse?> HandleAsync(RequestContext context, W.BrokerHeartbeatRequest request, CancellationToken cancellationToken)
     {
-        var heartbeat = new BrokerHeartbeat(request.BrokerId, request.BrokerEpoch, request.CurrentMetadataOffset, request.WantFence, request.WantShutDown);
+        var heartbeat = new BrokerHeartbeat(request.BrokerId, request.BrokerEpoch, request.CurrentMetadataOffset, request.WantFence, request.WantShutDown)
+        {
+            LeaderlessReplicas = [.. request.LeaderlessReplicas.Select(r => new LeaderlessReplicaReport(r.TopicId, r.PartitionIndex, r.PartitionEpoch,
+                new ReplicaLogEnd(r.LastEpoch, r.LogEndOffset)))],
+        };
         BrokerHeartbeatOutcome outcome;
         try
         {
