@@ -64,6 +64,8 @@ public sealed class ArgumentParsingTests
     [InlineData("perf produce t", "--num-records")]
     [InlineData("perf produce t --num-records 10 --duration 5s", "either --num-records or --duration")]
     [InlineData("perf produce t --num-records 0", "--num-records: '0'")]
+    [InlineData("perf produce t --num-records 10 --warmup-records 10", "--warmup-records")]
+    [InlineData("perf produce t --duration 5s --warmup-records -1", "--warmup-records")]
     [InlineData("perf produce t --duration 0", "--duration: '0'")]
     [InlineData("perf produce t --duration soon", "--duration: 'soon'")]
     [InlineData("perf produce t --duration 5x", "--duration: '5x'")]
@@ -194,6 +196,8 @@ public sealed class ArgumentParsingTests
         Assert.Equal(200, produce.Throughput);
         Assert.Equal("65536", produce.ProducerProperties["batch.size"]);
         Assert.Null(produce.Duration);
+        Assert.Equal(0, produce.WarmupRecords);
+        Assert.Equal(250, Assert.IsType<PerfProduceArgs>((await Parse("perf", "produce", "t", "--duration", "5s", "--warmup-records", "250")).Args).WarmupRecords);
         var consume = Assert.IsType<PerfConsumeArgs>((await Parse("perf", "consume", "t", "--messages", "50")).Args);
         Assert.Equal(50, consume.NumRecords);
         Assert.Null(consume.GroupId);

@@ -22,6 +22,7 @@ public sealed class PerfCommandTests
             "--producer-props", "linger.ms=2", "-o", "json")).Json();
 
         Assert.Equal(5000, report.GetProperty("records").GetInt64());
+        Assert.Equal(5000, report.GetProperty("timedRecords").GetInt64());
         Assert.Equal(1_000_000, report.GetProperty("bytes").GetInt64());
         Assert.Equal(0, report.GetProperty("failed").GetInt64());
         Assert.True(report.GetProperty("recordsPerSecond").GetDouble() > 0);
@@ -37,6 +38,19 @@ public sealed class PerfCommandTests
         // Every record reached the log.
         var offsets = (await CliRun.RunAsync(b, "offsets", "perf", "-o", "json")).Json();
         Assert.Equal(5000, offsets.EnumerateArray().Sum(p => p.GetProperty("latest").GetInt64() - p.GetProperty("earliest").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Perf_produce_leaves_the_warm_up_out_of_the_latency_figures_but_sends_and_counts_it()
+    {
+        await using var broker = await ClientTestBroker.StartAsync();
+        var report = (await CliRun.RunAsync(broker.Bootstrap, "perf", "produce", "warm", "--num-records", "3000", "--warmup-records", "1000",
+            "--acks", "1", "-o", "json")).Json();
+        Assert.Equal(3000, report.GetProperty("records").GetInt64());
+        Assert.Equal(2000, report.GetProperty("timedRecords").GetInt64());
+        Assert.Equal(0, report.GetProperty("failed").GetInt64());
+        var offsets = (await CliRun.RunAsync(broker.Bootstrap, "offsets", "warm", "-o", "json")).Json();
+        Assert.Equal(3000, offsets.EnumerateArray().Sum(p => p.GetProperty("latest").GetInt64() - p.GetProperty("earliest").GetInt64()));
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal sealed partial class ClientCommandHandlers
             // The loop is synchronous and never yields (Produce blocks only when buffer.memory is full), so it gets a
             // thread of its own: on a thread-pool thread it would leave one fewer for the client's I/O and callbacks,
             // and on a two-core machine the pool starts with two.
-            elapsed = await Task.Factory.StartNew(() => run.Run(args.Topic, payload, args.NumRecords, args.Duration, args.Throughput, cancellationToken),
+            elapsed = await Task.Factory.StartNew(() => run.Run(args.Topic, payload, args.NumRecords, args.Duration, args.Throughput, args.WarmupRecords, cancellationToken),
                 cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             cost = ProcessSnapshot.Take().Since(before, run.Acknowledged + run.Failed);
         }
@@ -40,9 +40,10 @@ internal sealed partial class ClientCommandHandlers
             await progress.ConfigureAwait(false);
         }
         var latency = run.Latency.Summarize();
-        new ResultWriter(_out, args.Target.Output).Perf(new PerfReport("produce", latency.Count, latency.Count * (long)args.RecordSize,
+        // Throughput counts every record over the whole run; the latency figures only those after the warm-up.
+        new ResultWriter(_out, args.Target.Output).Perf(new PerfReport("produce", run.Acknowledged, run.Acknowledged * (long)args.RecordSize,
             elapsed.TotalSeconds, run.Failed, latency.Mean / 1000.0, latency.P50 / 1000.0, latency.P95 / 1000.0, latency.P99 / 1000.0,
-            latency.P999 / 1000.0, latency.Max / 1000.0) { Cost = cost });
+            latency.P999 / 1000.0, latency.Max / 1000.0) { Cost = cost, TimedRecords = latency.Count });
         if (run.Failed > 0)
         {
             await _error.WriteLineAsync($"gregor perf produce: {run.Failed} record(s) not delivered; first: {run.FirstError}").ConfigureAwait(false);

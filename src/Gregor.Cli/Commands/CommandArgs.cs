@@ -94,9 +94,12 @@ internal sealed record ResetTarget(ResetKind Kind, long Value);
 internal sealed record GroupResetOffsetsArgs(ClientTarget Target, string Group, IReadOnlyList<TopicPartitionsSelection> Topics, bool AllTopics,
     ResetTarget Reset, bool Execute);
 
-/// <summary>A perf produce run: <paramref name="NumRecords"/> records or for <paramref name="Duration"/> (exactly one is set).</summary>
+/// <summary>
+/// A perf produce run: <paramref name="NumRecords"/> records or for <paramref name="Duration"/> (exactly one is set); the first
+/// <paramref name="WarmupRecords"/> are sent and counted but left out of the latency figures.
+/// </summary>
 internal sealed record PerfProduceArgs(ClientTarget Target, string Topic, long? NumRecords, TimeSpan? Duration, int RecordSize, long Throughput,
-    Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties);
+    Acks Acks, CompressionType Compression, IReadOnlyDictionary<string, string> ProducerProperties, long WarmupRecords = 0);
 
 /// <summary>Read from the beginning and time it; with <paramref name="GroupId"/> as a member of that group (from its committed offsets).</summary>
 internal sealed record PerfConsumeArgs(ClientTarget Target, string Topic, long NumRecords, TimeSpan Timeout,

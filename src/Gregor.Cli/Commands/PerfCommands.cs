@@ -36,18 +36,25 @@ internal static class PerfCommands
             if (result.Tokens.Count == 0 || !long.TryParse(result.Tokens[^1].Value, out long value)) return;
             if (value == 0 || value < -1) result.AddError("--throughput: give a positive rate or -1 for no limit");
         });
+        var warmupRecords = new Option<long>("--warmup-records")
+        {
+            Description = "Leave the first N records out of the latency figures (they are still sent and counted): a fresh process's start-up is not its steady state.",
+            DefaultValueFactory = _ => 0,
+        }.InRange(0, long.MaxValue);
         var acks = ClientCommands.AcksOption();
         var codec = ClientCommands.CodecOption();
         var producerProperty = ClientCommands.PropertiesOption("--producer-props", "A producer setting, name=value. Repeatable.");
         var command = new Command("produce", "Send records as fast as allowed and report throughput, latency percentiles and what the process spent.")
         {
-            topic, numRecords, duration, recordSize, throughput, acks, codec, producerProperty,
+            topic, numRecords, duration, recordSize, throughput, warmupRecords, acks, codec, producerProperty,
         };
         command.Validators.Add(result =>
         {
             bool count = result.GetResult(numRecords) is not null;
             bool time = result.GetResult(duration) is not null;
             if (count == time) result.AddError("give either --num-records or --duration (one of them)");
+            if (result.GetValue(numRecords) is { } n and >= 1 && result.GetValue(warmupRecords) >= n)
+                result.AddError("--warmup-records: must be fewer than --num-records, or no record would be measured");
         });
         command.SetAction((parse, ct) =>
         {
@@ -56,7 +63,7 @@ internal static class PerfCommands
                 parse.GetValue(numRecords), durationText is null ? null : ArgParsers.Duration(durationText, "--duration", out _),
                 parse.GetValue(recordSize), parse.GetValue(throughput),
                 ArgParsers.AcksValue(parse.GetValue(acks)!, out _)!.Value, ArgParsers.Codec(parse.GetValue(codec)!, out _)!.Value,
-                ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-props", out _)), ct);
+                ArgParsers.KeyValues(parse.GetValue(producerProperty) ?? [], "--producer-props", out _), parse.GetValue(warmupRecords)), ct);
         });
         return command;
     }

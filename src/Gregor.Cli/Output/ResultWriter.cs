@@ -113,7 +113,7 @@ internal sealed partial class ResultWriter
             {
                 report.Kind, report.Records, report.Bytes, report.ElapsedSeconds, report.Failed,
                 report.RecordsPerSecond, report.MegabytesPerSecond,
-                report.AvgLatencyMs, report.P50Ms, report.P95Ms, report.P99Ms, report.P999Ms, report.MaxMs,
+                report.AvgLatencyMs, report.P50Ms, report.P95Ms, report.P99Ms, report.P999Ms, report.MaxMs, report.TimedRecords,
                 report.Cost?.AllocatedBytes, report.Cost?.AllocatedBytesPerRecord, report.Cost?.Gen0Collections,
                 report.Cost?.Gen1Collections, report.Cost?.Gen2Collections, report.Cost?.CpuSeconds,
             });

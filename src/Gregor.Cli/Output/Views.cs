@@ -30,6 +30,9 @@ internal sealed record PerfReport(string Kind, long Records, long Bytes, double 
 
     /// <summary>What the run cost the whole process (allocation, collections, CPU), when measured.</summary>
     public Perf.ProcessCost? Cost { get; init; }
+
+    /// <summary>How many records the latency figures are over (all but a warm-up), when latency is measured.</summary>
+    public long? TimedRecords { get; init; }
 }
 
 /// <summary>A one-line outcome of a change (created, deleted, ...).</summary>

@@ -17,6 +17,7 @@ internal sealed class ProducePerfRun
     private readonly double _microsPerTick = 1_000_000.0 / Stopwatch.Frequency;
     private long _sent;
     private long _failed;
+    private long _warmupAcknowledged;
     private string? _firstError;
 
     public ProducePerfRun(IProducer<byte[], byte[]> producer)
@@ -25,12 +26,12 @@ internal sealed class ProducePerfRun
         _onDelivery = OnDelivery;
     }
 
-    /// <summary>Send-to-acknowledgement latency of every acknowledged record, in microseconds.</summary>
+    /// <summary>Send-to-acknowledgement latency of every acknowledged record after the warm-up, in microseconds.</summary>
     public LatencyHistogram Latency { get; } = new();
 
     public long Sent => Volatile.Read(ref _sent);
 
-    public long Acknowledged => Latency.TotalCount;
+    public long Acknowledged => Latency.TotalCount + Volatile.Read(ref _warmupAcknowledged);
 
     public long Failed => Volatile.Read(ref _failed);
 
@@ -38,9 +39,9 @@ internal sealed class ProducePerfRun
 
     /// <summary>
     /// Sends <paramref name="count"/> records, or for <paramref name="duration"/>, then flushes; returns the time from the
-    /// first send until every record was acknowledged or failed.
+    /// first send until every record was acknowledged or failed. The first <paramref name="warmup"/> records are not timed.
     /// </summary>
-    public TimeSpan Run(string topic, byte[] payload, long? count, TimeSpan? duration, long throughput, CancellationToken cancellationToken)
+    public TimeSpan Run(string topic, byte[] payload, long? count, TimeSpan? duration, long throughput, long warmup, CancellationToken cancellationToken)
     {
         using var timeUp = new CancellationTokenSource();
         long limit = count ?? long.MaxValue;
@@ -54,6 +55,7 @@ internal sealed class ProducePerfRun
             var message = _messages.Rent(payload);
             long now = Stopwatch.GetTimestamp();
             message.SentAt = now;
+            message.Warmup = i < warmup;
             _producer.Produce(topic, message, _onDelivery);
             Volatile.Write(ref _sent, i + 1);
             if (throttle?.DelayFor(i + 1, now) is { } wait && wait > TimeSpan.Zero) Thread.Sleep(wait);
@@ -65,7 +67,12 @@ internal sealed class ProducePerfRun
     private void OnDelivery(DeliveryReport<byte[], byte[]> report)
     {
         var message = (TimedMessage)report.Message;
-        if (!report.Error.IsError) Latency.Record((long)((AcknowledgedAt(report) - message.SentAt) * _microsPerTick));
+        if (!report.Error.IsError)
+        {
+            long acknowledgedAt = AcknowledgedAt(report);
+            if (message.Warmup) Interlocked.Increment(ref _warmupAcknowledged);
+            else Latency.Record((long)((acknowledgedAt - message.SentAt) * _microsPerTick));
+        }
         else if (Interlocked.Increment(ref _failed) == 1) Volatile.Write(ref _firstError, report.Error.Reason);
         _messages.Return(message);
     }

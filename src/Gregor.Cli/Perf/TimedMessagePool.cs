@@ -7,6 +7,9 @@ internal sealed class TimedMessage : Message<byte[], byte[]>
 {
     public long SentAt { get; set; }
 
+    /// <summary>Sent during the warm-up: acknowledged and counted, but not timed.</summary>
+    public bool Warmup { get; set; }
+
     /// <summary>The next message in the pool's lists, while this one is in the pool.</summary>
     public TimedMessage? Next { get; set; }
 }
