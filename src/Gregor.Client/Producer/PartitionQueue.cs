@@ -52,6 +52,14 @@ internal sealed class PartitionQueue(ProducerTopic topic, int partition)
     /// </summary>
     public int LastAckedSequence { get; set; } = -1;
 
+    /// <summary>
+    /// The sequence after a numbered batch that failed with its fate unknown (timed out, written or not), −1 while none
+    /// did (under <see cref="QueueLock"/>). Until it is resolved no new batch is numbered; the numbered ones behind it are
+    /// resent unchanged, and their answers tell: an acknowledgement past it means it was written, a refusal of the batch
+    /// right after it as out of order means it was not (as the Java client's unresolved sequences).
+    /// </summary>
+    public int UnresolvedNext { get; set; } = -1;
+
     /// <summary>The closed batches, oldest first (under <see cref="QueueLock"/>; allocation-free).</summary>
     public Queue<ProducerBatch>.Enumerator GetEnumerator() => _closed.GetEnumerator();
 

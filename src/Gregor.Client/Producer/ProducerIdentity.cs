@@ -116,7 +116,40 @@ internal sealed class ProducerIdentity
         queue.SequenceEpoch = -1;
         queue.NextSequence = 0;
         queue.LastAckedSequence = -1;
+        queue.UnresolvedNext = -1;
     }
+
+    /// <summary>
+    /// The numbered <paramref name="batch"/> failed with its fate unknown (hold the queue's lock): unless a later batch was
+    /// acknowledged already (so it was written), its partition's sequences after it are unresolved. Voiding them now could
+    /// number again a batch that was written (if this one was, the ones after it may have been too): a duplicate.
+    /// </summary>
+    public static void MarkUnresolved(PartitionQueue queue, ProducerBatch batch)
+    {
+        if (!batch.HasSequence || queue.SequenceProducerId != batch.ProducerId || queue.SequenceEpoch != batch.ProducerEpoch) return;
+        if (queue.LastAckedSequence >= 0 && !IsAfter(batch.LastSequence, queue.LastAckedSequence)) return;
+        int next = Next(batch.LastSequence);
+        if (queue.UnresolvedNext < 0 || IsAfter(next, queue.UnresolvedNext)) queue.UnresolvedNext = next;
+    }
+
+    /// <summary>
+    /// The partition's next batch needs a number while its sequences are unresolved and nothing of it is in flight (hold
+    /// the queue's lock): every batch after the unresolved one has been answered. If the broker acknowledged up to the last
+    /// sequence given, all was written; otherwise the epoch is bumped and numbering starts again at 0 (nothing numbered
+    /// is left to renumber).
+    /// </summary>
+    public void Resolve(PartitionQueue queue)
+    {
+        if (queue.UnresolvedNext < 0) return;
+        if (NumbersCurrently(queue) && Next(queue.LastAckedSequence) != queue.NextSequence)
+        {
+            BumpEpoch(queue.SequenceProducerId, queue.SequenceEpoch);
+            RestartNumbering(queue);
+        }
+        queue.UnresolvedNext = -1;
+    }
+
+    private static int Next(int sequence) => (int)((sequence + 1L) % ((long)int.MaxValue + 1));
 
     /// <summary>
     /// The broker acknowledged <paramref name="batch"/> (hold the queue's lock): its last sequence is the partition's last
@@ -127,6 +160,8 @@ internal sealed class ProducerIdentity
     {
         if (!batch.HasSequence || queue.SequenceProducerId != batch.ProducerId || queue.SequenceEpoch != batch.ProducerEpoch) return;
         if (queue.LastAckedSequence < 0 || IsAfter(batch.LastSequence, queue.LastAckedSequence)) queue.LastAckedSequence = batch.LastSequence;
+        // Acknowledged past an unresolved batch: that one was written.
+        if (queue.UnresolvedNext >= 0 && !IsAfter(queue.UnresolvedNext, Next(batch.LastSequence))) queue.UnresolvedNext = -1;
     }
 
     /// <summary>Whether sequence <paramref name="a"/> comes after <paramref name="b"/>, sequences wrapping from int.MaxValue to 0 (a window of half the range).</summary>
@@ -156,8 +191,11 @@ internal sealed class ProducerIdentity
                 if (logStartOffset < 0 || batch.SequenceWasReset) return SequenceRefusal.RetryUnchanged;
                 return SequenceRefusal.BumpEpochAndRenumber;
             case Gregor.Protocol.ErrorCode.OutOfOrderSequenceNumber:
-                bool next = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch
-                    && batch.BaseSequence == (int)((queue.LastAckedSequence + 1L) % ((long)int.MaxValue + 1));
+                bool current = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch;
+                // After a batch whose fate is unknown, only the refusal of the batch right after it shows a gap (it was not written).
+                if (queue.UnresolvedNext >= 0)
+                    return current && batch.BaseSequence == queue.UnresolvedNext ? SequenceRefusal.BumpEpochAndRenumber : SequenceRefusal.RetryUnchanged;
+                bool next = current && batch.BaseSequence == Next(queue.LastAckedSequence);
                 if (batch.SequenceWasReset || !next) return SequenceRefusal.RetryUnchanged;
                 return SequenceRefusal.BumpEpochAndRenumber;
             default:

@@ -362,7 +362,13 @@ internal sealed class ProducerSender : IAsyncDisposable
     /// </summary>
     private void Fail(ProducerBatch batch, BatchOutcome outcome)
     {
-        if (_identity is not null) _accumulator.VoidNumbering(batch, bumpEpoch: outcome.Error != WireErrorCode.UnknownProducerId);
+        if (_identity is not null)
+        {
+            // Out of attempts or time on a retriable error, the batch may have been written, and the ones after it too:
+            // their numbers stand until their answers tell (unresolved). A refusal is definite: nothing after it was written.
+            if (outcome.Error.IsRetriable() || outcome.LocalError == ErrorCode.Local_MsgTimedOut) RecordAccumulator.MarkUnresolved(batch);
+            else _accumulator.VoidNumbering(batch, bumpEpoch: outcome.Error != WireErrorCode.UnknownProducerId);
+        }
         Done(batch, outcome);
     }
 

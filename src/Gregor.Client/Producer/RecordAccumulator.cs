@@ -273,6 +273,12 @@ internal sealed class RecordAccumulator : IDisposable
             // A batch numbered from 0 under a new id or epoch could be written before the old epoch's batches still in
             // flight are answered, and make them fail for an old epoch: it waits for their answers (which drain again).
             if (queue.InFlightCount > 0 && !identity.NumbersCurrently(queue)) return false;
+            // Nor while the fate of sequences given is unknown: the answers of the batches after them tell it.
+            if (queue.UnresolvedNext >= 0)
+            {
+                if (queue.InFlightCount > 0) return false;
+                identity.Resolve(queue);
+            }
             if (!identity.TryNumber(queue, batch)) return false; // no producer id now: sent once there is one
         }
         batch.InFlight = true;
@@ -283,9 +289,9 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>A batch past delivery.timeout.ms that is not in flight is done with a timeout (hold the queue lock).</summary>
     private void Expire(ProducerBatch batch)
     {
-        // Sent before and never acknowledged, its sequences' fate is unknown: the batches after it must not follow them
-        // (the Java client marks them unresolved and bumps the epoch once the partition has nothing in flight).
-        if (batch.HasSequence) VoidNumberingLocked(batch, bumpEpoch: true);
+        // Sent before and never acknowledged, its sequences' fate is unknown: unresolved until the batches after it are
+        // answered (as the Java client does), so that none of them that may have been written is numbered again.
+        ProducerIdentity.MarkUnresolved(batch.Queue, batch);
         batch.Outcome = new BatchOutcome(-1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut, _timedOutMessage);
     }
 
@@ -439,6 +445,12 @@ internal sealed class RecordAccumulator : IDisposable
         if (!batch.WasNumbered) return;
         if (bumpEpoch) Identity?.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
         ProducerIdentity.RestartNumbering(batch.Queue);
+    }
+
+    /// <summary>The numbered, in-flight <paramref name="batch"/> failed for good with its fate unknown (see <see cref="ProducerIdentity.MarkUnresolved"/>).</summary>
+    public static void MarkUnresolved(ProducerBatch batch)
+    {
+        lock (batch.Queue.QueueLock) ProducerIdentity.MarkUnresolved(batch.Queue, batch);
     }
 
     /// <summary>Whether the retries setting allows one more attempt.</summary>

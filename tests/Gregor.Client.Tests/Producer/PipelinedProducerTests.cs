@@ -21,6 +21,7 @@ public sealed class PipelinedProducerTests : IAsyncDisposable
     private readonly ScriptedBroker _broker;
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<int, WireErrorCode> _errorsByArrival = [];
+    private readonly HashSet<int> _lostAnswers = [];
     private int _holdUntil;
     private int _arrivals;
     private int _outstanding;
@@ -113,6 +114,8 @@ public sealed class PipelinedProducerTests : IAsyncDisposable
             _nextOffset += count;
             for (int i = 0; i < count; i++) Log.Add(record + i);
         }
+        // Written, but the answer says it timed out (as when a leader's acks=all wait ran out): the client cannot tell.
+        if (_lostAnswers.Remove(arrival) && error == WireErrorCode.None) error = WireErrorCode.RequestTimedOut;
         Arrived.Add((epoch, sequence, record, _outstanding, error));
         return Respond(key, version, correlationId, new ProduceResponse
         {
@@ -257,6 +260,26 @@ public sealed class PipelinedProducerTests : IAsyncDisposable
         Assert.Equal([((short)1, 0, 1), ((short)1, 1, 2), ((short)1, 2, 3)], Arrived.Skip(4).Select(a => (a.Epoch, a.Sequence, a.Record)));
         Assert.Equal([0, 1, 2, 3], Log);
         Assert.Equal([1L, 2, 3], results.Select(r => r.Offset.Value));
+    }
+
+    [Fact]
+    public async Task A_batch_failed_with_its_fate_unknown_does_not_get_the_ones_after_it_numbered_again()
+    {
+        _holdUntil = 3;
+        _lostAnswers.Add(1); // sequence 0 written, its answer a timeout
+        _lostAnswers.Add(2); // sequence 1 the same
+        _errorsByArrival[4] = WireErrorCode.RequestTimedOut; // sequence 0's resend times out too: out of attempts, it fails
+        using var producer = Producer(("retries", "1"), ("retry.backoff.ms", "200"));
+
+        var results = await Task.WhenAll(Send(producer, 0, 3));
+        var later = await Task.WhenAll(Send(producer, 3, 4));
+
+        Assert.True(results[0].Error.IsError); // reported failed: the client cannot know it was written
+        Assert.False(results[1].Error.IsError, results[1].Error.Reason); // resent with its number: a duplicate, taken as delivered
+        Assert.False(results[2].Error.IsError, results[2].Error.Reason);
+        Assert.Equal([0, 1, 2, 3], Log); // nothing written twice (renumbering sequence 1 under a new epoch would have)
+        Assert.All(Arrived, a => Assert.Equal(0, a.Epoch));
+        Assert.Equal(3L, later[0].Offset.Value);
     }
 
     public async ValueTask DisposeAsync() => await _broker.DisposeAsync();
