@@ -9,9 +9,10 @@ namespace Gregor.Client.Producer;
 /// sequence 0), and the partition's numbering starts again at 0 under it (KIP-360): every batch of the partition not
 /// yet done that carries a number has it voided and gets a new one, in the partition's order, when next sent
 /// (<see cref="RestartNumbering"/>); none is numbered under the new epoch while a batch of the old one is still in
-/// flight. At the last epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch that fails
-/// for good voids its partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch
-/// leaves no gap.
+/// flight. At the last epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch refused for
+/// good voids its partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch leaves
+/// no gap; one that fails with its fate unknown (timed out) leaves the sequences after it unresolved until the answers
+/// of the batches after it tell whether it was written (<see cref="MarkUnresolved"/>).
 /// </summary>
 internal sealed class ProducerIdentity
 {
