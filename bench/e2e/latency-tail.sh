@@ -6,10 +6,12 @@
 # Prints every run, the medians per variant and each one's p99 over base's in the same round.
 #
 #   bench/e2e/latency-tail.sh [--dll DLL] [--rounds N] [--seconds S] [--rate-mib R] [--partitions N]
-#       [--variants a,b,...] [--counters]
+#       [--variants a,b,...] [--counters] [--baseline-dll DLL] [--warmup-records N]
 #
 # --counters samples both processes with dotnet-counters (GC pause time, JIT time; installed into $work/tools
 # from the NuGet feed when missing). Each run starts a fresh broker on a fresh data dir under $TMPDIR (/tmp).
+# --baseline-dll adds variant baseline-client: the producer from another build (e.g. main's), the broker from this one.
+# --warmup-records: the first N records are sent but left out of the latency figures (perf produce's option).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -19,9 +21,9 @@ counters=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --dll) dll=$2; shift ;;
-    --rounds|--seconds|--rate-mib|--partitions|--variants) extra+=("$1" "$2"); shift ;;
+    --rounds|--seconds|--rate-mib|--partitions|--variants|--baseline-dll|--warmup-records) extra+=("$1" "$2"); shift ;;
     --counters) counters=true; extra+=("$1") ;;
-    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
   esac
   shift
 done

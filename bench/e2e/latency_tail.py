@@ -30,6 +30,10 @@ parser.add_argument("--rate-mib", type=float, default=50.0)
 parser.add_argument("--partitions", type=int, default=3)
 parser.add_argument("--variants", help="comma-separated names (default: all)")
 parser.add_argument("--counters", action="store_true")
+parser.add_argument("--warmup-records", type=int, default=0,
+                    help="records perf produce sends first and leaves out of the latency figures (a fresh producer's start)")
+parser.add_argument("--baseline-dll", help="another build's gregor.dll: variant baseline-client runs perf produce (the "
+                    "client) from it against the same broker as base, so a client change is measured in the same round")
 args = parser.parse_args()
 
 RATE = int(args.rate_mib * 1024 * 1024 / 1024)
@@ -59,6 +63,8 @@ VARIANTS = {
     # The same load from librdkafka (bench/e2e/rdkafka_latency.py): a native client, several batches of a partition in flight.
     "librdkafka": {"librdkafka": True},
 }
+if args.baseline_dll:
+    VARIANTS["baseline-client"] = {"client_dll": args.baseline_dll}
 names = args.variants.split(",") if args.variants else list(VARIANTS)
 for name in names:
     if name not in VARIANTS:
@@ -123,11 +129,13 @@ def run(name, round_no):
         subprocess.run(["dotnet", args.dll, "topic", "create", "tail", "--partitions", str(variant.get("partitions", args.partitions)),
                         "--bootstrap-server", bootstrap], check=True, capture_output=True, timeout=60)
         perf = variant.get("client_prefix", []) + [
-            "dotnet", args.dll, "perf", "produce", "tail", "--record-size", "1024", "--acks", "all",
+            "dotnet", variant.get("client_dll", args.dll), "perf", "produce", "tail", "--record-size", "1024", "--acks", "all",
             "--throughput", str(RATE), "--duration", "%ds" % args.seconds, "--output", "json",
             "--bootstrap-server", bootstrap]
         for prop in variant.get("props", []):
             perf += ["--producer-props", prop]
+        if args.warmup_records:
+            perf += ["--warmup-records", str(args.warmup_records)]
         if variant.get("librdkafka"):
             perf = ["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "rdkafka_latency.py"),
                     bootstrap, "tail", str(RATE), str(args.seconds)]
