@@ -2,7 +2,8 @@
 # The long fault run of issue 13: the `mixed` scenario of the fault harness (tests/fault) for at least 100 cycles
 # (fault, hold, heal, settle), seeded, with every producer kind (confluent-kafka for Python, Confluent.Kafka 2.16,
 # Gregor.Client). Prints each cycle, the JSON summary and the one-line counts; the summary is also written to
-# ${TMPDIR:-/tmp}/gregor-fault-long-run-<seed>.json (record the figures in docs/reliability.md).
+# ${TMPDIR:-/tmp}/gregor-fault-long-run-<seed>.json (record the figures in docs/reliability.md); a failed run keeps its
+# nodes' and clients' logs in ${TMPDIR:-/tmp}/gregor-fault-long-run-<seed>/.
 #
 #   bench/reliability/fault-long-run.sh [--cycles N] [--seed S] [--rf R] [--min-isr M] [--nodes N] [run.py options]
 #
@@ -37,4 +38,5 @@ fi
 echo "fault-long-run: $(date -u +%FT%TZ), machine $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
 exec /usr/bin/python3 tests/fault/run.py --scenario mixed --cycles "$cycles" --seed "$seed" --rf "$rf" \
   --min-isr "$min_isr" --producers python,confluent-dotnet,gregor-client --dll "$dll" \
-  --json "${TMPDIR:-/tmp}/gregor-fault-long-run-$seed.json" ${extra[@]+"${extra[@]}"}
+  --json "${TMPDIR:-/tmp}/gregor-fault-long-run-$seed.json" --keep-failed "${TMPDIR:-/tmp}/gregor-fault-long-run-$seed" \
+  ${extra[@]+"${extra[@]}"}

@@ -67,7 +67,7 @@ class Workload:
         for log_name, process in self.processes:
             if process.poll() is not None and not os.path.exists(self.stop_file):
                 with open(os.path.join(self.work, log_name), "rb") as f:
-                    tail = f.read()[-600:].decode(errors="replace")
+                    tail = f.read()[-2000:].decode(errors="replace")  # a librdkafka fatal error names its cause first
                 found.append("%s exited %s: %s" % (log_name, process.returncode, tail))
         return found
 
