@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --rf) rf=$2; shift ;;
     --min-isr) min_isr=$2; shift ;;
     --dll) dll=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) extra+=("$1") ;;
   esac
   shift
