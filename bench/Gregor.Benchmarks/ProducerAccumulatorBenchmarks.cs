@@ -42,7 +42,7 @@ public abstract class ProducerAccumulatorBenchmarkBase
     private ProducerTopic _topic = null!;
     private ClusterMetadata _metadata = null!;
     private readonly Dictionary<int, List<ProducerBatch>> _ready = [];
-    private readonly List<ProducerBatch> _expired = [];
+    private readonly List<PartitionQueue> _expired = [];
     private static readonly DeliveryTarget Ignored = new(IgnoredDelivery.Instance, null);
     private readonly byte[] _key = new byte[16];
     private byte[] _value = [];
@@ -96,9 +96,11 @@ public abstract class ProducerAccumulatorBenchmarkBase
         var batches = _ready[1];
         foreach (var batch in batches)
         {
-            _accumulator.Dequeue(batch); // as the sender does: off the partition, then the records completed
-            _accumulator.Finish(batch, _offset, -1, WireErrorCode.None, null, null);
+            // As the sender does: marked done (freeing the partition), then the records completed in order.
+            var queue = batch.Queue;
+            RecordAccumulator.Complete(batch, new BatchOutcome(_offset, -1, WireErrorCode.None, null, null));
             _offset += batch.Count;
+            _accumulator.FinishDone(queue);
         }
         batches.Clear();
     }

@@ -41,8 +41,17 @@ internal sealed class ProducerBatch : IDisposable
     /// <summary>Not to be sent again before this (retry backoff), in clock timestamp units.</summary>
     public long RetryNotBefore { get; set; }
 
-    /// <summary>Whether an idempotent producer's id, epoch and first sequence are in the batch (until then it may not be sent).</summary>
+    /// <summary>Whether the batch is in a request now (under its queue's lock).</summary>
+    public bool InFlight { get; set; }
+
+    /// <summary>
+    /// Whether an idempotent producer's id, epoch and first sequence are in the batch and still good to send (until then
+    /// it may not be sent; a voided number is replaced when the batch is next sent).
+    /// </summary>
     public bool HasSequence { get; private set; }
+
+    /// <summary>Whether the batch was ever numbered: its last attempt carried <see cref="ProducerId"/>, <see cref="ProducerEpoch"/> and <see cref="BaseSequence"/>.</summary>
+    public bool WasNumbered => ProducerId != RecordBatchHeader.NoProducerId;
 
     public long ProducerId { get; private set; } = RecordBatchHeader.NoProducerId;
 
@@ -63,6 +72,7 @@ internal sealed class ProducerBatch : IDisposable
     {
         Queue = queue;
         Outcome = null;
+        InFlight = false;
         _builder.Reset();
         _builder.Compression = compression;
         _builder.CompressionLevel = level;
@@ -103,7 +113,10 @@ internal sealed class ProducerBatch : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(header[RecordBatchHeader.CrcOffset..], RecordBatchHeader.ComputeCrc(header));
     }
 
-    /// <summary>The batch's sequence is void (the broker lost or refused it): it gets a new one before it is sent again.</summary>
+    /// <summary>
+    /// The batch's sequence is void (the broker lost or refused it, or one ahead of it): it gets a new one before it is sent
+    /// again. An attempt already in flight keeps the old one on the wire (<see cref="ProducerId"/> and the rest still say it).
+    /// </summary>
     public void ClearSequence()
     {
         HasSequence = false;

@@ -2,14 +2,17 @@ namespace Gregor.Client.Producer;
 
 /// <summary>
 /// An idempotent producer's identity and sequence numbering, after the Java client's TransactionManager for a
-/// producer without a transactional id, made simpler by this producer's one batch in flight per partition: the
-/// broker has then acknowledged every batch of a partition before its next is numbered, so no sequence is ever
-/// "unresolved" and a batch's number is fixed when it is first sent. The producer id and epoch come from
-/// InitProducerId (<see cref="SetIdentity"/>). A refusal about a batch's sequence is judged as the Java client judges
-/// it (<see cref="Judge"/>): a real gap or lost producer state bumps the epoch here, without asking a broker (the
-/// broker takes a higher epoch from sequence 0), and the partition starts again at 0 under it (KIP-360); at the last
-/// epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch that fails for good voids its
-/// partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch leaves no gap.
+/// producer without a transactional id. The producer id and epoch come from InitProducerId (<see cref="SetIdentity"/>).
+/// A partition's batches are numbered in order when first sent, several may be in flight, and a batch resent keeps
+/// its number. A refusal about a batch's sequence is judged as the Java client judges it (<see cref="Judge"/>): a real
+/// gap or lost producer state bumps the epoch here, without asking a broker (the broker takes a higher epoch from
+/// sequence 0), and the partition's numbering starts again at 0 under it (KIP-360): every batch of the partition not
+/// yet done that carries a number has it voided and gets a new one, in the partition's order, when next sent
+/// (<see cref="RestartNumbering"/>); none is numbered under the new epoch while a batch of the old one is still in
+/// flight. At the last epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch refused for
+/// good voids its partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch leaves
+/// no gap; one that fails with its fate unknown (timed out) leaves the sequences after it unresolved until the answers
+/// of the batches after it tell whether it was written (<see cref="MarkUnresolved"/>).
 /// </summary>
 internal sealed class ProducerIdentity
 {
@@ -65,10 +68,16 @@ internal sealed class ProducerIdentity
         }
     }
 
+    /// <summary>Whether the partition numbers under the current producer id and epoch (hold the queue's lock).</summary>
+    public bool NumbersCurrently(PartitionQueue queue)
+    {
+        lock (_lock) return _producerId >= 0 && queue.SequenceProducerId == _producerId && queue.SequenceEpoch == _epoch;
+    }
+
     /// <summary>
-    /// Numbers <paramref name="batch"/>, the next batch of <paramref name="queue"/> to be sent (hold the queue's lock or
-    /// own it as in flight): the partition's next sequence under the current id and epoch, from 0 when those changed
-    /// since its last batch. False while there is no producer id.
+    /// Numbers <paramref name="batch"/>, the next batch of <paramref name="queue"/> to be sent (hold the queue's lock):
+    /// the partition's next sequence under the current id and epoch, from 0 when those changed since its last batch
+    /// (the caller sees that no batch of the old ones is in flight then). False while there is no producer id.
     /// </summary>
     public bool TryNumber(PartitionQueue queue, ProducerBatch batch)
     {
@@ -94,20 +103,73 @@ internal sealed class ProducerIdentity
         return true;
     }
 
-    /// <summary>The partition's numbering is void (its batch in flight was refused for its sequence): the next batch starts again at 0.</summary>
+    /// <summary>
+    /// The partition's numbering is void (a batch was refused for its sequence, or failed for good with its fate unknown;
+    /// hold the queue's lock): it starts again at 0, and every batch not yet done that carries a number, in flight or
+    /// waiting, is numbered afresh when next sent, in the partition's order (the Java client rewrites its in-flight
+    /// batches' sequences the same way when it bumps the epoch).
+    /// </summary>
     public static void RestartNumbering(PartitionQueue queue)
     {
+        foreach (var batch in queue)
+            if (batch.Outcome is null && batch.HasSequence) batch.ClearSequence();
         queue.SequenceProducerId = -1;
         queue.SequenceEpoch = -1;
         queue.NextSequence = 0;
         queue.LastAckedSequence = -1;
+        queue.UnresolvedNext = -1;
     }
 
-    /// <summary>The broker acknowledged <paramref name="batch"/> (hold the queue's lock): its last sequence is the partition's last acknowledged one.</summary>
+    /// <summary>
+    /// The numbered <paramref name="batch"/> failed with its fate unknown (hold the queue's lock): unless a later batch was
+    /// acknowledged already (so it was written), its partition's sequences after it are unresolved. Voiding them now could
+    /// number again a batch that was written (if this one was, the ones after it may have been too): a duplicate.
+    /// </summary>
+    public static void MarkUnresolved(PartitionQueue queue, ProducerBatch batch)
+    {
+        if (!batch.HasSequence || queue.SequenceProducerId != batch.ProducerId || queue.SequenceEpoch != batch.ProducerEpoch) return;
+        if (queue.LastAckedSequence >= 0 && !IsAfter(batch.LastSequence, queue.LastAckedSequence)) return;
+        int next = Next(batch.LastSequence);
+        if (queue.UnresolvedNext < 0 || IsAfter(next, queue.UnresolvedNext)) queue.UnresolvedNext = next;
+    }
+
+    /// <summary>
+    /// The partition's next batch needs a number while its sequences are unresolved and nothing of it is in flight (hold
+    /// the queue's lock): every batch after the unresolved one has been answered. If the broker acknowledged up to the last
+    /// sequence given, all was written; otherwise the epoch is bumped and numbering starts again at 0 (nothing numbered
+    /// is left to renumber).
+    /// </summary>
+    public void Resolve(PartitionQueue queue)
+    {
+        if (queue.UnresolvedNext < 0) return;
+        if (NumbersCurrently(queue) && Next(queue.LastAckedSequence) != queue.NextSequence)
+        {
+            BumpEpoch(queue.SequenceProducerId, queue.SequenceEpoch);
+            RestartNumbering(queue);
+        }
+        queue.UnresolvedNext = -1;
+    }
+
+    private static int Next(int sequence) => (int)((sequence + 1L) % ((long)int.MaxValue + 1));
+
+    /// <summary>
+    /// The broker acknowledged <paramref name="batch"/> (hold the queue's lock): its last sequence is the partition's last
+    /// acknowledged one, unless a later batch's acknowledgement was applied first (answers of several requests in flight
+    /// are applied on their own threads).
+    /// </summary>
     public static void Acknowledged(PartitionQueue queue, ProducerBatch batch)
     {
-        if (batch.HasSequence && queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch)
-            queue.LastAckedSequence = batch.LastSequence;
+        if (!batch.HasSequence || queue.SequenceProducerId != batch.ProducerId || queue.SequenceEpoch != batch.ProducerEpoch) return;
+        if (queue.LastAckedSequence < 0 || IsAfter(batch.LastSequence, queue.LastAckedSequence)) queue.LastAckedSequence = batch.LastSequence;
+        // Acknowledged past an unresolved batch: that one was written.
+        if (queue.UnresolvedNext >= 0 && !IsAfter(queue.UnresolvedNext, Next(batch.LastSequence))) queue.UnresolvedNext = -1;
+    }
+
+    /// <summary>Whether sequence <paramref name="a"/> comes after <paramref name="b"/>, sequences wrapping from int.MaxValue to 0 (a window of half the range).</summary>
+    private static bool IsAfter(int a, int b)
+    {
+        long distance = ((long)a - b + ((long)int.MaxValue + 1)) % ((long)int.MaxValue + 1);
+        return distance > 0 && distance < (1L << 30);
     }
 
     /// <summary>
@@ -115,7 +177,7 @@ internal sealed class ProducerIdentity
     /// client's TransactionManager.canRetry decides for a producer without a transactional id: every sequence refusal
     /// is retried, and the epoch is bumped only when the refusal means the broker really lacks what came before.
     /// UNKNOWN_PRODUCER_ID without a log start offset (the partition moved while the answer was made) is retried as it
-    /// was; one for a batch already renumbered is the echo of the loss that renumbered it; otherwise the broker lost
+    /// was; one for a batch already renumbered (or whose number was voided while it was in flight) is the echo of the loss that renumbered it; otherwise the broker lost
     /// this producer's state, whether retention removed its data (the log start passed its last acknowledged offset)
     /// or not, and the epoch is bumped. OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the partition's next after
     /// its last acknowledged sequence, or that was renumbered, is not a gap this batch shows, so it is retried as it
@@ -123,15 +185,18 @@ internal sealed class ProducerIdentity
     /// </summary>
     public static SequenceRefusal Judge(PartitionQueue queue, ProducerBatch batch, Gregor.Protocol.ErrorCode error, long logStartOffset)
     {
-        if (!batch.HasSequence) return SequenceRefusal.NotASequenceError;
+        if (!batch.WasNumbered) return SequenceRefusal.NotASequenceError;
         switch (error)
         {
             case Gregor.Protocol.ErrorCode.UnknownProducerId:
                 if (logStartOffset < 0 || batch.SequenceWasReset) return SequenceRefusal.RetryUnchanged;
                 return SequenceRefusal.BumpEpochAndRenumber;
             case Gregor.Protocol.ErrorCode.OutOfOrderSequenceNumber:
-                bool next = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch
-                    && batch.BaseSequence == (int)((queue.LastAckedSequence + 1L) % ((long)int.MaxValue + 1));
+                bool current = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch;
+                // After a batch whose fate is unknown, only the refusal of the batch right after it shows a gap (it was not written).
+                if (queue.UnresolvedNext >= 0)
+                    return current && batch.BaseSequence == queue.UnresolvedNext ? SequenceRefusal.BumpEpochAndRenumber : SequenceRefusal.RetryUnchanged;
+                bool next = current && batch.BaseSequence == Next(queue.LastAckedSequence);
                 if (batch.SequenceWasReset || !next) return SequenceRefusal.RetryUnchanged;
                 return SequenceRefusal.BumpEpochAndRenumber;
             default:
@@ -146,7 +211,7 @@ internal enum SequenceRefusal
     /// <summary>The error is not about the batch's sequence: it is retried if retriable, else failed.</summary>
     NotASequenceError,
 
-    /// <summary>Resent with its number unchanged (within retries and delivery.timeout.ms).</summary>
+    /// <summary>Resent as it is: with its number unchanged, or numbered afresh if its number was voided meanwhile (within retries and delivery.timeout.ms).</summary>
     RetryUnchanged,
 
     /// <summary>The epoch is bumped and the batch resent renumbered from sequence 0 (within retries and delivery.timeout.ms).</summary>

@@ -9,14 +9,16 @@ namespace Gregor.Client.Producer;
 
 /// <summary>
 /// The producer's sending side: drains ready batches from the accumulator, sends one Produce
-/// request per leader (at most max.in.flight.requests.per.connection outstanding per broker), and
-/// applies the answers: success completes a batch, a retriable error puts it back at the head of
-/// its partition for a resend after retry.backoff.ms (refreshing metadata when the leader may have
-/// moved), anything else or an exhausted retry budget fails it. A background loop drains when woken
-/// (a batch filled, a flush) or when a linger or backoff runs out; a request's answer drains at once on
-/// the thread that applied it, so a partition's next batch goes out without waiting for the loop to be
-/// scheduled (on a busy machine that wait is milliseconds, and a partition has one batch in flight).
-/// One drain runs at a time: a drain asked for meanwhile is done by the drainer before it lets go.
+/// request per leader (at most max.in.flight.requests.per.connection outstanding per broker, and as
+/// many batches of one partition, each in its own request), and applies the answers: success
+/// completes a batch, a retriable error puts it back in its place in its partition for a resend after
+/// retry.backoff.ms (refreshing metadata when the leader may have moved), anything else or an
+/// exhausted retry budget fails it. A background loop drains when woken (a batch filled, a flush) or
+/// when a linger or backoff runs out; a request's answer drains at once on the thread that applied it,
+/// so a partition's next batch goes out without waiting for the loop to be scheduled (on a busy machine
+/// that wait is milliseconds). A drain that left a batch ready to go (a partition's next one, for the
+/// next request) drains again at once. One drain runs at a time: a drain asked for meanwhile is done by
+/// the drainer before it lets go.
 /// An idempotent producer first gets its producer id (InitProducerId, from any broker; nothing is sent before), has
 /// each batch numbered when first sent (<see cref="ProducerIdentity"/>), resends a batch with its number unchanged,
 /// takes DUPLICATE_SEQUENCE_NUMBER as the success it reports (the batch was written before), and retries
@@ -37,7 +39,7 @@ internal sealed class ProducerSender : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<int, bool> _mayUseNode;
     private readonly Task _loop;
-    private readonly List<ProducerBatch> _expired = [];
+    private readonly List<PartitionQueue> _expired = [];
     private Dictionary<int, List<ProducerBatch>> _ready = [];
     private volatile bool _closing;
     private long _retriedBatches;
@@ -120,6 +122,8 @@ internal sealed class ProducerSender : IAsyncDisposable
                 Interlocked.Exchange(ref _drainWanted, 0);
                 nextLook = DrainOnce();
                 Interlocked.Exchange(ref _nextLook, nextLook); // while still the drainer: the latest drain's answer wins
+                // A partition's next batch is ready for another request now: drained again before letting go.
+                if (nextLook <= _clock.GetTimestamp()) Interlocked.Exchange(ref _drainWanted, 1);
             }
             finally
             {
@@ -152,9 +156,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             }
             long nextLook = Math.Min(idLook, _accumulator.Drain(_metadata.Current, mayUseNode, _ready, _expired, out bool leaderUnknown));
             if (leaderUnknown) _metadata.RequestRefresh();
-            foreach (var batch in _expired)
-                _accumulator.Finish(batch, -1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut,
-                    $"not delivered within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds} ms)");
+            foreach (var queue in _expired) _accumulator.FinishDone(queue);
             if (_ready.Count == 0) return nextLook;
             var ready = _ready;
             _ready = []; // the lists now belong to their requests
@@ -234,9 +236,12 @@ internal sealed class ProducerSender : IAsyncDisposable
     private async Task SendAsync(int node, List<ProducerBatch> batches)
     {
         var token = _stop.Token; // taken while the source is sure to be alive (it is disposed when the sender closes)
-        // Batches this request put back for a retry are no longer its own: another request may send, finish and even
-        // recycle them before this one's finally runs, so they are left out of what it finishes (by reference).
-        List<ProducerBatch>? retried = null;
+        // Once a batch is resolved it is no longer this request's: put back for a retry, another request may send it;
+        // done, another thread may complete and recycle it. So the partitions are noted first, and only the batches not
+        // yet resolved (from index `resolved` on) are resolved on a failure.
+        var queues = new PartitionQueue[batches.Count];
+        for (int i = 0; i < queues.Length; i++) queues[i] = batches[i].Queue;
+        int resolved = 0;
         try
         {
             var connection = await _metadata.ConnectionToNodeAsync(node, token).ConfigureAwait(false);
@@ -245,11 +250,11 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (_settings.Acks == 0)
             {
                 await connection.SendFrameAsync((short)ApiKey.Produce, version, request, expectResponse: false, token).ConfigureAwait(false);
-                foreach (var batch in batches) Resolve(batch, WireErrorCode.None, null, -1, -1, ref retried);
+                for (; resolved < batches.Count; resolved++) Resolve(batches[resolved], WireErrorCode.None, null, -1, -1);
                 return;
             }
             var response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, version, token).ConfigureAwait(false);
-            Apply(batches, response, ref retried);
+            Apply(batches, response, ref resolved);
         }
         catch (Exception e)
         {
@@ -263,8 +268,7 @@ internal sealed class ProducerSender : IAsyncDisposable
                 _ => WireErrorCode.UnknownServerError,
             };
             _metadata.RequestRefresh();
-            foreach (var batch in batches)
-                if (batch.Outcome is null && retried?.Contains(batch) != true) Resolve(batch, code, e.Message, -1, -1, ref retried);
+            for (; resolved < batches.Count; resolved++) Resolve(batches[resolved], code, e.Message, -1, -1);
         }
         finally
         {
@@ -273,8 +277,7 @@ internal sealed class ProducerSender : IAsyncDisposable
             lock (_inFlightLock) _inFlight[node]--;
             if (!_closing) DrainNow();
             else Wake();
-            foreach (var batch in batches)
-                if (batch.Outcome is not null && retried?.Contains(batch) != true) _accumulator.Finish(batch);
+            foreach (var queue in queues) _accumulator.FinishDone(queue);
         }
     }
 
@@ -292,10 +295,11 @@ internal sealed class ProducerSender : IAsyncDisposable
         return request;
     }
 
-    private void Apply(List<ProducerBatch> batches, ProduceResponse response, ref List<ProducerBatch>? retried)
+    private void Apply(List<ProducerBatch> batches, ProduceResponse response, ref int resolved)
     {
-        foreach (var batch in batches)
+        for (; resolved < batches.Count; resolved++)
         {
+            var batch = batches[resolved];
             ProduceResponse.PartitionProduceResponse? answer = null;
             foreach (var topic in response.Responses)
                 if (topic.Name == batch.Topic)
@@ -303,19 +307,19 @@ internal sealed class ProducerSender : IAsyncDisposable
                         if (p.Index == batch.Partition) answer = p;
             if (answer is null)
             {
-                Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1, ref retried);
+                Resolve(batch, WireErrorCode.UnknownServerError, "the broker's answer left this partition out", -1, -1);
                 continue;
             }
-            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs, ref retried, answer.LogStartOffset);
+            Resolve(batch, (WireErrorCode)answer.ErrorCode, answer.ErrorMessage, answer.BaseOffset, answer.LogAppendTimeMs, answer.LogStartOffset);
         }
     }
 
     /// <summary>
-    /// Decides a batch's fate from its answer: done (success, or a failure for good), recorded as its outcome and
-    /// taken off its partition (the records are completed by the caller afterwards), or put back for a retry.
+    /// Decides a batch's fate from its answer: done (success, or a failure for good), recorded as its outcome (the
+    /// records are completed afterwards, in the partition's order, by <see cref="RecordAccumulator.FinishDone"/>), or put
+    /// back for a retry.
     /// </summary>
-    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, ref List<ProducerBatch>? retried,
-        long logStartOffset = -1)
+    private void Resolve(ProducerBatch batch, WireErrorCode error, string? message, long baseOffset, long logAppendTime, long logStartOffset = -1)
     {
         // A batch the broker already has (an earlier attempt was written, its answer lost) is a success.
         if (error == WireErrorCode.None || (error == WireErrorCode.DuplicateSequenceNumber && _identity is not null))
@@ -327,7 +331,8 @@ internal sealed class ProducerSender : IAsyncDisposable
         var refusal = _identity is not null ? RecordAccumulator.JudgeRefusal(batch, error, logStartOffset) : SequenceRefusal.NotASequenceError;
         if (refusal == SequenceRefusal.BumpEpochAndRenumber)
         {
-            // The broker lacks what came before this batch (KIP-360): a new epoch, and the batch resent from sequence 0.
+            // The broker lacks what came before this batch (KIP-360): a new epoch, and the partition's batches not yet done
+            // resent from sequence 0 in order, this one first.
             _identity!.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
             RecordAccumulator.RestartSequence(batch);
         }
@@ -339,7 +344,6 @@ internal sealed class ProducerSender : IAsyncDisposable
             if (_accumulator.HasTimeLeft(batch))
             {
                 Interlocked.Increment(ref _retriedBatches);
-                (retried ??= []).Add(batch); // before Retry: from then on another request may take it
                 _accumulator.Retry(batch);
                 return;
             }
@@ -358,15 +362,17 @@ internal sealed class ProducerSender : IAsyncDisposable
     /// </summary>
     private void Fail(ProducerBatch batch, BatchOutcome outcome)
     {
-        if (_identity is not null) _accumulator.VoidNumbering(batch, bumpEpoch: outcome.Error != WireErrorCode.UnknownProducerId);
+        if (_identity is not null)
+        {
+            // Out of attempts or time on a retriable error, the batch may have been written, and the ones after it too:
+            // their numbers stand until their answers tell (unresolved). A refusal is definite: nothing after it was written.
+            if (outcome.Error.IsRetriable() || outcome.LocalError == ErrorCode.Local_MsgTimedOut) RecordAccumulator.MarkUnresolved(batch);
+            else _accumulator.VoidNumbering(batch, bumpEpoch: outcome.Error != WireErrorCode.UnknownProducerId);
+        }
         Done(batch, outcome);
     }
 
-    private void Done(ProducerBatch batch, BatchOutcome outcome)
-    {
-        batch.Outcome = outcome;
-        _accumulator.Dequeue(batch);
-    }
+    private static void Done(ProducerBatch batch, BatchOutcome outcome) => RecordAccumulator.Complete(batch, outcome);
 
     /// <summary>Stops sending; batches still in flight get their answers first (bounded by the request timeout).</summary>
     public async ValueTask DisposeAsync()

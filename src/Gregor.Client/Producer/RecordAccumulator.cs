@@ -25,6 +25,7 @@ internal sealed class RecordAccumulator : IDisposable
     private readonly ConcurrentQueue<ProducerBatch> _pool = new();
     private readonly long _linger;
     private readonly long _deliveryTimeout;
+    private readonly string _timedOutMessage;
     private readonly List<PartitionQueue> _queueList = [];
     private readonly Dictionary<int, int> _requestBytes = [];
     private long _pendingRecords;
@@ -38,6 +39,7 @@ internal sealed class RecordAccumulator : IDisposable
         _clock = clock;
         _linger = ToTicks(settings.Linger);
         _deliveryTimeout = ToTicks(settings.DeliveryTimeout);
+        _timedOutMessage = $"not delivered within delivery.timeout.ms ({settings.DeliveryTimeout.TotalMilliseconds} ms)";
         Budget = new MemoryBudget(settings.BufferMemory);
         _queueAdded = QueueAdded;
     }
@@ -125,13 +127,15 @@ internal sealed class RecordAccumulator : IDisposable
     }
 
     /// <summary>
-    /// Takes the head batch of every partition that is ready, not in flight, past its retry
-    /// backoff and has a known leader that <paramref name="mayUseNode"/> accepts, grouped by
-    /// leader and capped at max.request.size per request. Expires batches older than
-    /// delivery.timeout.ms that are not in flight. Returns when the sender should look again.
+    /// Takes the next batch of every partition that may be sent now (see <see cref="TakeReady"/>) and has a known leader
+    /// that <paramref name="mayUseNode"/> accepts, grouped by leader and capped at max.request.size per request (a request
+    /// carries one batch per partition, as Kafka requires). Batches older than delivery.timeout.ms that are not in flight
+    /// are marked done with a timeout, and their partitions listed in <paramref name="expired"/> for
+    /// <see cref="FinishDone"/>. Returns when the sender should look again: now when a partition has another batch
+    /// to send at once (the next drain puts it in the next request).
     /// </summary>
     public long Drain(ClusterMetadata metadata, Func<int, bool> mayUseNode, Dictionary<int, List<ProducerBatch>> into,
-        List<ProducerBatch> expired, out bool leaderUnknown)
+        List<PartitionQueue> expired, out bool leaderUnknown)
     {
         long now = _clock.GetTimestamp();
         long nextLook = now + ToTicks(TimeSpan.FromSeconds(1));
@@ -147,13 +151,7 @@ internal sealed class RecordAccumulator : IDisposable
             PartitionQueue queue;
             lock (_queueList) queue = _queueList[q];
             if (TakeReady(queue, metadata, mayUseNode, now, flushing, expired, ref nextLook, ref leaderUnknown, out int leader) is not { } taken) continue;
-            // Numbered when first sent (and again after its number was voided); in flight, only this drainer touches it.
-            if (Identity is { } identity && !taken.HasSequence && !identity.TryNumber(queue, taken))
-            {
-                lock (queue.QueueLock) queue.InFlight = false; // no producer id now: sent once there is one
-                continue;
-            }
-            // Built (compressed, CRC) outside the locks: the batch is closed and in flight, so nothing else touches it.
+            // Built (compressed, CRC) outside the locks: the batch is closed and in flight, so nothing else touches its bytes.
             int size;
             try
             {
@@ -161,13 +159,13 @@ internal sealed class RecordAccumulator : IDisposable
             }
             catch
             {
-                lock (queue.QueueLock) queue.InFlight = false; // not sent: the partition must not stay blocked
+                Untake(taken); // not sent: the partition must not stay blocked
                 throw;
             }
             int used = requestBytes.GetValueOrDefault(leader);
             if (used > 0 && used + size > _settings.MaxRequestSize)
             {
-                lock (queue.QueueLock) queue.InFlight = false; // the next request takes it
+                Untake(taken); // the next request takes it
                 nextLook = now;
                 continue;
             }
@@ -179,47 +177,64 @@ internal sealed class RecordAccumulator : IDisposable
     }
 
     /// <summary>
-    /// The partition's next batch if it may be sent now, marked in flight (closing the open batch if that is the
-    /// one); expired batches go to <paramref name="expired"/>. A closed batch waiting is taken under the queue lock
-    /// alone; only when none is does this take the append lock, to close an open batch whose linger is over.
+    /// The partition's next batch if it may be sent now, marked in flight (closing the open batch if that is the one):
+    /// the oldest closed batch neither in flight nor done, else the open batch once its linger is over. It waits while
+    /// max.in.flight.requests.per.connection of the partition's batches are in flight (so with 1, one at a time), during
+    /// its retry backoff, and, when it is a retry still carrying its number (or any retry without idempotence), while a
+    /// batch ahead of it is in flight: as in the Java client, while a partition retries only its first unfinished batch
+    /// goes out, so a retry never overtakes what it follows. An idempotent producer numbers a batch here, in the
+    /// partition's order; not under a new id or epoch while a batch numbered under the old one is still in flight.
+    /// Batches past delivery.timeout.ms that are not in flight are marked done (with a timeout) on the way.
+    /// A closed batch is taken under the queue lock alone; only when none waits does this take the append lock too.
     /// </summary>
     private ProducerBatch? TakeReady(PartitionQueue queue, ClusterMetadata metadata, Func<int, bool> mayUseNode, long now, bool flushing,
-        List<ProducerBatch> expired, ref long nextLook, ref bool leaderUnknown, out int leader)
+        List<PartitionQueue> expired, ref long nextLook, ref bool leaderUnknown, out int leader)
     {
         leader = -1;
         lock (queue.QueueLock)
         {
-            if (queue.InFlight) return null;
-            while (queue.FirstClosed is { } stale && now - stale.CreatedTimestamp >= _deliveryTimeout)
+            ProducerBatch? waiting = null;
+            bool inFlightAhead = false, more = false, expiredAny = false;
+            foreach (var batch in queue)
             {
-                queue.RemoveFirstClosed(stale);
-                // Sent before and never acknowledged, its sequences' fate is unknown: the next batch must not follow them
-                // (the Java client marks them unresolved and bumps the epoch once the partition has nothing in flight, as here).
-                if (stale.HasSequence) VoidNumberingLocked(stale, bumpEpoch: true);
-                expired.Add(stale);
-            }
-            if (queue.FirstClosed is { } head)
-            {
-                long readyAt = head.Attempts > 0 ? Math.Min(head.RetryNotBefore, head.CreatedTimestamp + _deliveryTimeout) : now;
-                if (readyAt > now)
+                if (batch.InFlight)
                 {
-                    nextLook = Math.Min(nextLook, readyAt);
-                    return null;
+                    inFlightAhead |= waiting is null;
+                    continue;
                 }
-                if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
-                queue.InFlight = true;
-                return head;
+                if (batch.Outcome is not null) continue;
+                if (now - batch.CreatedTimestamp >= _deliveryTimeout)
+                {
+                    Expire(batch);
+                    expiredAny = true;
+                    continue;
+                }
+                if (waiting is not null)
+                {
+                    more = true;
+                    break;
+                }
+                waiting = batch;
+            }
+            if (expiredAny) expired.Add(queue);
+            if (waiting is not null)
+            {
+                if (!MayTake(queue, waiting, inFlightAhead, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
+                // Another batch of the partition may go in the next request at once (a hint: the open batch is read without its lock).
+                if (more || queue.Open is not null) nextLook = now;
+                return waiting;
             }
         }
         lock (queue.AppendLock)
         lock (queue.QueueLock)
         {
             // Looked at again: the producer may have closed the batch meanwhile (and woken the sender, which looks again).
-            if (queue.InFlight || queue.FirstClosed is not null || queue.Open is not { } open) return null;
+            if (queue.HasWaiting() || queue.Open is not { } open) return null;
             if (now - open.CreatedTimestamp >= _deliveryTimeout)
             {
-                queue.Open = null;
-                expired.Add(open);
+                queue.CloseOpen();
+                Expire(open);
+                expired.Add(queue);
                 return null;
             }
             long readyAt = Math.Min(flushing ? now : open.CreatedTimestamp + _linger, open.CreatedTimestamp + _deliveryTimeout);
@@ -228,11 +243,66 @@ internal sealed class RecordAccumulator : IDisposable
                 nextLook = Math.Min(nextLook, readyAt);
                 return null;
             }
-            if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
+            if (!MayTake(queue, open, inFlightAhead: queue.InFlightCount > 0, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return null;
             queue.CloseOpen(); // built bytes must not change under it
             BatchClosed?.Invoke(queue.Topic, queue.Partition);
-            queue.InFlight = true;
             return open;
+        }
+    }
+
+    /// <summary>Whether <paramref name="batch"/>, the partition's next to send, may go now; if so it is numbered (idempotent) and marked in flight. Hold the queue lock.</summary>
+    private bool MayTake(PartitionQueue queue, ProducerBatch batch, bool inFlightAhead, ClusterMetadata metadata, Func<int, bool> mayUseNode,
+        long now, ref long nextLook, ref bool leaderUnknown, out int leader)
+    {
+        leader = -1;
+        // An answer frees a slot and drains again, so no deadline is needed for these two.
+        if (queue.InFlightCount >= _settings.MaxInFlightPerConnection) return false;
+        if (batch.Attempts > 0 && inFlightAhead && (Identity is null || batch.HasSequence)) return false;
+        if (batch.Attempts > 0)
+        {
+            long readyAt = Math.Min(batch.RetryNotBefore, batch.CreatedTimestamp + _deliveryTimeout);
+            if (readyAt > now)
+            {
+                nextLook = Math.Min(nextLook, readyAt);
+                return false;
+            }
+        }
+        if (!LeaderFor(queue, metadata, mayUseNode, now, ref nextLook, ref leaderUnknown, out leader)) return false;
+        if (Identity is { } identity && !batch.HasSequence)
+        {
+            // A batch numbered from 0 under a new id or epoch could be written before the old epoch's batches still in
+            // flight are answered, and make them fail for an old epoch: it waits for their answers (which drain again).
+            if (queue.InFlightCount > 0 && !identity.NumbersCurrently(queue)) return false;
+            // Nor while the fate of sequences given is unknown: the answers of the batches after them tell it.
+            if (queue.UnresolvedNext >= 0)
+            {
+                if (queue.InFlightCount > 0) return false;
+                identity.Resolve(queue);
+            }
+            if (!identity.TryNumber(queue, batch)) return false; // no producer id now: sent once there is one
+        }
+        batch.InFlight = true;
+        queue.InFlightCount++;
+        return true;
+    }
+
+    /// <summary>A batch past delivery.timeout.ms that is not in flight is done with a timeout (hold the queue lock).</summary>
+    private void Expire(ProducerBatch batch)
+    {
+        // Sent before and never acknowledged, its sequences' fate is unknown: unresolved until the batches after it are
+        // answered (as the Java client does), so that none of them that may have been written is numbered again.
+        ProducerIdentity.MarkUnresolved(batch.Queue, batch);
+        batch.Outcome = new BatchOutcome(-1, -1, WireErrorCode.None, ErrorCode.Local_MsgTimedOut, _timedOutMessage);
+    }
+
+    /// <summary>A taken batch was not sent after all (hold no lock): it waits again, keeping its number if it got one.</summary>
+    private static void Untake(ProducerBatch batch)
+    {
+        var queue = batch.Queue;
+        lock (queue.QueueLock)
+        {
+            batch.InFlight = false;
+            queue.InFlightCount--;
         }
     }
 
@@ -249,33 +319,65 @@ internal sealed class RecordAccumulator : IDisposable
     }
 
     /// <summary>
-    /// Takes an in-flight batch that is done off the head of its partition, so the partition's next batch may be
-    /// sent; its records are completed afterwards by <see cref="Finish(ProducerBatch)"/>.
+    /// An in-flight batch is done (success, or failed for good) with <paramref name="outcome"/>: it no longer counts as in
+    /// flight, so the partition's next batch may be sent; its records are completed by <see cref="FinishDone"/>, in order.
     /// </summary>
-    public void Dequeue(ProducerBatch batch)
+    public static void Complete(ProducerBatch batch, BatchOutcome outcome)
     {
         var queue = batch.Queue;
         lock (queue.QueueLock)
         {
-            queue.RemoveFirstClosed(batch);
-            queue.InFlight = false;
+            batch.Outcome = outcome;
+            batch.InFlight = false;
+            queue.InFlightCount--;
         }
     }
 
-    /// <summary>Completes a dequeued batch with the outcome recorded on it.</summary>
-    public void Finish(ProducerBatch batch)
+    /// <summary>
+    /// Completes the records of the partition's done batches at its head, oldest first, and recycles them; stops at the
+    /// first batch not done. One thread at a time per partition does this (another finds it busy and leaves the batches
+    /// it marked done to it), so a partition's records complete in order.
+    /// </summary>
+    public void FinishDone(PartitionQueue queue)
     {
-        var outcome = batch.Outcome ?? throw new InvalidOperationException($"batch for {batch.Topic}-{batch.Partition} finished without an outcome");
-        Finish(batch, outcome.BaseOffset, outcome.LogAppendTime, outcome.Error, outcome.LocalError, outcome.Message);
+        lock (queue.QueueLock)
+        {
+            if (queue.Finishing) return;
+            queue.Finishing = true;
+        }
+        ProducerBatch? batch = null;
+        try
+        {
+            while (true)
+            {
+                lock (queue.QueueLock)
+                {
+                    batch = queue.TakeDoneHead();
+                    if (batch is null)
+                    {
+                        queue.Finishing = false;
+                        return;
+                    }
+                }
+                Finish(batch);
+                batch = null;
+            }
+        }
+        finally
+        {
+            if (batch is not null)
+                lock (queue.QueueLock) queue.Finishing = false; // Finish threw: the next caller carries on
+        }
     }
 
-    /// <summary>Completes a batch already taken off its queue (expired).</summary>
-    public void Finish(ProducerBatch batch, long baseOffset, long logAppendTime, WireErrorCode error, ErrorCode? localError, string? message)
+    /// <summary>Completes a batch taken off its queue with the outcome recorded on it.</summary>
+    private void Finish(ProducerBatch batch)
     {
+        var outcome = batch.Outcome ?? throw new InvalidOperationException($"batch for {batch.Topic}-{batch.Partition} finished without an outcome");
         int count = batch.Count;
         // buffer.memory first: the records' bytes are no longer needed, and the caller may be waiting for room.
         Budget.Release(batch.ReservedBytes);
-        batch.Complete(baseOffset, logAppendTime, error, localError, message);
+        batch.Complete(outcome.BaseOffset, outcome.LogAppendTime, outcome.Error, outcome.LocalError, outcome.Message);
         Interlocked.Add(ref _pendingRecords, -count);
         // Its buffer was rented at a power of two at least the size it reached.
         long held = (long)BitOperations.RoundUpToPowerOf2((uint)Math.Max(batch.UncompressedSize, 1));
@@ -288,7 +390,7 @@ internal sealed class RecordAccumulator : IDisposable
         else batch.Dispose();
     }
 
-    /// <summary>The batch failed retriably: it stays at the head of its partition, to be resent after the backoff.</summary>
+    /// <summary>The in-flight batch failed retriably: it keeps its place in its partition, to be resent after the backoff.</summary>
     public void Retry(ProducerBatch batch)
     {
         var queue = batch.Queue;
@@ -296,20 +398,22 @@ internal sealed class RecordAccumulator : IDisposable
         {
             batch.Attempts++;
             batch.RetryNotBefore = _clock.GetTimestamp() + ToTicks(_settings.RetryBackoff);
-            queue.InFlight = false;
+            batch.InFlight = false;
+            queue.InFlightCount--;
         }
     }
 
     /// <summary>
-    /// The in-flight <paramref name="batch"/> was refused for its sequence (the broker lost this producer's state): its
-    /// number is void, and its partition numbers again from 0, this batch first, under the epoch current when it is resent.
+    /// The in-flight <paramref name="batch"/> was refused for its sequence (the broker lost this producer's state): the
+    /// partition numbers again from 0, this batch and every other one of it not yet done that carries a number afresh, in
+    /// order, under the epoch current when they are resent.
     /// </summary>
     public static void RestartSequence(ProducerBatch batch)
     {
         lock (batch.Queue.QueueLock)
         {
             ProducerIdentity.RestartNumbering(batch.Queue);
-            batch.ClearSequence();
+            if (batch.HasSequence) batch.ClearSequence();
         }
     }
 
@@ -338,9 +442,15 @@ internal sealed class RecordAccumulator : IDisposable
 
     private void VoidNumberingLocked(ProducerBatch batch, bool bumpEpoch)
     {
-        if (!batch.HasSequence) return;
+        if (!batch.WasNumbered) return;
         if (bumpEpoch) Identity?.BumpEpoch(batch.ProducerId, batch.ProducerEpoch);
         ProducerIdentity.RestartNumbering(batch.Queue);
+    }
+
+    /// <summary>The numbered, in-flight <paramref name="batch"/> failed for good with its fate unknown (see <see cref="ProducerIdentity.MarkUnresolved"/>).</summary>
+    public static void MarkUnresolved(ProducerBatch batch)
+    {
+        lock (batch.Queue.QueueLock) ProducerIdentity.MarkUnresolved(batch.Queue, batch);
     }
 
     /// <summary>Whether the retries setting allows one more attempt.</summary>
@@ -353,29 +463,26 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>Fails every batch not in flight (the producer is closing without delivering).</summary>
     public void AbortUnsent(ErrorCode reason) => FailUnsent(WireErrorCode.None, reason, "the producer was closed before the record was sent");
 
-    /// <summary>Fails every batch not in flight with <paramref name="error"/> / <paramref name="localError"/>.</summary>
+    /// <summary>
+    /// Fails every batch not in flight with <paramref name="error"/> / <paramref name="localError"/>; those behind a
+    /// batch in flight complete after it, when its answer comes.
+    /// </summary>
     public void FailUnsent(WireErrorCode error, ErrorCode? localError, string message)
     {
-        var aborted = new List<ProducerBatch>();
+        var outcome = new BatchOutcome(-1, -1, error, localError, message);
         PartitionQueue[] queues;
         lock (_queueList) queues = [.. _queueList];
         foreach (var queue in queues)
+        {
             lock (queue.AppendLock)
             lock (queue.QueueLock)
             {
-                if (queue.InFlight) continue;
-                while (queue.FirstClosed is { } head)
-                {
-                    queue.RemoveFirstClosed(head);
-                    aborted.Add(head);
-                }
-                if (queue.Open is { } open)
-                {
-                    queue.Open = null;
-                    aborted.Add(open);
-                }
+                queue.CloseOpen();
+                foreach (var batch in queue)
+                    if (!batch.InFlight && batch.Outcome is null) batch.Outcome = outcome;
             }
-        foreach (var batch in aborted) Finish(batch, -1, -1, error, localError, message);
+            FinishDone(queue);
+        }
     }
 
     public void Dispose()

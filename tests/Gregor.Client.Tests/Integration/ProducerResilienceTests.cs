@@ -13,9 +13,10 @@ public sealed class ProducerResilienceTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(5)]
-    public async Task A_broker_restart_mid_stream_loses_nothing_acknowledged_and_keeps_each_partition_in_order(int maxInFlight)
+    [InlineData(1, false)]
+    [InlineData(5, false)]
+    [InlineData(5, true)]
+    public async Task A_broker_restart_mid_stream_loses_nothing_acknowledged_and_keeps_each_partition_in_order(int maxInFlight, bool idempotent)
     {
         await using var broker = await ClientTestBroker.StartAsync();
         await CreateTopicAsync(broker, "restart", 3);
@@ -27,7 +28,7 @@ public sealed class ProducerResilienceTests
         config.Set("reconnect.backoff.ms", "50");
         config.Set("reconnect.backoff.max.ms", "200");
         config.Set("request.timeout.ms", "3000");
-        config.Set("enable.idempotence", "false");
+        config.Set("enable.idempotence", idempotent ? "true" : "false");
 
         var reports = new ConcurrentQueue<DeliveryReport<Null, string>>();
         const int total = 3000;
@@ -58,9 +59,23 @@ public sealed class ProducerResilienceTests
             // Every acknowledged record is there, at the offset its report named.
             foreach (var report in reports.Where(r => r.Partition == partition))
                 Assert.Equal(report.Message.Value, Encoding.UTF8.GetString(stored.Single(s => s.Offset == report.Offset.Value).Value!));
-            // A record whose answer was lost in the restart may be stored twice (no idempotence), but never out of order.
-            var firsts = values.Distinct().ToList();
-            Assert.Equal(Enumerable.Range(0, total).Where(i => i % 3 == partition), firsts);
+            var expected = Enumerable.Range(0, total).Where(i => i % 3 == partition).ToList();
+            if (idempotent)
+            {
+                // The broker refuses a batch out of sequence and recognises a resent one: each record once, in order.
+                Assert.Equal(expected, values);
+            }
+            else if (maxInFlight == 1)
+            {
+                // A record whose answer was lost in the restart may be stored twice (no idempotence), but never out of order.
+                Assert.Equal(expected, values.Distinct().ToList());
+            }
+            else
+            {
+                // Without idempotence and several batches of a partition in flight, a batch failed on the dead connection
+                // may be resent after a later one was written (as in Kafka): nothing is lost, but order is not promised.
+                Assert.Equal(expected, values.Distinct().Order().ToList());
+            }
         }
     }
 
