@@ -60,6 +60,17 @@ internal sealed class PartitionQueue(ProducerTopic topic, int partition)
     /// </summary>
     public int UnresolvedNext { get; set; } = -1;
 
+    /// <summary>
+    /// The producer id under which the partition's leader is known to hold this producer's state: a numbered batch of it
+    /// was acknowledged (under any epoch), and the broker has not said since that it lost the state (UNKNOWN_PRODUCER_ID).
+    /// −1 while none (under <see cref="QueueLock"/>). Until it is the current id, one batch of the partition is in flight
+    /// at a time: a leader without the producer's state takes any sequence (KIP-360), so a later batch could be written
+    /// ahead of an earlier one refused for another reason, which could then never be written. Once a batch is
+    /// acknowledged it is committed, so any leader has the state and refuses a gap. A new producer id leaves it behind by
+    /// itself; an epoch bump on the same id does not (the broker's state refuses a new epoch not starting at 0).
+    /// </summary>
+    public long StateKnownProducerId { get; set; } = -1;
+
     /// <summary>The closed batches, oldest first (under <see cref="QueueLock"/>; allocation-free).</summary>
     public Queue<ProducerBatch>.Enumerator GetEnumerator() => _closed.GetEnumerator();
 

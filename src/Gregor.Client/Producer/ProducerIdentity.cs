@@ -4,7 +4,9 @@ namespace Gregor.Client.Producer;
 /// An idempotent producer's identity and sequence numbering, after the Java client's TransactionManager for a
 /// producer without a transactional id. The producer id and epoch come from InitProducerId (<see cref="SetIdentity"/>).
 /// A partition's batches are numbered in order when first sent, several may be in flight, and a batch resent keeps
-/// its number. A refusal about a batch's sequence is judged as the Java client judges it (<see cref="Judge"/>): a real
+/// its number; a partition's batches go one at a time until one of them is acknowledged under the current producer id
+/// (<see cref="LeaderHasState"/>), since until then its leader may hold no state for the producer and take any sequence.
+/// A refusal about a batch's sequence is judged as the Java client judges it (<see cref="Judge"/>): a real
 /// gap or lost producer state bumps the epoch here, without asking a broker (the broker takes a higher epoch from
 /// sequence 0), and the partition's numbering starts again at 0 under it (KIP-360): every batch of the partition not
 /// yet done that carries a number has it voided and gets a new one, in the partition's order, when next sent
@@ -12,7 +14,8 @@ namespace Gregor.Client.Producer;
 /// flight. At the last epoch (short.MaxValue) a new producer id is asked for instead. A numbered batch refused for
 /// good voids its partition's numbering too (<see cref="RecordAccumulator.VoidNumbering"/>), so the next batch leaves
 /// no gap; one that fails with its fate unknown (timed out) leaves the sequences after it unresolved until the answers
-/// of the batches after it tell whether it was written (<see cref="MarkUnresolved"/>).
+/// of the batches after it tell whether it was written (<see cref="MarkUnresolved"/>). A batch refused out of order at or
+/// below the last acknowledged sequence can never be written: it fails and the epoch is bumped.
 /// </summary>
 internal sealed class ProducerIdentity
 {
@@ -73,6 +76,22 @@ internal sealed class ProducerIdentity
     {
         lock (_lock) return _producerId >= 0 && queue.SequenceProducerId == _producerId && queue.SequenceEpoch == _epoch;
     }
+
+    /// <summary>
+    /// Whether the partition's leader is known to hold this producer's state under the current producer id (hold the
+    /// queue's lock; see <see cref="PartitionQueue.StateKnownProducerId"/>): only then may several of its batches be in flight.
+    /// </summary>
+    public bool LeaderHasState(PartitionQueue queue)
+    {
+        lock (_lock) return _producerId >= 0 && queue.StateKnownProducerId == _producerId;
+    }
+
+    /// <summary>
+    /// The broker answered UNKNOWN_PRODUCER_ID for the partition (hold the queue's lock): it holds no state for this
+    /// producer, so it would take any sequence again, and the partition goes back to one batch in flight until one is
+    /// acknowledged.
+    /// </summary>
+    public static void StateLost(PartitionQueue queue) => queue.StateKnownProducerId = -1;
 
     /// <summary>
     /// Numbers <paramref name="batch"/>, the next batch of <paramref name="queue"/> to be sent (hold the queue's lock):
@@ -159,6 +178,8 @@ internal sealed class ProducerIdentity
     /// </summary>
     public static void Acknowledged(PartitionQueue queue, ProducerBatch batch)
     {
+        // Written (and with acks=all committed) under this id: every leader of the partition now holds its state.
+        if (batch.WasNumbered) queue.StateKnownProducerId = batch.ProducerId;
         if (!batch.HasSequence || queue.SequenceProducerId != batch.ProducerId || queue.SequenceEpoch != batch.ProducerEpoch) return;
         if (queue.LastAckedSequence < 0 || IsAfter(batch.LastSequence, queue.LastAckedSequence)) queue.LastAckedSequence = batch.LastSequence;
         // Acknowledged past an unresolved batch: that one was written.
@@ -181,7 +202,9 @@ internal sealed class ProducerIdentity
     /// this producer's state, whether retention removed its data (the log start passed its last acknowledged offset)
     /// or not, and the epoch is bumped. OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the partition's next after
     /// its last acknowledged sequence, or that was renumbered, is not a gap this batch shows, so it is retried as it
-    /// was; for the next batch it is a real gap, and the epoch is bumped.
+    /// was; for the next batch it is a real gap, and the epoch is bumped; for a batch at or below the last acknowledged
+    /// sequence under its own epoch it can never be written, so it fails at once and the epoch is bumped (the Java
+    /// client resends it until retries or delivery.timeout.ms run out, then fails it and bumps the epoch the same way).
     /// </summary>
     public static SequenceRefusal Judge(PartitionQueue queue, ProducerBatch batch, Gregor.Protocol.ErrorCode error, long logStartOffset)
     {
@@ -193,6 +216,10 @@ internal sealed class ProducerIdentity
                 return SequenceRefusal.BumpEpochAndRenumber;
             case Gregor.Protocol.ErrorCode.OutOfOrderSequenceNumber:
                 bool current = queue.SequenceProducerId == batch.ProducerId && queue.SequenceEpoch == batch.ProducerEpoch;
+                // At or below the last acknowledged sequence under its own epoch: the broker has moved past it and will
+                // never take it (written, it would have been answered as a duplicate), so resending it would go on for ever.
+                if (current && batch.HasSequence && queue.LastAckedSequence >= 0 && !IsAfter(batch.BaseSequence, queue.LastAckedSequence))
+                    return SequenceRefusal.FailAndBumpEpoch;
                 // After a batch whose fate is unknown, only the refusal of the batch right after it shows a gap (it was not written).
                 if (queue.UnresolvedNext >= 0)
                     return current && batch.BaseSequence == queue.UnresolvedNext ? SequenceRefusal.BumpEpochAndRenumber : SequenceRefusal.RetryUnchanged;
@@ -216,4 +243,11 @@ internal enum SequenceRefusal
 
     /// <summary>The epoch is bumped and the batch resent renumbered from sequence 0 (within retries and delivery.timeout.ms).</summary>
     BumpEpochAndRenumber,
+
+    /// <summary>
+    /// The batch can never be written under its number (the broker acknowledged past it): it fails, and the epoch is
+    /// bumped so the partition's next batch starts at 0 (as the Java client does when it fails a batch for an
+    /// out-of-order sequence).
+    /// </summary>
+    FailAndBumpEpoch,
 }

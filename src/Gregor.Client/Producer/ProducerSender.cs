@@ -23,7 +23,8 @@ namespace Gregor.Client.Producer;
 /// each batch numbered when first sent (<see cref="ProducerIdentity"/>), resends a batch with its number unchanged,
 /// takes DUPLICATE_SEQUENCE_NUMBER as the success it reports (the batch was written before), and retries
 /// OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID, bumping the epoch and numbering the batch afresh when the
-/// broker really lacks what came before it (KIP-360; <see cref="ProducerIdentity.Judge"/>).
+/// broker really lacks what came before it (KIP-360; <see cref="ProducerIdentity.Judge"/>); a batch refused out of order
+/// at or below the partition's last acknowledged sequence fails (and the epoch is bumped), as no resend could be written.
 /// A broker without InitProducerId, or a refusal that is not retriable, fails every record (as the Java client's
 /// fatal error does).
 /// </summary>
@@ -328,7 +329,15 @@ internal sealed class ProducerSender : IAsyncDisposable
             Done(batch, new BatchOutcome(baseOffset, logAppendTime, WireErrorCode.None, null, null));
             return;
         }
+        if (error == WireErrorCode.UnknownProducerId && _identity is not null) RecordAccumulator.StateLost(batch);
         var refusal = _identity is not null ? RecordAccumulator.JudgeRefusal(batch, error, logStartOffset) : SequenceRefusal.NotASequenceError;
+        if (refusal == SequenceRefusal.FailAndBumpEpoch)
+        {
+            // Refused below what the broker acknowledged: no resend can be written; failing it (which bumps the epoch,
+            // see Fail) lets the partition go on from sequence 0.
+            Fail(batch, new BatchOutcome(-1, -1, error, null, message ?? error.KafkaName()));
+            return;
+        }
         if (refusal == SequenceRefusal.BumpEpochAndRenumber)
         {
             // The broker lacks what came before this batch (KIP-360): a new epoch, and the partition's batches not yet done

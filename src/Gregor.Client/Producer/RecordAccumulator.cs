@@ -179,7 +179,8 @@ internal sealed class RecordAccumulator : IDisposable
     /// <summary>
     /// The partition's next batch if it may be sent now, marked in flight (closing the open batch if that is the one):
     /// the oldest closed batch neither in flight nor done, else the open batch once its linger is over. It waits while
-    /// max.in.flight.requests.per.connection of the partition's batches are in flight (so with 1, one at a time), during
+    /// max.in.flight.requests.per.connection of the partition's batches are in flight (so with 1, one at a time; an
+    /// idempotent producer's, one at a time too until a batch of the partition is acknowledged under its producer id), during
     /// its retry backoff, and, when it is a retry still carrying its number (or any retry without idempotence), while a
     /// batch ahead of it is in flight: as in the Java client, while a partition retries only its first unfinished batch
     /// goes out, so a retry never overtakes what it follows. An idempotent producer numbers a batch here, in the
@@ -255,8 +256,11 @@ internal sealed class RecordAccumulator : IDisposable
         long now, ref long nextLook, ref bool leaderUnknown, out int leader)
     {
         leader = -1;
-        // An answer frees a slot and drains again, so no deadline is needed for these two.
-        if (queue.InFlightCount >= _settings.MaxInFlightPerConnection) return false;
+        // An answer frees a slot and drains again, so no deadline is needed for these two. An idempotent producer keeps
+        // one batch of the partition in flight until its leader is known to hold the producer's state: a leader without
+        // it takes any sequence, so a later batch could be written ahead of an earlier one refused (PartitionQueue.StateKnownProducerId).
+        int limit = Identity is { } known && !known.LeaderHasState(queue) ? 1 : _settings.MaxInFlightPerConnection;
+        if (queue.InFlightCount >= limit) return false;
         if (batch.Attempts > 0 && inFlightAhead && (Identity is null || batch.HasSequence)) return false;
         if (batch.Attempts > 0)
         {
@@ -421,6 +425,12 @@ internal sealed class RecordAccumulator : IDisposable
     public static void Acknowledged(ProducerBatch batch)
     {
         lock (batch.Queue.QueueLock) ProducerIdentity.Acknowledged(batch.Queue, batch);
+    }
+
+    /// <summary>The broker answered UNKNOWN_PRODUCER_ID for <paramref name="batch"/>'s partition (see <see cref="ProducerIdentity.StateLost"/>).</summary>
+    public static void StateLost(ProducerBatch batch)
+    {
+        lock (batch.Queue.QueueLock) ProducerIdentity.StateLost(batch.Queue);
     }
 
     /// <summary>What a refusal of the in-flight, numbered <paramref name="batch"/> calls for (see <see cref="ProducerIdentity.Judge"/>).</summary>

@@ -261,6 +261,11 @@ public sealed class IdempotentProducerTests : IAsyncDisposable
         Assert.Equal(SequenceRefusal.BumpEpochAndRenumber, ProducerIdentity.Judge(queue, second, WireErrorCode.UnknownProducerId, 0));
         Assert.Equal(SequenceRefusal.RetryUnchanged, ProducerIdentity.Judge(queue, second, WireErrorCode.UnknownProducerId, -1));
         Assert.Equal(SequenceRefusal.NotASequenceError, ProducerIdentity.Judge(queue, second, WireErrorCode.NotLeaderOrFollower, 0));
+        // At or below the last acknowledged sequence it can never be written: failed, with the epoch bumped.
+        queue.LastAckedSequence = 5;
+        Assert.Equal(SequenceRefusal.FailAndBumpEpoch, ProducerIdentity.Judge(queue, second, WireErrorCode.OutOfOrderSequenceNumber, 0));
+        queue.LastAckedSequence = 3;
+        Assert.Equal(SequenceRefusal.FailAndBumpEpoch, ProducerIdentity.Judge(queue, second, WireErrorCode.OutOfOrderSequenceNumber, 0));
     }
 
     [Fact]

@@ -104,6 +104,31 @@ public sealed class ProducerIdentityTests
     }
 
     [Fact]
+    public void A_partition_counts_as_holding_the_producers_state_from_its_first_acknowledgement_until_a_new_id_or_unknown_producer_id()
+    {
+        var identity = new ProducerIdentity();
+        identity.SetIdentity(9, 0);
+        var (queue, make) = Partition();
+        using var first = make(2);
+        identity.TryNumber(queue, first);
+        Assert.False(identity.LeaderHasState(queue)); // nothing acknowledged: the leader may take any sequence
+
+        ProducerIdentity.Acknowledged(queue, first);
+        Assert.True(identity.LeaderHasState(queue));
+
+        identity.BumpEpoch(9, 0); // the same id: the leader's state refuses a new epoch that does not start at 0
+        Assert.True(identity.LeaderHasState(queue));
+
+        ProducerIdentity.StateLost(queue); // UNKNOWN_PRODUCER_ID: no state any more
+        Assert.False(identity.LeaderHasState(queue));
+        ProducerIdentity.Acknowledged(queue, first);
+        Assert.True(identity.LeaderHasState(queue));
+
+        identity.SetIdentity(10, 0); // a new id: no leader has state for it yet
+        Assert.False(identity.LeaderHasState(queue));
+    }
+
+    [Fact]
     public void A_built_batch_renumbered_for_a_resend_keeps_its_records_and_a_valid_crc()
     {
         var identity = new ProducerIdentity();
