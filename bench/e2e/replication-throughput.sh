@@ -7,10 +7,12 @@
 #
 #   bench/e2e/replication-throughput.sh [--dll DLL] [--rounds N] [--seconds S] [--latency-seconds S]
 #       [--rate-mib R] [--partitions N] [--only all|throughput|latency] [--broker-cpus LIST] [--client-cpus LIST]
-#       [--producer-props name=value]...
+#       [--producer-props name=value]... [--baseline-dll DLL] [--warmup-records N]
 #
 # --dll defaults to src/Gregor.Cli's Release build (built when missing); --rounds to 3, --seconds to 6,
-# --latency-seconds to 10, --partitions to 3. --broker-cpus / --client-cpus pin with taskset. The cluster's data
+# --latency-seconds to 10, --partitions to 3. --broker-cpus / --client-cpus pin with taskset. --baseline-dll adds
+# RF=3 acks=all runs whose producer is another build's, against the same brokers, for the client's before/after
+# ratio; --warmup-records leaves a latency run's first N records out of its percentiles. The cluster's data
 # goes to $TMPDIR (default /tmp; TMPDIR=/dev/shm puts it on tmpfs); logs and data are kept when a run fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,9 +22,9 @@ extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dll) dll=$2; shift ;;
-    --rounds|--seconds|--latency-seconds|--rate-mib|--partitions|--only|--broker-cpus|--client-cpus|--producer-props)
+    --rounds|--seconds|--latency-seconds|--rate-mib|--partitions|--only|--broker-cpus|--client-cpus|--producer-props|--baseline-dll|--warmup-records)
       extra+=("$1" "$2"); shift ;;
-    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
   esac
   shift
 done

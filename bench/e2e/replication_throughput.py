@@ -33,6 +33,9 @@ parser.add_argument("--only", choices=["all", "throughput", "latency"], default=
 parser.add_argument("--broker-cpus", help="taskset -c list for the brokers (default: not pinned)")
 parser.add_argument("--client-cpus", help="taskset -c list for the producer (default: not pinned)")
 parser.add_argument("--producer-props", action="append", default=[], help="extra name=value for every run")
+parser.add_argument("--baseline-dll", help="another build's gregor.dll: its producer also runs RF=3 acks=all against the same "
+                    "cluster, taking turns with this build's, for a before/after ratio of the client")
+parser.add_argument("--warmup-records", type=int, default=0, help="records the latency runs leave out of their percentiles")
 args = parser.parse_args()
 
 
@@ -41,17 +44,21 @@ def pinned(cpus, command):
 
 
 RATE = int(args.rate_mib * 1024 * 1024 / 1024)
-# name, kind, record size, replication factor, acks, idempotent
+# name, kind, record size, replication factor, acks, idempotent, producer's gregor.dll
 CONFIGS = []
 if args.only in ("all", "throughput"):
     for size, label in ((100, "100B"), (1024, "1KiB")):
-        CONFIGS += [("tput %s rf1 acks=1" % label, "tput", size, 1, "1", False),
-                    ("tput %s rf3 acks=all" % label, "tput", size, 3, "all", False),
-                    ("tput %s rf3 acks=all idem" % label, "tput", size, 3, "all", True)]
+        CONFIGS += [("tput %s rf1 acks=1" % label, "tput", size, 1, "1", False, args.dll),
+                    ("tput %s rf3 acks=all" % label, "tput", size, 3, "all", False, args.dll),
+                    ("tput %s rf3 acks=all idem" % label, "tput", size, 3, "all", True, args.dll)]
+        if args.baseline_dll:
+            CONFIGS += [("tput %s rf3 acks=all baseline" % label, "tput", size, 3, "all", False, args.baseline_dll)]
 if args.only in ("all", "latency"):
-    CONFIGS += [("lat 1KiB rf1 acks=all", "lat", 1024, 1, "all", False),
-                ("lat 1KiB rf3 acks=all", "lat", 1024, 3, "all", False),
-                ("lat 1KiB rf3 acks=all idem", "lat", 1024, 3, "all", True)]
+    CONFIGS += [("lat 1KiB rf1 acks=all", "lat", 1024, 1, "all", False, args.dll),
+                ("lat 1KiB rf3 acks=all", "lat", 1024, 3, "all", False, args.dll),
+                ("lat 1KiB rf3 acks=all idem", "lat", 1024, 3, "all", True, args.dll)]
+    if args.baseline_dll:
+        CONFIGS += [("lat 1KiB rf3 acks=all baseline", "lat", 1024, 3, "all", False, args.baseline_dll)]
 
 
 def cpu_seconds(pid):
@@ -64,8 +71,8 @@ def brokers_cpu(cluster):
     return sum(cpu_seconds(node.process.pid) for node in cluster.nodes.values())
 
 
-def gregor(cluster, *command, timeout=120):
-    full = pinned(args.client_cpus, ["dotnet", args.dll] + list(command) + ["--bootstrap-server", cluster.bootstrap_list])
+def gregor(cluster, *command, timeout=120, dll=None):
+    full = pinned(args.client_cpus, ["dotnet", dll or args.dll] + list(command) + ["--bootstrap-server", cluster.bootstrap_list])
     result = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise AssertionError("%s exited %d:\n%s%s" % (" ".join(full), result.returncode, result.stdout, result.stderr))
@@ -73,7 +80,7 @@ def gregor(cluster, *command, timeout=120):
 
 
 def run_one(cluster, config, round_no, serial):
-    name, kind, size, rf, acks, idempotent = config
+    name, kind, size, rf, acks, idempotent, producer_dll = config
     topic = "bench-%d-%d" % (round_no, serial)
     create = ["topic", "create", topic, "--partitions", str(args.partitions), "--replication-factor", str(rf)]
     if rf == 3:
@@ -86,10 +93,12 @@ def run_one(cluster, config, round_no, serial):
         perf += ["--duration", "%ds" % args.seconds]
     else:
         perf += ["--duration", "%ds" % args.latency_seconds, "--throughput", str(RATE)]
+        if args.warmup_records:
+            perf += ["--warmup-records", str(args.warmup_records)]
     for prop in args.producer_props:
         perf += ["--producer-props", prop]
     before, load = brokers_cpu(cluster), os.getloadavg()[0]
-    result = json.loads(gregor(cluster, *perf))
+    result = json.loads(gregor(cluster, *perf, dll=producer_dll))
     broker_cpu = brokers_cpu(cluster) - before
     gregor(cluster, "topic", "delete", topic)
     if result["failed"]:
@@ -151,7 +160,10 @@ if args.only in ("all", "throughput"):
     for label in ("100B", "1KiB"):
         ratio("tput %s rf3 acks=all" % label, "tput %s rf1 acks=1" % label, "records_per_s")
         ratio("tput %s rf3 acks=all idem" % label, "tput %s rf3 acks=all" % label, "records_per_s")
+        ratio("tput %s rf3 acks=all" % label, "tput %s rf3 acks=all baseline" % label, "records_per_s")
 if args.only in ("all", "latency"):
     for key in ("p50_ms", "p99_ms"):
         ratio("lat 1KiB rf3 acks=all", "lat 1KiB rf1 acks=all", key)
         ratio("lat 1KiB rf3 acks=all idem", "lat 1KiB rf3 acks=all", key)
+    for key in ("p50_ms", "p99_ms", "p999_ms"):
+        ratio("lat 1KiB rf3 acks=all", "lat 1KiB rf3 acks=all baseline", key)
