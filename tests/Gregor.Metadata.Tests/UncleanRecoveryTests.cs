@@ -68,12 +68,15 @@ public sealed class UncleanRecoveryTests : IDisposable
     {
         var id = await EveryoneLostAsync();
         // The last leader is back first, with the shorter log (it lost its unflushed tail): it is not elected yet.
-        Assert.False((await ReportAsync(2, id, lastEpoch: 0, endOffset: 90)).IsFenced);
+        var first = await ReportAsync(2, id, lastEpoch: 0, endOffset: 90);
+        Assert.False(first.IsFenced);
+        Assert.Empty(first.RecoveredPartitions);
         Assert.Equal("leader -1 isr [] elr [] last known [3,2] Recovered", State());
         // A broker that was never a candidate changes nothing.
         await ReportAsync(4, id, lastEpoch: 0, endOffset: 500);
         Assert.Equal("leader -1 isr [] elr [] last known [3,2] Recovered", State());
-        await ReportAsync(3, id, lastEpoch: 0, endOffset: 120);
+        // The heartbeat whose report completes the picture elects, and says so (the broker's handler logs it).
+        Assert.Equal(["t-0"], (await ReportAsync(3, id, lastEpoch: 0, endOffset: 120)).RecoveredPartitions);
         Assert.Equal("leader 3 isr [3] elr [] last known [] Recovering", State());
     }
 

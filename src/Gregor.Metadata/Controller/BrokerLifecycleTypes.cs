@@ -42,6 +42,9 @@ public sealed record BrokerHeartbeatOutcome(ErrorCode Error, string? Message, bo
 {
     /// <summary>Kafka's response defaults for an error: fenced, not caught up.</summary>
     public static BrokerHeartbeatOutcome Failed(ErrorCode error, string message) => new(error, message, false, true, false, false);
+
+    /// <summary>Partitions this heartbeat's reports let the unclean recovery elect a leader for, as topic-partition names (for the log).</summary>
+    public IReadOnlyList<string> RecoveredPartitions { get; init; } = [];
 }
 
 /// <summary>Where a broker is in its lifecycle, as the controller sees it when a heartbeat arrives (Kafka's BrokerControlState).</summary>

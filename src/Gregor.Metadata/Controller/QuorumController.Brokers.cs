@@ -127,8 +127,14 @@ public sealed partial class QuorumController
                 }
             }
             bool fenced = next is BrokerLifecycleState.Fenced or BrokerLifecycleState.ShutdownNow;
+            var recovered = new List<string>();
             foreach (var (topicId, partitionId) in reported)
+            {
+                // Unfencing the broker above may already have elected with its report; either way it has a leader now.
                 Recover(op, topicId, partitionId);
+                if (op.Image.Topic(topicId) is { } topic && topic.Partitions[partitionId].Leader >= 0)
+                    recovered.Add($"{topic.Name}-{partitionId}");
+            }
             _sessions.Touch(id, fenced, heartbeat.CurrentMetadataOffset);
             if (next == BrokerLifecycleState.ControlledShutdown)
                 op.AfterCommit(endOffset => _sessions.EnterControlledShutdown(id, endOffset));
@@ -136,7 +142,8 @@ public sealed partial class QuorumController
                 IsCaughtUp: heartbeat.CurrentMetadataOffset >= broker.RegistrationOffset,
                 IsFenced: fenced,
                 InControlledShutdown: next == BrokerLifecycleState.ControlledShutdown,
-                ShouldShutDown: next == BrokerLifecycleState.ShutdownNow);
+                ShouldShutDown: next == BrokerLifecycleState.ShutdownNow)
+            { RecoveredPartitions = recovered };
         });
     }
 
