@@ -71,7 +71,10 @@ public sealed class ReplicationSimulationTests(ITestOutputHelper output)
         Assert.NotEmpty(caught);
     }
 
-    private static ReplicationSimulationOptions Options(int seed) => new(seed, seed >= FiveReplicaSeeds ? 5 : 3);
+    private static ReplicationSimulationOptions Options(int seed) => new(seed, seed >= FiveReplicaSeeds ? 5 : 3)
+    {
+        FirstBatchAlone = Environment.GetEnvironmentVariable("GREGOR_REPLICATION_FIRST_BATCH_ALONE") == "1",
+    };
 
     private static string Run(ReplicationSimulationOptions options)
     {

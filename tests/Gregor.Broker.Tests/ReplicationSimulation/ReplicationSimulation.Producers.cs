@@ -27,6 +27,7 @@ internal sealed partial class ReplicationSimulation
             {
                 p.ProducerId = _nextProducerId++;
                 p.NextSequence = 0;
+                p.AcknowledgedUnderId = false;
             }
             long value = _nextValue++;
             var batch = new OutgoingBatch(value, p.NextSequence, BuildBatch(p, value));
@@ -55,9 +56,11 @@ internal sealed partial class ReplicationSimulation
             p.ConnectedTo = leader;
         }
         // In order, on one connection, as the client keeps it: a batch goes only after every earlier one.
+        bool oneAtATime = _options.FirstBatchAlone && p.Idempotent && !p.AcknowledgedUnderId;
         foreach (OutgoingBatch batch in p.Unacknowledged)
         {
             if (batch.RequestId >= 0) continue;
+            if (oneAtATime && p.Unacknowledged.Any(x => x.RequestId >= 0)) break;
             batch.RequestId = _nextRequestId++;
             batch.SentMs = Now;
             Send(new Produce(p.Endpoint, leader, batch.RequestId, batch.Bytes, p.Connection));
@@ -102,11 +105,14 @@ internal sealed partial class ReplicationSimulation
         batch.RequestId = -1;
         if (answer.Error == ErrorCode.None)
         {
+            p.AcknowledgedUnderId = true;
             Acknowledge(p, batch.Value, answer.BaseOffset, answer.From);
             p.Unacknowledged.Remove(batch);
             return;
         }
         Stats.ProduceErrors++;
+        // The leader has no state for the producer: it takes any sequence again, so the first-batch rule starts over.
+        if (answer.Error == ErrorCode.UnknownProducerId) p.AcknowledgedUnderId = false;
         if (_options.Verbose) Trace($"producer {p.Endpoint}: {answer.Error} from broker {answer.From} for value {batch.Value} (sequence {batch.Sequence})");
         if (p.Idempotent && answer.Error is ErrorCode.OutOfOrderSequenceNumber or ErrorCode.UnknownProducerId or ErrorCode.InvalidProducerEpoch
             && p.Unacknowledged[0] == batch)

@@ -28,6 +28,14 @@ internal sealed record ReplicationSimulationOptions(int Seed, int Replicas)
     /// eligible leader replicas off). Never on in the suite's runs.
     /// </summary>
     public bool UncleanElection { get; init; }
+
+    /// <summary>
+    /// Idempotent producers follow Gregor.Client's rule: one batch in flight until one is acknowledged under the producer
+    /// id, so no later batch can reach a leader that has no state for the producer first (Kafka's leader takes any
+    /// sequence then, KIP-360, and the first batch is refused for good). Off by default, which models librdkafka and
+    /// keeps every seed's run as recorded; <c>GREGOR_REPLICATION_FIRST_BATCH_ALONE=1</c> turns it on.
+    /// </summary>
+    public bool FirstBatchAlone { get; init; }
 }
 
 /// <summary>A safety property did not hold; the message names the seed that replays it.</summary>

@@ -101,6 +101,9 @@ internal sealed class SimProducer(int endpoint, bool idempotent, int maxInFlight
 
     public int NextSequence { get; set; }
 
+    /// <summary>A batch was acknowledged under <see cref="ProducerId"/> (see <see cref="ReplicationSimulationOptions.FirstBatchAlone"/>).</summary>
+    public bool AcknowledgedUnderId { get; set; }
+
     /// <summary>Batches not yet acknowledged, in sequence order.</summary>
     public List<OutgoingBatch> Unacknowledged { get; } = [];
 
