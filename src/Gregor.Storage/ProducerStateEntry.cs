@@ -132,6 +132,41 @@ public sealed class ProducerStateEntry
         LastTimestamp = timestamp;
     }
 
+    /// <summary>
+    /// Adds batches of <paramref name="epoch"/> older than the entry's last (oldest first), as a snapshot's section of
+    /// earlier batches gives them; merged by offset with those held, a batch held already taken once, and the last
+    /// <see cref="RetainedBatches"/> stay.
+    /// </summary>
+    internal void RestoreOlder(short epoch, ReadOnlySpan<ProducerBatchMetadata> older)
+    {
+        if (epoch != Epoch || older.IsEmpty)
+            return;
+        Span<ProducerBatchMetadata> merged = stackalloc ProducerBatchMetadata[RetainedBatches * 2];
+        int count = 0;
+        int mine = 0;
+        int theirs = 0;
+        // Both lists ascend by offset; a batch in both (same last offset) is taken once.
+        while (mine < _count || theirs < older.Length)
+        {
+            ProducerBatchMetadata next;
+            if (theirs == older.Length || (mine < _count && Batch(mine).LastOffset <= older[theirs].LastOffset))
+            {
+                next = Batch(mine++);
+                if (theirs < older.Length && older[theirs].LastOffset == next.LastOffset)
+                    theirs++;
+            }
+            else
+            {
+                next = older[theirs++];
+            }
+            merged[count++] = next;
+        }
+        int from = Math.Max(0, count - RetainedBatches);
+        Clear();
+        for (int index = from; index < count; index++)
+            _batches[_count++] = merged[index];
+    }
+
     /// <summary>Makes the entry as new, for reuse by another producer id.</summary>
     internal void Reset(long producerId)
     {

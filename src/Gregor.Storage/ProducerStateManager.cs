@@ -281,7 +281,7 @@ public sealed class ProducerStateManager
             bool read;
             try
             {
-                read = ProducerSnapshotFile.TryRead(path, LoadEntry(nowMs), out problem);
+                read = ProducerSnapshotFile.TryRead(path, LoadEntry(nowMs), out problem, LoadEarlierBatch);
             }
             catch (FileNotFoundException)
             {
@@ -309,6 +309,13 @@ public sealed class ProducerStateManager
             : null;
         Entry(loaded.ProducerId).Load(loaded.Epoch, loaded.CoordinatorEpoch, loaded.CurrentTxnFirstOffset, loaded.Timestamp, last);
     };
+
+    /// <summary>A batch before a loaded producer's last (the snapshot's section after Kafka's entries); ignored for producers not loaded.</summary>
+    private void LoadEarlierBatch(long producerId, ProducerBatchMetadata batch)
+    {
+        if (_producers.TryGetValue(producerId, out ProducerStateEntry? entry))
+            entry.RestoreOlder(entry.Epoch, new ReadOnlySpan<ProducerBatchMetadata>(in batch));
+    }
 
     /// <summary>Forgets everything, snapshots included, and starts at <paramref name="offset"/> (the log was emptied).</summary>
     internal void TruncateFullyAndStartAt(long offset)

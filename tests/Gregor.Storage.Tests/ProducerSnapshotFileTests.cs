@@ -3,7 +3,7 @@ using Gregor.Protocol.Records;
 
 namespace Gregor.Storage.Tests;
 
-/// <summary>The snapshot file's layout (Kafka's ProducerSnapshot v1) and the reader's checks.</summary>
+/// <summary>The snapshot file's layout (Kafka's ProducerSnapshot v1, and Gregor's section of earlier batches after it) and the reader's checks.</summary>
 public sealed class ProducerSnapshotFileTests
 {
     [Fact]
@@ -38,6 +38,46 @@ public sealed class ProducerSnapshotFileTests
         var read = new List<ProducerSnapshotEntry>();
         Assert.True(ProducerSnapshotFile.TryRead(path, read.Add, out _));
         Assert.Equal(new ProducerSnapshotEntry(0x0102030405060708, 7, 102, 6, 2, time.NowMs + 2, -1, -1), Assert.Single(read));
+    }
+
+    [Fact]
+    public void A_producers_batches_before_its_last_follow_the_entries_oldest_first_under_the_same_crc()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        long written;
+        using (var log = PartitionLog.Open(dir.Path, LogTestConfig.Small(), time, producerState: new ProducerStateConfig()))
+        {
+            log.AppendAsLeader(ProducerBatches.Of(5, 0, 0, 2, time.NowMs));
+            log.AppendAsLeader(ProducerBatches.Of(5, 0, 2, 3, time.NowMs));
+            log.AppendAsLeader(ProducerBatches.Of(5, 0, 5, 1, time.NowMs));
+            log.AppendAsLeader(ProducerBatches.Of(6, 0, 0, 1, time.NowMs));
+            written = log.LogEndOffset;
+        }
+        string path = ProducerSnapshotFile.PathFor(dir.Path, written);
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal(10 + 2 * 46 + 4 + 2 * 32, bytes.Length);
+        Assert.Equal(Crc32C.Compute(bytes.AsSpan(6)), BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(2)));
+        Assert.Equal(2, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(10 + 2 * 46)));
+
+        var entries = new List<ProducerSnapshotEntry>();
+        var earlier = new List<(long, ProducerBatchMetadata)>();
+        Assert.True(ProducerSnapshotFile.TryRead(path, entries.Add, out _, (id, batch) => earlier.Add((id, batch))));
+        Assert.Equal([5L, 6L], entries.Select(e => e.ProducerId).Order());
+        Assert.Equal([(5L, new ProducerBatchMetadata(1, 1, 1, time.NowMs + 1)), (5L, new ProducerBatchMetadata(4, 4, 2, time.NowMs + 2))], earlier);
+
+        // The section's count must fit the length exactly and the CRC covers it.
+        byte[] wrongCount = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteInt32BigEndian(wrongCount.AsSpan(10 + 2 * 46), 3);
+        BinaryPrimitives.WriteUInt32BigEndian(wrongCount.AsSpan(2), Crc32C.Compute(wrongCount.AsSpan(6)));
+        File.WriteAllBytes(path, wrongCount);
+        Assert.False(ProducerSnapshotFile.TryRead(path, _ => { }, out string? problem));
+        Assert.Contains("earlier batches", problem, StringComparison.Ordinal);
+        byte[] flipped = (byte[])bytes.Clone();
+        flipped[^1] ^= 1;
+        File.WriteAllBytes(path, flipped);
+        Assert.False(ProducerSnapshotFile.TryRead(path, _ => { }, out problem));
+        Assert.Contains("CRC", problem, StringComparison.Ordinal);
     }
 
     [Theory]

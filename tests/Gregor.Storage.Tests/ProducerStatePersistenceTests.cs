@@ -51,10 +51,15 @@ public sealed class ProducerStatePersistenceTests
         Assert.Equal([.. expected, LogFileNames.OffsetPrefix(end) + ".snapshot"], ProducerBatches.SnapshotFiles(dir.Path));
 
         using PartitionLog reopened = Open(dir, time);
-        Assert.Equal(((short)0, 59, end - 1, 1), ProducerBatches.State(reopened, Pid));
-        // The snapshot keeps the last batch (as Kafka's does): its retry is answered, the next batch follows it.
-        LeaderAppendResult retry = Retry(reopened, time, 58);
-        Assert.Equal((true, offsets[^1]), (retry.IsDuplicate, retry.Appended.FirstOffset));
+        Assert.Equal(((short)0, 59, end - 1, 5), ProducerBatches.State(reopened, Pid));
+        // The snapshot keeps the last five batches (Kafka's, the last only): a retry of any is answered with its
+        // offsets, one older is out of order, and the next batch follows the last.
+        for (int batch = 25; batch < 30; batch++)
+        {
+            LeaderAppendResult retry = Retry(reopened, time, batch * 2);
+            Assert.Equal((true, offsets[batch]), (retry.IsDuplicate, retry.Appended.FirstOffset));
+        }
+        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, Retry(reopened, time, 48).Error);
         Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, Retry(reopened, time, 64).Error);
         Assert.Equal(ErrorCode.None, Retry(reopened, time, 60).Error);
     }
@@ -164,6 +169,39 @@ public sealed class ProducerStatePersistenceTests
         // Batch keep - 1 is a duplicate again; batch keep is written anew at the same offset.
         Assert.True(Retry(log, time, (keep - 1) * 2).IsDuplicate);
         Assert.Equal((false, target), (Retry(log, time, keep * 2) is var r ? (r.IsDuplicate, r.Appended.FirstOffset) : default));
+    }
+
+    /// <summary>
+    /// A truncation just past a roll rebuilds from the roll's snapshot; the producer's batches before it that it may
+    /// still retry (its last five before the cut) must still be recognised as retries. Kafka's snapshot holds only the
+    /// last batch, which the replication simulation showed failing (seed 24: a follower truncated a few offsets past a
+    /// roll, then led, and refused a committed batch's retry out of order, fatal to the producer).
+    /// </summary>
+    [Fact]
+    public void Truncation_keeps_the_producers_recent_batches_below_it_recognised_as_retries()
+    {
+        using var dir = new TempLogDirectory();
+        var time = new ManualTimeProvider();
+        using PartitionLog log = Open(dir, time);
+        var offsets = new List<long>();
+        while (log.Segments.Count < 3)
+            offsets.AddRange(Produce(log, time, 1, sequence: offsets.Count * 2));
+        int first = offsets.Count - 1;
+        Assert.Equal(log.Segments[2].BaseOffset, offsets[first]);
+        Assert.Contains(offsets[first], log.WithProducerState(state => state.SnapshotOffsets.ToList()));
+        offsets.AddRange(Produce(log, time, 2, sequence: offsets.Count * 2));
+        Assert.True(log.Truncate(offsets[first + 2]));
+
+        Assert.Equal(5, log.WithProducerState(state => state.TryGet(Pid, out var entry) ? entry.BatchCount : 0));
+        for (int batch = first - 3; batch <= first + 1; batch++)
+        {
+            LeaderAppendResult retry = Retry(log, time, batch * 2);
+            Assert.Equal((ErrorCode.None, true, offsets[batch]), (retry.Error, retry.IsDuplicate, retry.Appended.FirstOffset));
+        }
+        // Older than the last five below the cut: as in Kafka, out of order.
+        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, Retry(log, time, (first - 4) * 2).Error);
+        LeaderAppendResult again = Retry(log, time, (first + 2) * 2);
+        Assert.Equal((ErrorCode.None, false, offsets[first + 2]), (again.Error, again.IsDuplicate, again.Appended.FirstOffset));
     }
 
     [Fact]
