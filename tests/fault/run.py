@@ -214,11 +214,22 @@ class Harness:
             time.sleep(self.args.settle)
         self.workload.stop()
         self.probe_history.close()
+        self.note_client_restarts()
         self.event("workload stopped; final read")
         self.workload.final_read()
         summary = wl.check_dir(self.work, duplicates_allowed=not self.args.idempotent)
         divergence = self.compare_replicas()
         return summary, divergence
+
+    def note_client_restarts(self):
+        """Producers that went on with a new producer id after librdkafka#4438's fatal error (py_producer.py says why)."""
+        for name in sorted(os.listdir(self.work)):
+            if name.startswith("producer-") and name.endswith(".jsonl"):
+                with open(os.path.join(self.work, name)) as f:
+                    restarts = [json.loads(line).get("e", "") for line in f if '"restart"' in line]
+                if restarts:
+                    self.note("%s restarted %d time(s) after librdkafka#4438 (a client bug fixed in librdkafka 2.3.0), "
+                              "first: %s", name[:-len(".jsonl")], len(restarts), restarts[0][:300])
 
     def compare_replicas(self):
         """Each partition's batches below its high watermark (as the final read found it), alike (offsets and CRC) on
@@ -357,7 +368,8 @@ def run_scenario(args):
             for node in h.cluster.nodes.values():
                 print("--- node %d log (tail):\n%s" % (node.node_id, node.log_tail(12)), file=sys.stderr)
     finally:
-        if status == FAILED and args.keep_failed and h.work:
+        # A harness error (a client that exited, say) keeps its evidence too: the client's log names its cause.
+        if status in (FAILED, HARNESS_ERROR) and args.keep_failed and h.work:
             result["evidence"] = keep_evidence(h.work, os.path.join(args.keep_failed, "%s-%d" % (args.scenario,
                                                                                                    args.seed)))
         result.update({"events": h.events, "notes": h.notes, "page_cache_losses": h.page_cache_losses,

@@ -5,13 +5,25 @@ or {"f": "fail", "v", "e"}; an attempt with neither outcome is indeterminate.
     py_producer.py BOOTSTRAP TOPIC NAME HISTORY STOP_FILE RATE IDEMPOTENT(0|1)
 
 Without idempotence retries are off: a retried batch whose first answer was lost is a duplicate the client made, not
-one the broker made, and the checker must see only the broker's. With idempotence librdkafka retries, as it must."""
+one the broker made, and the checker must see only the broker's. With idempotence librdkafka retries, as it must.
+
+librdkafka before 2.3.0 (Debian's is 2.0.2) has a known bug, confluentinc/librdkafka#4438: after a "possibly
+persisted" error (a request timeout, a disconnection) it counts the batch as acknowledged, and when that batch was not
+written and the next is refused OUT_OF_ORDER_SEQUENCE_NUMBER, as any Kafka broker refuses it, it raises a fatal
+"sequence desynchronization" (or "rewound sequence number") error. On exactly that error from such a version the
+producer records a "restart" line and goes on with a new producer (a new producer id) and new values: the old one's
+unacknowledged values stay failed or indeterminate for the checker, and none is sent again. Any other fatal error
+ends the process, which the harness reports."""
 import json
 import os
 import sys
 import time
 
-from confluent_kafka import Producer
+import confluent_kafka
+from confluent_kafka import KafkaException, Producer
+
+KNOWN_BUG = ("sequence desynchronization", "rewound sequence number")
+OLD_LIBRDKAFKA = confluent_kafka.libversion()[1] < 0x02030000
 
 bootstrap, topic, name, history, stop_file, rate, idempotent = sys.argv[1:8]
 rate, idempotent = float(rate), idempotent == "1"
@@ -37,21 +49,43 @@ if idempotent:
     config["enable.idempotence"] = True
 else:
     config["message.send.max.retries"] = 0
+
+
+def known_bug(error):
+    """librdkafka#4438's fatal error, from a librdkafka that has the bug."""
+    err = error.args[0] if error.args else None
+    return (OLD_LIBRDKAFKA and err is not None and err.fatal()
+            and any(text in err.str() for text in KNOWN_BUG))
+
+
 producer = Producer(config)
 n = 0
 next_at = time.monotonic()
 while not os.path.exists(stop_file):
-    value = "%s-%d" % (name, n)
-    n += 1
-    record({"f": "invoke", "v": value})
-    while True:
+    try:
+        value = "%s-%d" % (name, n)
+        n += 1
+        record({"f": "invoke", "v": value})
+        while True:
+            try:
+                producer.produce(topic, value=value.encode())
+                break
+            except BufferError:
+                producer.poll(0.05)
+        next_at += 1.0 / rate
+        producer.poll(max(0.0, next_at - time.monotonic()))
+    except KafkaException as e:
+        if not known_bug(e):
+            raise
+        record({"f": "restart", "e": str(e)})
+        print("restarting the producer after librdkafka#4438 (librdkafka %s): %s" % (confluent_kafka.libversion()[0], e),
+              file=sys.stderr, flush=True)
         try:
-            producer.produce(topic, value=value.encode())
-            break
-        except BufferError:
-            producer.poll(0.05)
-    next_at += 1.0 / rate
-    producer.poll(max(0.0, next_at - time.monotonic()))
+            producer.flush(5)  # serves the failed messages' delivery reports; a fatal producer sends nothing more
+        except KafkaException:
+            pass
+        producer = Producer(config)
+        next_at = time.monotonic()
 left = producer.flush(15)
 record({"f": "end", "unresolved": left})
 out.close()
