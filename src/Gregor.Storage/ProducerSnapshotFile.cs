@@ -252,7 +252,7 @@ public static class ProducerSnapshotFile
                     onEntry(ReadEntry(chunk.AsSpan(at, EntrySize)));
                 position += size;
             }
-            for (long position = entriesEnd + 4; earlier > 0 && position < length;)
+            for (long position = entriesEnd + 4; earlier > 0 && onEarlierBatch is not null && position < length;)
             {
                 int size = (int)Math.Min(chunk.Length / EarlierBatchSize * EarlierBatchSize, length - position);
                 if (SegmentScanner.ReadFully(file, chunk.AsSpan(0, size), position) < size)
@@ -260,7 +260,7 @@ public static class ProducerSnapshotFile
                     problem = "the file changed while being read";
                     return false;
                 }
-                for (int at = 0; onEarlierBatch is not null && at < size; at += EarlierBatchSize)
+                for (int at = 0; at < size; at += EarlierBatchSize)
                 {
                     ReadOnlySpan<byte> batch = chunk.AsSpan(at, EarlierBatchSize);
                     onEarlierBatch(BinaryPrimitives.ReadInt64BigEndian(batch), new ProducerBatchMetadata(

@@ -133,38 +133,22 @@ public sealed class ProducerStateEntry
     }
 
     /// <summary>
-    /// Adds batches of <paramref name="epoch"/> older than the entry's last (oldest first), as a snapshot's section of
-    /// earlier batches gives them; merged by offset with those held, a batch held already taken once, and the last
-    /// <see cref="RetainedBatches"/> stay.
+    /// Puts a batch older than the entry's last one just before it: a snapshot gives a producer's earlier batches after
+    /// its last, oldest first, so each goes after those before it. Past <see cref="RetainedBatches"/> the oldest goes.
     /// </summary>
-    internal void RestoreOlder(short epoch, ReadOnlySpan<ProducerBatchMetadata> older)
+    internal void InsertBeforeLast(ProducerBatchMetadata batch)
     {
-        if (epoch != Epoch || older.IsEmpty)
+        if (_count == 0)
             return;
-        Span<ProducerBatchMetadata> merged = stackalloc ProducerBatchMetadata[RetainedBatches * 2];
-        int count = 0;
-        int mine = 0;
-        int theirs = 0;
-        // Both lists ascend by offset; a batch in both (same last offset) is taken once.
-        while (mine < _count || theirs < older.Length)
+        ProducerBatchMetadata last = Last;
+        if (_count == RetainedBatches)
         {
-            ProducerBatchMetadata next;
-            if (theirs == older.Length || (mine < _count && Batch(mine).LastOffset <= older[theirs].LastOffset))
-            {
-                next = Batch(mine++);
-                if (theirs < older.Length && older[theirs].LastOffset == next.LastOffset)
-                    theirs++;
-            }
-            else
-            {
-                next = older[theirs++];
-            }
-            merged[count++] = next;
+            _first = (_first + 1) % RetainedBatches;
+            _count--;
         }
-        int from = Math.Max(0, count - RetainedBatches);
-        Clear();
-        for (int index = from; index < count; index++)
-            _batches[_count++] = merged[index];
+        Last = batch;
+        _batches[(_first + _count) % RetainedBatches] = last;
+        _count++;
     }
 
     /// <summary>Makes the entry as new, for reuse by another producer id.</summary>

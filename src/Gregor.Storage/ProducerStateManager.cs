@@ -314,7 +314,7 @@ public sealed class ProducerStateManager
     private void LoadEarlierBatch(long producerId, ProducerBatchMetadata batch)
     {
         if (_producers.TryGetValue(producerId, out ProducerStateEntry? entry))
-            entry.RestoreOlder(entry.Epoch, new ReadOnlySpan<ProducerBatchMetadata>(in batch));
+            entry.InsertBeforeLast(batch);
     }
 
     /// <summary>Forgets everything, snapshots included, and starts at <paramref name="offset"/> (the log was emptied).</summary>

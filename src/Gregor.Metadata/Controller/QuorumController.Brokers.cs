@@ -127,13 +127,13 @@ public sealed partial class QuorumController
                 }
             }
             bool fenced = next is BrokerLifecycleState.Fenced or BrokerLifecycleState.ShutdownNow;
-            var recovered = new List<string>();
+            List<string>? recovered = null;
             foreach (var (topicId, partitionId) in reported)
             {
                 // Unfencing the broker above may already have elected with its report; either way it has a leader now.
                 Recover(op, topicId, partitionId);
                 if (op.Image.Topic(topicId) is { } topic && topic.Partitions[partitionId].Leader >= 0)
-                    recovered.Add($"{topic.Name}-{partitionId}");
+                    (recovered ??= []).Add($"{topic.Name}-{partitionId}");
             }
             _sessions.Touch(id, fenced, heartbeat.CurrentMetadataOffset);
             if (next == BrokerLifecycleState.ControlledShutdown)
@@ -143,7 +143,7 @@ public sealed partial class QuorumController
                 IsFenced: fenced,
                 InControlledShutdown: next == BrokerLifecycleState.ControlledShutdown,
                 ShouldShutDown: next == BrokerLifecycleState.ShutdownNow)
-            { RecoveredPartitions = recovered };
+            { RecoveredPartitions = (IReadOnlyList<string>?)recovered ?? [] };
         });
     }
 
